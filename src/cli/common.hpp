@@ -1,0 +1,23 @@
+#pragma once
+#include <atomic>
+#include <string>
+
+#include <CLI/CLI.hpp>
+#include <nlohmann/json.hpp>
+
+namespace orch::cli {
+
+// Set by SIGINT/SIGTERM; long operations poll it and clean up.
+extern std::atomic<int> g_interrupted;
+void install_signal_handlers();
+
+// Parses a subcommand's flags; prints help or a usage error and returns an exit code when parsing ends the command.
+// Returns -1 when the command should go on.
+int parse(CLI::App& app, int argc, char** argv, int usage_exit = 2);
+
+void print_json(const nlohmann::json& j);
+std::string read_file_or_throw(const std::string& path, const std::string& what);
+bool stdout_is_tty();
+bool stderr_is_tty();
+
+}  // namespace orch::cli

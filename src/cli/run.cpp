@@ -1,0 +1,187 @@
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cstring>
+#include <filesystem>
+#include <iostream>
+
+#include "cli/build_progress.hpp"
+#include "cli/commands.hpp"
+#include "cli/common.hpp"
+#include "core/error.hpp"
+#include "core/sandbox/run.hpp"
+#include "core/util/tar.hpp"
+#include "core/util/units.hpp"
+
+namespace orch::cli {
+
+namespace {
+
+namespace fs = std::filesystem;
+
+class TerminalObserver : public sandbox::Observer {
+ public:
+  explicit TerminalObserver(bool live) : live_(live) {}
+  void on_output(bool is_stderr, std::string_view d) override {
+    if (!live_) return;
+    int fd = is_stderr ? 2 : 1;
+    while (!d.empty()) {
+      ssize_t n = ::write(fd, d.data(), d.size());
+      if (n <= 0) {
+        if (errno == EINTR) continue;
+        live_ = false;  // our own stdout went away; keep running, stop printing
+        return;
+      }
+      d.remove_prefix(static_cast<size_t>(n));
+    }
+  }
+  bool cancelled() override { return g_interrupted.load() != 0; }
+
+ private:
+  bool live_;
+};
+
+// Writes artifacts under dir without following any link: each path was checked relative and
+// every directory on the way is created by us.
+void save_artifacts(const std::vector<sandbox::Artifact>& arts, const std::string& dir) {
+  std::error_code ec;
+  fs::create_directories(dir, ec);
+  if (ec) throw Error(ErrorKind::BadInput, "cannot create --out directory '" + dir + "': " + ec.message());
+  for (const auto& a : arts) {
+    if (!tar::is_safe_relative(a.path)) continue;
+    fs::path target = fs::path(dir) / a.path;
+    fs::create_directories(target.parent_path(), ec);
+    int fd = ::open(target.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0644);
+    if (fd < 0) throw Error(ErrorKind::BadInput, "cannot write '" + target.string() + "': " + std::strerror(errno));
+    size_t off = 0;
+    while (off < a.data.size()) {
+      ssize_t n = ::write(fd, a.data.data() + off, a.data.size() - off);
+      if (n <= 0) {
+        ::close(fd);
+        throw Error(ErrorKind::Infrastructure, "short write to '" + target.string() + "'");
+      }
+      off += static_cast<size_t>(n);
+    }
+    ::close(fd);
+  }
+}
+
+sandbox::FileInput read_file_spec(const std::string& spec) {
+  // LOCAL[:REMOTE]; a colon inside LOCAL that names an existing file wins.
+  std::string local = spec, remote;
+  auto colon = spec.rfind(':');
+  if (colon != std::string::npos && !fs::exists(spec)) {
+    local = spec.substr(0, colon);
+    remote = spec.substr(colon + 1);
+  }
+  if (remote.empty()) remote = fs::path(local).filename().string();
+  while (remote.rfind("/workspace/", 0) == 0) remote = remote.substr(11);
+  struct stat st {};
+  if (::stat(local.c_str(), &st) == 0 && !S_ISREG(st.st_mode))
+    throw Error(ErrorKind::BadInput, "--file '" + local + "' is not a regular file");
+  sandbox::FileInput f{remote, read_file_or_throw(local, "--file"), (st.st_mode & 0111) ? 0755u : 0644u};
+  return f;
+}
+
+int run_command(int argc, char** argv) {
+  CLI::App app{"Run code once in a fresh, locked-down sandbox.", "run"};
+  std::string lang, tmpl, code, source, memory, net, runtime, out_dir;
+  double timeout = 0, cpus = 0;
+  int64_t pids = 0;
+  std::vector<std::string> envs, files, args;
+  bool as_json = false, force_stdin = false, no_stdin = false, build = false;
+  std::string output_cap = "1m";
+  app.add_option("-l,--lang", lang, "language (python, node, bash, ...; default from the file extension or template)");
+  app.add_option("-t,--template", tmpl, "template to run in (orch templates ls)");
+  app.add_option("-c,--code", code, "code to run");
+  app.add_option("source", source, "file with the code, or - for stdin");
+  app.add_option("--timeout", timeout, "seconds before the sandbox is killed (default: template's, 30)");
+  app.add_option("--memory", memory, "memory limit, e.g. 256m (swap is off)");
+  app.add_option("--cpus", cpus, "CPU limit, e.g. 0.5");
+  app.add_option("--pids", pids, "process limit");
+  app.add_option("--net", net, "network: none (default) or bridge");
+  app.add_option("-e,--env", envs, "environment variable KEY=VALUE (repeatable)");
+  app.add_option("-f,--file", files, "copy LOCAL[:REMOTE] into /workspace (repeatable)");
+  app.add_option("--out", out_dir, "copy files the program leaves in /workspace/out into this directory");
+  app.add_option("--output-limit", output_cap, "bytes kept per stream (default 1m)");
+  app.add_option("--runtime", runtime, "container runtime, e.g. runsc for gVisor");
+  app.add_flag("--stdin", force_stdin, "forward stdin even from a terminal");
+  app.add_flag("--no-stdin", no_stdin, "never forward stdin");
+  app.add_flag("--build", build, "build the template's image first if it is missing");
+  app.add_flag("--json", as_json, "print one JSON result instead of streaming output");
+  app.add_option("--arg", args, "argument passed to the program (repeatable)");
+  app.footer("Exit code: the program's own; 124 timeout; 137 out of memory; 130 interrupted; 125 orch or Docker failed.");
+  if (int rc = parse(app, argc, argv, 125); rc >= 0) return rc;
+
+  sandbox::RunOptions o;
+  o.template_name = tmpl;
+  o.language = lang;
+  bool stdin_used_for_code = false;
+  if (!code.empty() && !source.empty()) throw Error(ErrorKind::BadInput, "give the code with -c or as a file, not both");
+  if (!code.empty()) {
+    o.code = code;
+  } else if (source == "-") {
+    o.code = read_file_or_throw("/dev/stdin", "stdin");
+    stdin_used_for_code = true;
+  } else if (!source.empty()) {
+    o.code = read_file_or_throw(source, "code file");
+    o.code_name = fs::path(source).filename().string();
+  } else {
+    throw Error(ErrorKind::BadInput, "nothing to run: give -c CODE, a FILE, or - to read the code from stdin");
+  }
+  if (timeout > 0) o.timeout_s = timeout;
+  if (app.count("--timeout") && timeout <= 0) throw Error(ErrorKind::BadInput, "--timeout must be above 0");
+  if (!memory.empty()) o.memory_bytes = parse_bytes(memory, "--memory");
+  if (app.count("--cpus")) o.cpus = cpus;
+  if (app.count("--pids")) o.pids = pids;
+  if (!net.empty()) o.network = net;
+  if (!runtime.empty()) o.runtime = runtime;
+  o.env = envs;
+  o.args = args;
+  for (const auto& f : files) o.files.push_back(read_file_spec(f));
+  o.collect_out = !out_dir.empty();
+  o.output_cap = static_cast<size_t>(parse_bytes(output_cap, "--output-limit"));
+  if (!stdin_used_for_code && !no_stdin && (force_stdin || !::isatty(0))) o.stdin_fd = 0;
+
+  auto store = templates::Store::load();
+  auto client = docker::Client::from_env();
+  sandbox::RunPlan plan = sandbox::plan_run(store, o);
+  if (build && !client.inspect_image(plan.tmpl->image)) build_template(client, *plan.tmpl, false);
+  install_signal_handlers();
+  TerminalObserver observer(!as_json);
+  sandbox::RunResult res;
+  try {
+    res = sandbox::run_oneshot(client, plan, observer);
+  } catch (const Error& e) {
+    if (e.kind() == ErrorKind::NotFound && e.what() == std::string("image " + plan.tmpl->image + " is not on the engine"))
+      throw Error(ErrorKind::NotFound, "template '" + plan.tmpl->name + "' is not built (image " + plan.tmpl->image +
+                                           " missing): run 'orch templates build " + plan.tmpl->name + "' or add --build");
+    throw;
+  }
+  if (!out_dir.empty()) save_artifacts(res.artifacts, out_dir);
+  if (as_json) {
+    print_json(sandbox::to_json(res, false));
+  } else {
+    if (res.stdout_truncated) std::cerr << "\norch: stdout truncated at " << format_bytes(o.output_cap) << "\n";
+    if (res.stderr_truncated) std::cerr << "\norch: stderr truncated at " << format_bytes(o.output_cap) << "\n";
+    if (res.status == "timeout") std::cerr << "orch: timed out after " << plan.timeout_s << "s; the sandbox was killed\n";
+    if (res.status == "oom") std::cerr << "orch: killed: out of memory (limit " << format_bytes(plan.spec.memory_bytes) << ")\n";
+    if (res.status == "killed") std::cerr << "orch: interrupted; the sandbox was removed\n";
+    if (res.artifacts_truncated) std::cerr << "orch: some files in /workspace/out were not copied (too large)\n";
+  }
+  return sandbox::exit_code_for(res);
+}
+
+}  // namespace
+
+int run_main(int argc, char** argv) {
+  try {
+    return run_command(argc, argv);
+  } catch (const Error& e) {
+    std::cerr << "orch: error: " << e.what() << "\n";
+    return 125;  // as `docker run`: the program did not run, or orch failed around it
+  }
+}
+
+}  // namespace orch::cli

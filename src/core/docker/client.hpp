@@ -1,0 +1,107 @@
+#pragma once
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "core/docker/transport.hpp"
+
+namespace orch::docker {
+
+using json = nlohmann::json;
+
+// An exec or attach stream that is live: raw socket after the HTTP upgrade.
+struct AttachedStream {
+  std::unique_ptr<Conn> conn;
+  bool tty = false;
+};
+
+// A `wait` registered before start, so the exit cannot be missed; read the result after the output ends.
+class PendingWait {
+ public:
+  PendingWait(std::unique_ptr<Conn> conn, ResponseHead head) : conn_(std::move(conn)), head_(std::move(head)) {}
+  // Exit status of the container; throws on engine errors.
+  int64_t result(std::chrono::milliseconds timeout);
+
+ private:
+  std::unique_ptr<Conn> conn_;
+  ResponseHead head_;
+};
+
+struct ExecOptions {
+  std::vector<std::string> cmd;
+  std::vector<std::string> env;
+  std::string user;
+  std::string workdir;
+  bool attach_stdin = false;
+};
+
+// The Docker Engine API calls orch needs. Non-2xx answers become orch::Error with a kind.
+class Client {
+ public:
+  explicit Client(std::shared_ptr<Transport> transport) : t_(std::move(transport)) {}
+  static Client from_env();
+
+  // Negotiated on first use from /_ping: min(orch's max, engine's max).
+  std::string api_version();
+  std::string endpoint_display() const;
+
+  json version();
+  json info();
+  bool ping();
+
+  std::string create_container(const json& body, const std::string& name = "");
+  void start(const std::string& id);
+  AttachedStream attach(const std::string& id, bool with_stdin);
+  PendingWait wait_next_exit(const std::string& id);
+  void kill(const std::string& id, const std::string& signal = "KILL");
+  // Removes with force and volumes; a container that is already gone is not an error.
+  void remove(const std::string& id);
+  json inspect(const std::string& id);
+  std::optional<json> try_inspect(const std::string& id);
+  json list_containers(const std::vector<std::string>& label_filters, bool all = true);
+  void update_container(const std::string& id, const json& body);
+
+  std::string exec_create(const std::string& id, const ExecOptions& opts);
+  AttachedStream exec_start(const std::string& exec_id);
+  json exec_inspect(const std::string& exec_id);
+
+  void put_archive(const std::string& id, const std::string& dir, const std::string& tar);
+  std::string get_archive(const std::string& id, const std::string& path, size_t max_bytes);
+
+  json list_images();
+  std::optional<json> inspect_image(const std::string& name);
+  // Builds from a context tar; each decoded progress object goes to on_progress. Throws on build errors.
+  void build_image(const std::string& context_tar, const std::string& tag, const std::map<std::string, std::string>& labels,
+                   const std::function<void(const json&)>& on_progress);
+  void pull_image(const std::string& image, const std::function<void(const json&)>& on_progress);
+  void remove_image(const std::string& name);
+
+  std::string create_network(const std::string& name, bool internal, const std::map<std::string, std::string>& labels);
+  void remove_network(const std::string& id);
+  void connect_network(const std::string& network, const std::string& container, const std::vector<std::string>& aliases);
+  json list_networks(const std::vector<std::string>& label_filters);
+
+  Response call(const std::string& method, const std::string& path, const std::string& body = "",
+                const std::string& content_type = "application/json",
+                std::chrono::milliseconds timeout = std::chrono::seconds(60));
+
+ private:
+  std::string versioned(const std::string& path);
+  void check(const Response& r, const std::string& what);
+
+  std::shared_ptr<Transport> t_;
+  std::string version_;
+  std::mutex mu_;
+};
+
+// Max API version orch speaks; the engine's is used when it is lower.
+inline constexpr const char* kMaxApiVersion = "1.43";
+std::string min_version(const std::string& a, const std::string& b);
+std::string url_encode(std::string_view s);
+
+}  // namespace orch::docker

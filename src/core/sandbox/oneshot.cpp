@@ -1,0 +1,235 @@
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <chrono>
+
+#include "core/docker/mux.hpp"
+#include "core/error.hpp"
+#include "core/sandbox/capture.hpp"
+#include "core/sandbox/run.hpp"
+#include "core/util/base64.hpp"
+#include "core/util/random.hpp"
+#include "core/util/tar.hpp"
+
+namespace orch::sandbox {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+using docker::StreamId;
+
+int64_t ms_since(Clock::time_point t0) {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - t0).count();
+}
+
+// Feeds the container's stdin without ever blocking the output side: the input tar and given stdin
+// first, then the caller's stdin fd until EOF, then a half-close.
+class StdinPump {
+ public:
+  StdinPump(int sock, std::string pending, int src_fd) : sock_(sock), pending_(std::move(pending)), src_(src_fd) {}
+  bool wants_write() const { return !closed_ && off_ < pending_.size(); }
+  bool wants_source() const { return !closed_ && off_ >= pending_.size() && src_ >= 0; }
+  int source() const { return src_; }
+  void on_writable() {
+    while (off_ < pending_.size()) {
+      ssize_t n = ::send(sock_, pending_.data() + off_, pending_.size() - off_, MSG_DONTWAIT | MSG_NOSIGNAL);
+      if (n < 0) {
+        if (errno == EAGAIN || errno == EINTR) return;
+        close();  // the container stopped reading stdin; that's its business
+        return;
+      }
+      off_ += static_cast<size_t>(n);
+    }
+    pending_.clear();
+    off_ = 0;
+    if (src_ < 0) close();
+  }
+  void on_source_readable() {
+    char buf[65536];
+    ssize_t n = ::read(src_, buf, sizeof buf);
+    if (n > 0) {
+      pending_.assign(buf, static_cast<size_t>(n));
+      on_writable();
+    } else if (n == 0 || (errno != EINTR && errno != EAGAIN)) {
+      src_ = -1;
+      if (off_ >= pending_.size()) close();
+    }
+  }
+  void close() {
+    if (!closed_) ::shutdown(sock_, SHUT_WR);
+    closed_ = true;
+  }
+
+ private:
+  int sock_;
+  std::string pending_;
+  size_t off_ = 0;
+  int src_;
+  bool closed_ = false;
+};
+
+std::string build_input_tar(const std::vector<FileInput>& files) {
+  tar::Writer w;
+  for (const auto& f : files) {
+    // Parent directories first, so nested paths unpack with sane modes.
+    for (size_t slash = f.path.find('/'); slash != std::string::npos; slash = f.path.find('/', slash + 1))
+      w.add_dir(f.path.substr(0, slash), 0755);
+    w.add_file(f.path, f.data, f.mode);
+  }
+  return w.finish();
+}
+
+std::vector<Artifact> read_artifacts(const std::string& tar_bytes, bool& truncated) {
+  std::vector<Artifact> out;
+  std::vector<tar::Entry> entries;
+  try {
+    entries = tar::read(tar_bytes);
+  } catch (const Error&) {
+    truncated = true;  // a cut-off archive still yields the entries before the cut
+    return out;
+  }
+  for (const auto& e : entries) {
+    if (e.type != tar::EntryType::File) continue;  // links and devices never leave the sandbox
+    std::string path = e.path;
+    while (path.rfind("./", 0) == 0) path = path.substr(2);
+    if (!tar::is_safe_relative(path)) continue;
+    out.push_back(Artifact{path, std::string(e.data)});
+  }
+  return out;
+}
+
+}  // namespace
+
+RunResult run_oneshot(docker::Client& client, const RunPlan& plan, Observer& observer) {
+  RunResult res;
+  res.run_id = plan.run_id;
+  auto t0 = Clock::now();
+
+  std::string input = build_input_tar(plan.files);
+  std::string marker = plan.collect_out ? "\x1eORCH-OUT-" + random_hex(32) + "\x1e" : "";
+  std::vector<std::string> program;
+  for (const auto& a : plan.lang->run) program.push_back(a == "{file}" ? plan.lang->file : a);
+  program.insert(program.end(), plan.args.begin(), plan.args.end());
+  Spec spec = plan.spec;
+  spec.cmd = boot_command(input.size(), program, marker);
+
+  std::string id = client.create_container(create_body(spec), "orch-" + plan.run_id);
+  ContainerGuard guard(client, id);
+  docker::AttachedStream stream = client.attach(id, true);
+  docker::PendingWait waiter = client.wait_next_exit(id);
+  client.start(id);
+  auto started = Clock::now();
+  auto deadline = started + std::chrono::milliseconds(static_cast<int64_t>(plan.timeout_s * 1000));
+
+  CappedBuffer out(plan.output_cap), err(plan.output_cap);
+  auto emit_stdout = [&](std::string_view d) {
+    auto kept = out.append(d);
+    if (!kept.empty()) observer.on_output(false, kept);
+  };
+  MarkerSplitter splitter(marker, plan.out_cap, emit_stdout);
+  docker::Demuxer demux([&](StreamId s, std::string_view d) {
+    if (s == StreamId::Stderr) {
+      auto kept = err.append(d);
+      if (!kept.empty()) observer.on_output(true, kept);
+    } else if (s == StreamId::Stdout) {
+      if (plan.collect_out) splitter.feed(d);
+      else emit_stdout(d);
+    }
+  });
+
+  int sock = stream.conn->fd();
+  StdinPump pump(sock, input + plan.stdin_data, plan.stdin_fd);
+  pump.on_writable();
+  bool timed_out = false, cancelled = false;
+  Clock::time_point drain_deadline = Clock::time_point::max();
+  char buf[65536];
+  for (;;) {
+    auto now = Clock::now();
+    if (!timed_out && !cancelled) {
+      if (now >= deadline) timed_out = true;
+      else if (observer.cancelled()) cancelled = true;
+      if (timed_out || cancelled) {
+        client.kill(id, "KILL");
+        pump.close();
+        drain_deadline = now + std::chrono::seconds(5);
+      }
+    }
+    if (now >= drain_deadline) break;
+    pollfd fds[2];
+    nfds_t n = 0;
+    fds[n++] = {sock, static_cast<short>(POLLIN | (pump.wants_write() ? POLLOUT : 0)), 0};
+    if (pump.wants_source()) fds[n++] = {pump.source(), POLLIN, 0};
+    auto until = std::min(timed_out || cancelled ? drain_deadline : deadline, now + std::chrono::milliseconds(100));
+    int wait_ms = static_cast<int>(std::chrono::duration_cast<std::chrono::milliseconds>(until - now).count());
+    int r = ::poll(fds, n, std::max(wait_ms, 0));
+    if (r < 0 && errno != EINTR) throw Error(ErrorKind::Infrastructure, "poll failed while running");
+    if (r <= 0) continue;
+    if (fds[0].revents & POLLOUT) pump.on_writable();
+    if (n > 1 && (fds[1].revents & (POLLIN | POLLHUP | POLLERR))) pump.on_source_readable();
+    if (fds[0].revents & (POLLIN | POLLHUP | POLLERR)) {
+      long got = stream.conn->read_some(buf, sizeof buf, Clock::now());
+      if (got == 0) break;
+      if (got > 0 && !demux.feed(std::string_view(buf, static_cast<size_t>(got))))
+        throw Error(ErrorKind::Infrastructure, "the engine sent a malformed output stream");
+    }
+  }
+  if (plan.collect_out) splitter.finish();
+
+  int64_t code = -1;
+  try {
+    code = waiter.result(std::chrono::seconds(timed_out || cancelled ? 10 : 30));
+  } catch (const Error&) {
+    if (!timed_out && !cancelled) throw;
+  }
+  res.duration_ms = ms_since(started);
+  res.exit_code = static_cast<int>(code);
+  res.stdout_data = std::move(out.data);
+  res.stderr_data = std::move(err.data);
+  res.stdout_truncated = out.truncated;
+  res.stderr_truncated = err.truncated;
+  if (timed_out) {
+    res.status = "timeout";
+  } else if (cancelled) {
+    res.status = "killed";
+  } else if (code == 137 && client.inspect(id)["State"].value("OOMKilled", false)) {
+    res.status = "oom";
+  } else {
+    res.status = code == 0 ? "ok" : "error";
+  }
+  if (plan.collect_out && splitter.found()) {
+    res.artifacts = read_artifacts(splitter.trailer(), res.artifacts_truncated);
+    res.artifacts_truncated = res.artifacts_truncated || splitter.trailer_truncated();
+  }
+  (void)t0;
+  return res;
+}
+
+int exit_code_for(const RunResult& r) {
+  if (r.status == "timeout") return 124;
+  if (r.status == "oom") return 137;
+  if (r.status == "killed") return 130;
+  return r.exit_code < 0 ? 125 : r.exit_code;
+}
+
+nlohmann::json to_json(const RunResult& r, bool include_artifact_data) {
+  nlohmann::json arts = nlohmann::json::array();
+  for (const auto& a : r.artifacts) {
+    nlohmann::json j = {{"path", a.path}, {"size", a.data.size()}};
+    if (include_artifact_data) j["content_base64"] = base64_encode(a.data);
+    arts.push_back(j);
+  }
+  return {{"run_id", r.run_id},
+          {"status", r.status},
+          {"exit_code", exit_code_for(r)},
+          {"stdout", r.stdout_data},
+          {"stderr", r.stderr_data},
+          {"stdout_truncated", r.stdout_truncated},
+          {"stderr_truncated", r.stderr_truncated},
+          {"duration_ms", r.duration_ms},
+          {"artifacts", arts},
+          {"artifacts_truncated", r.artifacts_truncated}};
+}
+
+}  // namespace orch::sandbox

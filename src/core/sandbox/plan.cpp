@@ -1,0 +1,132 @@
+#include <algorithm>
+#include <filesystem>
+
+#include "core/error.hpp"
+#include "core/sandbox/run.hpp"
+#include "core/util/random.hpp"
+#include "core/util/suggest.hpp"
+#include "core/util/tar.hpp"
+#include "core/util/units.hpp"
+
+namespace orch::sandbox {
+
+namespace {
+
+constexpr int64_t kMaxMemory = 64LL << 30;
+constexpr double kMaxTimeout = 24 * 3600;
+
+std::string extension_of(const std::string& name) {
+  auto dot = name.rfind('.');
+  auto slash = name.rfind('/');
+  if (dot == std::string::npos || (slash != std::string::npos && dot < slash)) return "";
+  return name.substr(dot);
+}
+
+void check_env(const std::string& kv) {
+  auto eq = kv.find('=');
+  if (eq == std::string::npos || eq == 0)
+    throw Error(ErrorKind::BadInput, "--env '" + kv + "' is not KEY=VALUE");
+  std::string key = kv.substr(0, eq);
+  if (!std::all_of(key.begin(), key.end(), [](char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_'; }))
+    throw Error(ErrorKind::BadInput, "--env key '" + key + "' may hold only letters, digits and _");
+  if (kv.find('\0') != std::string::npos) throw Error(ErrorKind::BadInput, "--env value holds a NUL byte");
+}
+
+}  // namespace
+
+RunPlan plan_run(const templates::Store& store, const RunOptions& o) {
+  RunPlan p;
+  std::string lang = o.language;
+  if (lang.empty() && !o.code_name.empty()) {
+    std::string ext = extension_of(o.code_name);
+    if (!o.template_name.empty()) {
+      if (const auto* l = store.get(o.template_name).language_for_extension(ext)) lang = l->name;
+    }
+    if (lang.empty() && !ext.empty()) lang = store.language_for_extension(ext).value_or("");
+  }
+  if (!o.template_name.empty()) {
+    p.tmpl = &store.get(o.template_name);
+  } else if (!lang.empty()) {
+    p.tmpl = store.for_language(lang);
+    if (!p.tmpl) {
+      std::vector<std::string> langs;
+      for (const auto& t : store.all())
+        for (const auto& l : t.languages) langs.push_back(l.name);
+      throw Error(ErrorKind::NotFound, "no template offers language '" + lang + "'" + did_you_mean(lang, langs));
+    }
+  } else {
+    p.tmpl = store.find("python");
+    if (!p.tmpl) throw Error(ErrorKind::BadInput, "no language given: use -l LANG or -t TEMPLATE");
+  }
+  if (lang.empty()) lang = p.tmpl->default_language;
+  p.lang = p.tmpl->language(lang);
+  if (!p.lang) {
+    std::string offered;
+    for (const auto& l : p.tmpl->languages) offered += (offered.empty() ? "" : ", ") + l.name;
+    throw Error(ErrorKind::BadInput, "template '" + p.tmpl->name + "' has no language '" + lang + "' (it offers " + offered + ")");
+  }
+
+  const auto& lim = p.tmpl->limits;
+  p.spec.image = p.tmpl->image;
+  p.spec.user = p.tmpl->user;
+  p.spec.memory_bytes = o.memory_bytes.value_or(lim.memory_bytes);
+  p.spec.cpus = o.cpus.value_or(lim.cpus);
+  p.spec.pids = o.pids.value_or(lim.pids);
+  p.spec.network = o.network.value_or(p.tmpl->network);
+  p.spec.runtime = o.runtime.value_or(p.tmpl->runtime);
+  p.spec.tmp_size = lim.tmp_size;
+  p.spec.workspace_size = lim.workspace_size;
+  p.timeout_s = o.timeout_s.value_or(lim.timeout_s);
+  if (p.spec.memory_bytes < (6 << 20) || p.spec.memory_bytes > kMaxMemory)
+    throw Error(ErrorKind::BadInput, "--memory must be between 6m and 64g");
+  if (p.spec.cpus <= 0 || p.spec.cpus > 256) throw Error(ErrorKind::BadInput, "--cpus must be above 0 and at most 256");
+  if (p.spec.pids < 8 || p.spec.pids > 100000) throw Error(ErrorKind::BadInput, "--pids must be between 8 and 100000");
+  if (p.timeout_s <= 0 || p.timeout_s > kMaxTimeout) throw Error(ErrorKind::BadInput, "--timeout must be above 0 and at most 86400 seconds");
+  if (p.spec.network != "none" && p.spec.network != "bridge")
+    throw Error(ErrorKind::BadInput, "--net must be none or bridge (got '" + p.spec.network + "')");
+
+  p.run_id = "r-" + random_hex(12);
+  p.spec.labels = base_labels("run", p.run_id, p.tmpl->name);
+  for (const auto& [k, v] : o.labels) p.spec.labels[k] = v;
+  p.spec.env.push_back("HOME=/workspace");
+  p.spec.env.push_back("ORCH_RUN_ID=" + p.run_id);
+  for (const auto& [k, v] : p.tmpl->env) p.spec.env.push_back(k + "=" + v);
+  for (const auto& kv : o.env) {
+    check_env(kv);
+    p.spec.env.push_back(kv);
+  }
+  p.spec.open_stdin = true;
+
+  for (const auto& f : o.files) {
+    if (!tar::is_safe_relative(f.path) || f.path.size() > 1024)
+      throw Error(ErrorKind::BadInput, "file name '" + f.path + "' must be a relative path inside /workspace");
+  }
+  p.files = o.files;
+  p.files.push_back(FileInput{p.lang->file, o.code, 0644});
+  p.args = o.args;
+  p.stdin_data = o.stdin_data;
+  p.stdin_fd = o.stdin_fd;
+  p.collect_out = o.collect_out;
+  p.output_cap = o.output_cap;
+  return p;
+}
+
+std::vector<std::string> boot_command(size_t tar_size, const std::vector<std::string>& program, const std::string& marker) {
+  // $1 is the marker (empty without --out); the program's argv follows.
+  std::string script =
+      "m=$1; shift; "
+      "dd bs=65536 count=" + std::to_string(tar_size) + " iflag=count_bytes,fullblock 2>/dev/null"
+      " | tar -x -o -m -C /workspace -f - || { echo 'orch: could not unpack the input files' >&2; exit 125; }; ";
+  if (marker.empty()) {
+    script += "exec \"$@\"";
+  } else {
+    script +=
+        "mkdir -p /workspace/out; \"$@\"; rc=$?; printf %s \"$m\"; "
+        "tar -c -f - -C /workspace/out . 2>/dev/null; exit $rc";
+  }
+  std::vector<std::string> cmd = {"/bin/sh", "-c", script, "orch-boot", marker};
+  cmd.insert(cmd.end(), program.begin(), program.end());
+  return cmd;
+}
+
+}  // namespace orch::sandbox

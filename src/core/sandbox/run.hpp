@@ -1,0 +1,95 @@
+#pragma once
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "core/docker/client.hpp"
+#include "core/sandbox/spec.hpp"
+#include "core/templates/template.hpp"
+
+namespace orch::sandbox {
+
+struct FileInput {
+  std::string path;  // relative to /workspace
+  std::string data;
+  uint32_t mode = 0644;
+};
+
+// What a caller (the CLI or the HTTP API) may ask of a one-shot run. Unset fields take the template's defaults.
+struct RunOptions {
+  std::string template_name;
+  std::string language;
+  std::string code;
+  std::string code_name;  // file name the code came from, for picking the language by extension
+  std::vector<FileInput> files;
+  std::vector<std::string> args;
+  std::vector<std::string> env;  // K=V
+  std::optional<int64_t> memory_bytes;
+  std::optional<double> cpus;
+  std::optional<int64_t> pids;
+  std::optional<double> timeout_s;
+  std::optional<std::string> network;
+  std::optional<std::string> runtime;
+  bool collect_out = false;
+  size_t output_cap = 1 << 20;
+  std::string stdin_data;
+  int stdin_fd = -1;  // forwarded after stdin_data until EOF (the CLI's piped stdin)
+  std::map<std::string, std::string> labels;
+};
+
+// A fully resolved run: the template chosen, limits decided, files assembled.
+struct RunPlan {
+  const templates::Template* tmpl = nullptr;
+  const templates::Language* lang = nullptr;
+  Spec spec;
+  std::string run_id;
+  std::vector<FileInput> files;
+  std::vector<std::string> args;  // appended to the language's run command
+  std::string stdin_data;
+  int stdin_fd = -1;
+  double timeout_s = 30;
+  bool collect_out = false;
+  size_t output_cap = 1 << 20;
+  size_t out_cap = 64 << 20;
+};
+
+struct Artifact {
+  std::string path;  // relative to /workspace/out
+  std::string data;
+};
+
+struct RunResult {
+  std::string run_id;
+  std::string status;  // ok | error | timeout | oom | killed
+  int exit_code = -1;
+  std::string stdout_data;
+  std::string stderr_data;
+  bool stdout_truncated = false;
+  bool stderr_truncated = false;
+  int64_t duration_ms = 0;
+  std::vector<Artifact> artifacts;
+  bool artifacts_truncated = false;
+};
+
+// Receives output as it happens; asked regularly whether the caller gave up (Ctrl-C, client gone).
+class Observer {
+ public:
+  virtual ~Observer() = default;
+  virtual void on_output(bool is_stderr, std::string_view data) { (void)is_stderr; (void)data; }
+  virtual bool cancelled() { return false; }
+};
+
+RunPlan plan_run(const templates::Store& store, const RunOptions& opts);
+RunResult run_oneshot(docker::Client& client, const RunPlan& plan, Observer& observer);
+// The shell that unpacks the input files from stdin and then runs the program (exec, or with --out,
+// runs it and appends /workspace/out as a tar behind `marker`).
+std::vector<std::string> boot_command(size_t tar_size, const std::vector<std::string>& program, const std::string& marker);
+// Exit code a script can trust: the program's own, 124 timeout, 137 oom/killed by memory, 130 cancelled.
+int exit_code_for(const RunResult& r);
+nlohmann::json to_json(const RunResult& r, bool include_artifact_data);
+
+}  // namespace orch::sandbox

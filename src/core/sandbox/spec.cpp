@@ -1,0 +1,81 @@
+#include "core/sandbox/spec.hpp"
+
+#include <unistd.h>
+
+#include <cmath>
+#include <cstdio>
+
+#include "core/util/random.hpp"
+
+namespace orch::sandbox {
+
+using nlohmann::json;
+
+json create_body(const Spec& s) {
+  // The engine copies the image's /workspace owner and mode onto the tmpfs unless uid/gid are explicit.
+  std::string owner;
+  if (unsigned uid = 0, gid = 0; std::sscanf(s.user.c_str(), "%u:%u", &uid, &gid) == 2)
+    owner = ",uid=" + std::to_string(uid) + ",gid=" + std::to_string(gid);
+  json tmpfs = {{"/tmp", "rw,nosuid,nodev,exec,size=" + s.tmp_size + ",mode=1777"},
+                {"/workspace", "rw,nosuid,nodev,exec,size=" + s.workspace_size + owner + ",mode=0755"}};
+  json host = {
+      {"NetworkMode", s.network},
+      {"Memory", s.memory_bytes},
+      {"MemorySwap", s.memory_bytes},  // equal to Memory: no swap
+      {"NanoCpus", static_cast<int64_t>(std::llround(s.cpus * 1e9))},
+      {"PidsLimit", s.pids},
+      {"ReadonlyRootfs", true},
+      {"Tmpfs", tmpfs},
+      {"CapDrop", json::array({"ALL"})},
+      {"SecurityOpt", json::array({"no-new-privileges"})},
+      {"Init", true},
+      {"IpcMode", "private"},
+      {"ShmSize", 16LL << 20},
+      {"OomScoreAdj", 1000},
+      {"Privileged", false},
+      {"Ulimits", json::array({{{"Name", "core"}, {"Soft", 0}, {"Hard", 0}},
+                                {{"Name", "nofile"}, {"Soft", 1024}, {"Hard", 1024}}})},
+      {"LogConfig", {{"Type", "none"}}},
+  };
+  if (!s.runtime.empty()) host["Runtime"] = s.runtime;
+  json body = {
+      {"Image", s.image},
+      {"Cmd", s.cmd},
+      {"Env", s.env},
+      {"User", s.user},
+      {"WorkingDir", "/workspace"},
+      {"Labels", s.labels},
+      {"HostConfig", host},
+      {"NetworkDisabled", s.network == "none"},
+      {"StopTimeout", 1},
+      {"AttachStdin", s.open_stdin},
+      {"AttachStdout", true},
+      {"AttachStderr", true},
+      {"OpenStdin", s.open_stdin},
+      {"StdinOnce", s.open_stdin},
+      {"Tty", false},
+  };
+  return body;
+}
+
+std::map<std::string, std::string> base_labels(const std::string& kind, const std::string& id, const std::string& tmpl) {
+  char host[256] = {};
+  ::gethostname(host, sizeof host - 1);
+  return {{kLabelManaged, "1"},
+          {kLabelKind, kind},
+          {kLabelId, id},
+          {kLabelTemplate, tmpl},
+          {kLabelCreated, std::to_string(unix_now())},
+          {kLabelPid, std::string(host) + ":" + std::to_string(::getpid())}};
+}
+
+ContainerGuard::~ContainerGuard() {
+  if (id_.empty()) return;
+  try {
+    client_.remove(id_);
+  } catch (...) {
+    // The engine is gone; `orch gc` (and a restarted server) removes it by label later.
+  }
+}
+
+}  // namespace orch::sandbox

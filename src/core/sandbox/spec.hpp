@@ -1,0 +1,57 @@
+#pragma once
+#include <map>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "core/docker/client.hpp"
+
+namespace orch::sandbox {
+
+// Labels on everything orch creates, so `orch gc` and a restarted server find what escaped.
+inline constexpr const char* kLabelManaged = "orch.managed";
+inline constexpr const char* kLabelKind = "orch.kind";  // run | session | pool | service
+inline constexpr const char* kLabelId = "orch.id";
+inline constexpr const char* kLabelTemplate = "orch.template";
+inline constexpr const char* kLabelCreated = "orch.created";
+inline constexpr const char* kLabelExpires = "orch.expires";
+inline constexpr const char* kLabelOwner = "orch.owner";  // tenant
+inline constexpr const char* kLabelPid = "orch.pid";      // host:pid of the orch process that made it
+
+// Everything that decides how a sandbox container is made. The hardening is not optional:
+// create_body() always applies it.
+struct Spec {
+  std::string image;
+  std::vector<std::string> cmd;
+  std::vector<std::string> env;  // K=V
+  std::string user = "1000:1000";
+  int64_t memory_bytes = 256LL << 20;
+  double cpus = 1.0;
+  int64_t pids = 128;
+  std::string network = "none";  // none | bridge | a network orch made
+  std::string runtime;
+  std::string tmp_size = "64m";
+  std::string workspace_size = "64m";
+  std::map<std::string, std::string> labels;
+  bool open_stdin = false;
+};
+
+nlohmann::json create_body(const Spec& spec);
+std::map<std::string, std::string> base_labels(const std::string& kind, const std::string& id, const std::string& tmpl);
+
+// Removes its container when it goes out of scope, whatever happened.
+class ContainerGuard {
+ public:
+  ContainerGuard(docker::Client& client, std::string id) : client_(client), id_(std::move(id)) {}
+  ~ContainerGuard();
+  ContainerGuard(const ContainerGuard&) = delete;
+  ContainerGuard& operator=(const ContainerGuard&) = delete;
+  void release() { id_.clear(); }
+
+ private:
+  docker::Client& client_;
+  std::string id_;
+};
+
+}  // namespace orch::sandbox

@@ -1,0 +1,16 @@
+#pragma once
+#include <string_view>
+#include <vector>
+
+namespace orch {
+
+// Files compiled into the binary at build time (templates/, kernels, the dashboard).
+struct EmbeddedFile {
+  std::string_view path;  // relative to the embedded root, e.g. "python/template.json"
+  std::string_view data;
+};
+
+const std::vector<EmbeddedFile>& embedded_templates();
+const std::vector<EmbeddedFile>& embedded_assets();
+
+}  // namespace orch
