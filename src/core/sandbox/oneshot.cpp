@@ -110,8 +110,12 @@ RunResult run_oneshot(docker::Client& client, const RunPlan& plan, Observer& obs
   std::string input = build_input_tar(plan.files);
   std::string marker = plan.collect_out ? "\x1eORCH-OUT-" + random_hex(32) + "\x1e" : "";
   std::vector<std::string> program;
-  for (const auto& a : plan.lang->run) program.push_back(a == "{file}" ? plan.lang->file : a);
-  program.insert(program.end(), plan.args.begin(), plan.args.end());
+  if (!plan.command.empty()) {
+    program = plan.command;
+  } else {
+    for (const auto& a : plan.lang->run) program.push_back(a == "{file}" ? plan.lang->file : a);
+    program.insert(program.end(), plan.args.begin(), plan.args.end());
+  }
   Spec spec = plan.spec;
   spec.cmd = boot_command(input.size(), program, marker);
 

@@ -75,7 +75,8 @@ RunPlan plan_run(const templates::Store& store, const RunOptions& o) {
   p.spec.network = o.network.value_or(p.tmpl->network);
   p.spec.runtime = o.runtime.value_or(p.tmpl->runtime);
   p.spec.tmp_size = lim.tmp_size;
-  p.spec.workspace_size = lim.workspace_size;
+  p.spec.workspace_size = o.workspace_size.value_or(lim.workspace_size);
+  parse_bytes(p.spec.workspace_size, "workspace size");
   p.timeout_s = o.timeout_s.value_or(lim.timeout_s);
   if (p.spec.memory_bytes < (6 << 20) || p.spec.memory_bytes > kMaxMemory)
     throw Error(ErrorKind::BadInput, "--memory must be between 6m and 64g");
@@ -102,8 +103,9 @@ RunPlan plan_run(const templates::Store& store, const RunOptions& o) {
       throw Error(ErrorKind::BadInput, "file name '" + f.path + "' must be a relative path inside /workspace");
   }
   p.files = o.files;
-  p.files.push_back(FileInput{p.lang->file, o.code, 0644});
+  if (o.command.empty() || !o.code.empty()) p.files.push_back(FileInput{p.lang->file, o.code, 0644});
   p.args = o.args;
+  p.command = o.command;
   p.stdin_data = o.stdin_data;
   p.stdin_fd = o.stdin_fd;
   p.collect_out = o.collect_out;

@@ -27,6 +27,7 @@ struct RunOptions {
   std::string code_name;  // file name the code came from, for picking the language by extension
   std::vector<FileInput> files;
   std::vector<std::string> args;
+  std::vector<std::string> command;  // when set, run this argv instead of the language's run line
   std::vector<std::string> env;  // K=V
   std::optional<int64_t> memory_bytes;
   std::optional<double> cpus;
@@ -34,6 +35,7 @@ struct RunOptions {
   std::optional<double> timeout_s;
   std::optional<std::string> network;
   std::optional<std::string> runtime;
+  std::optional<std::string> workspace_size;
   bool collect_out = false;
   size_t output_cap = 1 << 20;
   std::string stdin_data;
@@ -48,7 +50,8 @@ struct RunPlan {
   Spec spec;
   std::string run_id;
   std::vector<FileInput> files;
-  std::vector<std::string> args;  // appended to the language's run command
+  std::vector<std::string> args;     // appended to the language's run command
+  std::vector<std::string> command;  // replaces the language's run command (code file still written)
   std::string stdin_data;
   int stdin_fd = -1;
   double timeout_s = 30;
