@@ -1,0 +1,50 @@
+# Shared helpers for the integration suites. Each suite file defines functions named test_*;
+# run.sh runs every one in its own subshell against the real orch binary and the real engine.
+
+fail() {
+  echo "    FAIL: $*" >&2
+  exit 1
+}
+
+assert_eq() {  # expected actual [message]
+  [ "$1" = "$2" ] || fail "${3:-values differ}: expected [$1], got [$2]"
+}
+
+assert_contains() {  # haystack needle [message]
+  case "$1" in *"$2"*) ;; *) fail "${3:-missing text}: [$2] not in [${1:0:400}]" ;; esac
+}
+
+assert_not_contains() {
+  case "$1" in *"$2"*) fail "${3:-unexpected text}: [$2] found in [${1:0:400}]" ;; esac
+}
+
+assert_rc() {  # expected_rc command...
+  local want=$1; shift
+  "$@"
+  local got=$?
+  [ "$got" = "$want" ] || fail "exit code of [$*]: expected $want, got $got"
+}
+
+# Value of a top-level JSON field, with python3 from the host.
+json_get() {  # json field
+  python3 -c 'import json,sys; v=json.loads(sys.argv[1]); 
+for k in sys.argv[2].split("."): v = v[int(k)] if isinstance(v, list) else v[k]
+print(json.dumps(v) if isinstance(v,(dict,list,bool)) or v is None else v)' "$1" "$2"
+}
+
+orch_containers() {  # count of orch-labelled containers
+  docker ps -aq --filter label=orch.managed=1 | wc -l
+}
+
+# A scratch directory removed when the test's subshell exits.
+scratch() {
+  SCRATCH=$(mktemp -d /tmp/orch-it.XXXXXX)
+  trap 'rm -rf "$SCRATCH"' EXIT
+}
+
+# Waits until a command succeeds, up to N tenths of a second.
+wait_for() {  # tenths command...
+  local n=$1; shift
+  for _ in $(seq "$n"); do "$@" >/dev/null 2>&1 && return 0; sleep 0.1; done
+  return 1
+}
