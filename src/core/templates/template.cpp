@@ -89,6 +89,8 @@ Template parse(const json& spec, const std::string& source, std::map<std::string
     lang.extensions = field<std::vector<std::string>>(lj, "extensions", {}, where);
     lang.run = field<std::vector<std::string>>(lj, "run", {}, where);
     lang.kernel = field<std::string>(lj, "kernel", "", where);
+    lang.version = field<std::string>(lj, "version", "", where);
+    lang.aliases = field<std::vector<std::string>>(lj, "aliases", {}, where);
     if (lang.file.empty() || lang.file.find('/') != std::string::npos) bad(where, "language " + name + ": 'file' must be a plain file name");
     if (lang.run.empty()) bad(where, "language " + name + ": 'run' must be a non-empty array");
     t.languages.push_back(std::move(lang));
@@ -103,7 +105,8 @@ Template parse(const json& spec, const std::string& source, std::map<std::string
 json to_json(const Template& t) {
   json langs = json::object();
   for (const auto& l : t.languages)
-    langs[l.name] = {{"file", l.file}, {"extensions", l.extensions}, {"run", l.run}, {"kernel", l.kernel}};
+    langs[l.name] = {{"file", l.file},       {"extensions", l.extensions}, {"run", l.run},
+                     {"kernel", l.kernel},   {"version", l.version},       {"aliases", l.aliases}};
   return {{"name", t.name},
           {"description", t.description},
           {"image", t.image},
