@@ -4,6 +4,7 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <iostream>
 #include <thread>
@@ -98,7 +99,9 @@ int serve(const ServerConfig& cfg) {
   svr.set_read_timeout(cfg.read_timeout_s, 0);
   svr.set_write_timeout(30, 0);
   svr.set_keep_alive_max_count(1000);
-  svr.set_keep_alive_timeout(5);
+  // httplib keeps a connection open for the keep-alive period even after a body read failed, so the
+  // idle timeout is the read timeout: a stalled client holds a thread at most twice that long.
+  svr.set_keep_alive_timeout(std::min(5, cfg.read_timeout_s));
 
   svr.set_pre_routing_handler([&ctx](const httplib::Request& req, httplib::Response& res) {
     set_current_tenant(Tenant{"default", {}});
