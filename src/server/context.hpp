@@ -10,6 +10,7 @@
 #include "core/docker/client.hpp"
 #include "core/error.hpp"
 #include "core/sandbox/run.hpp"
+#include "core/sandbox/warm.hpp"
 #include "core/templates/template.hpp"
 #include "server/auth.hpp"
 #include "server/limiter.hpp"
@@ -44,6 +45,7 @@ struct Context {
   TokenStore tokens;
   Limiter limiter;
   Metrics metrics;
+  std::unique_ptr<sandbox::Pool> pool;  // only with --pool
   std::atomic<bool> draining{false};
   std::atomic<bool> cancel_all{false};  // set when the drain grace period ran out
 };

@@ -32,12 +32,18 @@ void add_info_routes(httplib::Server& svr, Context& ctx) {
                {"version", ORCH_VERSION},
                {"engine", engine},
                {"in_flight", ctx.limiter.in_flight()},
+               {"pool", ctx.pool ? ctx.pool->state() : json::object()},
                {"auth", ctx.tokens.enabled()}},
               ok ? 200 : 503);
   }));
 
   svr.Get("/metrics", guarded([&ctx](const httplib::Request&, httplib::Response& res) {
     std::map<std::string, double> gauges = {{"orch_runs_in_flight", ctx.limiter.in_flight()}};
+    json pool = ctx.pool ? ctx.pool->state() : json::object();
+    for (const auto& [name, st] : pool.items()) {
+        gauges["orch_pool_ready{template=\"" + name + "\"}"] = st["ready"].get<double>();
+        gauges["orch_pool_target{template=\"" + name + "\"}"] = st["target"].get<double>();
+    }
     res.set_content(ctx.metrics.prometheus(gauges), "text/plain; version=0.0.4");
   }));
 
@@ -59,6 +65,11 @@ void add_info_routes(httplib::Server& svr, Context& ctx) {
   svr.Get("/v1/runs", guarded([&ctx](const httplib::Request&, httplib::Response& res) {
     send_json(res, {{"runs", ctx.metrics.recent_runs()}});
   }));
+
+  svr.Get("/", [](const httplib::Request&, httplib::Response& res) {
+    res.set_header("Content-Security-Policy", "default-src 'self'; style-src 'unsafe-inline'; script-src 'unsafe-inline'");
+    res.set_content(std::string(asset("dashboard.html")), "text/html; charset=utf-8");
+  });
 
   svr.Get("/openapi.json", [](const httplib::Request&, httplib::Response& res) {
     res.set_content(std::string(asset("openapi.json")), "application/json");

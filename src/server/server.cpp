@@ -92,6 +92,11 @@ int serve(const ServerConfig& cfg) {
     log_line(std::string("warning: engine not reachable at start: ") + e.what());
   }
 
+  if (!cfg.pool.empty()) {
+    ctx.pool = std::make_unique<sandbox::Pool>(client, store, cfg.pool, cfg.runtime);
+    ctx.pool->start();
+  }
+
   httplib::Server svr;
   int threads = cfg.threads;
   svr.new_task_queue = [threads] { return new httplib::ThreadPool(static_cast<size_t>(threads)); };
@@ -160,6 +165,7 @@ int serve(const ServerConfig& cfg) {
   svr.listen_after_bind();
   if (!ctx.draining) ::kill(::getpid(), SIGTERM);  // listening failed: let the signal thread finish
   signals.join();
+  if (ctx.pool) ctx.pool->shutdown();
   log_line("stopped");
   return 0;
 }

@@ -40,6 +40,10 @@ orch_containers() {  # count of orch-labelled containers
   docker ps -aq --filter label=orch.managed=1 | wc -l
 }
 
+containers_of_pid() {  # count of orch containers made by the orch process PID on this host
+  docker ps -aq --filter label=orch.managed=1 --filter "label=orch.pid=$(hostname):$1" | wc -l
+}
+
 # A scratch directory removed when the test's subshell exits.
 scratch() {
   SCRATCH=$(mktemp -d /tmp/orch-it.XXXXXX)

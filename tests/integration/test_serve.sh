@@ -168,7 +168,7 @@ test_sigterm_drains_in_flight_run() {
   assert_eq "0" "$rc" "server exit code"
   assert_eq "200" "$(status_of "$r")"
   assert_eq "finished" "$(json_get "$(body_of "$r")" stdout | tr -d '\n')"
-  assert_eq "0" "$(orch_containers)"
+  assert_eq "0" "$(containers_of_pid "$SERVER_PID")"
 }
 
 test_drain_grace_cancels_long_runs() {
@@ -184,7 +184,7 @@ test_drain_grace_cancels_long_runs() {
   r=$(cat /tmp/orch-drain2.$$); rm -f /tmp/orch-drain2.$$
   [ "$elapsed" -le 8 ] || fail "drain took ${elapsed}s"
   assert_eq "killed" "$(json_get "$(body_of "$r")" status)"
-  assert_eq "0" "$(orch_containers)"
+  assert_eq "0" "$(containers_of_pid "$SERVER_PID")"
 }
 
 test_slow_client_does_not_block_others() {
@@ -214,5 +214,55 @@ test_200_concurrent_requests() {
   [ "$ok" -ge 6 ] || fail "only $ok succeeded"
   assert_eq "ok" "$(json_get "$(curl -s "$BASE/health")" status)"
   sleep 0.5
-  assert_eq "0" "$(orch_containers)"
+  assert_eq "0" "$(containers_of_pid "$SERVER_PID")"
+}
+
+pool_ready() {  # template count
+  [ "$(json_get "$(curl -s "$BASE/health")" "pool.$1.ready")" -ge "$2" ]
+}
+
+test_pool_serves_fresh_sandboxes_and_refills() {
+  start_server --pool python=1,node=1
+  wait_for 300 pool_ready python 1 || fail "pool never filled: $(curl -s "$BASE/health")"
+  r1=$(body_of "$(post /v1/run '{"code":"import os; open(\"/tmp/leftover\",\"w\").write(\"x\"); open(\"mine.txt\",\"w\").write(\"y\"); print(os.getpid() > 0)"}')")
+  assert_eq "True" "$(json_get "$r1" stdout | tr -d '\n')"
+  wait_for 300 pool_ready python 1 || fail "pool did not refill"
+  r2=$(body_of "$(post /v1/run '{"code":"import os; print(os.path.exists(\"/tmp/leftover\"), os.path.exists(\"mine.txt\"))"}')")
+  assert_eq "False False" "$(json_get "$r2" stdout | tr -d '\n')" "state carried from one run to the next"
+  wait_for 300 pool_ready node 1 || fail "node pool never filled"
+  r3=$(body_of "$(post /v1/run '{"language":"node","code":"console.log(process.argv.length, require.main === module); process.exitCode = 3"}')")
+  assert_eq "2 true" "$(json_get "$r3" stdout | tr -d '\n')"
+  assert_eq "3" "$(json_get "$r3" exit_code)"
+  m=$(curl -s "$BASE/metrics")
+  hits=$(grep 'orch_pool_requests_total{result="hit"}' <<<"$m" | awk '{print $2}')
+  [ "$hits" -ge 3 ] || fail "expected 3 pool hits, metrics say $hits"
+  runs=$(curl -s "$BASE/v1/runs")
+  assert_eq "true" "$(json_get "$runs" runs.0.pooled)"
+}
+
+test_pool_runs_keep_run_semantics() {
+  start_server --pool python=1
+  wait_for 300 pool_ready python 1 || fail "pool never filled"
+  r=$(body_of "$(post /v1/run '{"code":"import sys\nprint(sys.stdin.read().upper(), sys.argv[1:])\ndef f(): raise KeyError(\"k\")\nf()","stdin":"abc","args":["x"]}')")
+  assert_eq "ABC ['x']" "$(json_get "$r" stdout | tr -d '\n')"
+  assert_eq "1" "$(json_get "$r" exit_code)"
+  err=$(json_get "$r" stderr)
+  assert_contains "$err" 'File "main.py", line 4'
+  assert_contains "$err" "KeyError: 'k'"
+  assert_not_contains "$err" "runpy"
+  wait_for 300 pool_ready python 1 || fail "pool did not refill"
+  r=$(body_of "$(post /v1/run '{"code":"import time; time.sleep(10)","timeout":1}')")
+  assert_eq "timeout" "$(json_get "$r" status)"
+  wait_for 300 pool_ready python 1 || fail "pool did not refill"
+  r=$(body_of "$(post /v1/run '{"code":"x = bytearray(400 * 1024 * 1024)"}')")
+  assert_eq "oom" "$(json_get "$r" status)"
+}
+
+test_pool_is_removed_on_shutdown() {
+  start_server --pool python=2
+  wait_for 300 pool_ready python 2 || fail "pool never filled"
+  [ "$(containers_of_pid "$SERVER_PID")" -ge 2 ] || fail "pool containers not visible"
+  pid=$SERVER_PID
+  kill -TERM "$SERVER_PID"; wait "$SERVER_PID"
+  assert_eq "0" "$(containers_of_pid "$pid")"
 }
