@@ -163,6 +163,8 @@ std::vector<Entry> read(std::string_view archive) {
     while (e.path.size() > 1 && e.path.back() == '/') e.path.pop_back();
     entries.push_back(std::move(e));
   }
+  if (off < archive.size() && off + kBlock > archive.size())
+    throw Error(ErrorKind::BadInput, "tar archive is truncated");
   return entries;
 }
 
