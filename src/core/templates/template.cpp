@@ -71,14 +71,22 @@ Template parse(const json& spec, const std::string& source, std::map<std::string
   if (spec.contains("limits")) {
     const json& l = spec["limits"];
     if (!l.is_object()) bad(where, "'limits' must be an object");
-    if (l.contains("memory")) t.limits.memory_bytes = parse_bytes(field<std::string>(l, "memory", "", where), "limits.memory");
+    // parse_bytes names only the field; say which template it is in too.
+    auto bytes = [&where](const std::string& text, const char* what) {
+      try {
+        return parse_bytes(text, what);
+      } catch (const Error& e) {
+        bad(where, e.what());
+      }
+    };
+    if (l.contains("memory")) t.limits.memory_bytes = bytes(field<std::string>(l, "memory", "", where), "limits.memory");
     t.limits.cpus = field<double>(l, "cpus", t.limits.cpus, where);
     t.limits.pids = field<int64_t>(l, "pids", t.limits.pids, where);
     t.limits.timeout_s = field<double>(l, "timeout", t.limits.timeout_s, where);
     t.limits.tmp_size = field<std::string>(l, "tmp_size", t.limits.tmp_size, where);
     t.limits.workspace_size = field<std::string>(l, "workspace_size", t.limits.workspace_size, where);
-    parse_bytes(t.limits.tmp_size, "limits.tmp_size");
-    parse_bytes(t.limits.workspace_size, "limits.workspace_size");
+    bytes(t.limits.tmp_size, "limits.tmp_size");
+    bytes(t.limits.workspace_size, "limits.workspace_size");
   }
   if (!spec.contains("languages") || !spec["languages"].is_object() || spec["languages"].empty())
     bad(where, "'languages' must be an object with at least one language");
