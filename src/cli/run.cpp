@@ -11,6 +11,7 @@
 #include "cli/common.hpp"
 #include "cli/file_spec.hpp"
 #include "core/error.hpp"
+#include "core/remote/client.hpp"
 #include "core/sandbox/run.hpp"
 #include "core/util/tar.hpp"
 #include "core/util/units.hpp"
@@ -66,6 +67,23 @@ void save_artifacts(const std::vector<sandbox::Artifact>& arts, const std::strin
     }
     ::close(fd);
   }
+}
+
+// Saves artifacts, prints the result or the notes a person needs, and returns the exit code.
+int finish(const sandbox::RunResult& res, const sandbox::RunOptions& o, const std::string& out_dir, bool as_json,
+           double timeout_s, int64_t memory_bytes) {
+  if (!out_dir.empty()) save_artifacts(res.artifacts, out_dir);
+  if (as_json) {
+    print_json(sandbox::to_json(res, false));
+  } else {
+    if (res.stdout_truncated) std::cerr << "\norch: stdout truncated at " << format_bytes(o.output_cap) << "\n";
+    if (res.stderr_truncated) std::cerr << "\norch: stderr truncated at " << format_bytes(o.output_cap) << "\n";
+    if (res.status == "timeout") std::cerr << "orch: timed out" << (timeout_s > 0 ? " after " + std::to_string(static_cast<int>(timeout_s)) + "s" : "") << "; the sandbox was killed\n";
+    if (res.status == "oom") std::cerr << "orch: killed: out of memory" << (memory_bytes > 0 ? " (limit " + format_bytes(memory_bytes) + ")" : "") << "\n";
+    if (res.status == "killed") std::cerr << "orch: interrupted; the sandbox was removed\n";
+    if (res.artifacts_truncated) std::cerr << "orch: some files in /workspace/out were not copied (too large)\n";
+  }
+  return sandbox::exit_code_for(res);
 }
 
 int run_command(int argc, char** argv) {
@@ -128,6 +146,12 @@ int run_command(int argc, char** argv) {
   o.output_cap = static_cast<size_t>(parse_bytes(output_cap, "--output-limit"));
   if (!stdin_used_for_code && !no_stdin && (force_stdin || !::isatty(0))) o.stdin_fd = 0;
 
+  if (auto server = remote::server_from_env()) {
+    install_signal_handlers();
+    TerminalObserver observer(!as_json);
+    sandbox::RunResult res = remote::run(*server, o, observer);
+    return finish(res, o, out_dir, as_json, o.timeout_s.value_or(0), o.memory_bytes.value_or(0));
+  }
   auto store = templates::Store::load();
   auto client = docker::Client::from_env();
   sandbox::RunPlan plan = sandbox::plan_run(store, o);
@@ -143,18 +167,7 @@ int run_command(int argc, char** argv) {
                                            " missing): run 'orch templates build " + plan.tmpl->name + "' or add --build");
     throw;
   }
-  if (!out_dir.empty()) save_artifacts(res.artifacts, out_dir);
-  if (as_json) {
-    print_json(sandbox::to_json(res, false));
-  } else {
-    if (res.stdout_truncated) std::cerr << "\norch: stdout truncated at " << format_bytes(o.output_cap) << "\n";
-    if (res.stderr_truncated) std::cerr << "\norch: stderr truncated at " << format_bytes(o.output_cap) << "\n";
-    if (res.status == "timeout") std::cerr << "orch: timed out after " << plan.timeout_s << "s; the sandbox was killed\n";
-    if (res.status == "oom") std::cerr << "orch: killed: out of memory (limit " << format_bytes(plan.spec.memory_bytes) << ")\n";
-    if (res.status == "killed") std::cerr << "orch: interrupted; the sandbox was removed\n";
-    if (res.artifacts_truncated) std::cerr << "orch: some files in /workspace/out were not copied (too large)\n";
-  }
-  return sandbox::exit_code_for(res);
+  return finish(res, o, out_dir, as_json, plan.timeout_s, plan.spec.memory_bytes);
 }
 
 }  // namespace

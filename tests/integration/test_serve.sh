@@ -267,3 +267,25 @@ test_pool_is_removed_on_shutdown() {
   kill -TERM "$SERVER_PID"; wait "$SERVER_PID"
   assert_eq "0" "$(containers_of_pid "$pid")"
 }
+
+test_cli_through_server_with_orch_host() {
+  scratch
+  printf 'tok-cli-000000000000 cli\n' > "$SCRATCH/tokens"
+  start_server --tokens "$SCRATCH/tokens" --pool python=1
+  export ORCH_HOST=$BASE
+  out=$("$ORCH" run -c 'print(1)' 2>&1)
+  assert_eq "125" "$?" "no token"
+  assert_contains "$out" "refused the token"
+  export ORCH_TOKEN=tok-cli-000000000000
+  out=$(printf 'abc' | "$ORCH" run -e K=v -c 'import os,sys; print(sys.stdin.read(), os.environ["K"]); sys.exit(6)')
+  assert_eq "6" "$?"
+  assert_eq "abc v" "$out"
+  echo 'data' > "$SCRATCH/in.txt"
+  "$ORCH" run -f "$SCRATCH/in.txt" --out "$SCRATCH/res" -c 'open("out/copy.txt","w").write(open("in.txt").read().upper())' || fail "run with files failed"
+  assert_eq "DATA" "$(cat "$SCRATCH/res/copy.txt")"
+  out=$("$ORCH" run --json --timeout 1 -c 'import time; time.sleep(5)')
+  assert_eq "124" "$?"
+  assert_eq "timeout" "$(json_get "$out" status)"
+  runs=$(curl -s -H "Authorization: Bearer $ORCH_TOKEN" "$BASE/v1/runs")
+  assert_eq "cli" "$(json_get "$runs" runs.0.tenant)"
+}

@@ -1,0 +1,198 @@
+#include "core/remote/client.hpp"
+
+#include <httplib.h>
+#include <unistd.h>
+
+#include <cstdlib>
+
+#include "core/error.hpp"
+#include "core/util/base64.hpp"
+
+namespace orch::remote {
+
+using nlohmann::json;
+
+ServerAddress parse_server(const std::string& url, const std::string& token) {
+  ServerAddress s;
+  s.token = token;
+  auto sep = url.find("://");
+  if (sep == std::string::npos) throw Error(ErrorKind::BadInput, "ORCH_HOST '" + url + "' must look like http://host:port");
+  s.scheme = url.substr(0, sep);
+  if (s.scheme != "http" && s.scheme != "https") throw Error(ErrorKind::BadInput, "ORCH_HOST must be http:// or https://");
+  std::string rest = url.substr(sep + 3);
+  if (auto slash = rest.find('/'); slash != std::string::npos) rest.resize(slash);
+  bool bracketed = !rest.empty() && rest.front() == '[';
+  size_t close = rest.find(']');
+  size_t colon = bracketed ? (close == std::string::npos ? std::string::npos : rest.find(':', close)) : rest.rfind(':');
+  if (colon != std::string::npos) {
+    s.host = rest.substr(0, colon);
+    s.port = std::atoi(rest.c_str() + colon + 1);
+  } else {
+    s.host = rest;
+    s.port = s.scheme == "https" ? 443 : 80;
+  }
+  if (s.host.size() > 2 && s.host.front() == '[') s.host = s.host.substr(1, s.host.size() - 2);
+  if (s.host.empty() || s.port <= 0 || s.port > 65535) throw Error(ErrorKind::BadInput, "ORCH_HOST '" + url + "' has no valid host:port");
+  return s;
+}
+
+std::optional<ServerAddress> server_from_env() {
+  const char* h = std::getenv("ORCH_HOST");
+  if (!h || !*h) return std::nullopt;
+  const char* t = std::getenv("ORCH_TOKEN");
+  return parse_server(h, t ? t : "");
+}
+
+json run_request_json(const sandbox::RunOptions& o) {
+  json j = {{"code", o.code}};
+  if (!o.language.empty()) j["language"] = o.language;
+  if (!o.template_name.empty()) j["template"] = o.template_name;
+  if (!o.code_name.empty() && o.language.empty()) {
+    // The server picks the language by the file name of the first file, as Piston clients send it.
+    j.erase("code");
+    j["files"] = json::array({{{"name", o.code_name}, {"content", base64_encode(o.code)}, {"encoding", "base64"}}});
+  }
+  for (const auto& f : o.files) {
+    if (!j.contains("files")) j["files"] = json::array();
+    j["files"].push_back({{"name", f.path}, {"content", base64_encode(f.data)}, {"encoding", "base64"}});
+  }
+  if (!o.stdin_data.empty()) j["stdin"] = o.stdin_data;
+  if (!o.args.empty()) j["args"] = o.args;
+  if (!o.env.empty()) {
+    json env = json::object();
+    for (const auto& kv : o.env) env[kv.substr(0, kv.find('='))] = kv.substr(kv.find('=') + 1);
+    j["env"] = env;
+  }
+  if (o.timeout_s) j["timeout"] = *o.timeout_s;
+  if (o.memory_bytes) j["memory"] = *o.memory_bytes;
+  if (o.cpus) j["cpus"] = *o.cpus;
+  if (o.pids) j["pids"] = *o.pids;
+  if (o.network) j["network"] = *o.network;
+  if (o.collect_out) j["out"] = true;
+  j["output_limit"] = o.output_cap;
+  return j;
+}
+
+sandbox::RunResult result_from_json(const json& j) {
+  sandbox::RunResult r;
+  r.run_id = j.value("run_id", "");
+  r.status = j.value("status", "error");
+  r.exit_code = j.value("exit_code", 125);
+  r.stdout_data = j.value("stdout", "");
+  r.stderr_data = j.value("stderr", "");
+  r.stdout_truncated = j.value("stdout_truncated", false);
+  r.stderr_truncated = j.value("stderr_truncated", false);
+  r.duration_ms = j.value("duration_ms", int64_t{0});
+  r.artifacts_truncated = j.value("artifacts_truncated", false);
+  for (const auto& a : j.value("artifacts", json::array())) {
+    auto data = base64_decode(a.value("content_base64", ""));
+    r.artifacts.push_back(sandbox::Artifact{a.value("path", ""), data.value_or("")});
+  }
+  return r;
+}
+
+namespace {
+
+// Splits a server-sent event stream into (event, data) pairs as bytes arrive.
+struct SseParser {
+  std::string buf;
+  template <typename F>
+  void feed(const char* d, size_t n, F&& on_event) {
+    buf.append(d, n);
+    for (size_t end; (end = buf.find("\n\n")) != std::string::npos;) {
+      std::string block = buf.substr(0, end);
+      buf.erase(0, end + 2);
+      std::string event, data;
+      size_t pos = 0;
+      while (pos <= block.size()) {
+        size_t nl = block.find('\n', pos);
+        std::string line = block.substr(pos, nl == std::string::npos ? std::string::npos : nl - pos);
+        if (line.rfind("event: ", 0) == 0) event = line.substr(7);
+        if (line.rfind("data: ", 0) == 0) data += line.substr(6);
+        if (nl == std::string::npos) break;
+        pos = nl + 1;
+      }
+      if (!event.empty()) on_event(event, data);
+    }
+  }
+};
+
+}  // namespace
+
+sandbox::RunResult run(const ServerAddress& server, const sandbox::RunOptions& opts, sandbox::Observer& observer) {
+  std::string base = server.scheme + "://" + (server.host.find(':') != std::string::npos ? "[" + server.host + "]" : server.host) +
+                     ":" + std::to_string(server.port);
+#ifndef CPPHTTPLIB_OPENSSL_SUPPORT
+  if (server.scheme == "https") throw Error(ErrorKind::BadInput, "this orch was built without TLS; use http:// for ORCH_HOST");
+#endif
+  httplib::Client cli(base);
+  cli.set_connection_timeout(5, 0);
+  double timeout = opts.timeout_s.value_or(300);
+  cli.set_read_timeout(static_cast<time_t>(timeout) + 60, 0);
+  httplib::Headers headers = {{"Accept", "text/event-stream"}};
+  if (!server.token.empty()) headers.emplace("Authorization", "Bearer " + server.token);
+
+  sandbox::RunOptions sent = opts;
+  if (opts.stdin_fd >= 0) {  // the server takes stdin whole: read ours up to a sane cap
+    std::string in;
+    char buf[65536];
+    for (ssize_t n; (n = ::read(opts.stdin_fd, buf, sizeof buf)) > 0;) {
+      in.append(buf, static_cast<size_t>(n));
+      if (in.size() > (16u << 20)) throw Error(ErrorKind::BadInput, "stdin over 16 MiB cannot be sent to a server");
+    }
+    sent.stdin_data += in;
+  }
+  std::string body = run_request_json(sent).dump();
+
+  std::optional<sandbox::RunResult> result;
+  std::string error_body, error_code;
+  int status = 0;
+  SseParser parser;
+  httplib::Request req;
+  req.method = "POST";
+  req.path = "/v1/run";
+  req.headers = headers;
+  req.body = body;
+  req.set_header("Content-Type", "application/json");
+  req.response_handler = [&](const httplib::Response& r) {
+    status = r.status;
+    return true;
+  };
+  req.content_receiver = [&](const char* d, size_t n, uint64_t, uint64_t) {
+    if (status != 200) {
+      error_body.append(d, n);
+      return error_body.size() < 65536;
+    }
+    parser.feed(d, n, [&](const std::string& ev, const std::string& data) {
+      json j = json::parse(data, nullptr, false);
+      if (j.is_discarded()) return;
+      if (ev == "stdout" || ev == "stderr") observer.on_output(ev == "stderr", j.value("data", ""));
+      if (ev == "result") result = result_from_json(j);
+      if (ev == "error") error_body = j.dump(), error_code = j["error"].value("code", "");
+    });
+    return !observer.cancelled();
+  };
+  httplib::Response res;
+  httplib::Error err = httplib::Error::Success;
+  bool sent_ok = cli.send(req, res, err);
+  if (!sent_ok && status == 0)
+    throw Error(ErrorKind::Unavailable, "cannot reach the orch server at " + base + ": " + httplib::to_string(err) + " (is `orch serve` running? check ORCH_HOST)");
+  if (result) return *result;
+  json e = json::parse(error_body, nullptr, false);
+  std::string msg = e.is_object() && e.contains("error") ? e["error"].value("message", error_body) : error_body;
+  std::string code = e.is_object() && e.contains("error") ? e["error"].value("code", "") : error_code;
+  ErrorKind kind = ErrorKind::Infrastructure;
+  if (status == 400 || code == "bad_input") kind = ErrorKind::BadInput;
+  else if (status == 401) kind = ErrorKind::BadInput, msg = "the server refused the token (set ORCH_TOKEN): " + msg;
+  else if (status == 404) kind = ErrorKind::NotFound;
+  else if (status == 429) kind = ErrorKind::Busy;
+  else if (status == 503) kind = ErrorKind::Unavailable;
+  if (observer.cancelled()) {  // the server sees the stream close and removes the sandbox
+    sandbox::RunResult r;
+    r.status = "killed";
+    return r;
+  }
+  throw Error(kind, "server " + base + ": " + (msg.empty() ? "HTTP " + std::to_string(status) : msg));
+}
+
+}  // namespace orch::remote
