@@ -1,0 +1,283 @@
+"""orch benchmarks: each case against its baseline, measured in the same run.
+
+Absolute times drift on shared machines; the ratios hold. Prints one table of medians and p90s
+and writes it to results/latest.md.
+"""
+import concurrent.futures as cf
+import datetime
+import http.client
+import json
+import os
+import platform
+import re
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import time
+
+ORCH, RESULTS = sys.argv[1], sys.argv[2]
+CASES = sys.argv[3:] or ["cold", "warm", "session", "throughput", "server", "cli", "scaling"]
+IMAGE = "orch/python:latest"
+rows = []  # (case, variant, median_ms, p90_ms, ratio, target, verdict)
+
+
+def pct(xs, p):
+    xs = sorted(xs)
+    k = (len(xs) - 1) * p
+    lo, hi = int(k), min(int(k) + 1, len(xs) - 1)
+    return xs[lo] + (xs[hi] - xs[lo]) * (k - lo)
+
+
+def timed(fn, n, warmup=2):
+    for _ in range(warmup):
+        fn()
+    out = []
+    for _ in range(n):
+        t = time.perf_counter()
+        fn()
+        out.append((time.perf_counter() - t) * 1000)
+    return out
+
+
+def run(cmd, **kw):
+    return subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, check=True, **kw)
+
+
+def add(case, variant, xs, base=None, target=None, ok=None, unit="ms"):
+    med, p90 = statistics.median(xs), pct(xs, 0.9)
+    ratio = f"{med / base:.2f}x" if base else ("baseline" if "(baseline)" in variant else "")
+    verdict = "" if ok is None else ("met" if ok(med) else "MISSED")
+    rows.append((case, variant, med, p90, ratio, target or "", verdict, unit))
+    print(f"  {case:<12} {variant:<44} median {med:9.2f} {unit}  p90 {p90:9.2f}", flush=True)
+    return med
+
+
+def free_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    p = s.getsockname()[1]
+    s.close()
+    return p
+
+
+class Server:
+    def __init__(self, *args):
+        self.port = free_port()
+        self.proc = subprocess.Popen([ORCH, "serve", "--listen", f"127.0.0.1:{self.port}", *args],
+                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        for _ in range(200):
+            try:
+                if self.get("/health")[0] == 200:
+                    return
+            except OSError:
+                pass
+            time.sleep(0.05)
+        raise RuntimeError("server did not start")
+
+    def conn(self):
+        return http.client.HTTPConnection("127.0.0.1", self.port, timeout=120)
+
+    def get(self, path):
+        c = self.conn()
+        c.request("GET", path)
+        r = c.getresponse()
+        return r.status, r.read()
+
+    def post(self, path, body, conn=None):
+        c = conn or self.conn()
+        c.request("POST", path, body=json.dumps(body), headers={"Content-Type": "application/json"})
+        r = c.getresponse()
+        data = r.read()
+        return r.status, json.loads(data) if data else None
+
+    def wait_pool(self, template, n):
+        for _ in range(600):
+            st = json.loads(self.get("/health")[1])
+            if st.get("pool", {}).get(template, {}).get("ready", 0) >= n:
+                return
+            time.sleep(0.05)
+        raise RuntimeError("pool never filled")
+
+    def rss_kib(self):
+        with open(f"/proc/{self.proc.pid}/status") as f:
+            return int(re.search(r"VmRSS:\s+(\d+)", f.read()).group(1))
+
+    def stop(self):
+        self.proc.terminate()
+        self.proc.wait(timeout=60)
+
+
+def docker_run_python(code="print(1)"):
+    run(["docker", "run", "--rm", "--network", "none", IMAGE, "python3", "-c", code])
+
+
+def case_cold():
+    print("cold one-shot: orch run vs docker run --rm", flush=True)
+    base = add("cold", "docker run --rm --network none (baseline)", timed(docker_run_python, 10))
+    add("cold", "orch run -l python -c 'print(1)'", timed(lambda: run([ORCH, "run", "-l", "python", "-c", "print(1)"]), 10),
+        base, "<= 0.8x docker", lambda m: m <= 0.8 * base)
+
+
+def case_warm():
+    print("warm one-shot through the server", flush=True)
+    base = add("warm", "docker run --rm (baseline)", timed(docker_run_python, 8))
+    s = Server()
+    try:
+        c = s.conn()
+        add("warm", "POST /v1/run, no pool", timed(lambda: s.post("/v1/run", {"code": "print(1)"}, c), 10), base)
+    finally:
+        s.stop()
+    s = Server("--pool", "python=2")
+    try:
+        c = s.conn()
+
+        def one():
+            s.wait_pool("python", 1)  # measure pool hits, not refill speed
+            t = time.perf_counter()
+            st, body = s.post("/v1/run", {"code": "print(1)"}, c)
+            assert st == 200 and body["stdout"] == "1\n", body
+            return (time.perf_counter() - t) * 1000
+        for _ in range(3):
+            one()
+        xs = [one() for _ in range(20)]
+        add("warm", "POST /v1/run, pool python=2 (hits)", xs, base, "median < 5 ms", lambda m: m < 5)
+    finally:
+        s.stop()
+
+
+def case_session():
+    print("session round trip", flush=True)
+    cid = run(["docker", "run", "-d", "--network", "none", IMAGE, "sleep", "300"]).stdout.decode().strip()
+    try:
+        base = add("session", "docker exec CONTAINER python3 -c pass (baseline)",
+                   timed(lambda: run(["docker", "exec", cid, "python3", "-c", "pass"]), 10))
+    finally:
+        run(["docker", "rm", "-f", cid])
+    probe = subprocess.run([ORCH, "session", "--help"], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    if probe.returncode != 0:
+        rows.append(("session", "orch session exec", 0, 0, "", "< 2 ms via server", "not built", "ms"))
+        return
+    sid = run([ORCH, "session", "create", "-t", "python", "--ttl", "300"]).stdout.decode().split()[0]
+    try:
+        add("session", "orch session exec (CLI, x = 1)", timed(lambda: run([ORCH, "session", "exec", sid, "-c", "x = 1"]), 10), base)
+        s = Server()
+        try:
+            c = s.conn()
+            st, _ = s.post(f"/v1/sessions/{sid}/exec", {"code": "x = 1"}, c)
+            if st == 200:
+                add("session", "POST /v1/sessions/ID/exec (server, x = 1)",
+                    timed(lambda: s.post(f"/v1/sessions/{sid}/exec", {"code": "x = 1"}, c), 30, 5), base,
+                    "< 2 ms", lambda m: m < 2)
+        finally:
+            s.stop()
+    finally:
+        subprocess.run([ORCH, "session", "rm", sid], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+def case_throughput():
+    print("throughput: fresh sandbox per run", flush=True)
+    for conc in (1, 4, 16):
+        n = max(8, conc * 3)
+
+        def burst(fn):
+            t = time.perf_counter()
+            with cf.ThreadPoolExecutor(conc) as ex:
+                list(ex.map(lambda _: fn(), range(n)))
+            return n / (time.perf_counter() - t)
+        base = burst(docker_run_python)
+        rows.append(("throughput", f"docker run loop, {conc} concurrent (baseline)", base, base, "baseline", "", "", "runs/s"))
+        s = Server("--max-concurrent", "32", "--tenant-concurrent", "32")
+        try:
+            rate = burst(lambda: s.post("/v1/run", {"code": "print(1)"}))
+        finally:
+            s.stop()
+        rows.append(("throughput", f"POST /v1/run (no pool), {conc} concurrent", rate, rate, f"{rate / base:.2f}x", "", "", "runs/s"))
+        print(f"  throughput   {conc:>2} concurrent: docker {base:.2f}/s, orch {rate:.2f}/s", flush=True)
+
+
+def case_server():
+    print("server overhead", flush=True)
+    s = Server()
+    try:
+        time.sleep(0.5)
+        idle = s.rss_kib() / 1024
+        rows.append(("server", "idle RSS of orch serve (no pool)", idle, idle, "", "< 10 MiB", "met" if idle < 10 else "MISSED", "MiB"))
+        if shutil.which("wrk"):
+            out = run(["wrk", "-t2", "-c32", "-d5s", "--latency", f"http://127.0.0.1:{s.port}/health"]).stdout.decode()
+            rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
+            p99 = re.search(r"99%\s+([\d.]+)(us|ms|s)", out)
+            p99ms = float(p99.group(1)) * {"us": 0.001, "ms": 1, "s": 1000}[p99.group(2)]
+            rows.append(("server", "GET /health with wrk (32 connections)", rps, rps, "", "", "", "req/s"))
+            rows.append(("server", "GET /health p99 latency", p99ms, p99ms, "", "", "", "ms"))
+    finally:
+        s.stop()
+    s = Server("--max-concurrent", "100", "--tenant-concurrent", "100", "--threads", "128")
+    try:
+        peak = [s.rss_kib()]
+        done = []
+
+        def sample():
+            while not done:
+                peak.append(s.rss_kib())
+                time.sleep(0.1)
+        with cf.ThreadPoolExecutor(101) as ex:
+            ex.submit(sample)
+            futs = [ex.submit(lambda: s.post("/v1/run", {"code": "import time; time.sleep(2)", "timeout": 120})) for _ in range(100)]
+            codes = [f.result()[0] for f in futs]
+            done.append(1)
+        mib = max(peak) / 1024
+        rows.append(("server", f"peak RSS under 100 concurrent runs ({codes.count(200)} ok)", mib, mib, "", "", "", "MiB"))
+    finally:
+        s.stop()
+
+
+def case_cli():
+    print("CLI start", flush=True)
+    # The harness's own fork+exec+wait is measured the same way, and the target applies to what orch adds.
+    spawn = add("cli", "spawn /bin/true from the harness (baseline)", timed(lambda: run(["/bin/true"]), 30, 3))
+    add("cli", "orch --version", timed(lambda: run([ORCH, "--version"]), 30, 3), spawn,
+        "< 5 ms over baseline", lambda m: m - spawn < 5)
+    add("cli", "orch templates ls --no-engine", timed(lambda: run([ORCH, "templates", "ls", "--no-engine"]), 30, 3), spawn,
+        "< 5 ms over baseline", lambda m: m - spawn < 5)
+    add("cli", "orch templates ls (asks the engine)", timed(lambda: run([ORCH, "templates", "ls"]), 20, 3), spawn)
+
+
+def case_scaling():
+    print("scaling with output size", flush=True)
+    for size, label in ((1024, "1 KB"), (1 << 20, "1 MB"), (10 << 20, "10 MB"), (100 << 20, "100 MB")):
+        code = f"import sys\nn={size}\nc=b'x'*65536\nwhile n>0:\n  sys.stdout.buffer.write(c[:min(n,65536)]); n-=65536"
+        rss = []
+
+        def one():
+            p = run(["/usr/bin/time", "-f", "%M", ORCH, "run", "--json", "-c", code])
+            rss.append(int(p.stderr.decode().strip().splitlines()[-1]) / 1024)
+        xs = timed(one, 5, 1)
+        add("scaling", f"orch run, {label} of stdout (latency)", xs)
+        rows.append(("scaling", f"orch run, {label} of stdout (max RSS)", max(rss), max(rss), "", "", "", "MiB"))
+
+
+def main():
+    started = time.time()
+    for c in CASES:
+        globals()[f"case_{c}"]()
+    host = f"{platform.node()}, {os.cpu_count()} cores, {round(os.sysconf('SC_PAGE_SIZE') * os.sysconf('SC_PHYS_PAGES') / 2**30)} GiB"
+    engine = run(["docker", "version", "--format", "{{.Server.Version}}"]).stdout.decode().strip()
+    lines = [f"# orch benchmarks, {datetime.date.today().isoformat()}", "",
+             f"Machine: {host}; Docker {engine}; {round(time.time() - started)} s to run.", "",
+             "| case | variant | median | p90 | vs baseline | target | |", "|---|---|---:|---:|---:|---|---|"]
+    for case, variant, med, p90, ratio, target, verdict, unit in rows:
+        if verdict == "not built":
+            lines.append(f"| {case} | {variant} | - | - | | {target} | not built yet |")
+            continue
+        lines.append(f"| {case} | {variant} | {med:.2f} {unit} | {p90:.2f} {unit} | {ratio} | {target} | {verdict} |")
+    table = "\n".join(lines) + "\n"
+    os.makedirs(RESULTS, exist_ok=True)
+    with open(os.path.join(RESULTS, "latest.md"), "w") as f:
+        f.write(table)
+    print()
+    print(table)
+
+
+main()

@@ -1,0 +1,10 @@
+#!/usr/bin/env bash
+# make bench: measures orch against its baselines in one run and prints one table.
+# Usage: bench/run.sh ORCH_BINARY [CASE...]   (cases: cold warm session throughput server cli scaling)
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+orch=$(cd "$(dirname "$1")" && pwd)/$(basename "$1"); shift
+docker info >/dev/null 2>&1 || { echo "bench: no Docker engine (scripts/install-docker.sh)" >&2; exit 1; }
+command -v wrk >/dev/null || { apt-get install -y -qq wrk >/dev/null 2>&1 || echo "bench: wrk not installed; the /health case is skipped" >&2; }
+py=$(command -v /usr/bin/python3 || command -v python3)
+exec "$py" "$here/bench.py" "$orch" "$here/results" "$@"
