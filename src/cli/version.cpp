@@ -20,7 +20,8 @@ int version_main(int argc, char** argv) {
     out["engine"] = {{"version", v.value("Version", "")}, {"api_version", client.api_version()}, {"os", v.value("Os", "")}};
     auto info = client.info();
     nlohmann::json runtimes = nlohmann::json::array();
-    for (const auto& [name, _] : info.value("Runtimes", nlohmann::json::object()).items()) runtimes.push_back(name);
+    nlohmann::json engine_runtimes = info.value("Runtimes", nlohmann::json::object());
+    for (const auto& [name, _] : engine_runtimes.items()) runtimes.push_back(name);
     out["engine"]["runtimes"] = runtimes;
   } catch (const Error& e) {
     out["engine_error"] = e.what();

@@ -93,8 +93,7 @@ void add_run_routes(httplib::Server& svr, Context& ctx) {
 
   auto compat = guarded([&ctx](const httplib::Request& req, httplib::Response& res) {
     Tenant tenant = current_tenant();
-    json body = parse_body(req.body);
-    sandbox::RunOptions opts = parse_run_request(body);
+    sandbox::RunOptions opts = parse_run_request(parse_body(req.body), false);
     apply_caps(ctx, tenant, opts);
     auto prepared = prepare_run(ctx, tenant, opts);
     CancelOnDrain observer(ctx);

@@ -1,5 +1,7 @@
 #include "server/run_request.hpp"
 
+#include <set>
+
 #include "core/error.hpp"
 #include "core/util/base64.hpp"
 #include "server/body.hpp"
@@ -41,7 +43,12 @@ sandbox::FileInput parse_file(const nlohmann::json& f, size_t i) {
   return sandbox::FileInput{n, decode_content(*content, opt_string(f, "encoding").value_or("utf8"), n.empty() ? where : n), 0644};
 }
 
-sandbox::RunOptions parse_run_request(const nlohmann::json& b) {
+sandbox::RunOptions parse_run_request(const nlohmann::json& b, bool strict) {
+  // Refuse what we do not know, so a request cannot believe it chose an image, mounts or privileges.
+  static const std::set<std::string> known = {"language", "template", "code", "files", "stdin", "args", "env", "timeout",
+                                              "memory", "cpus", "pids", "network", "runtime", "out", "output_limit"};
+  for (const auto& [k, _] : b.items())
+    if (strict && !known.count(k)) throw Error(ErrorKind::BadInput, "field '" + k + "' is not accepted (see /openapi.json)");
   sandbox::RunOptions o;
   o.language = opt_string(b, "language").value_or("");
   o.template_name = opt_string(b, "template").value_or("");

@@ -8,7 +8,8 @@ namespace orch::server {
 // Reads the fields of POST /v1/run (the same as `orch run --json` takes) into RunOptions:
 // language, template, code, files[{name|path, content, encoding: utf8|base64|hex}], stdin, args,
 // env {K: V}, timeout (s), memory, cpus, pids, network, out (bool: return /workspace/out files).
-sandbox::RunOptions parse_run_request(const nlohmann::json& body);
+// Strict: an unknown field is BadInput (for /v1/run); otherwise unknown fields are ignored (compat routes).
+sandbox::RunOptions parse_run_request(const nlohmann::json& body, bool strict = true);
 
 // Decodes one file's content by its encoding; BadInput naming the file on bad data.
 std::string decode_content(const std::string& content, const std::string& encoding, const std::string& name);

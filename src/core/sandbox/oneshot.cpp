@@ -93,12 +93,24 @@ std::vector<Artifact> read_artifacts(const std::string& tar_bytes, bool& truncat
     truncated = true;  // a cut-off archive still yields the entries before the cut
     return out;
   }
+  auto clean = [](std::string p) {
+    while (p.rfind("./", 0) == 0) p = p.substr(2);
+    return p;
+  };
   for (const auto& e : entries) {
-    if (e.type != tar::EntryType::File) continue;  // links and devices never leave the sandbox
-    std::string path = e.path;
-    while (path.rfind("./", 0) == 0) path = path.substr(2);
+    std::string path = clean(e.path);
     if (!tar::is_safe_relative(path)) continue;
-    out.push_back(Artifact{path, std::string(e.data)});
+    if (e.type == tar::EntryType::File) {
+      out.push_back(Artifact{path, std::string(e.data)});
+    } else if (e.type == tar::EntryType::Hardlink) {
+      // A hard link to a file already in the archive is a copy of it; anything else is dropped.
+      std::string target = clean(e.link);
+      for (const auto& a : out)
+        if (a.path == target) {
+          out.push_back(Artifact{path, a.data});
+          break;
+        }
+    }  // symlinks and devices never leave the sandbox
   }
   return out;
 }
@@ -106,7 +118,17 @@ std::vector<Artifact> read_artifacts(const std::string& tar_bytes, bool& truncat
 }  // namespace
 
 Started start_container(docker::Client& client, const Spec& spec, const std::string& name) {
-  std::string id = client.create_container(create_body(spec), name);
+  std::string id;
+  try {
+    id = client.create_container(create_body(spec), name);
+  } catch (const Error& e) {
+    if (e.kind() != ErrorKind::BadInput || std::string(e.what()).find("nknown runtime") == std::string::npos) throw;
+    std::string have;
+    nlohmann::json runtimes = client.info().value("Runtimes", nlohmann::json::object());
+    for (const auto& [rt, _] : runtimes.items()) have += (have.empty() ? "" : ", ") + rt;
+    throw Error(ErrorKind::BadInput, "runtime '" + spec.runtime + "' is not available on this engine (it has: " + have +
+                                         "); scripts/install-docker.sh registers gVisor as runsc");
+  }
   Started st{id, std::make_unique<ContainerGuard>(client, id), {}, nullptr};
   st.stream = client.attach(id, true);
   st.waiter = std::make_unique<docker::PendingWait>(client.wait_next_exit(id));
@@ -247,6 +269,19 @@ int exit_code_for(const RunResult& r) {
   return r.exit_code < 0 ? 125 : r.exit_code;
 }
 
+bool valid_utf8(std::string_view s) {
+  size_t i = 0;
+  while (i < s.size()) {
+    unsigned char c = static_cast<unsigned char>(s[i]);
+    size_t n = c < 0x80 ? 1 : (c >> 5) == 6 ? 2 : (c >> 4) == 14 ? 3 : (c >> 3) == 30 ? 4 : 0;
+    if (n == 0 || i + n > s.size()) return false;
+    for (size_t k = 1; k < n; ++k)
+      if ((static_cast<unsigned char>(s[i + k]) >> 6) != 2) return false;
+    i += n;
+  }
+  return true;
+}
+
 nlohmann::json to_json(const RunResult& r, bool include_artifact_data) {
   nlohmann::json arts = nlohmann::json::array();
   for (const auto& a : r.artifacts) {
@@ -254,7 +289,7 @@ nlohmann::json to_json(const RunResult& r, bool include_artifact_data) {
     if (include_artifact_data) j["content_base64"] = base64_encode(a.data);
     arts.push_back(j);
   }
-  return {{"run_id", r.run_id},
+  nlohmann::json j = {{"run_id", r.run_id},
           {"status", r.status},
           {"exit_code", exit_code_for(r)},
           {"stdout", r.stdout_data},
@@ -264,6 +299,13 @@ nlohmann::json to_json(const RunResult& r, bool include_artifact_data) {
           {"duration_ms", r.duration_ms},
           {"artifacts", arts},
           {"artifacts_truncated", r.artifacts_truncated}};
+  // Text fields carry U+FFFD for bytes that are not UTF-8; the exact bytes travel beside them.
+  for (auto [name, data] : {std::pair{"stdout", &r.stdout_data}, std::pair{"stderr", &r.stderr_data}}) {
+    bool binary = !valid_utf8(*data);
+    j[std::string(name) + "_binary"] = binary;
+    if (binary) j[std::string(name) + "_base64"] = base64_encode(*data);
+  }
+  return j;
 }
 
 }  // namespace orch::sandbox

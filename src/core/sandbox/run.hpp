@@ -112,6 +112,8 @@ std::string build_input_tar(const std::vector<FileInput>& files, tar::Writer w =
 std::vector<std::string> boot_command(size_t tar_size, const std::vector<std::string>& program, const std::string& marker);
 // Exit code a script can trust: the program's own, 124 timeout, 137 oom/killed by memory, 130 cancelled.
 int exit_code_for(const RunResult& r);
+// With stdout_binary/stderr_binary, and stdout_base64/stderr_base64 when the output is not UTF-8.
 nlohmann::json to_json(const RunResult& r, bool include_artifact_data);
+bool valid_utf8(std::string_view s);
 
 }  // namespace orch::sandbox

@@ -16,8 +16,9 @@ json create_body(const Spec& s) {
   std::string owner;
   if (unsigned uid = 0, gid = 0; std::sscanf(s.user.c_str(), "%u:%u", &uid, &gid) == 2)
     owner = ",uid=" + std::to_string(uid) + ",gid=" + std::to_string(gid);
-  json tmpfs = {{"/tmp", "rw,nosuid,nodev,exec,size=" + s.tmp_size + ",mode=1777"},
-                {"/workspace", "rw,nosuid,nodev,exec,size=" + s.workspace_size + owner + ",mode=0755"}};
+  // nr_inodes caps file count: a million empty files would otherwise cost kernel memory, not tmpfs size.
+  json tmpfs = {{"/tmp", "rw,nosuid,nodev,exec,size=" + s.tmp_size + ",nr_inodes=32768,mode=1777"},
+                {"/workspace", "rw,nosuid,nodev,exec,size=" + s.workspace_size + ",nr_inodes=32768" + owner + ",mode=0755"}};
   json host = {
       {"NetworkMode", s.network},
       {"Memory", s.memory_bytes},
