@@ -32,10 +32,10 @@ ApiBase split_base(const std::string& url) {
   return b;
 }
 
-int header_int(const httplib::Result& res, const char* name) {
+int64_t header_int(const httplib::Result& res, const char* name) {
   if (!res->has_header(name)) return -1;
   try {
-    return std::stoi(res->get_header_value(name));
+    return std::stoll(res->get_header_value(name));
   } catch (...) {
     return -1;
   }
@@ -49,8 +49,8 @@ nlohmann::json get(httplib::Client& cli, const ApiBase& base, const std::string&
   if (!res)
     throw Error(ErrorKind::Unavailable, "cannot reach the GitHub API at " + base.scheme_host + " (" + httplib::to_string(res.error()) +
                                             "); check the network or GITHUB_API_URL");
-  info.rate_remaining = header_int(res, "x-ratelimit-remaining");
-  info.rate_limit = header_int(res, "x-ratelimit-limit");
+  info.rate_remaining = static_cast<int>(header_int(res, "x-ratelimit-remaining"));
+  info.rate_limit = static_cast<int>(header_int(res, "x-ratelimit-limit"));
   int status = res->status;
   if ((status == 403 || status == 429) && (info.rate_remaining == 0 || res->has_header("retry-after"))) {
     int64_t reset = header_int(res, "x-ratelimit-reset");

@@ -175,6 +175,7 @@ std::vector<AllowEntry> parse_allowlist(const std::string& text) {
       else if (tok.rfind("path:", 0) == 0) e.path_glob = tok.substr(5);
       else throw Error(ErrorKind::BadInput, "allowlist line " + std::to_string(lineno) + ": '" + tok +
                                                 "' is not fingerprint:HEX, rule:ID or path:GLOB");
+      if (tok.back() == ':') throw Error(ErrorKind::BadInput, "allowlist line " + std::to_string(lineno) + ": '" + tok + "' has no value");
     }
     if (any) out.push_back(e);
     if (nl == std::string::npos) break;
