@@ -150,11 +150,15 @@ TEST_CASE("go test -json: leaves only, failures with output, build failures") {
 {"Action":"output","Package":"ex/broken","Output":"# ex/broken\nbroken.go:3:1: syntax error\n"}
 {"Action":"fail","Package":"ex/broken","Elapsed":0}
 not json at all
+# ex/other
+other.go:2:28: syntax error: unexpected }
 )");
   CHECK(r.counts.passed == 1);
   CHECK(r.counts.failed == 1);
   CHECK(r.counts.skipped == 1);
-  CHECK(r.counts.errored == 1);
+  CHECK(r.counts.errored == 2);
+  CHECK(r.cases[4].suite == "ex/other");
+  CHECK(r.cases[4].message == "other.go:2:28: syntax error: unexpected }");
   CHECK(r.cases[1].name == "TestB/sub1");
   CHECK(r.cases[1].message == "m_test.go:12: want 3, got 4");
   CHECK(r.cases[3].suite == "ex/broken");

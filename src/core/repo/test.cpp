@@ -37,7 +37,9 @@ Results collect_results(const TestPlan& plan, const JobResult& job, std::vector<
   };
   try {
     if (!plan.result_file.empty()) {
-      if (const auto* a = job.artifact(plan.result_file)) res = parse_as(plan.result_format, a->data);
+      // go 1.19 reports compile errors on stderr, outside its JSON stream.
+      std::string extra = plan.result_format == "go-json" ? "\n" + job.run.stderr_data : "";
+      if (const auto* a = job.artifact(plan.result_file)) res = parse_as(plan.result_format, a->data + extra);
       else warnings.push_back("the runner wrote no " + plan.result_file + "; counting from its output");
     } else {
       res = parse_as(plan.result_format, output);

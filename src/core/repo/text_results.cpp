@@ -140,7 +140,20 @@ Results parse_go_test_json(std::string_view text) {
   std::vector<std::string> order;
   std::map<std::string, std::string> pkg_output;
   std::set<std::string> failed_pkgs;
+  std::string building;  // go 1.19 prints compile errors as plain "# pkg" blocks on stderr
+  std::vector<std::string> build_order;
   for (auto line : lines_of(text)) {
+    if (line.rfind("# ", 0) == 0) {
+      building = trim(line.substr(2));
+      if (!failed_pkgs.count(building)) build_order.push_back(building);
+      failed_pkgs.insert(building);
+      continue;
+    }
+    if (!building.empty() && !line.empty() && line[0] != '{') {
+      pkg_output[building] += std::string(line) + "\n";
+      continue;
+    }
+    building.clear();
     if (line.empty() || line[0] != '{') continue;
     auto ev = nlohmann::json::parse(line, nullptr, false);
     if (ev.is_discarded() || !ev.is_object()) continue;
@@ -188,7 +201,14 @@ Results parse_go_test_json(std::string_view text) {
   }
   for (const auto& pkg : failed_pkgs) {
     if (pkgs_with_tests.count(pkg)) continue;  // its failing tests already say why
-    TestCase t{pkg, "build", TestCase::Status::Errored, clip(last_nonempty(pkg_output[pkg]), 2000), clip(pkg_output[pkg], 8000), 0};
+    auto out_lines = lines_of(pkg_output[pkg]);
+    std::string first;
+    for (auto l : out_lines)
+      if (!trim(l).empty() && trim(l).rfind("FAIL", 0) != 0) {
+        first = trim(l);
+        break;
+      }
+    TestCase t{pkg, "build", TestCase::Status::Errored, clip(first, 2000), clip(pkg_output[pkg], 8000), 0};
     if (t.message.empty()) t.message = "package failed";
     cases.push_back(std::move(t));
   }
