@@ -78,6 +78,9 @@ test_python_passing_exits_0_with_human_summary() {
   assert_contains "$out" "PASSED"
   assert_contains "$out" "2 passed, 0 failed, 0 errored, 0 skipped"
   assert_contains "$out" "1 of 1 repositories passed"
+  out=$(orch_repo test "$SCRATCH/ok" --cmd 'sleep 30' --timeout 2 2>/dev/null)
+  assert_eq 4 $? "a timeout means the tests could not run"
+  assert_contains "$out" "timed out after 2s"
 }
 
 test_python_unittest_suite() {

@@ -87,3 +87,17 @@ TEST_CASE("exit codes rank infrastructure over clone over could-not-test over fa
   CHECK(exit_code_for({rep("clone_failed"), rep("infra_error")}) == 125);
   CHECK(exit_code_for({}) == 0);
 }
+
+TEST_CASE("test_options_from_json: what the server accepts") {
+  auto o = test_options_from_json({{"source", "https://github.com/a/b"}, {"ref", "v1"}, {"timeout", 60}, {"env", {"A=1"}}});
+  CHECK(o.source == "https://github.com/a/b");
+  CHECK(o.ref == "v1");
+  CHECK(o.timeout_s == 60);
+  CHECK(o.env == std::vector<std::string>{"A=1"});
+  CHECK_THROWS_AS(test_options_from_json({{"source", "/etc"}}), orch::Error);
+  CHECK_THROWS_AS(test_options_from_json({{"source", "file:///etc"}}), orch::Error);
+  CHECK(test_options_from_json({{"source", "/tmp"}}, true).source == "/tmp");
+  CHECK_THROWS_AS(test_options_from_json({{"ref", "x"}}), orch::Error);
+  CHECK_THROWS_AS(test_options_from_json({{"source", "https://h/r"}, {"timeout", "soon"}}), orch::Error);
+  CHECK_THROWS_AS(test_options_from_json({{"source", "https://h/r"}, {"setup_net", true}}), orch::Error);
+}

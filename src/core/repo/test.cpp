@@ -201,11 +201,18 @@ TestReport run_tests(docker::Client& client, const templates::Store& store, cons
     r.test_ms = ms_since(tt);
     r.test_exit_code = j.test_rc;
     r.output_tail = clip(tail(j.run.stdout_data, 3000) + (j.run.stderr_data.empty() ? "" : "\n" + tail(j.run.stderr_data, 3000)), 8000);
-    if (j.run.status == "timeout") return fail(r, "error", "the tests timed out after " + std::to_string(static_cast<int>(o.timeout_s)) + "s (raise --timeout)"), finish();
-    if (j.run.status == "oom") return fail(r, "error", "the tests ran out of memory (raise --memory)"), finish();
-    if (j.run.status == "killed") return fail(r, "error", "cancelled"), finish();
-    if (inline_setup && j.setup_rc != 0) return fail(r, "error", "the setup command failed (exit code " + std::to_string(j.setup_rc) + ")"), finish();
-    if (j.test_rc < 0) return fail(r, "infra_error", "the sandbox ended before the tests ran (exit code " + std::to_string(j.run.exit_code) + ")"), finish();
+    if (j.run.status == "timeout") {
+      fail(r, "error", "the tests timed out after " + std::to_string(static_cast<int>(o.timeout_s)) + "s (raise --timeout)");
+    } else if (j.run.status == "oom") {
+      fail(r, "error", "the tests ran out of memory (raise --memory)");
+    } else if (j.run.status == "killed") {
+      fail(r, "error", "cancelled");
+    } else if (inline_setup && j.setup_rc != 0) {
+      fail(r, "error", "the setup command failed (exit code " + std::to_string(j.setup_rc < 0 ? j.run.exit_code : j.setup_rc) + ")");
+    } else if (j.test_rc < 0) {
+      fail(r, "infra_error", "the sandbox ended before the tests ran (exit code " + std::to_string(j.run.exit_code) + ")");
+    }
+    if (!r.status.empty()) return finish();
     progress.on_phase(r.source, Phase::Parsing, plan.result_format);
     r.results = collect_results(plan, j, r.warnings);
     r.status = r.results.counts.failed + r.results.counts.errored > 0 ? "failed" : "passed";

@@ -79,6 +79,12 @@ TestReport run_tests(docker::Client& client, const templates::Store& store, cons
 std::vector<TestReport> run_tests_parallel(docker::Client& client, const templates::Store& store,
                                            const std::vector<TestOptions>& all, int jobs, ProgressObserver& progress);
 
+// The server's POST /v1/repo/test body: {source, ref, cmd, template, setup, setup_net, submodules,
+// timeout, clone_timeout, max_size, memory, cpus, env}. Local paths and file:// URLs are refused
+// unless allow_local (a remote caller must not read the server's own folders). The token is not
+// read from the body: the server sets it from its own configuration.
+TestOptions test_options_from_json(const nlohmann::json& body, bool allow_local = false);
+
 nlohmann::json to_json(const TestReport& r);
 nlohmann::json summary_json(const std::vector<TestReport>& reports);
 // One merged JUnit document for the reports.
