@@ -1,8 +1,10 @@
-# Front for CMake: `make` builds build/orch, `make test` runs every test tier, `make bench` the benchmarks.
+# Front for CMake. `make` builds build/orch; `make hello` runs a first sandbox; `make test` runs every
+# test tier (it builds the base image and the templates first when they are missing); `make bench`.
 BUILD ?= build
 JOBS ?= $(shell nproc)
+ORCH := $(BUILD)/orch
 
-.PHONY: all orch test unit integration bench clean templates hello
+.PHONY: all orch base-image templates hello test unit integration bench clean
 
 all: orch
 
@@ -12,23 +14,26 @@ $(BUILD)/CMakeCache.txt:
 orch: $(BUILD)/CMakeCache.txt
 	cmake --build $(BUILD) -j $(JOBS)
 
+base-image:
+	bash scripts/bootstrap-base-image.sh
+
+templates: orch base-image
+	$(ORCH) templates build --all --missing
+
+hello: orch base-image
+	$(ORCH) run --build -l python -c 'print("hello from a sandbox")'
+
 unit: orch
 	$(BUILD)/orch_unit
 
-integration: orch
-	bash tests/integration/run.sh $(BUILD)/orch
+integration: templates
+	bash tests/integration/run.sh $(ORCH)
 
-test: orch
+test: templates
 	cd $(BUILD) && ctest --output-on-failure
 
-templates: orch
-	$(BUILD)/orch templates build --all --missing
-
-hello: orch
-	$(BUILD)/orch run --build -l python -c 'print("hello from a sandbox")'
-
-bench: orch
-	bash bench/run.sh $(BUILD)/orch
+bench: templates
+	bash bench/run.sh $(ORCH)
 
 clean:
 	rm -rf $(BUILD)

@@ -9,6 +9,7 @@
 #include "cli/build_progress.hpp"
 #include "cli/commands.hpp"
 #include "cli/common.hpp"
+#include "cli/file_spec.hpp"
 #include "core/error.hpp"
 #include "core/sandbox/run.hpp"
 #include "core/util/tar.hpp"
@@ -65,23 +66,6 @@ void save_artifacts(const std::vector<sandbox::Artifact>& arts, const std::strin
     }
     ::close(fd);
   }
-}
-
-sandbox::FileInput read_file_spec(const std::string& spec) {
-  // LOCAL[:REMOTE]; a colon inside LOCAL that names an existing file wins.
-  std::string local = spec, remote;
-  auto colon = spec.rfind(':');
-  if (colon != std::string::npos && !fs::exists(spec)) {
-    local = spec.substr(0, colon);
-    remote = spec.substr(colon + 1);
-  }
-  if (remote.empty()) remote = fs::path(local).filename().string();
-  while (remote.rfind("/workspace/", 0) == 0) remote = remote.substr(11);
-  struct stat st {};
-  if (::stat(local.c_str(), &st) == 0 && !S_ISREG(st.st_mode))
-    throw Error(ErrorKind::BadInput, "--file '" + local + "' is not a regular file");
-  sandbox::FileInput f{remote, read_file_or_throw(local, "--file"), (st.st_mode & 0111) ? 0755u : 0644u};
-  return f;
 }
 
 int run_command(int argc, char** argv) {

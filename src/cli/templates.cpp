@@ -68,7 +68,7 @@ int show(const std::string& name, bool as_json) {
             << "languages:\n";
   for (const auto& l : t.languages) {
     std::string run;
-    for (const auto& a : l.run) run += (run.empty() ? "" : " ") + a;
+    for (const auto& a : l.run) run += (run.empty() ? "" : " ") + (a == "{file}" ? l.file : a);
     std::cout << "  " << l.name << (l.name == t.default_language ? " (default)" : "") << ": " << l.file << " -> " << run << "\n";
   }
   if (!t.env.empty()) {

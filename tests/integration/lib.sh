@@ -25,15 +25,23 @@ assert_rc() {  # expected_rc command...
   [ "$got" = "$want" ] || fail "exit code of [$*]: expected $want, got $got"
 }
 
-# Value of a top-level JSON field, with python3 from the host.
-json_get() {  # json field
-  python3 -c 'import json,sys; v=json.loads(sys.argv[1]); 
-for k in sys.argv[2].split("."): v = v[int(k)] if isinstance(v, list) else v[k]
-print(json.dumps(v) if isinstance(v,(dict,list,bool)) or v is None else v)' "$1" "$2"
+# The host's python3 (Debian's; a pyenv shim costs a second per call).
+PY=$(command -v /usr/bin/python3 || command -v python3)
+
+# Value of a JSON field by dotted path (list indexes as numbers); the JSON goes through stdin.
+json_get() {  # json path
+  printf '%s' "$1" | "$PY" -c 'import json,sys
+v = json.load(sys.stdin)
+for k in sys.argv[1].split("."): v = v[int(k)] if isinstance(v, list) else v[k]
+print(json.dumps(v) if isinstance(v,(dict,list,bool)) or v is None else v)' "$2"
 }
 
 orch_containers() {  # count of orch-labelled containers
   docker ps -aq --filter label=orch.managed=1 | wc -l
+}
+
+containers_of_pid() {  # count of orch containers made by the orch process PID on this host
+  docker ps -aq --filter label=orch.managed=1 --filter "label=orch.pid=$(hostname):$1" | wc -l
 }
 
 # A scratch directory removed when the test's subshell exits.

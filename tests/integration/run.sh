@@ -27,7 +27,7 @@ for suite in "$here"/test_*.sh; do
     start=$(date +%s.%N)
     out=$( (source "$here/lib.sh"; source "$suite"; set +e; "$t") 2>&1 )
     rc=$?
-    secs=$(printf '%.1f' "$(echo "$(date +%s.%N) - $start" | bc)")
+    secs=$(awk -v a="$start" -v b="$(date +%s.%N)" 'BEGIN{printf "%.1f", b-a}')
     if [ $rc -eq 0 ]; then
       passed=$((passed + 1))
       echo "  ok   $t (${secs}s)"

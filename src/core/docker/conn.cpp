@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <charconv>
 #include <cstdlib>
 #include <cstring>
 
@@ -135,7 +136,8 @@ void Conn::read_exact(std::string& out, size_t n, Clock::time_point deadline) {
 
 std::string Endpoint::display() const {
   if (kind == Kind::Unix) return "unix://" + path;
-  return "tcp://" + host + ":" + std::to_string(port);
+  bool ipv6 = host.find(':') != std::string::npos;
+  return "tcp://" + (ipv6 ? "[" + host + "]" : host) + ":" + std::to_string(port);
 }
 
 Endpoint parse_endpoint(std::string_view docker_host) {
@@ -152,17 +154,20 @@ Endpoint parse_endpoint(std::string_view docker_host) {
   if (docker_host.rfind("tcp://", 0) == 0 || docker_host.rfind("http://", 0) == 0) {
     std::string_view rest = docker_host.substr(docker_host.find("//") + 2);
     if (auto slash = rest.find('/'); slash != std::string_view::npos) rest = rest.substr(0, slash);
+    // An IPv6 literal is bracketed ([::1]:2375), so its colons are not the port separator.
     auto colon = rest.rfind(':');
+    if (auto close = rest.rfind(']'); close != std::string_view::npos && (colon == std::string_view::npos || colon < close))
+      colon = std::string_view::npos;
     ep.kind = Endpoint::Kind::Tcp;
-    if (colon == std::string_view::npos) {
-      ep.host = std::string(rest);
-      ep.port = 2375;
-    } else {
-      ep.host = std::string(rest.substr(0, colon));
-      ep.port = std::atoi(std::string(rest.substr(colon + 1)).c_str());
+    ep.host = std::string(rest.substr(0, colon));
+    ep.port = 2375;
+    if (colon != std::string_view::npos) {
+      std::string_view digits = rest.substr(colon + 1);
+      auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), ep.port);
+      if (ec != std::errc() || end != digits.data() + digits.size()) ep.port = 0;
     }
     if (ep.host.size() > 2 && ep.host.front() == '[' && ep.host.back() == ']') ep.host = ep.host.substr(1, ep.host.size() - 2);
-    if (ep.host.empty() || ep.port <= 0 || ep.port > 65535)
+    if (ep.host.empty() || ep.host.find_first_of("[]") != std::string::npos || ep.port <= 0 || ep.port > 65535)
       throw Error(ErrorKind::BadInput, "DOCKER_HOST '" + std::string(docker_host) + "' is not tcp://HOST:PORT");
     return ep;
   }

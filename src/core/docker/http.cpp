@@ -39,7 +39,9 @@ ResponseHead read_response_head(Conn& conn, Clock::time_point deadline) {
   ResponseHead head;
   std::string status_line = conn.read_line(deadline);
   // "HTTP/1.1 200 OK"
-  if (status_line.rfind("HTTP/1.", 0) != 0 || status_line.size() < 12)
+  auto digit = [&status_line](size_t i) { return std::isdigit(static_cast<unsigned char>(status_line[i])) != 0; };
+  if (status_line.rfind("HTTP/1.", 0) != 0 || status_line.size() < 12 || status_line[8] != ' ' || !digit(9) ||
+      !digit(10) || !digit(11) || (status_line.size() > 12 && status_line[12] != ' '))
     throw Error(ErrorKind::Infrastructure, "the Docker engine sent a malformed status line");
   head.status = std::atoi(status_line.c_str() + 9);
   for (int n = 0;; ++n) {
@@ -140,6 +142,7 @@ bool read_body(Conn& conn, const ResponseHead& head, const std::string& method, 
     return true;
   char buf[65536];
   std::string te = head.header("Transfer-Encoding");
+  for (auto& c : te) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));  // tokens are case-insensitive
   if (te.find("chunked") != std::string::npos) {
     ChunkedDecoder dec;
     while (!dec.done()) {

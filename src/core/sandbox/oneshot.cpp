@@ -70,8 +70,9 @@ class StdinPump {
   bool closed_ = false;
 };
 
-std::string build_input_tar(const std::vector<FileInput>& files) {
-  tar::Writer w;
+}  // namespace
+
+std::string build_input_tar(const std::vector<FileInput>& files, tar::Writer w) {
   for (const auto& f : files) {
     // Parent directories first, so nested paths unpack with sane modes.
     for (size_t slash = f.path.find('/'); slash != std::string::npos; slash = f.path.find('/', slash + 1))
@@ -80,6 +81,8 @@ std::string build_input_tar(const std::vector<FileInput>& files) {
   }
   return w.finish();
 }
+
+namespace {
 
 std::vector<Artifact> read_artifacts(const std::string& tar_bytes, bool& truncated) {
   std::vector<Artifact> out;
@@ -102,11 +105,16 @@ std::vector<Artifact> read_artifacts(const std::string& tar_bytes, bool& truncat
 
 }  // namespace
 
-RunResult run_oneshot(docker::Client& client, const RunPlan& plan, Observer& observer) {
-  RunResult res;
-  res.run_id = plan.run_id;
-  auto t0 = Clock::now();
+Started start_container(docker::Client& client, const Spec& spec, const std::string& name) {
+  std::string id = client.create_container(create_body(spec), name);
+  Started st{id, std::make_unique<ContainerGuard>(client, id), {}, nullptr};
+  st.stream = client.attach(id, true);
+  st.waiter = std::make_unique<docker::PendingWait>(client.wait_next_exit(id));
+  client.start(id);
+  return st;
+}
 
+RunResult run_oneshot(docker::Client& client, const RunPlan& plan, Observer& observer) {
   std::string input = build_input_tar(plan.files);
   std::string marker = plan.collect_out ? "\x1eORCH-OUT-" + random_hex(32) + "\x1e" : "";
   std::vector<std::string> program;
@@ -118,12 +126,15 @@ RunResult run_oneshot(docker::Client& client, const RunPlan& plan, Observer& obs
   }
   Spec spec = plan.spec;
   spec.cmd = boot_command(input.size(), program, marker);
+  Started st = start_container(client, spec, "orch-" + plan.run_id);
+  return drive(client, st, input + plan.stdin_data, plan, marker, observer);
+}
 
-  std::string id = client.create_container(create_body(spec), "orch-" + plan.run_id);
-  ContainerGuard guard(client, id);
-  docker::AttachedStream stream = client.attach(id, true);
-  docker::PendingWait waiter = client.wait_next_exit(id);
-  client.start(id);
+RunResult drive(docker::Client& client, Started& st, std::string input, const RunPlan& plan, const std::string& marker,
+                Observer& observer, const std::string& end_token) {
+  RunResult res;
+  res.run_id = plan.run_id;
+  const std::string& id = st.id;
   auto started = Clock::now();
   auto deadline = started + std::chrono::milliseconds(static_cast<int64_t>(plan.timeout_s * 1000));
 
@@ -132,19 +143,29 @@ RunResult run_oneshot(docker::Client& client, const RunPlan& plan, Observer& obs
     auto kept = out.append(d);
     if (!kept.empty()) observer.on_output(false, kept);
   };
+  auto emit_stderr = [&](std::string_view d) {
+    auto kept = err.append(d);
+    if (!kept.empty()) observer.on_output(true, kept);
+  };
   MarkerSplitter splitter(marker, plan.out_cap, emit_stdout);
+  bool split = !marker.empty();
+  std::string end_marker = "\x1eORCH-END-" + end_token + " ";
+  MarkerSplitter end_out(end_marker, 16, emit_stdout), end_err(end_marker, 16, emit_stderr);
+  bool ends = !end_token.empty();
+  auto ended = [](const MarkerSplitter& m) { return m.found() && !m.trailer().empty() && m.trailer().back() == '\x1e'; };
   docker::Demuxer demux([&](StreamId s, std::string_view d) {
     if (s == StreamId::Stderr) {
-      auto kept = err.append(d);
-      if (!kept.empty()) observer.on_output(true, kept);
+      if (ends) end_err.feed(d);
+      else emit_stderr(d);
     } else if (s == StreamId::Stdout) {
-      if (plan.collect_out) splitter.feed(d);
+      if (split) splitter.feed(d);
+      else if (ends) end_out.feed(d);
       else emit_stdout(d);
     }
   });
 
-  int sock = stream.conn->fd();
-  StdinPump pump(sock, input + plan.stdin_data, plan.stdin_fd);
+  int sock = st.stream.conn->fd();
+  StdinPump pump(sock, std::move(input), plan.stdin_fd);
   pump.on_writable();
   bool timed_out = false, cancelled = false;
   Clock::time_point drain_deadline = Clock::time_point::max();
@@ -173,19 +194,29 @@ RunResult run_oneshot(docker::Client& client, const RunPlan& plan, Observer& obs
     if (fds[0].revents & POLLOUT) pump.on_writable();
     if (n > 1 && (fds[1].revents & (POLLIN | POLLHUP | POLLERR))) pump.on_source_readable();
     if (fds[0].revents & (POLLIN | POLLHUP | POLLERR)) {
-      long got = stream.conn->read_some(buf, sizeof buf, Clock::now());
+      long got = st.stream.conn->read_some(buf, sizeof buf, Clock::now());
       if (got == 0) break;
       if (got > 0 && !demux.feed(std::string_view(buf, static_cast<size_t>(got))))
         throw Error(ErrorKind::Infrastructure, "the engine sent a malformed output stream");
+      if (ends && !timed_out && !cancelled && ended(end_out) && ended(end_err)) break;
     }
   }
-  if (plan.collect_out) splitter.finish();
+  if (split) splitter.finish();
+  bool reported = ends && ended(end_out) && ended(end_err);
+  if (ends && !reported) {
+    end_out.finish();
+    end_err.finish();
+  }
 
   int64_t code = -1;
-  try {
-    code = waiter.result(std::chrono::seconds(timed_out || cancelled ? 10 : 30));
-  } catch (const Error&) {
-    if (!timed_out && !cancelled) throw;
+  if (reported) {
+    code = std::strtol(end_out.trailer().c_str(), nullptr, 10);
+  } else {
+    try {
+      code = st.waiter->result(std::chrono::seconds(timed_out || cancelled ? 10 : 30));
+    } catch (const Error&) {
+      if (!timed_out && !cancelled) throw;
+    }
   }
   res.duration_ms = ms_since(started);
   res.exit_code = static_cast<int>(code);
@@ -202,11 +233,10 @@ RunResult run_oneshot(docker::Client& client, const RunPlan& plan, Observer& obs
   } else {
     res.status = code == 0 ? "ok" : "error";
   }
-  if (plan.collect_out && splitter.found()) {
+  if (split && splitter.found()) {
     res.artifacts = read_artifacts(splitter.trailer(), res.artifacts_truncated);
     res.artifacts_truncated = res.artifacts_truncated || splitter.trailer_truncated();
   }
-  (void)t0;
   return res;
 }
 

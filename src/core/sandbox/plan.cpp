@@ -95,6 +95,7 @@ RunPlan plan_run(const templates::Store& store, const RunOptions& o) {
   for (const auto& kv : o.env) {
     check_env(kv);
     p.spec.env.push_back(kv);
+    p.extra_env.push_back(kv);
   }
   p.spec.open_stdin = true;
 

@@ -9,6 +9,7 @@
 
 #include "core/docker/client.hpp"
 #include "core/sandbox/spec.hpp"
+#include "core/util/tar.hpp"
 #include "core/templates/template.hpp"
 
 namespace orch::sandbox {
@@ -52,6 +53,7 @@ struct RunPlan {
   std::vector<FileInput> files;
   std::vector<std::string> args;     // appended to the language's run command
   std::vector<std::string> command;  // replaces the language's run command (code file still written)
+  std::vector<std::string> extra_env;  // the caller's K=V, also part of spec.env
   std::string stdin_data;
   int stdin_fd = -1;
   double timeout_s = 30;
@@ -88,6 +90,23 @@ class Observer {
 
 RunPlan plan_run(const templates::Store& store, const RunOptions& opts);
 RunResult run_oneshot(docker::Client& client, const RunPlan& plan, Observer& observer);
+
+// A created, attached and started container with its exit wait registered; removed when dropped.
+struct Started {
+  std::string id;
+  std::unique_ptr<ContainerGuard> guard;
+  docker::AttachedStream stream;
+  std::unique_ptr<docker::PendingWait> waiter;
+};
+Started start_container(docker::Client& client, const Spec& spec, const std::string& name);
+// Feeds `input` (then the plan's stdin fd) to a started container, collects its output under the
+// plan's caps and deadline, and reports how it ended. `marker` splits /workspace/out files off stdout.
+// With an `end_token`, the run is over when both streams end with "\x1eORCH-END-<token> <code>\x1e"
+// (a warm runner's report), without waiting for the container to stop.
+RunResult drive(docker::Client& client, Started& st, std::string input, const RunPlan& plan, const std::string& marker,
+                Observer& observer, const std::string& end_token = "");
+// The tar of input files (parents first); `w` may already hold entries.
+std::string build_input_tar(const std::vector<FileInput>& files, tar::Writer w = {});
 // The shell that unpacks the input files from stdin and then runs the program (exec, or with --out,
 // runs it and appends /workspace/out as a tar behind `marker`).
 std::vector<std::string> boot_command(size_t tar_size, const std::vector<std::string>& program, const std::string& marker);

@@ -71,14 +71,22 @@ Template parse(const json& spec, const std::string& source, std::map<std::string
   if (spec.contains("limits")) {
     const json& l = spec["limits"];
     if (!l.is_object()) bad(where, "'limits' must be an object");
-    if (l.contains("memory")) t.limits.memory_bytes = parse_bytes(field<std::string>(l, "memory", "", where), "limits.memory");
+    // parse_bytes names only the field; say which template it is in too.
+    auto bytes = [&where](const std::string& text, const char* what) {
+      try {
+        return parse_bytes(text, what);
+      } catch (const Error& e) {
+        bad(where, e.what());
+      }
+    };
+    if (l.contains("memory")) t.limits.memory_bytes = bytes(field<std::string>(l, "memory", "", where), "limits.memory");
     t.limits.cpus = field<double>(l, "cpus", t.limits.cpus, where);
     t.limits.pids = field<int64_t>(l, "pids", t.limits.pids, where);
     t.limits.timeout_s = field<double>(l, "timeout", t.limits.timeout_s, where);
     t.limits.tmp_size = field<std::string>(l, "tmp_size", t.limits.tmp_size, where);
     t.limits.workspace_size = field<std::string>(l, "workspace_size", t.limits.workspace_size, where);
-    parse_bytes(t.limits.tmp_size, "limits.tmp_size");
-    parse_bytes(t.limits.workspace_size, "limits.workspace_size");
+    bytes(t.limits.tmp_size, "limits.tmp_size");
+    bytes(t.limits.workspace_size, "limits.workspace_size");
   }
   if (!spec.contains("languages") || !spec["languages"].is_object() || spec["languages"].empty())
     bad(where, "'languages' must be an object with at least one language");
@@ -89,6 +97,8 @@ Template parse(const json& spec, const std::string& source, std::map<std::string
     lang.extensions = field<std::vector<std::string>>(lj, "extensions", {}, where);
     lang.run = field<std::vector<std::string>>(lj, "run", {}, where);
     lang.kernel = field<std::string>(lj, "kernel", "", where);
+    lang.version = field<std::string>(lj, "version", "", where);
+    lang.aliases = field<std::vector<std::string>>(lj, "aliases", {}, where);
     if (lang.file.empty() || lang.file.find('/') != std::string::npos) bad(where, "language " + name + ": 'file' must be a plain file name");
     if (lang.run.empty()) bad(where, "language " + name + ": 'run' must be a non-empty array");
     t.languages.push_back(std::move(lang));
@@ -103,7 +113,8 @@ Template parse(const json& spec, const std::string& source, std::map<std::string
 json to_json(const Template& t) {
   json langs = json::object();
   for (const auto& l : t.languages)
-    langs[l.name] = {{"file", l.file}, {"extensions", l.extensions}, {"run", l.run}, {"kernel", l.kernel}};
+    langs[l.name] = {{"file", l.file},       {"extensions", l.extensions}, {"run", l.run},
+                     {"kernel", l.kernel},   {"version", l.version},       {"aliases", l.aliases}};
   return {{"name", t.name},
           {"description", t.description},
           {"image", t.image},

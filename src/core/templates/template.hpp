@@ -14,6 +14,8 @@ struct Language {
   std::vector<std::string> extensions;  // e.g. ".py"
   std::vector<std::string> run;         // argv; "{file}" is replaced by the file name
   std::string kernel;                   // session kernel: python, node or bash ("" = none)
+  std::string version;                  // of the interpreter in the image, for Piston's runtimes list
+  std::vector<std::string> aliases;     // other names clients use (py, js, ...)
 };
 
 struct Limits {

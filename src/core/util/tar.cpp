@@ -12,8 +12,14 @@ namespace {
 constexpr size_t kBlock = 512;
 
 void put_octal(char* field, size_t width, uint64_t value) {
-  // width includes the terminating NUL
-  std::snprintf(field, width, "%0*llo", static_cast<int>(width - 1), static_cast<unsigned long long>(value));
+  // width includes the terminating NUL; values too large for the octal digits use GNU base-256.
+  if (value >> (3 * (width - 1))) {
+    for (size_t i = width; i-- > 1; value >>= 8) field[i] = static_cast<char>(value & 0xff);
+    field[0] = static_cast<char>(0x80);
+    return;
+  }
+  field[width - 1] = '\0';
+  for (size_t i = width - 1; i-- > 0; value >>= 3) field[i] = static_cast<char>('0' + (value & 7));
 }
 
 uint64_t get_octal(const char* field, size_t width) {
@@ -157,7 +163,8 @@ std::vector<Entry> read(std::string_view archive) {
     if (!long_name.empty()) {
       e.path = long_name;
     } else {
-      std::string prefix = field_str(h + 345, 155);
+      // Only POSIX ustar has a prefix there; GNU headers ("ustar  ") keep atime and ctime in those bytes.
+      std::string prefix = std::memcmp(h + 257, "ustar", 6) == 0 ? field_str(h + 345, 155) : "";
       e.path = (prefix.empty() ? "" : prefix + "/") + field_str(h, 100);
     }
     e.link = !long_link.empty() ? long_link : field_str(h + 157, 100);
@@ -176,6 +183,8 @@ std::vector<Entry> read(std::string_view archive) {
     while (e.path.size() > 1 && e.path.back() == '/') e.path.pop_back();
     entries.push_back(std::move(e));
   }
+  if (off < archive.size() && off + kBlock > archive.size())
+    throw Error(ErrorKind::BadInput, "tar archive is truncated");
   return entries;
 }
 

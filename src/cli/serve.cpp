@@ -1,0 +1,73 @@
+#include <iostream>
+
+#include "cli/commands.hpp"
+#include "cli/common.hpp"
+#include "core/error.hpp"
+#include "core/util/units.hpp"
+#include "server/server.hpp"
+
+namespace orch::cli {
+
+namespace {
+
+std::map<std::string, int> parse_pool(const std::string& spec) {
+  // python=2,node=1
+  std::map<std::string, int> out;
+  size_t start = 0;
+  while (start < spec.size()) {
+    size_t comma = spec.find(',', start);
+    std::string item = spec.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+    auto eq = item.find('=');
+    int n = 0;
+    try {
+      n = eq == std::string::npos ? -1 : std::stoi(item.substr(eq + 1));
+    } catch (const std::exception&) {
+      n = -1;
+    }
+    if (n < 0 || n > 64) throw Error(ErrorKind::BadInput, "--pool: '" + item + "' is not TEMPLATE=N (N from 0 to 64)");
+    out[item.substr(0, eq)] = n;
+    if (comma == std::string::npos) break;
+    start = comma + 1;
+  }
+  return out;
+}
+
+}  // namespace
+
+int serve_main(int argc, char** argv) {
+  CLI::App app{"Serve the orch HTTP API (JSON; OpenAPI at /openapi.json; dashboard at /).", "serve"};
+  server::ServerConfig cfg;
+  std::string listen = "127.0.0.1:8420", pool, max_body = "16m", max_memory = "2g";
+  app.add_option("-l,--listen", listen, "HOST:PORT to listen on (default 127.0.0.1:8420)");
+  app.add_option("--tokens", cfg.tokens_file, "file of 'TOKEN TENANT [key=value ...]' lines; SIGHUP reloads it");
+  app.add_option("--pool", pool, "warm sandboxes per template, e.g. python=2,node=1");
+  app.add_option("--max-concurrent", cfg.max_concurrent, "runs in flight across all tenants (default 16)");
+  app.add_option("--tenant-concurrent", cfg.tenant_max_concurrent, "runs in flight per tenant by default (8)");
+  app.add_option("--max-body", max_body, "largest request body (default 16m)");
+  app.add_option("--max-timeout", cfg.max_timeout_s, "largest timeout a request may ask for, seconds (300)");
+  app.add_option("--max-memory", max_memory, "largest memory a request may ask for (2g)");
+  app.add_option("--read-timeout", cfg.read_timeout_s, "seconds to wait for a client's headers or body (10)");
+  app.add_option("--threads", cfg.threads, "worker threads (64)");
+  app.add_option("--drain", cfg.drain_grace_s, "seconds in-flight work gets after SIGTERM (10)");
+  app.add_option("--runtime", cfg.runtime, "runtime for every sandbox, e.g. runsc");
+  app.add_flag("--allow-net", cfg.allow_network, "let requests ask for network=bridge");
+  if (int rc = parse(app, argc, argv); rc >= 0) return rc;
+  auto colon = listen.rfind(':');
+  if (colon == std::string::npos) throw Error(ErrorKind::BadInput, "--listen must be HOST:PORT");
+  cfg.host = listen.substr(0, colon);
+  if (cfg.host.size() > 2 && cfg.host.front() == '[') cfg.host = cfg.host.substr(1, cfg.host.size() - 2);
+  try {
+    cfg.port = std::stoi(listen.substr(colon + 1));
+  } catch (const std::exception&) {
+    cfg.port = -1;
+  }
+  if (cfg.port < 0 || cfg.port > 65535) throw Error(ErrorKind::BadInput, "--listen: bad port in '" + listen + "'");
+  cfg.pool = parse_pool(pool);
+  cfg.max_body_bytes = static_cast<size_t>(parse_bytes(max_body, "--max-body"));
+  cfg.max_memory_bytes = parse_bytes(max_memory, "--max-memory");
+  if (cfg.max_concurrent < 1 || cfg.tenant_max_concurrent < 1 || cfg.threads < 4)
+    throw Error(ErrorKind::BadInput, "--max-concurrent and --tenant-concurrent must be at least 1, --threads at least 4");
+  return server::serve(cfg);
+}
+
+}  // namespace orch::cli

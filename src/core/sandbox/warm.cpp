@@ -1,0 +1,199 @@
+#include "core/sandbox/warm.hpp"
+
+#include <chrono>
+#include <iostream>
+
+#include "core/error.hpp"
+#include "core/util/embedded.hpp"
+#include "core/util/random.hpp"
+
+namespace orch::sandbox {
+
+namespace {
+
+std::string asset(std::string_view path) {
+  for (const auto& f : embedded_assets())
+    if (f.path == path) return std::string(f.data);
+  throw Error(ErrorKind::Infrastructure, "asset " + std::string(path) + " is missing from this build");
+}
+
+enum class Runner { Python, Node, Shell };
+
+Runner runner_for(const templates::Language& lang) {
+  const std::string& exe = lang.run.front();
+  if (lang.kernel == "python" && exe.rfind("python", 0) == 0) return Runner::Python;
+  if (lang.kernel == "node" && exe == "node") return Runner::Node;
+  return Runner::Shell;
+}
+
+std::string sh_quote(const std::string& s) {
+  std::string out = "'";
+  for (char c : s) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  return out + "'";
+}
+
+}  // namespace
+
+std::vector<std::string> warm_command(const templates::Language& lang) {
+  switch (runner_for(lang)) {
+    case Runner::Python: return {lang.run.front(), "-u", "-c", asset("warm/python.py")};
+    case Runner::Node: return {"node", "-e", asset("warm/node.js")};
+    case Runner::Shell: break;
+  }
+  return {"/bin/sh", "-c", asset("warm/shell.sh")};
+}
+
+std::string warm_input(const RunPlan& plan, const std::string& token) {
+  std::vector<std::string> argv = {plan.lang->file};
+  argv.insert(argv.end(), plan.args.begin(), plan.args.end());
+  nlohmann::json env = nlohmann::json::object();
+  std::string script = "rm -rf /workspace/.orch\n";
+  std::vector<std::string> run_env = {"ORCH_RUN_ID=" + plan.run_id};
+  run_env.insert(run_env.end(), plan.extra_env.begin(), plan.extra_env.end());
+  for (const auto& kv : run_env) {
+    auto eq = kv.find('=');
+    env[kv.substr(0, eq)] = kv.substr(eq + 1);
+    script += "export " + kv.substr(0, eq) + "=" + sh_quote(kv.substr(eq + 1)) + "\n";
+  }
+  for (const auto& a : plan.lang->run) script += sh_quote(a == "{file}" ? plan.lang->file : a) + " ";
+  for (const auto& a : plan.args) script += sh_quote(a) + " ";
+  script += "\nrc=$?\nprintf '\\036ORCH-END-%s %d\\036' " + token + " $rc\nprintf '\\036ORCH-END-%s %d\\036' " + token +
+            " $rc >&2\nexit $rc\n";
+  tar::Writer w;
+  w.add_dir(".orch", 0700);
+  w.add_file(".orch/run.json", nlohmann::json({{"argv", argv}, {"env", env}, {"token", token}}).dump(), 0600);
+  w.add_file(".orch/run.sh", script, 0600);
+  std::string tar = build_input_tar(plan.files, std::move(w));
+  return std::to_string(tar.size()) + "\n" + tar + plan.stdin_data;
+}
+
+bool fits_warm(const RunPlan& p, const std::string& runtime) {
+  const auto& lim = p.tmpl->limits;
+  return p.lang->name == p.tmpl->default_language && p.command.empty() && !p.collect_out &&
+         p.spec.memory_bytes == lim.memory_bytes && p.spec.cpus == lim.cpus && p.spec.pids == lim.pids &&
+         p.spec.network == p.tmpl->network && p.spec.runtime == runtime && p.spec.workspace_size == lim.workspace_size;
+}
+
+RunResult run_warm(docker::Client& client, Pool& pool, Started st, const RunPlan& plan, Observer& observer) {
+  std::string token = random_hex(24);
+  try {
+    RunResult r = drive(client, st, warm_input(plan, token), plan, "", observer, token);
+    pool.discard(std::move(st));
+    return r;
+  } catch (...) {
+    pool.discard(std::move(st));
+    throw;
+  }
+}
+
+Pool::Pool(docker::Client& client, const templates::Store& store, std::map<std::string, int> targets, std::string runtime)
+    : client_(client), store_(store), targets_(std::move(targets)), runtime_(std::move(runtime)) {
+  for (const auto& [name, n] : targets_) store_.get(name);  // unknown template: NotFound now, not later
+}
+
+Pool::~Pool() { shutdown(); }
+
+void Pool::start() {
+  if (targets_.empty()) return;
+  thread_ = std::thread([this] { refill_loop(); });
+}
+
+Started Pool::make(const templates::Template& t) {
+  Spec spec;
+  const auto& lang = *t.language(t.default_language);
+  spec.image = t.image;
+  spec.user = t.user;
+  spec.memory_bytes = t.limits.memory_bytes;
+  spec.cpus = t.limits.cpus;
+  spec.pids = t.limits.pids;
+  spec.network = t.network;
+  spec.runtime = runtime_;
+  spec.tmp_size = t.limits.tmp_size;
+  spec.workspace_size = t.limits.workspace_size;
+  std::string id = "p-" + random_hex(12);
+  spec.labels = base_labels("pool", id, t.name);
+  spec.env = {"HOME=/workspace"};
+  for (const auto& [k, v] : t.env) spec.env.push_back(k + "=" + v);
+  spec.open_stdin = true;
+  spec.cmd = warm_command(lang);
+  return start_container(client_, spec, "orch-" + id);
+}
+
+void Pool::refill_loop() {
+  std::unique_lock<std::mutex> lock(mu_);
+  while (!stop_) {
+    if (!discarded_.empty()) {
+      Started old = std::move(discarded_.front());
+      discarded_.pop_front();
+      lock.unlock();
+      old = Started{};  // the guard removes the container, outside the lock
+      lock.lock();
+      continue;
+    }
+    const templates::Template* need = nullptr;
+    for (const auto& [name, n] : targets_)
+      if (static_cast<int>(ready_[name].size()) < n && last_error_[name].empty()) need = store_.find(name);
+    if (!need) {
+      // Wake on a take; retry failed templates now and then.
+      cv_.wait_for(lock, std::chrono::seconds(5));
+      for (auto& [name, err] : last_error_) err.clear();
+      continue;
+    }
+    lock.unlock();
+    std::optional<Started> made;
+    std::string error;
+    try {
+      made = make(*need);
+    } catch (const std::exception& e) {
+      error = e.what();
+    }
+    lock.lock();
+    if (made) ready_[need->name].push_back(std::move(*made));
+    if (!error.empty() && last_error_[need->name] != error) std::cerr << "orch serve: pool " << need->name << ": " << error << std::endl;
+    last_error_[need->name] = error;
+  }
+}
+
+std::optional<Started> Pool::take(const RunPlan& plan) {
+  if (!fits_warm(plan, runtime_)) return std::nullopt;
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = ready_.find(plan.tmpl->name);
+  if (it == ready_.end() || it->second.empty()) return std::nullopt;
+  Started st = std::move(it->second.front());
+  it->second.pop_front();
+  cv_.notify_all();
+  return st;
+}
+
+void Pool::discard(Started st) {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (stop_) return;  // st's guard removes it right here
+  discarded_.push_back(std::move(st));
+  cv_.notify_all();
+}
+
+nlohmann::json Pool::state() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  nlohmann::json j = nlohmann::json::object();
+  for (const auto& [name, n] : targets_) {
+    auto it = ready_.find(name);
+    j[name] = {{"ready", it == ready_.end() ? 0 : it->second.size()}, {"target", n}};
+    auto err = last_error_.find(name);
+    if (err != last_error_.end() && !err->second.empty()) j[name]["error"] = err->second;
+  }
+  return j;
+}
+
+void Pool::shutdown() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    stop_ = true;
+    cv_.notify_all();
+  }
+  if (thread_.joinable()) thread_.join();
+  std::lock_guard<std::mutex> lock(mu_);
+  ready_.clear();  // each Started's guard removes its container
+  discarded_.clear();
+}
+
+}  // namespace orch::sandbox

@@ -1,0 +1,62 @@
+#pragma once
+#include <condition_variable>
+#include <deque>
+#include <map>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "core/sandbox/run.hpp"
+
+namespace orch::sandbox {
+
+// The command a pooled container starts with: the language's interpreter already running a small
+// runner (src/assets/warm/) that waits on stdin for "SIZE\n" and a tar holding the files and
+// .orch/run.json (argv, env) and .orch/run.sh (the same for the shell runner).
+std::vector<std::string> warm_command(const templates::Language& lang);
+// What a warm container reads to run `plan`; `token` marks the end of its output.
+std::string warm_input(const RunPlan& plan, const std::string& token);
+// Whether a plan can use a warm sandbox of its template (default language, limits, network, no --out).
+bool fits_warm(const RunPlan& plan, const std::string& runtime);
+
+// Keeps N started, waiting sandboxes per template and replaces each one taken, in the background.
+// Nothing carries from one run to the next: a pooled sandbox serves exactly one run.
+class Pool {
+ public:
+  Pool(docker::Client& client, const templates::Store& store, std::map<std::string, int> targets, std::string runtime);
+  ~Pool();
+  Pool(const Pool&) = delete;
+  Pool& operator=(const Pool&) = delete;
+
+  void start();
+  std::optional<Started> take(const RunPlan& plan);
+  // Removes a used sandbox in the background, so a run answers as soon as its program is done.
+  void discard(Started st);
+  nlohmann::json state() const;  // {template: {ready, target}}
+  void shutdown();               // stops refilling and removes every pooled sandbox
+
+ private:
+  void refill_loop();
+  Started make(const templates::Template& t);
+
+  docker::Client& client_;
+  const templates::Store& store_;
+  std::map<std::string, int> targets_;
+  std::string runtime_;
+  mutable std::mutex mu_;
+  std::condition_variable cv_;
+  std::map<std::string, std::deque<Started>> ready_;
+  std::map<std::string, std::string> last_error_;
+  std::deque<Started> discarded_;
+  bool stop_ = false;
+  std::thread thread_;
+};
+
+// Runs a plan in a warm sandbox taken from `pool`, which then removes it in the background.
+RunResult run_warm(docker::Client& client, Pool& pool, Started st, const RunPlan& plan, Observer& observer);
+
+}  // namespace orch::sandbox

@@ -1,0 +1,72 @@
+#pragma once
+#include <atomic>
+#include <map>
+#include <memory>
+#include <string>
+
+#include <httplib.h>
+#include <nlohmann/json.hpp>
+
+#include "core/docker/client.hpp"
+#include "core/error.hpp"
+#include "core/sandbox/run.hpp"
+#include "core/sandbox/warm.hpp"
+#include "core/templates/template.hpp"
+#include "server/auth.hpp"
+#include "server/limiter.hpp"
+#include "server/metrics.hpp"
+
+namespace orch::server {
+
+struct ServerConfig {
+  std::string host = "127.0.0.1";
+  int port = 8420;
+  std::string tokens_file;
+  int max_concurrent = 16;         // runs and execs in flight, all tenants
+  int tenant_max_concurrent = 8;   // per tenant unless its token line says otherwise
+  size_t max_body_bytes = 16 << 20;
+  int read_timeout_s = 10;
+  int threads = 64;
+  double max_timeout_s = 300;
+  int64_t max_memory_bytes = 2LL << 30;
+  bool allow_network = false;      // may requests ask for net=bridge?
+  std::string runtime;             // forced runtime for every sandbox ("" = engine default)
+  std::map<std::string, int> pool; // template -> warm sandboxes
+  double drain_grace_s = 10;
+};
+
+// Everything the route handlers share. One per server.
+struct Context {
+  Context(ServerConfig c, docker::Client& cl, templates::Store& st)
+      : cfg(std::move(c)), client(cl), store(st), tokens(cfg.tokens_file), limiter(cfg.max_concurrent, cfg.tenant_max_concurrent) {}
+  ServerConfig cfg;
+  docker::Client& client;
+  templates::Store& store;
+  TokenStore tokens;
+  Limiter limiter;
+  Metrics metrics;
+  std::unique_ptr<sandbox::Pool> pool;  // only with --pool
+  std::atomic<bool> draining{false};
+  std::atomic<bool> cancel_all{false};  // set when the drain grace period ran out
+};
+
+// The tenant of the request being handled (set by the auth pre-routing handler on this thread).
+const Tenant& current_tenant();
+void set_current_tenant(const Tenant& t);
+
+// Writes {"error": {"code", "message"}} with the status for the error's kind.
+void send_error(httplib::Response& res, ErrorKind kind, const std::string& message);
+void send_json(httplib::Response& res, const nlohmann::json& j, int status = 200);
+// Wraps a handler so any orch::Error (or other exception) becomes a JSON error response.
+httplib::Server::Handler guarded(std::function<void(const httplib::Request&, httplib::Response&)> fn);
+
+// Applies the server's and the tenant's caps to a run request; throws BadInput when one is exceeded.
+void apply_caps(const Context& ctx, const Tenant& tenant, sandbox::RunOptions& opts);
+// Acquires a concurrency slot or throws Busy (429 with Retry-After).
+Slot acquire_slot(Context& ctx, const Tenant& tenant);
+
+void add_info_routes(httplib::Server& svr, Context& ctx);
+void add_run_routes(httplib::Server& svr, Context& ctx);
+void add_piston_routes(httplib::Server& svr, Context& ctx);
+
+}  // namespace orch::server

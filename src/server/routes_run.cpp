@@ -1,0 +1,107 @@
+#include <chrono>
+#include <memory>
+#include <mutex>
+
+#include "core/util/random.hpp"
+#include "server/body.hpp"
+#include "server/context.hpp"
+#include "server/run_request.hpp"
+#include "server/runner.hpp"
+
+namespace orch::server {
+
+namespace {
+
+using nlohmann::json;
+
+bool wants_sse(const httplib::Request& req) {
+  return req.get_header_value("Accept").find("text/event-stream") != std::string::npos;
+}
+
+std::string sse_event(const std::string& event, const json& data) {
+  return "event: " + event + "\ndata: " + data.dump(-1, ' ', false, json::error_handler_t::replace) + "\n\n";
+}
+
+// Streams output events through an httplib DataSink; a failed write means the client left.
+class SseObserver : public sandbox::Observer {
+ public:
+  SseObserver(httplib::DataSink& sink, Context& ctx) : sink_(sink), ctx_(ctx) {}
+  void on_output(bool is_stderr, std::string_view d) override {
+    write(sse_event(is_stderr ? "stderr" : "stdout", {{"data", std::string(d)}}));
+  }
+  bool cancelled() override {
+    auto now = std::chrono::steady_clock::now();
+    if (now - last_ > std::chrono::seconds(2)) {  // a comment line notices a client that went away
+      write(": keep-alive\n\n");
+      last_ = now;
+    }
+    return gone_ || ctx_.cancel_all;
+  }
+  void write(const std::string& s) {
+    if (gone_) return;
+    if (!sink_.write(s.data(), s.size())) gone_ = true;
+  }
+
+ private:
+  httplib::DataSink& sink_;
+  Context& ctx_;
+  bool gone_ = false;
+  std::chrono::steady_clock::time_point last_ = std::chrono::steady_clock::now();
+};
+
+// The response shape shared by simple Docker-sandbox services: success, exit_code, stdout, stderr,
+// execution_time (seconds), timed_out.
+json compat_result(const sandbox::RunResult& r) {
+  return {{"success", r.status == "ok"},
+          {"exit_code", sandbox::exit_code_for(r)},
+          {"stdout", r.stdout_data},
+          {"stderr", r.stderr_data},
+          {"execution_time", static_cast<double>(r.duration_ms) / 1000.0},
+          {"timed_out", r.status == "timeout"},
+          {"status", r.status},
+          {"run_id", r.run_id}};
+}
+
+}  // namespace
+
+void add_run_routes(httplib::Server& svr, Context& ctx) {
+  svr.Post("/v1/run", guarded([&ctx](const httplib::Request& req, httplib::Response& res) {
+    Tenant tenant = current_tenant();
+    sandbox::RunOptions opts = parse_run_request(parse_body(req.body));
+    apply_caps(ctx, tenant, opts);
+    auto prepared = std::make_shared<PreparedRun>(prepare_run(ctx, tenant, opts));
+    if (!wants_sse(req)) {
+      CancelOnDrain observer(ctx);
+      send_json(res, sandbox::to_json(execute_run(ctx, *prepared, observer), true));
+      return;
+    }
+    res.set_header("Cache-Control", "no-cache");
+    res.set_header("X-Accel-Buffering", "no");
+    res.set_chunked_content_provider("text/event-stream", [&ctx, prepared](size_t, httplib::DataSink& sink) {
+      SseObserver observer(sink, ctx);
+      observer.write(sse_event("start", {{"run_id", prepared->plan.run_id}, {"template", prepared->plan.tmpl->name}}));
+      try {
+        auto result = execute_run(ctx, *prepared, observer);
+        observer.write(sse_event("result", sandbox::to_json(result, true)));
+      } catch (const Error& e) {
+        observer.write(sse_event("error", {{"error", {{"code", kind_name(e.kind())}, {"message", e.what()}}}}));
+      }
+      sink.done();
+      return true;
+    });
+  }));
+
+  auto compat = guarded([&ctx](const httplib::Request& req, httplib::Response& res) {
+    Tenant tenant = current_tenant();
+    json body = parse_body(req.body);
+    sandbox::RunOptions opts = parse_run_request(body);
+    apply_caps(ctx, tenant, opts);
+    auto prepared = prepare_run(ctx, tenant, opts);
+    CancelOnDrain observer(ctx);
+    send_json(res, compat_result(execute_run(ctx, prepared, observer)));
+  });
+  svr.Post("/execute", compat);
+  svr.Post("/run", compat);
+}
+
+}  // namespace orch::server

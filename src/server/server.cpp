@@ -1,0 +1,173 @@
+#include "server/server.hpp"
+
+#include <pthread.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <iostream>
+#include <thread>
+
+#include "core/sandbox/gc.hpp"
+
+namespace orch::server {
+
+namespace {
+thread_local Tenant t_tenant{"default", {}};
+
+bool is_public(const std::string& path) {
+  return path == "/health" || path == "/" || path == "/openapi.json" || path.rfind("/assets/", 0) == 0;
+}
+
+void log_line(const std::string& s) { std::cerr << "orch serve: " << s << std::endl; }
+}  // namespace
+
+const Tenant& current_tenant() { return t_tenant; }
+void set_current_tenant(const Tenant& t) { t_tenant = t; }
+
+void send_json(httplib::Response& res, const nlohmann::json& j, int status) {
+  res.status = status;
+  res.set_content(j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace), "application/json");
+}
+
+void send_error(httplib::Response& res, ErrorKind kind, const std::string& message) {
+  if (kind == ErrorKind::Busy) res.set_header("Retry-After", "1");
+  send_json(res, {{"error", {{"code", kind_name(kind)}, {"message", message}}}}, http_status_for(kind));
+}
+
+httplib::Server::Handler guarded(std::function<void(const httplib::Request&, httplib::Response&)> fn) {
+  return [fn = std::move(fn)](const httplib::Request& req, httplib::Response& res) {
+    try {
+      fn(req, res);
+    } catch (const Error& e) {
+      send_error(res, e.kind(), e.what());
+    } catch (const std::exception& e) {
+      send_error(res, ErrorKind::Infrastructure, std::string("internal error: ") + e.what());
+    }
+  };
+}
+
+void apply_caps(const Context& ctx, const Tenant& tenant, sandbox::RunOptions& o) {
+  double max_t = tenant.limits.max_timeout_s > 0 ? tenant.limits.max_timeout_s : ctx.cfg.max_timeout_s;
+  int64_t max_m = tenant.limits.max_memory_bytes > 0 ? tenant.limits.max_memory_bytes : ctx.cfg.max_memory_bytes;
+  if (o.timeout_s && *o.timeout_s > max_t)
+    throw Error(ErrorKind::BadInput, "timeout " + std::to_string(*o.timeout_s) + "s is above this server's limit of " + std::to_string(max_t) + "s");
+  if (o.memory_bytes && *o.memory_bytes > max_m)
+    throw Error(ErrorKind::BadInput, "memory is above this server's limit of " + std::to_string(max_m) + " bytes");
+  if (o.network && *o.network != "none" && !ctx.cfg.allow_network)
+    throw Error(ErrorKind::BadInput, "network '" + *o.network + "' is not allowed on this server (it runs with --allow-net off)");
+  if (o.runtime && *o.runtime != ctx.cfg.runtime)
+    throw Error(ErrorKind::BadInput, "the runtime is chosen by the server, not per request");
+  if (!ctx.cfg.runtime.empty()) o.runtime = ctx.cfg.runtime;
+  o.labels[sandbox::kLabelOwner] = tenant.name;
+}
+
+Slot acquire_slot(Context& ctx, const Tenant& tenant) {
+  if (ctx.draining) throw Error(ErrorKind::Unavailable, "the server is shutting down");
+  if (!ctx.limiter.try_acquire(tenant.name, tenant.limits.max_concurrent))
+    throw Error(ErrorKind::Busy, "too many runs in flight (global or for tenant '" + tenant.name + "'); retry shortly");
+  return Slot(ctx.limiter, tenant.name);
+}
+
+int serve(const ServerConfig& cfg) {
+  // Signals go to one thread that waits for them; every other thread (httplib's pool included) blocks them.
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGINT);
+  sigaddset(&set, SIGTERM);
+  sigaddset(&set, SIGHUP);
+  pthread_sigmask(SIG_BLOCK, &set, nullptr);
+  ::signal(SIGPIPE, SIG_IGN);
+
+  auto client = docker::Client::from_env();
+  auto store = templates::Store::load();
+  Context ctx(cfg, client, store);
+  ctx.tokens.load();
+
+  try {
+    auto report = sandbox::collect_garbage(client, {});
+    if (!report.removed.empty()) log_line("removed " + std::to_string(report.removed.size()) + " orphaned sandboxes");
+  } catch (const Error& e) {
+    log_line(std::string("warning: engine not reachable at start: ") + e.what());
+  }
+
+  if (!cfg.pool.empty()) {
+    ctx.pool = std::make_unique<sandbox::Pool>(client, store, cfg.pool, cfg.runtime);
+    ctx.pool->start();
+  }
+
+  httplib::Server svr;
+  int threads = cfg.threads;
+  svr.new_task_queue = [threads] { return new httplib::ThreadPool(static_cast<size_t>(threads)); };
+  svr.set_payload_max_length(cfg.max_body_bytes);
+  svr.set_read_timeout(cfg.read_timeout_s, 0);
+  svr.set_write_timeout(30, 0);
+  svr.set_keep_alive_max_count(1000);
+  // httplib keeps a connection open for the keep-alive period even after a body read failed, so the
+  // idle timeout is the read timeout: a stalled client holds a thread at most twice that long.
+  svr.set_keep_alive_timeout(std::min(5, cfg.read_timeout_s));
+
+  svr.set_pre_routing_handler([&ctx](const httplib::Request& req, httplib::Response& res) {
+    set_current_tenant(Tenant{"default", {}});
+    if (!ctx.tokens.enabled() || is_public(req.path)) return httplib::Server::HandlerResponse::Unhandled;
+    auto tenant = ctx.tokens.authenticate(bearer_token(req.get_header_value("Authorization")));
+    if (!tenant) {
+      res.set_header("WWW-Authenticate", "Bearer");
+      send_json(res, {{"error", {{"code", "unauthorized"}, {"message", "a valid bearer token is required (Authorization: Bearer TOKEN)"}}}}, 401);
+      return httplib::Server::HandlerResponse::Handled;
+    }
+    set_current_tenant(*tenant);
+    return httplib::Server::HandlerResponse::Unhandled;
+  });
+  svr.set_error_handler([](const httplib::Request& req, httplib::Response& res) {
+    if (!res.body.empty()) return;
+    std::string code = res.status == 404 ? "not_found" : res.status == 413 ? "too_large" : "bad_request";
+    std::string msg = res.status == 404 ? "no route for " + req.method + " " + req.path
+                      : res.status == 413 ? "the request body is larger than this server accepts"
+                                          : "the request could not be read";
+    send_json(res, {{"error", {{"code", code}, {"message", msg}}}}, res.status);
+  });
+  svr.set_logger([&ctx](const httplib::Request&, const httplib::Response& res) { ctx.metrics.record_request(res.status); });
+
+  add_info_routes(svr, ctx);
+  add_run_routes(svr, ctx);
+  add_piston_routes(svr, ctx);
+
+  if (!svr.bind_to_port(cfg.host, cfg.port)) {
+    throw Error(ErrorKind::Unavailable, "cannot listen on " + cfg.host + ":" + std::to_string(cfg.port) + " (in use, or not an address of this host)");
+  }
+  std::thread signals([&] {
+    for (;;) {
+      int sig = 0;
+      sigwait(&set, &sig);
+      if (sig == SIGHUP) {
+        try {
+          ctx.tokens.load();
+          log_line("reloaded " + std::to_string(ctx.tokens.size()) + " tokens");
+        } catch (const Error& e) {
+          log_line(std::string("token reload failed, keeping the old tokens: ") + e.what());
+        }
+        continue;
+      }
+      if (sig == 0) return;
+      log_line("draining: no new requests; in-flight work has " + std::to_string(cfg.drain_grace_s) + "s");
+      ctx.draining = true;
+      svr.stop();
+      auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(static_cast<int64_t>(cfg.drain_grace_s * 1000));
+      while (ctx.limiter.in_flight() > 0 && std::chrono::steady_clock::now() < deadline)
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+      ctx.cancel_all = true;
+      return;
+    }
+  });
+  log_line("listening on http://" + cfg.host + ":" + std::to_string(cfg.port) + (ctx.tokens.enabled() ? " (tokens required)" : ""));
+  svr.listen_after_bind();
+  if (!ctx.draining) ::kill(::getpid(), SIGTERM);  // listening failed: let the signal thread finish
+  signals.join();
+  if (ctx.pool) ctx.pool->shutdown();
+  log_line("stopped");
+  return 0;
+}
+
+}  // namespace orch::server

@@ -1,0 +1,269 @@
+# orch serve over real HTTP on loopback, against the real engine.
+source "$(dirname "${BASH_SOURCE[0]}")/serve_lib.sh"
+
+test_health_metrics_templates() {
+  start_server
+  out=$(curl -s "$BASE/health")
+  assert_eq "ok" "$(json_get "$out" status)"
+  assert_eq "true" "$(json_get "$out" engine.reachable)"
+  out=$(curl -s "$BASE/v1/templates")
+  assert_contains "$out" '"name":"python"'
+  post /v1/run '{"code":"print(1)"}' >/dev/null
+  m=$(curl -s "$BASE/metrics")
+  assert_contains "$m" 'orch_runs_total{status="ok"} 1'
+  assert_contains "$m" 'orch_run_duration_seconds_count 1'
+  assert_contains "$m" 'orch_http_requests_total{code="200"}'
+}
+
+test_run_json_fields_and_files() {
+  start_server
+  r=$(post /v1/run '{"language":"python","code":"import sys; print(open(\"d.txt\").read()); print(sys.stdin.read()); sys.exit(3)","files":[{"name":"d.txt","content":"aGVsbG8=","encoding":"base64"}],"stdin":"in!"}')
+  assert_eq "200" "$(status_of "$r")"
+  b=$(body_of "$r")
+  assert_eq "error" "$(json_get "$b" status)"
+  assert_eq "3" "$(json_get "$b" exit_code)"
+  assert_eq "$(printf 'hello\nin!')" "$(json_get "$b" stdout)"
+}
+
+test_run_out_artifacts_base64() {
+  start_server
+  r=$(body_of "$(post /v1/run '{"code":"open(\"out/x.bin\",\"wb\").write(bytes([0,1,2,255]))","out":true}')")
+  assert_eq "x.bin" "$(json_get "$r" artifacts.0.path)"
+  assert_eq "AAEC/w==" "$(json_get "$r" artifacts.0.content_base64)"
+}
+
+test_run_timeout_status() {
+  start_server
+  r=$(body_of "$(post /v1/run '{"code":"import time; time.sleep(30)","timeout":1}')")
+  assert_eq "timeout" "$(json_get "$r" status)"
+  assert_eq "124" "$(json_get "$r" exit_code)"
+}
+
+test_bad_requests_are_json_400() {
+  start_server
+  r=$(post /v1/run '{bad json')
+  assert_eq "400" "$(status_of "$r")"
+  assert_contains "$(body_of "$r")" '"code":"bad_input"'
+  r=$(post /v1/run '{"code":"print(1)","timeout":"soon"}')
+  assert_eq "400" "$(status_of "$r")"
+  assert_contains "$(body_of "$r")" "field 'timeout' must be a number"
+  r=$(post /v1/run '{"code":42}')
+  assert_contains "$(body_of "$r")" "field 'code' must be a string"
+  r=$(post /v1/run '[1,2]')
+  assert_contains "$(body_of "$r")" "must be a JSON object"
+  deep=$(printf '%.0s[' $(seq 5000))
+  r=$(post /v1/run "{\"code\":$deep")
+  assert_eq "400" "$(status_of "$r")"
+  assert_contains "$(body_of "$r")" "nested deeper"
+  r=$(post /v1/run '{"code":"print(1)","template":"nope"}')
+  assert_eq "404" "$(status_of "$r")"
+  r=$(post /v1/run '{"code":"print(1)","network":"bridge"}')
+  assert_eq "400" "$(status_of "$r")"
+  assert_contains "$(body_of "$r")" "not allowed"
+  r=$(curl -s -w '\n%{http_code}' "$BASE/no/such/route")
+  assert_eq "404" "$(status_of "$r")"
+  assert_contains "$(body_of "$r")" '"error"'
+}
+
+test_body_too_large_is_413() {
+  start_server --max-body 4k
+  big=$(head -c 10000 /dev/zero | tr '\0' 'a')
+  r=$(post /v1/run "{\"code\":\"$big\"}")
+  assert_eq "413" "$(status_of "$r")"
+  assert_contains "$(body_of "$r")" '"too_large"'
+  r=$(post /v1/run '{"code":"print(5)"}')
+  assert_eq "200" "$(status_of "$r")"
+}
+
+test_tokens_auth_tenants_and_reload() {
+  scratch
+  printf '# team tokens\ntok-alpha-0123456789 alpha max_concurrent=2\n' > "$SCRATCH/tokens"
+  start_server --tokens "$SCRATCH/tokens"
+  assert_eq "200" "$(curl -s -o /dev/null -w '%{http_code}' "$BASE/health")"
+  r=$(post /v1/run '{"code":"print(1)"}')
+  assert_eq "401" "$(status_of "$r")"
+  r=$(post /v1/run '{"code":"print(1)"}' -H 'Authorization: Bearer wrong-token-000000000')
+  assert_eq "401" "$(status_of "$r")"
+  r=$(post /v1/run '{"code":"print(7)"}' -H 'Authorization: Bearer tok-alpha-0123456789')
+  assert_eq "200" "$(status_of "$r")"
+  assert_eq "401" "$(curl -s -o /dev/null -w '%{http_code}' "$BASE/metrics")"
+  printf 'tok-alpha-0123456789 alpha\ntok-beta-01234567890 beta\n' > "$SCRATCH/tokens"
+  kill -HUP "$SERVER_PID"
+  wait_for 50 grep -q "reloaded 2 tokens" "$SERVER_LOG" || fail "no reload"
+  r=$(post /v1/run '{"code":"print(8)"}' -H 'Authorization: Bearer tok-beta-01234567890')
+  assert_eq "200" "$(status_of "$r")"
+  assert_not_contains "$(cat "$SERVER_LOG")" "tok-alpha"
+}
+
+test_concurrency_limit_gives_429() {
+  start_server --max-concurrent 1
+  post /v1/run '{"code":"import time; time.sleep(3)"}' >/dev/null &
+  bg=$!
+  sleep 1
+  r=$(curl -s -D - -o /dev/null -H 'Content-Type: application/json' --data '{"code":"print(1)"}' "$BASE/v1/run")
+  assert_contains "$r" "429"
+  assert_contains "$r" "Retry-After: 1"
+  wait $bg
+  r=$(post /v1/run '{"code":"print(2)"}')
+  assert_eq "200" "$(status_of "$r")"
+}
+
+test_sse_events_in_order() {
+  start_server
+  out=$(curl -sN -H 'Accept: text/event-stream' --data '{"code":"import sys,time\nprint(\"a\", flush=True)\ntime.sleep(0.3)\nprint(\"b\", file=sys.stderr, flush=True)\ntime.sleep(0.3)\nprint(\"c\")"}' "$BASE/v1/run")
+  # Output may come in any number of chunks; the order of stream changes is what must hold.
+  events=$(grep '^event:' <<<"$out" | awk '{print $2}' | uniq | tr '\n' ' ')
+  assert_eq "start stdout stderr stdout result " "$events"
+  last=$(grep '^data:' <<<"$out" | tail -1 | cut -c7-)
+  assert_eq "ok" "$(json_get "$last" status)"
+  assert_eq "$(printf 'a\nc')" "$(json_get "$last" stdout)"
+}
+
+test_compat_execute_and_run() {
+  start_server
+  r=$(body_of "$(post /execute '{"language":"node","code":"console.log(6*7)","timeout":10}')")
+  assert_eq "true" "$(json_get "$r" success)"
+  assert_eq "42" "$(json_get "$r" stdout | tr -d '\n')"
+  assert_eq "false" "$(json_get "$r" timed_out)"
+  r=$(body_of "$(post /run '{"language":"python","code":"import time; time.sleep(5)","timeout":1}')")
+  assert_eq "true" "$(json_get "$r" timed_out)"
+  assert_eq "false" "$(json_get "$r" success)"
+}
+
+test_piston_client_round_trip() {
+  dir=$(cd "$(dirname "$ORCH")" && pwd)/piston-client
+  if [ ! -d "$dir/node_modules/piston-client" ]; then
+    mkdir -p "$dir" && (cd "$dir" && npm install --no-audit --no-fund --silent piston-client@1.0.2 >/dev/null 2>&1) ||
+      fail "could not install piston-client from npm"
+  fi
+  start_server
+  cat > "$dir/t.mjs" <<'JS'
+import piston from "piston-client";
+const client = piston({ server: process.argv[2] });
+const rts = await client.runtimes();
+const py = await client.execute("python", "import sys\nprint(input()[::-1], sys.argv[1:])", { stdin: "abc" });
+const js = await client.execute("javascript", "console.log(2 ** 10)");
+const bad = await client.execute("python", "raise SystemExit(4)");
+const slow = await client.execute("python", "import time\ntime.sleep(5)", { runTimeout: 1000 });
+console.log(JSON.stringify({ n: rts.length, py: py.run, js: js.run, bad: bad.run, slow: slow.run }));
+JS
+  out=$(cd "$dir" && node t.mjs "$BASE")
+  assert_eq "cba ['1', '2', '3']" "$(json_get "$out" py.stdout | tr -d '\n')"
+  assert_eq "1024" "$(json_get "$out" js.stdout | tr -d '\n')"
+  assert_eq "RE" "$(json_get "$out" bad.status)"
+  assert_eq "4" "$(json_get "$out" bad.code)"
+  assert_eq "TO" "$(json_get "$out" slow.status)"
+  assert_eq "SIGKILL" "$(json_get "$out" slow.signal)"
+}
+
+test_sigterm_drains_in_flight_run() {
+  start_server --drain 20
+  post /v1/run '{"code":"import time; time.sleep(2); print(\"finished\")"}' > /tmp/orch-drain.$$ &
+  bg=$!
+  sleep 0.8
+  kill -TERM "$SERVER_PID"
+  wait $bg
+  wait "$SERVER_PID"
+  rc=$?
+  r=$(cat /tmp/orch-drain.$$); rm -f /tmp/orch-drain.$$
+  assert_eq "0" "$rc" "server exit code"
+  assert_eq "200" "$(status_of "$r")"
+  assert_eq "finished" "$(json_get "$(body_of "$r")" stdout | tr -d '\n')"
+  assert_eq "0" "$(containers_of_pid "$SERVER_PID")"
+}
+
+test_drain_grace_cancels_long_runs() {
+  start_server --drain 1
+  post /v1/run '{"code":"import time; time.sleep(60)","timeout":120}' > /tmp/orch-drain2.$$ &
+  bg=$!
+  sleep 0.8
+  start=$(date +%s)
+  kill -TERM "$SERVER_PID"
+  wait "$SERVER_PID"
+  elapsed=$(( $(date +%s) - start ))
+  wait $bg
+  r=$(cat /tmp/orch-drain2.$$); rm -f /tmp/orch-drain2.$$
+  [ "$elapsed" -le 8 ] || fail "drain took ${elapsed}s"
+  assert_eq "killed" "$(json_get "$(body_of "$r")" status)"
+  assert_eq "0" "$(containers_of_pid "$SERVER_PID")"
+}
+
+test_slow_client_does_not_block_others() {
+  start_server --read-timeout 2
+  port=${BASE##*:}
+  # A client that sends half a request line and stalls.
+  exec 3<>/dev/tcp/127.0.0.1/$port
+  printf 'POST /v1/run HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n{"co' >&3
+  r=$(post /v1/run '{"code":"print(3)"}')
+  assert_eq "200" "$(status_of "$r")"
+  start=$(date +%s)
+  timeout 10 cat <&3 >/dev/null
+  elapsed=$(( $(date +%s) - start ))
+  exec 3>&-
+  # read timeout for the body, then at most the same again as keep-alive idle time
+  [ "$elapsed" -le 4 ] || fail "slow client held its connection ${elapsed}s"
+}
+
+test_200_concurrent_requests() {
+  start_server --max-concurrent 6 --tenant-concurrent 6
+  seq 200 | xargs -P 40 -I{} curl -s -o /dev/null -w '%{http_code}\n' -H 'Content-Type: application/json' \
+    --data '{"code":"print({})"}' "$BASE/v1/run" > /tmp/orch-codes.$$
+  codes=$(sort /tmp/orch-codes.$$ | uniq -c | awk '{print $2}' | tr '\n' ' ')
+  ok=$(grep -c '^200$' /tmp/orch-codes.$$)
+  rm -f /tmp/orch-codes.$$
+  case "$codes" in "200 "|"200 429 ") ;; *) fail "unexpected status codes: $codes";; esac
+  [ "$ok" -ge 6 ] || fail "only $ok succeeded"
+  assert_eq "ok" "$(json_get "$(curl -s "$BASE/health")" status)"
+  sleep 0.5
+  assert_eq "0" "$(containers_of_pid "$SERVER_PID")"
+}
+
+pool_ready() {  # template count
+  [ "$(json_get "$(curl -s "$BASE/health")" "pool.$1.ready")" -ge "$2" ]
+}
+
+test_pool_serves_fresh_sandboxes_and_refills() {
+  start_server --pool python=1,node=1
+  wait_for 300 pool_ready python 1 || fail "pool never filled: $(curl -s "$BASE/health")"
+  r1=$(body_of "$(post /v1/run '{"code":"import os; open(\"/tmp/leftover\",\"w\").write(\"x\"); open(\"mine.txt\",\"w\").write(\"y\"); print(os.getpid() > 0)"}')")
+  assert_eq "True" "$(json_get "$r1" stdout | tr -d '\n')"
+  wait_for 300 pool_ready python 1 || fail "pool did not refill"
+  r2=$(body_of "$(post /v1/run '{"code":"import os; print(os.path.exists(\"/tmp/leftover\"), os.path.exists(\"mine.txt\"))"}')")
+  assert_eq "False False" "$(json_get "$r2" stdout | tr -d '\n')" "state carried from one run to the next"
+  wait_for 300 pool_ready node 1 || fail "node pool never filled"
+  r3=$(body_of "$(post /v1/run '{"language":"node","code":"console.log(process.argv.length, require.main === module); process.exitCode = 3"}')")
+  assert_eq "2 true" "$(json_get "$r3" stdout | tr -d '\n')"
+  assert_eq "3" "$(json_get "$r3" exit_code)"
+  m=$(curl -s "$BASE/metrics")
+  hits=$(grep 'orch_pool_requests_total{result="hit"}' <<<"$m" | awk '{print $2}')
+  [ "$hits" -ge 3 ] || fail "expected 3 pool hits, metrics say $hits"
+  runs=$(curl -s "$BASE/v1/runs")
+  assert_eq "true" "$(json_get "$runs" runs.0.pooled)"
+}
+
+test_pool_runs_keep_run_semantics() {
+  start_server --pool python=1
+  wait_for 300 pool_ready python 1 || fail "pool never filled"
+  r=$(body_of "$(post /v1/run '{"code":"import sys\nprint(sys.stdin.read().upper(), sys.argv[1:])\ndef f(): raise KeyError(\"k\")\nf()","stdin":"abc","args":["x"]}')")
+  assert_eq "ABC ['x']" "$(json_get "$r" stdout | tr -d '\n')"
+  assert_eq "1" "$(json_get "$r" exit_code)"
+  err=$(json_get "$r" stderr)
+  assert_contains "$err" 'File "main.py", line 4'
+  assert_contains "$err" "KeyError: 'k'"
+  assert_not_contains "$err" "runpy"
+  wait_for 300 pool_ready python 1 || fail "pool did not refill"
+  r=$(body_of "$(post /v1/run '{"code":"import time; time.sleep(10)","timeout":1}')")
+  assert_eq "timeout" "$(json_get "$r" status)"
+  wait_for 300 pool_ready python 1 || fail "pool did not refill"
+  r=$(body_of "$(post /v1/run '{"code":"x = bytearray(400 * 1024 * 1024)"}')")
+  assert_eq "oom" "$(json_get "$r" status)"
+}
+
+test_pool_is_removed_on_shutdown() {
+  start_server --pool python=2
+  wait_for 300 pool_ready python 2 || fail "pool never filled"
+  [ "$(containers_of_pid "$SERVER_PID")" -ge 2 ] || fail "pool containers not visible"
+  pid=$SERVER_PID
+  kill -TERM "$SERVER_PID"; wait "$SERVER_PID"
+  assert_eq "0" "$(containers_of_pid "$pid")"
+}

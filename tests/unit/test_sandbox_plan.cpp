@@ -1,0 +1,317 @@
+#include <doctest/doctest.h>
+
+#include <algorithm>
+#include <string>
+
+#include "core/error.hpp"
+#include "core/sandbox/run.hpp"
+#include "fake_daemon.hpp"
+
+using namespace orch;
+using namespace orch::sandbox;
+using nlohmann::json;
+
+namespace {
+
+// The built-in templates only, whatever the machine's ~/.config holds.
+templates::Store builtins() {
+  orch::testing::TempDir empty;
+  orch::testing::ScopedEnv env("ORCH_TEMPLATES", empty.path());
+  return templates::Store::load();
+}
+
+RunOptions code(const std::string& text) {
+  RunOptions o;
+  o.code = text;
+  return o;
+}
+
+std::string bad_input(const templates::Store& store, const RunOptions& o) {
+  try {
+    plan_run(store, o);
+  } catch (const Error& e) {
+    CHECK(e.kind() == ErrorKind::BadInput);
+    return e.what();
+  }
+  FAIL("plan accepted");
+  return "";
+}
+
+bool has(const std::vector<std::string>& v, const std::string& s) { return std::find(v.begin(), v.end(), s) != v.end(); }
+
+}  // namespace
+
+TEST_CASE("plan_run: template chosen from -l, the file extension, -t, else python") {
+  auto store = builtins();
+  RunOptions o = code("print(1)");
+  RunPlan p = plan_run(store, o);
+  CHECK(p.tmpl->name == "python");
+  CHECK(p.lang->name == "python");
+
+  o.language = "javascript";
+  p = plan_run(store, o);
+  CHECK(p.tmpl->name == "node");
+  CHECK(p.lang->name == "javascript");
+
+  o = code("echo hi");
+  o.code_name = "script.sh";
+  p = plan_run(store, o);
+  CHECK(p.tmpl->name == "bash");
+  CHECK(p.lang->name == "bash");
+
+  o.template_name = "minimal";  // the template's own language for .sh wins
+  p = plan_run(store, o);
+  CHECK(p.tmpl->name == "minimal");
+  CHECK(p.lang->name == "sh");
+
+  o = code("x");
+  o.code_name = "notes.txt";  // unknown extension: default language of the default template
+  p = plan_run(store, o);
+  CHECK(p.tmpl->name == "python");
+
+  o = code("console.log(1)");
+  o.code_name = "dir.v2/app.cjs";
+  p = plan_run(store, o);
+  CHECK(p.tmpl->name == "node");
+  CHECK(p.lang->name == "node");
+
+  o = code("import pandas");
+  o.template_name = "python-data";
+  p = plan_run(store, o);
+  CHECK(p.tmpl->name == "python-data");
+  CHECK(p.lang->name == "python");
+  CHECK(p.spec.image == "orch/python-data:latest");
+}
+
+TEST_CASE("plan_run: unknown language and template are NotFound; a language the template lacks is BadInput") {
+  auto store = builtins();
+  RunOptions o = code("x");
+  o.language = "pyhton";
+  try {
+    plan_run(store, o);
+    FAIL("planned");
+  } catch (const Error& e) {
+    CHECK(e.kind() == ErrorKind::NotFound);
+    CHECK(std::string(e.what()) == "no template offers language 'pyhton' (did you mean 'python'?)");
+  }
+  o = code("x");
+  o.template_name = "nodee";
+  try {
+    plan_run(store, o);
+    FAIL("planned");
+  } catch (const Error& e) {
+    CHECK(e.kind() == ErrorKind::NotFound);
+    CHECK(std::string(e.what()).find("did you mean 'node'?") != std::string::npos);
+  }
+  o = code("x");
+  o.template_name = "node";
+  o.language = "python";
+  CHECK(bad_input(store, o) == "template 'node' has no language 'python' (it offers javascript, node)");
+}
+
+TEST_CASE("plan_run: limits come from the template unless overridden") {
+  auto store = builtins();
+  RunOptions o = code("x");
+  o.template_name = "python-data";
+  RunPlan p = plan_run(store, o);
+  CHECK(p.spec.memory_bytes == 512LL << 20);
+  CHECK(p.spec.cpus == 1.0);
+  CHECK(p.spec.pids == 128);
+  CHECK(p.timeout_s == 60.0);
+  CHECK(p.spec.tmp_size == "128m");
+  CHECK(p.spec.workspace_size == "128m");
+  CHECK(p.spec.network == "none");
+  CHECK(p.spec.user == "1000:1000");
+
+  o.memory_bytes = 64LL << 20;
+  o.cpus = 0.5;
+  o.pids = 32;
+  o.timeout_s = 2.5;
+  o.network = "bridge";
+  o.runtime = "runsc";
+  o.workspace_size = "8m";
+  p = plan_run(store, o);
+  CHECK(p.spec.memory_bytes == 64LL << 20);
+  CHECK(p.spec.cpus == 0.5);
+  CHECK(p.spec.pids == 32);
+  CHECK(p.timeout_s == 2.5);
+  CHECK(p.spec.network == "bridge");
+  CHECK(p.spec.runtime == "runsc");
+  CHECK(p.spec.workspace_size == "8m");
+  CHECK(p.spec.tmp_size == "128m");
+}
+
+TEST_CASE("plan_run: out-of-range limits and bad values are BadInput") {
+  auto store = builtins();
+  auto with = [](auto set) {
+    RunOptions o = code("x");
+    set(o);
+    return o;
+  };
+  CHECK(bad_input(store, with([](RunOptions& o) { o.memory_bytes = 5LL << 20; })) == "--memory must be between 6m and 64g");
+  CHECK(bad_input(store, with([](RunOptions& o) { o.memory_bytes = (64LL << 30) + 1; })).find("--memory") == 0);
+  CHECK_NOTHROW(plan_run(store, with([](RunOptions& o) { o.memory_bytes = 6LL << 20; })));
+  CHECK_NOTHROW(plan_run(store, with([](RunOptions& o) { o.memory_bytes = 64LL << 30; })));
+  CHECK(bad_input(store, with([](RunOptions& o) { o.cpus = 0; })).find("--cpus") == 0);
+  CHECK(bad_input(store, with([](RunOptions& o) { o.cpus = 257; })).find("--cpus") == 0);
+  CHECK(bad_input(store, with([](RunOptions& o) { o.pids = 7; })).find("--pids") == 0);
+  CHECK(bad_input(store, with([](RunOptions& o) { o.pids = 100001; })).find("--pids") == 0);
+  CHECK(bad_input(store, with([](RunOptions& o) { o.timeout_s = 0; })).find("--timeout") == 0);
+  CHECK(bad_input(store, with([](RunOptions& o) { o.timeout_s = 86401; })).find("--timeout") == 0);
+  CHECK(bad_input(store, with([](RunOptions& o) { o.network = "host"; })) == "--net must be none or bridge (got 'host')");
+  CHECK(bad_input(store, with([](RunOptions& o) { o.workspace_size = "big"; })).find("workspace size") == 0);
+}
+
+TEST_CASE("plan_run: environment variables are checked and ordered after the template's") {
+  auto store = builtins();
+  RunOptions o = code("x");
+  o.env = {"A=1", "EMPTY=", "WITH_EQ=a=b"};
+  RunPlan p = plan_run(store, o);
+  CHECK(p.spec.env[0] == "HOME=/workspace");
+  CHECK(p.spec.env[1] == "ORCH_RUN_ID=" + p.run_id);
+  CHECK(has(p.spec.env, "PYTHONUNBUFFERED=1"));
+  REQUIRE(p.spec.env.size() >= 3);
+  CHECK(std::vector<std::string>(p.spec.env.end() - 3, p.spec.env.end()) ==
+        std::vector<std::string>{"A=1", "EMPTY=", "WITH_EQ=a=b"});
+  for (const char* bad : {"NOVALUE", "=x", "BAD-KEY=1", "A B=1", "K\xc3\xa9=1"}) {
+    CAPTURE(std::string(bad));
+    RunOptions b = code("x");
+    b.env = {bad};
+    CHECK(bad_input(store, b).find("--env") == 0);
+  }
+  RunOptions nul = code("x");
+  nul.env = {std::string("A=x\0y", 5)};
+  CHECK(bad_input(store, nul) == "--env value holds a NUL byte");
+}
+
+TEST_CASE("plan_run: file paths must stay inside /workspace; the code file comes last") {
+  auto store = builtins();
+  for (const std::string& bad : std::vector<std::string>{"../x", "/etc/passwd", "a/../../x", "", "a\\b", std::string(1025, 'f')}) {
+    CAPTURE(bad.substr(0, 20));
+    RunOptions o = code("x");
+    o.files = {FileInput{bad, "data", 0644}};
+    CHECK(bad_input(store, o).find("must be a relative path inside /workspace") != std::string::npos);
+  }
+  RunOptions o = code("print(open('data/in.csv').read())");
+  o.files = {FileInput{"data/in.csv", "a,b\n", 0644}, FileInput{"tool.sh", "#!/bin/sh", 0755}};
+  o.args = {"--verbose"};
+  RunPlan p = plan_run(store, o);
+  REQUIRE(p.files.size() == 3);
+  CHECK(p.files[0].path == "data/in.csv");
+  CHECK(p.files[1].mode == 0755);
+  CHECK(p.files[2].path == "main.py");
+  CHECK(p.files[2].data == "print(open('data/in.csv').read())");
+  CHECK(p.args == std::vector<std::string>{"--verbose"});
+
+  RunOptions cmd;
+  cmd.command = {"ls", "-la"};
+  p = plan_run(store, cmd);
+  CHECK(p.files.empty());
+  CHECK(p.command == std::vector<std::string>{"ls", "-la"});
+}
+
+TEST_CASE("plan_run: run id and labels") {
+  auto store = builtins();
+  RunOptions o = code("x");
+  o.labels = {{"orch.owner", "tenant-1"}};
+  RunPlan a = plan_run(store, o);
+  RunPlan b = plan_run(store, o);
+  CHECK(a.run_id.size() == 14);
+  CHECK(a.run_id.rfind("r-", 0) == 0);
+  CHECK(a.run_id.find_first_not_of("0123456789abcdef", 2) == std::string::npos);
+  CHECK(a.run_id != b.run_id);
+  CHECK(a.spec.labels.at(kLabelManaged) == "1");
+  CHECK(a.spec.labels.at(kLabelKind) == "run");
+  CHECK(a.spec.labels.at(kLabelId) == a.run_id);
+  CHECK(a.spec.labels.at(kLabelTemplate) == "python");
+  CHECK(a.spec.labels.at(kLabelOwner) == "tenant-1");
+  CHECK(a.spec.labels.count(kLabelCreated) == 1);
+  CHECK(a.spec.open_stdin);
+}
+
+TEST_CASE("create_body: the hardening is always there") {
+  Spec s;
+  s.image = "orch/python:latest";
+  s.cmd = {"python3", "-c", "1"};
+  s.env = {"A=1"};
+  s.memory_bytes = 300LL << 20;
+  s.cpus = 1.5;
+  s.pids = 77;
+  s.tmp_size = "16m";
+  s.workspace_size = "48m";
+  s.labels = {{"orch.managed", "1"}, {"orch.id", "r-1"}};
+  s.open_stdin = true;
+  json b = create_body(s);
+  const json& h = b["HostConfig"];
+  CHECK(h["CapDrop"] == json::array({"ALL"}));
+  CHECK(h["SecurityOpt"] == json::array({"no-new-privileges"}));
+  CHECK(h["ReadonlyRootfs"] == true);
+  CHECK(h["NetworkMode"] == "none");
+  CHECK(b["NetworkDisabled"] == true);
+  CHECK(h["Memory"] == 300LL << 20);
+  CHECK(h["MemorySwap"] == h["Memory"]);
+  CHECK(h["NanoCpus"] == 1500000000LL);
+  CHECK(h["PidsLimit"] == 77);
+  CHECK(h["Init"] == true);
+  CHECK(h["Privileged"] == false);
+  CHECK_FALSE(h.contains("Runtime"));
+  CHECK(h["Tmpfs"]["/tmp"] == "rw,nosuid,nodev,exec,size=16m,mode=1777");
+  CHECK(h["Tmpfs"]["/workspace"] == "rw,nosuid,nodev,exec,size=48m,uid=1000,gid=1000,mode=0755");
+  CHECK(b["Labels"] == json{{"orch.managed", "1"}, {"orch.id", "r-1"}});
+  CHECK(b["User"] == "1000:1000");
+  CHECK(b["WorkingDir"] == "/workspace");
+  CHECK(b["Image"] == "orch/python:latest");
+  CHECK(b["Cmd"] == json({"python3", "-c", "1"}));
+  CHECK(b["Env"] == json({"A=1"}));
+  CHECK(b["OpenStdin"] == true);
+  CHECK(b["StdinOnce"] == true);
+  CHECK(b["AttachStdin"] == true);
+  CHECK(b["Tty"] == false);
+
+  s.network = "bridge";
+  s.runtime = "runsc";
+  s.user = "nobody";
+  b = create_body(s);
+  CHECK(b["HostConfig"]["NetworkMode"] == "bridge");
+  CHECK(b["NetworkDisabled"] == false);
+  CHECK(b["HostConfig"]["Runtime"] == "runsc");
+  CHECK(b["HostConfig"]["Tmpfs"]["/workspace"] == "rw,nosuid,nodev,exec,size=48m,mode=0755");
+}
+
+TEST_CASE("plan + create_body: the user's limits reach the container") {
+  auto store = builtins();
+  RunOptions o = code("x");
+  o.memory_bytes = 100LL << 20;
+  o.pids = 50;
+  RunPlan p = plan_run(store, o);
+  json b = create_body(p.spec);
+  CHECK(b["HostConfig"]["Memory"] == 100LL << 20);
+  CHECK(b["HostConfig"]["MemorySwap"] == 100LL << 20);
+  CHECK(b["HostConfig"]["PidsLimit"] == 50);
+  CHECK(b["Labels"][kLabelId] == p.run_id);
+}
+
+TEST_CASE("boot_command: shape with and without an out marker") {
+  auto plain = boot_command(10240, {"python3", "-u", "main.py", "arg one"}, "");
+  REQUIRE(plain.size() == 9);
+  CHECK(plain[0] == "/bin/sh");
+  CHECK(plain[1] == "-c");
+  CHECK(plain[2].find("count=10240 iflag=count_bytes,fullblock") != std::string::npos);
+  CHECK(plain[2].find("tar -x -o -m -C /workspace -f -") != std::string::npos);
+  CHECK(plain[2].substr(plain[2].size() - 9) == "exec \"$@\"");
+  CHECK(plain[3] == "orch-boot");
+  CHECK(plain[4] == "");
+  CHECK(std::vector<std::string>(plain.begin() + 5, plain.end()) ==
+        std::vector<std::string>{"python3", "-u", "main.py", "arg one"});
+
+  auto out = boot_command(512, {"sh", "main.sh"}, "ORCH-MARK-abc123");
+  REQUIRE(out.size() == 7);
+  CHECK(out[2].find("count=512 ") != std::string::npos);
+  CHECK(out[2].find("exec \"$@\"") == std::string::npos);
+  CHECK(out[2].find("mkdir -p /workspace/out; \"$@\"; rc=$?; printf %s \"$m\"; tar -c -f - -C /workspace/out .") !=
+        std::string::npos);
+  CHECK(out[2].substr(out[2].size() - 8) == "exit $rc");
+  CHECK(out[4] == "ORCH-MARK-abc123");
+  CHECK(out[5] == "sh");
+  CHECK(out[6] == "main.sh");
+}
