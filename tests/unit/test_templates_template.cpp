@@ -218,7 +218,8 @@ TEST_CASE("Store: for_language and language_for_extension") {
   CHECK(s.language_for_extension(".cjs") == "node");
   CHECK(s.language_for_extension(".sh") == "bash");
   CHECK(s.language_for_extension(".bash") == "bash");
-  CHECK_FALSE(s.language_for_extension(".rs").has_value());
+  CHECK(s.language_for_extension(".rs") == "rust");
+  CHECK_FALSE(s.language_for_extension(".cob").has_value());
   CHECK_FALSE(s.language_for_extension("").has_value());
 }
 

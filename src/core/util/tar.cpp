@@ -40,7 +40,15 @@ size_t padded(uint64_t n) { return static_cast<size_t>((n + kBlock - 1) / kBlock
 
 }  // namespace
 
-void Writer::header(std::string_view path, char type, uint64_t size, uint32_t mode, int64_t mtime) {
+void Writer::header(std::string_view path, char type, uint64_t size, uint32_t mode, int64_t mtime, std::string_view link) {
+  if (link.size() > 100) {  // GNU long link record precedes the real header
+    std::string name(link);
+    name += '\0';
+    header("././@LongLink", 'K', name.size(), 0644, 0);
+    out_.append(name);
+    out_.append(padded(name.size()) - name.size(), '\0');
+    link = link.substr(0, 100);
+  }
   if (path.size() > 100) {  // GNU long name record precedes the real header
     std::string name(path);
     name += '\0';
@@ -58,6 +66,7 @@ void Writer::header(std::string_view path, char type, uint64_t size, uint32_t mo
   put_octal(h + 136, 12, static_cast<uint64_t>(mtime < 0 ? 0 : mtime));
   std::memset(h + 148, ' ', 8);
   h[156] = type;
+  std::memcpy(h + 157, link.data(), link.size());
   std::memcpy(h + 257, "ustar", 6);
   std::memcpy(h + 263, "00", 2);
   unsigned sum = 0;
@@ -77,6 +86,10 @@ void Writer::add_dir(std::string_view path, uint32_t mode, int64_t mtime) {
   std::string p(path);
   if (p.empty() || p.back() != '/') p += '/';
   header(p, '5', 0, mode, mtime);
+}
+
+void Writer::add_symlink(std::string_view path, std::string_view target, int64_t mtime) {
+  header(path, '2', 0, 0777, mtime, target);
 }
 
 std::string Writer::finish() {

@@ -12,12 +12,15 @@ class Writer {
  public:
   void add_file(std::string_view path, std::string_view data, uint32_t mode = 0644, int64_t mtime = 0);
   void add_dir(std::string_view path, uint32_t mode = 0755, int64_t mtime = 0);
+  // The caller decides whether the target is safe; the writer only records it (targets over 100 bytes
+  // get a GNU long-link record).
+  void add_symlink(std::string_view path, std::string_view target, int64_t mtime = 0);
   // Appends the two zero blocks that end the archive and returns it.
   std::string finish();
   size_t size() const { return out_.size(); }
 
  private:
-  void header(std::string_view path, char type, uint64_t size, uint32_t mode, int64_t mtime);
+  void header(std::string_view path, char type, uint64_t size, uint32_t mode, int64_t mtime, std::string_view link = {});
   std::string out_;
 };
 
