@@ -255,8 +255,8 @@ TEST_CASE("create_body: the hardening is always there") {
   CHECK(h["Init"] == true);
   CHECK(h["Privileged"] == false);
   CHECK_FALSE(h.contains("Runtime"));
-  CHECK(h["Tmpfs"]["/tmp"] == "rw,nosuid,nodev,exec,size=16m,mode=1777");
-  CHECK(h["Tmpfs"]["/workspace"] == "rw,nosuid,nodev,exec,size=48m,uid=1000,gid=1000,mode=0755");
+  CHECK(h["Tmpfs"]["/tmp"] == "rw,nosuid,nodev,exec,size=16m,nr_inodes=32768,mode=1777");
+  CHECK(h["Tmpfs"]["/workspace"] == "rw,nosuid,nodev,exec,size=48m,nr_inodes=32768,uid=1000,gid=1000,mode=0755");
   CHECK(b["Labels"] == json{{"orch.managed", "1"}, {"orch.id", "r-1"}});
   CHECK(b["User"] == "1000:1000");
   CHECK(b["WorkingDir"] == "/workspace");
@@ -275,7 +275,7 @@ TEST_CASE("create_body: the hardening is always there") {
   CHECK(b["HostConfig"]["NetworkMode"] == "bridge");
   CHECK(b["NetworkDisabled"] == false);
   CHECK(b["HostConfig"]["Runtime"] == "runsc");
-  CHECK(b["HostConfig"]["Tmpfs"]["/workspace"] == "rw,nosuid,nodev,exec,size=48m,mode=0755");
+  CHECK(b["HostConfig"]["Tmpfs"]["/workspace"] == "rw,nosuid,nodev,exec,size=48m,nr_inodes=32768,mode=0755");
 }
 
 TEST_CASE("plan + create_body: the user's limits reach the container") {
