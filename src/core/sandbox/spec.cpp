@@ -14,7 +14,8 @@ using nlohmann::json;
 json create_body(const Spec& s) {
   // The engine copies the image's /workspace owner and mode onto the tmpfs unless uid/gid are explicit.
   std::string owner;
-  if (unsigned uid = 0, gid = 0; std::sscanf(s.user.c_str(), "%u:%u", &uid, &gid) == 2)
+  const std::string& ws_owner = s.workspace_owner.empty() ? s.user : s.workspace_owner;
+  if (unsigned uid = 0, gid = 0; std::sscanf(ws_owner.c_str(), "%u:%u", &uid, &gid) == 2)
     owner = ",uid=" + std::to_string(uid) + ",gid=" + std::to_string(gid);
   json tmpfs = {{"/tmp", "rw,nosuid,nodev,exec,size=" + s.tmp_size + ",mode=1777"},
                 {"/workspace", "rw,nosuid,nodev,exec,size=" + s.workspace_size + owner + ",mode=0755"}};

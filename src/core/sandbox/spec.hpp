@@ -26,6 +26,7 @@ struct Spec {
   std::vector<std::string> cmd;
   std::vector<std::string> env;  // K=V
   std::string user = "1000:1000";
+  std::string workspace_owner;  // uid:gid owning the /workspace tmpfs; "" = the same as user
   int64_t memory_bytes = 256LL << 20;
   double cpus = 1.0;
   int64_t pids = 128;
