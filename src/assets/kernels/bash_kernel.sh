@@ -20,7 +20,7 @@ orch_relay() {
     [ -f "$D/pid" ] && read -r kpid <"$D/pid"
     if [ -z "$kpid" ] || ! kill -0 "$kpid" 2>/dev/null; then
       rm -f "$D/pid"
-      (cd /workspace && setsid bash "$ME" serve </dev/null >/dev/null 2>&1 &)
+      (exec 9>&-; cd /workspace && exec setsid bash "$ME" serve </dev/null >/dev/null 2>&1 &)
       for _ in $(seq 2000); do [ -f "$D/pid" ] && break; sleep 0.01; done
       [ -f "$D/pid" ] || { echo "orch: the bash kernel did not start" >&2; exit 1; }
     fi
