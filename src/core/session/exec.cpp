@@ -78,7 +78,15 @@ ExecResult Manager::exec(const std::string& id_or_name, const ExecRequest& req, 
   std::string relay_err;
   for (int attempt = 0; attempt < 2; ++attempt) {
     bool reused = relay->channel && !relay->channel->stale();
-    if (!reused) relay->channel = std::make_unique<KernelChannel>(client_, t.container_id, lang->kernel, tmpl.user);
+    if (!reused) {
+      try {
+        relay->channel = std::make_unique<KernelChannel>(client_, t.container_id, lang->kernel, tmpl.user);
+      } catch (const Error& e) {
+        drop_relays(t.id);
+        if (e.kind() == ErrorKind::NotFound) throw Error(ErrorKind::NotFound, "no session '" + id_or_name + "' (it was removed)");
+        throw;
+      }
+    }
     end = relay->channel->request("exec", req.code, deadline, rb, obs);
     relay_err = relay->channel->relay_stderr();
     // A kept relay that died while idle never saw the request: send it once more on a fresh one.

@@ -19,17 +19,6 @@ std::string service_container_name(const std::string& id, const std::string& ser
 
 std::string network_name(const std::string& id) { return "orch-" + id; }
 
-std::optional<int64_t> expiry_from_name(const std::string& name) {
-  auto x = name.rfind("-x");
-  if (x == std::string::npos || x + 2 >= name.size() || name.size() - x > 14) return std::nullopt;
-  int64_t v = 0;
-  for (size_t i = x + 2; i < name.size(); ++i) {
-    if (name[i] < '0' || name[i] > '9') return std::nullopt;
-    v = v * 10 + (name[i] - '0');
-  }
-  return v;
-}
-
 bool valid_session_id(const std::string& s) {
   if (s.size() != 14 || s.rfind("s-", 0) != 0) return false;
   for (size_t i = 2; i < s.size(); ++i)
@@ -38,13 +27,6 @@ bool valid_session_id(const std::string& s) {
 }
 
 namespace {
-
-std::string first_name(const json& c) {
-  std::string name;
-  if (c.contains("Names") && c["Names"].is_array() && !c["Names"].empty()) name = c["Names"][0].get<std::string>();
-  if (!name.empty() && name[0] == '/') name = name.substr(1);
-  return name;
-}
 
 int64_t label_int(const json& labels, const char* key) {
   return std::strtoll(labels.value(key, std::string("0")).c_str(), nullptr, 10);
@@ -64,7 +46,7 @@ Record record_from_listing(const json& c) {
   r.network = labels.value(kLabelNet, "none");
   r.state = c.value("State", "");
   r.created = label_int(labels, kLabelCreated);
-  r.expires = expiry_from_name(first_name(c)).value_or(label_int(labels, kLabelExpires));
+  r.expires = sandbox::expiry_of(c).value_or(0);
   for (const auto& [k, v] : labels.items())
     if (k.rfind("orch.", 0) != 0 && v.is_string()) r.labels[k] = v.get<std::string>();
   return r;

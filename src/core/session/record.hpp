@@ -43,8 +43,6 @@ struct Record {
 // cannot change and the name comes back in the one list call, so `ls` needs no exec per session.
 std::string container_name(const std::string& id, int64_t expires);
 std::string service_container_name(const std::string& id, const std::string& service, int64_t expires);
-// The expiry in a container name's "-x<unix seconds>" suffix, if it has one.
-std::optional<int64_t> expiry_from_name(const std::string& name);
 std::string network_name(const std::string& id);
 
 // Builds a record from one entry of GET /containers/json (a container labelled orch.kind=session).
