@@ -176,7 +176,9 @@ test_extend_moves_expiry() {
   [ "$left" -gt 100 ] || fail "ls shows the old expiry ($left s left)"
   sleep 7
   assert_eq running "$(json_get "$("$ORCH" session show "$S")" state)" "the session outlived its original TTL"
-  assert_not_contains "$("$ORCH" gc --dry-run --json)" "$S" "orch gc must read the extended expiry"
+  gc=$("$ORCH" gc --dry-run --json) || fail "orch gc"
+  assert_contains "$(json_get "$gc" kept)" "$S" "orch gc sees the session (control)"
+  assert_not_contains "$(json_get "$gc" removed)" "$S" "orch gc must read the extended expiry"
   "$ORCH" session extend "$S" --ttl 2 >/dev/null || fail "shorten"
   wait_for 150 gone "$S" || fail "a shortened TTL was not enforced"
 }
