@@ -15,6 +15,7 @@ const std::vector<Command>& commands();
 
 int run_main(int argc, char** argv);
 int templates_main(int argc, char** argv);
+int session_main(int argc, char** argv);
 int gc_main(int argc, char** argv);
 int repo_main(int argc, char** argv);
 int serve_main(int argc, char** argv);

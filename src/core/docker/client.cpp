@@ -184,6 +184,11 @@ void Client::update_container(const std::string& id, const json& body) {
   check(r, "update container");
 }
 
+void Client::rename(const std::string& id, const std::string& new_name) {
+  auto r = call("POST", "/containers/" + id + "/rename?name=" + url_encode(new_name));
+  check(r, "rename container");
+}
+
 std::string Client::exec_create(const std::string& id, const ExecOptions& opts) {
   json body = {{"AttachStdin", opts.attach_stdin}, {"AttachStdout", true}, {"AttachStderr", true},
                {"Tty", false}, {"Cmd", opts.cmd}};

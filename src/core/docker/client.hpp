@@ -65,6 +65,7 @@ class Client {
   std::optional<json> try_inspect(const std::string& id);
   json list_containers(const std::vector<std::string>& label_filters, bool all = true);
   void update_container(const std::string& id, const json& body);
+  void rename(const std::string& id, const std::string& new_name);
 
   std::string exec_create(const std::string& id, const ExecOptions& opts);
   AttachedStream exec_start(const std::string& exec_id);

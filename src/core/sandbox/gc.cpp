@@ -33,8 +33,8 @@ GcReport collect_garbage(docker::Client& client, const GcOptions& opts) {
     bool remove = opts.all;
     if (!remove) {
       if (kind == "session" || kind == "service") {
-        std::string exp = labels.value(kLabelExpires, "");
-        remove = !exp.empty() && std::strtoll(exp.c_str(), nullptr, 10) <= now;
+        auto exp = expiry_of(c);  // the name's live expiry: `orch session extend` moves it
+        remove = exp && *exp <= now;
       } else {
         remove = !owner_alive(labels.value(kLabelPid, ""));
       }

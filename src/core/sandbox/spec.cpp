@@ -4,6 +4,7 @@
 
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 
 #include "core/util/random.hpp"
 
@@ -14,7 +15,8 @@ using nlohmann::json;
 json create_body(const Spec& s) {
   // The engine copies the image's /workspace owner and mode onto the tmpfs unless uid/gid are explicit.
   std::string owner;
-  if (unsigned uid = 0, gid = 0; std::sscanf(s.user.c_str(), "%u:%u", &uid, &gid) == 2)
+  const std::string& ws_owner = s.workspace_owner.empty() ? s.user : s.workspace_owner;
+  if (unsigned uid = 0, gid = 0; std::sscanf(ws_owner.c_str(), "%u:%u", &uid, &gid) == 2)
     owner = ",uid=" + std::to_string(uid) + ",gid=" + std::to_string(gid);
   // nr_inodes caps file count: a million empty files would otherwise cost kernel memory, not tmpfs size.
   json tmpfs = {{"/tmp", "rw,nosuid,nodev,exec,size=" + s.tmp_size + ",nr_inodes=32768,mode=1777"},
@@ -57,6 +59,28 @@ json create_body(const Spec& s) {
       {"Tty", false},
   };
   return body;
+}
+
+std::optional<int64_t> expiry_in_name(const std::string& name) {
+  auto x = name.rfind("-x");
+  if (x == std::string::npos || x + 2 >= name.size() || name.size() - x > 14) return std::nullopt;
+  int64_t v = 0;
+  for (size_t i = x + 2; i < name.size(); ++i) {
+    if (name[i] < '0' || name[i] > '9') return std::nullopt;
+    v = v * 10 + (name[i] - '0');
+  }
+  return v;
+}
+
+std::optional<int64_t> expiry_of(const json& c) {
+  if (c.contains("Names") && c["Names"].is_array()) {
+    for (const auto& n : c["Names"])
+      if (n.is_string())
+        if (auto e = expiry_in_name(n.get<std::string>())) return e;
+  }
+  std::string label = c.value("Labels", json::object()).value(kLabelExpires, "");
+  if (label.empty()) return std::nullopt;
+  return std::strtoll(label.c_str(), nullptr, 10);
 }
 
 std::map<std::string, std::string> base_labels(const std::string& kind, const std::string& id, const std::string& tmpl) {

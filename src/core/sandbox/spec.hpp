@@ -1,5 +1,6 @@
 #pragma once
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -26,6 +27,7 @@ struct Spec {
   std::vector<std::string> cmd;
   std::vector<std::string> env;  // K=V
   std::string user = "1000:1000";
+  std::string workspace_owner;  // uid:gid owning the /workspace tmpfs; "" = the same as user
   int64_t memory_bytes = 256LL << 20;
   double cpus = 1.0;
   int64_t pids = 128;
@@ -38,6 +40,12 @@ struct Spec {
 };
 
 nlohmann::json create_body(const Spec& spec);
+
+// Sessions carry their live expiry in the container name ("...-x<unix seconds>") because labels
+// cannot change when a session is extended. The expiry of one entry of GET /containers/json:
+// the name's, else the orch.expires label's, else nullopt.
+std::optional<int64_t> expiry_in_name(const std::string& name);
+std::optional<int64_t> expiry_of(const nlohmann::json& listed_container);
 std::map<std::string, std::string> base_labels(const std::string& kind, const std::string& id, const std::string& tmpl);
 
 // Removes its container when it goes out of scope, whatever happened.

@@ -1,0 +1,96 @@
+# orch session kernel for bash, with bash and coreutils only. Two modes:
+#   relay: what each `docker exec` runs; reads request frames ("TYPE LEN\n" + LEN bytes) from stdin,
+#          and for each one takes the lock, hands it to the kernel through a FIFO and copies the reply.
+#   serve: the long-lived shell; evaluates each request in itself, so cd and variables persist.
+# Replies are frames too: out, err (raw bytes), done (JSON).
+D=/tmp/.orch/k/bash
+ME=/tmp/.orch/lib/bash_kernel.sh
+
+orch_relay() {
+  export LC_ALL=C
+  mkdir -p -m 700 "$D" || exit 1
+  local type len code kpid
+  while IFS=' ' read -r type len; do
+    [[ $type =~ ^[a-z]+$ && $len =~ ^[0-9]+$ ]] || { echo "orch: bad request frame" >&2; exit 1; }
+    code=
+    ((len == 0)) || IFS= read -r -N "$len" code || [ "${#code}" -eq "$len" ] || exit 1
+    exec 9>"$D/lock"
+    flock 9
+    kpid=
+    [ -f "$D/pid" ] && read -r kpid <"$D/pid"
+    if [ -z "$kpid" ] || ! kill -0 "$kpid" 2>/dev/null; then
+      rm -f "$D/pid"
+      (exec 9>&-; cd /workspace && exec setsid bash "$ME" serve </dev/null >/dev/null 2>&1 &)
+      for _ in $(seq 2000); do [ -f "$D/pid" ] && break; sleep 0.01; done
+      [ -f "$D/pid" ] || { echo "orch: the bash kernel did not start" >&2; exit 1; }
+    fi
+    printf '%s\n%s' "$type" "$code" >"$D/in"
+    cat "$D/out"
+    [ -f "$D/pid" ] || exit 0  # the kernel ended (exit, or killed after a timeout)
+    exec 9>&-  # closing the descriptor releases the lock without another process
+  done
+}
+
+__orch_frame() {  # TYPE FILE
+  local LC_ALL=C n
+  if [ -s "$2" ]; then
+    n=$(stat -c %s "$2")
+    printf '%s %d\n' "$1" "$n"
+    head -c "$n" "$2"
+  else
+    printf '%s 0\n' "$1"
+  fi
+}
+
+__orch_reply() {  # EXIT_CODE STATE_LOST
+  local LC_ALL=C status=ok json
+  [ "$1" = 0 ] || status=error
+  json="{\"status\":\"$status\",\"exit_code\":$1,\"execution_count\":$__orch_count,\"state_lost\":$2,\"pid\":$$}"
+  {
+    __orch_frame out "$__orch_d/o"
+    __orch_frame err "$__orch_d/e"
+    printf 'done %d\n%s' "${#json}" "$json"
+  } >"$__orch_d/out"
+  : >"$__orch_d/o"
+  : >"$__orch_d/e"
+}
+
+__orch_on_exit() {  # the code called exit: answer, then let the shell end
+  local rc=$?
+  rm -f "$__orch_d/pid"
+  __orch_reply "$rc" true
+}
+
+orch_serve() {
+  readonly __orch_d=$D
+  rm -f "$D/in" "$D/out" "$D/o" "$D/e"
+  mkfifo -m 600 "$D/in" "$D/out" || exit 1
+  : >"$D/o"
+  : >"$D/e"
+  __orch_count=0
+  echo $$ >"$D/pid.tmp" && mv -f "$D/pid.tmp" "$D/pid"
+  unset -f orch_relay orch_serve
+  unset D ME
+  while :; do
+    __orch_req=
+    IFS= read -r -d '' __orch_req <"$__orch_d/in"
+    __orch_type=${__orch_req%%$'\n'*}
+    __orch_req=${__orch_req#*$'\n'}
+    if [ "$__orch_type" = exec ]; then
+      __orch_count=$((__orch_count + 1))
+      trap __orch_on_exit EXIT
+      eval "$__orch_req" </dev/null >"$__orch_d/o" 2>"$__orch_d/e"
+      __orch_rc=$?
+      trap - EXIT
+      __orch_reply "$__orch_rc" false
+    else
+      __orch_reply 0 false
+    fi
+  done
+}
+
+case ${1:-} in
+  relay) orch_relay ;;
+  serve) orch_serve ;;
+  *) echo "usage: bash_kernel.sh relay|serve" >&2; exit 2 ;;
+esac

@@ -1,0 +1,135 @@
+#include <chrono>
+
+#include "core/error.hpp"
+#include "core/session/boot.hpp"
+#include "core/session/channel.hpp"
+#include "core/session/container_exec.hpp"
+#include "core/session/manager.hpp"
+
+namespace orch::session {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+constexpr size_t kMaxCode = size_t{8} << 20;
+
+int64_t ms_since(Clock::time_point t0) {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - t0).count();
+}
+
+std::string format_seconds(double s) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%g", s);
+  return buf;
+}
+
+}  // namespace
+
+// One kernel's relay; `busy` keeps calls on one kernel in order (the kernel runs one at a time anyway).
+struct Manager::Relay {
+  std::mutex busy;
+  std::unique_ptr<KernelChannel> channel;
+};
+
+std::shared_ptr<Manager::Relay> Manager::relay_for(const Target& t, const std::string& kernel) {
+  if (!opts_.keep_relays) return std::make_shared<Relay>();
+  std::lock_guard<std::mutex> lock(mu_);
+  known_[t.id] = t;
+  auto& slot = relays_[t.id + "/" + kernel];
+  if (!slot) slot = std::make_shared<Relay>();
+  return slot;
+}
+
+void Manager::drop_relays(const std::string& id) {
+  std::lock_guard<std::mutex> lock(mu_);
+  known_.erase(id);
+  for (auto it = relays_.begin(); it != relays_.end();) {
+    if (it->first.rfind(id + "/", 0) == 0) it = relays_.erase(it);
+    else ++it;
+  }
+}
+
+ExecResult Manager::exec(const std::string& id_or_name, const ExecRequest& req, ExecObserver& obs, const Owner& owner) {
+  auto t0 = Clock::now();
+  if (req.code.find('\0') != std::string::npos) throw Error(ErrorKind::BadInput, "the code holds a NUL byte");
+  if (req.code.size() > kMaxCode) throw Error(ErrorKind::BadInput, "the code is larger than 8 MiB");
+  Target t = resolve(id_or_name, owner);
+  const auto& tmpl = template_of(t.template_name);
+  std::string lang_name = req.language.empty() ? tmpl.default_language : req.language;
+  const auto* lang = tmpl.language(lang_name);
+  if (!lang) {
+    std::string offered;
+    for (const auto& l : tmpl.languages) offered += (offered.empty() ? "" : ", ") + l.name;
+    throw Error(ErrorKind::BadInput, "template '" + tmpl.name + "' has no language '" + lang_name + "' (it offers " + offered + ")");
+  }
+  if (!known_kernel(lang->kernel))
+    throw Error(ErrorKind::BadInput, "language '" + lang_name + "' of template '" + tmpl.name + "' has no session kernel");
+  double timeout = req.timeout_s.value_or(tmpl.limits.timeout_s);
+  if (timeout <= 0 || timeout > 86400) throw Error(ErrorKind::BadInput, "--timeout must be above 0 and at most 86400 seconds");
+
+  ExecResult r;
+  r.session_id = t.id;
+  r.language = lang_name;
+  ResultBuilder rb(r, obs, req.output_cap);
+  auto relay = relay_for(t, lang->kernel);
+  std::lock_guard<std::mutex> busy(relay->busy);
+  auto deadline = Clock::now() + std::chrono::milliseconds(static_cast<int64_t>(timeout * 1000));
+  ReplyEnd end = ReplyEnd::Closed;
+  std::string relay_err;
+  for (int attempt = 0; attempt < 2; ++attempt) {
+    bool reused = relay->channel && !relay->channel->stale();
+    if (!reused) {
+      try {
+        relay->channel = std::make_unique<KernelChannel>(client_, t.container_id, lang->kernel, tmpl.user);
+      } catch (const Error& e) {
+        drop_relays(t.id);
+        if (e.kind() == ErrorKind::NotFound) throw Error(ErrorKind::NotFound, "no session '" + id_or_name + "' (it was removed)");
+        throw;
+      }
+    }
+    end = relay->channel->request("exec", req.code, deadline, rb, obs);
+    relay_err = relay->channel->relay_stderr();
+    // A kept relay that died while idle never saw the request: send it once more on a fresh one.
+    if (end == ReplyEnd::Closed && reused && relay->channel->last_reply_bytes() == 0) {
+      relay->channel.reset();
+      continue;
+    }
+    break;
+  }
+  if (end != ReplyEnd::Done || r.state_lost || !opts_.keep_relays) relay->channel.reset();
+
+  if (end == ReplyEnd::Timeout || end == ReplyEnd::Cancelled) {
+    docker::ExecOptions kill;
+    kill.cmd = kill_kernel_command(lang->kernel);
+    kill.user = tmpl.user;
+    try {
+      exec_capture(client_, t.container_id, kill, "", 4096, std::chrono::seconds(30));
+    } catch (const Error&) {
+      // the session itself is gone: nothing left to kill
+    }
+    bool timed_out = end == ReplyEnd::Timeout;
+    r.status = timed_out ? "timeout" : "cancelled";
+    r.exit_code = timed_out ? 124 : 130;
+    r.state_lost = true;
+    r.error = ExecError{timed_out ? "Timeout" : "Cancelled",
+                        (timed_out ? "the code ran longer than " + format_seconds(timeout) + " s" : std::string("the call was cancelled")) +
+                            "; the " + lang->kernel + " kernel was restarted and its state is lost",
+                        ""};
+  } else if (end == ReplyEnd::Closed) {
+    drop_relays(t.id);
+    auto c = client_.try_inspect(t.container_id);
+    if (!c || !(*c)["State"].value("Running", false))
+      throw Error(ErrorKind::Conflict, "session " + t.id + " ended during the call (expired or removed)");
+    r.status = "crashed";
+    r.exit_code = 137;
+    r.state_lost = true;
+    std::string why = "the " + lang->kernel + " kernel died (it exited, was killed, or ran out of memory); it restarts on the next call and its state is lost";
+    if (!relay_err.empty()) why += ": " + relay_err.substr(0, 2000);
+    r.error = ExecError{"KernelDied", why, ""};
+  }
+  rb.finish();
+  r.duration_ms = ms_since(t0);
+  return r;
+}
+
+}  // namespace orch::session

@@ -1,0 +1,306 @@
+#include "core/session/manager.hpp"
+
+#include <algorithm>
+#include <regex>
+#include <set>
+
+#include "core/docker/mux.hpp"
+#include "core/error.hpp"
+#include "core/sandbox/spec.hpp"
+#include "core/session/boot.hpp"
+#include "core/session/container_exec.hpp"
+#include "core/util/random.hpp"
+
+namespace orch::session {
+
+using nlohmann::json;
+namespace sb = sandbox;
+
+namespace {
+
+constexpr int64_t kMaxTtl = 30LL * 24 * 3600;
+
+void check_ttl(int64_t ttl) {
+  if (ttl < 1 || ttl > kMaxTtl) throw Error(ErrorKind::BadInput, "--ttl must be between 1 second and 30 days");
+}
+
+std::string label_filter(const char* key, const std::string& value) { return std::string(key) + "=" + value; }
+
+std::vector<std::string> session_filters(const Owner& owner) {
+  std::vector<std::string> f = {label_filter(sb::kLabelManaged, "1"), label_filter(sb::kLabelKind, "session")};
+  if (owner) f.push_back(label_filter(sb::kLabelOwner, *owner));
+  return f;
+}
+
+void check_create(const CreateOptions& o) {
+  check_ttl(o.ttl_s);
+  if (o.network != "none" && o.network != "bridge" && o.network != "private")
+    throw Error(ErrorKind::BadInput, "--net must be none, bridge or private (got '" + o.network + "')");
+  static const std::regex name_re("[A-Za-z0-9][A-Za-z0-9_.-]{0,62}");
+  if (!o.name.empty() && (!std::regex_match(o.name, name_re) || valid_session_id(o.name)))
+    throw Error(ErrorKind::BadInput, "--name '" + o.name +
+                                         "' must be 1-63 letters, digits, '_', '.' or '-', start with a letter or digit, "
+                                         "and not look like a session id");
+  static const std::regex key_re("[A-Za-z0-9][A-Za-z0-9_./-]{0,127}");
+  if (o.labels.size() > 32) throw Error(ErrorKind::BadInput, "at most 32 labels per session");
+  for (const auto& [k, v] : o.labels) {
+    if (!std::regex_match(k, key_re) || k.rfind("orch.", 0) == 0)
+      throw Error(ErrorKind::BadInput, "label key '" + k + "' must be letters, digits, '_./-' and not start with 'orch.'");
+    if (v.size() > 1024 || v.find('\0') != std::string::npos)
+      throw Error(ErrorKind::BadInput, "label '" + k + "' has a value over 1024 bytes or with a NUL byte");
+  }
+  if (o.owner.empty() || o.owner.size() > 128) throw Error(ErrorKind::BadInput, "the owner must be 1-128 bytes");
+}
+
+// Attaches before start so the ready line cannot be missed; the kernels travel on stdin.
+void boot(docker::Client& client, const std::string& cid, const std::string& tar) {
+  auto stream = client.attach(cid, true);
+  client.start(cid);
+  stream.conn->write_all(tar);
+  stream.conn->shutdown_write();
+  std::string out, err;
+  docker::Demuxer demux([&](docker::StreamId s, std::string_view d) {
+    if (s == docker::StreamId::Stdout) out.append(d.substr(0, 4096));
+    else if (s == docker::StreamId::Stderr && err.size() < 4096) err.append(d.substr(0, 4096));
+  });
+  auto deadline = docker::Clock::now() + std::chrono::seconds(60);
+  char buf[8192];
+  while (out.find(kReadyLine) == std::string::npos) {
+    long n = stream.conn->read_some(buf, sizeof buf, deadline);
+    if (n < 0 && docker::Clock::now() >= deadline)
+      throw Error(ErrorKind::Timeout, "the session container did not become ready within 60 s");
+    if (n == 0)
+      throw Error(ErrorKind::Infrastructure,
+                  "the session container stopped while starting" + (err.empty() ? std::string() : ": " + err));
+    if (n > 0) demux.feed(std::string_view(buf, static_cast<size_t>(n)));
+  }
+}
+
+}  // namespace
+
+Manager::Manager(docker::Client& client, const templates::Store& store, ManagerOptions opts)
+    : client_(client), store_(store), opts_(opts) {}
+
+Manager::~Manager() = default;
+
+const templates::Template& Manager::template_of(const std::string& name) const {
+  const auto* t = store_.find(name);
+  if (!t) throw Error(ErrorKind::Conflict, "the session's template '" + name + "' is not known to this orch");
+  return *t;
+}
+
+Record Manager::create(const CreateOptions& o) {
+  check_create(o);
+  const auto& tmpl = store_.get(o.template_name);
+  if (!o.name.empty()) {
+    auto same = client_.list_containers({label_filter(sb::kLabelManaged, "1"), label_filter(sb::kLabelKind, "session"),
+                                         label_filter(kLabelName, o.name), label_filter(sb::kLabelOwner, o.owner)});
+    if (!same.empty()) throw Error(ErrorKind::Conflict, "a session named '" + o.name + "' already exists");
+  }
+  std::string id = "s-" + random_hex(12);
+  int64_t now = unix_now();
+  int64_t expires = now + o.ttl_s;
+
+  sb::Spec spec;
+  spec.image = tmpl.image;
+  spec.user = kSupervisorUser;
+  spec.workspace_owner = tmpl.user;
+  spec.memory_bytes = o.memory_bytes.value_or(tmpl.limits.memory_bytes);
+  spec.cpus = o.cpus.value_or(tmpl.limits.cpus);
+  spec.pids = tmpl.limits.pids;
+  spec.runtime = tmpl.runtime;
+  spec.tmp_size = tmpl.limits.tmp_size;
+  spec.workspace_size = tmpl.limits.workspace_size;
+  if (spec.memory_bytes < (6 << 20) || spec.memory_bytes > (64LL << 30))
+    throw Error(ErrorKind::BadInput, "--memory must be between 6m and 64g");
+  if (spec.cpus <= 0 || spec.cpus > 256) throw Error(ErrorKind::BadInput, "--cpus must be above 0 and at most 256");
+  spec.labels = sb::base_labels("session", id, tmpl.name);
+  spec.labels[sb::kLabelOwner] = o.owner;
+  spec.labels[sb::kLabelExpires] = std::to_string(expires);
+  spec.labels[kLabelNet] = o.network;
+  if (!o.name.empty()) spec.labels[kLabelName] = o.name;
+  for (const auto& [k, v] : o.labels) spec.labels[k] = v;
+  spec.env = {"HOME=/workspace", "ORCH_SESSION_ID=" + id};
+  for (const auto& [k, v] : tmpl.env) spec.env.push_back(k + "=" + v);
+  spec.open_stdin = true;
+  std::string tar = kernel_tar();
+  spec.cmd = supervisor_command(expires, tar.size());
+
+  std::string net;
+  if (o.network == "private") {
+    net = network_name(id);
+    client_.create_network(net, true, {{sb::kLabelManaged, "1"}, {sb::kLabelKind, "session"}, {sb::kLabelId, id},
+                                       {sb::kLabelOwner, o.owner}});
+    spec.network = net;
+  } else {
+    spec.network = o.network;
+  }
+  try {
+    json body = sb::create_body(spec);
+    body["HostConfig"]["AutoRemove"] = true;  // when the supervisor ends the session, nothing stays
+    std::string cid;
+    try {
+      cid = client_.create_container(body, container_name(id, expires));
+    } catch (const Error& e) {
+      if (e.kind() == ErrorKind::NotFound)
+        throw Error(ErrorKind::NotFound, "template '" + tmpl.name + "' is not built (image " + tmpl.image +
+                                             " missing): run 'orch templates build " + tmpl.name + "'");
+      throw;
+    }
+    sb::ContainerGuard guard(client_, cid);
+    boot(client_, cid, tar);
+    if (!o.name.empty()) {
+      // Two creators may race past the first check: the later-created session gives way.
+      auto same = client_.list_containers({label_filter(sb::kLabelManaged, "1"), label_filter(sb::kLabelKind, "session"),
+                                           label_filter(kLabelName, o.name), label_filter(sb::kLabelOwner, o.owner)});
+      for (const auto& c : same) {
+        Record other = record_from_listing(c);
+        if (other.id != id && std::tie(other.created, other.id) < std::tie(now, id))
+          throw Error(ErrorKind::Conflict, "a session named '" + o.name + "' already exists");
+      }
+    }
+    guard.release();
+    Record r;
+    r.id = id;
+    r.name = o.name;
+    r.container_id = cid;
+    r.template_name = tmpl.name;
+    r.owner = o.owner;
+    r.network = o.network;
+    r.state = "running";
+    r.created = now;
+    r.expires = expires;
+    r.labels = o.labels;
+    return r;
+  } catch (...) {
+    if (!net.empty()) {
+      try {
+        client_.remove_network(net);
+      } catch (...) {
+        // `orch session gc` removes it later
+      }
+    }
+    throw;
+  }
+}
+
+std::vector<ServiceInfo> Manager::list_services(const std::string& session_id) {
+  std::vector<std::string> f = {label_filter(sb::kLabelManaged, "1"), label_filter(sb::kLabelKind, "service")};
+  if (!session_id.empty()) f.push_back(label_filter(kLabelSession, session_id));
+  std::vector<ServiceInfo> out;
+  for (const auto& c : client_.list_containers(f)) out.push_back(service_from_listing(c));
+  return out;
+}
+
+std::vector<Record> Manager::list(const Owner& owner) {
+  std::vector<Record> out;
+  for (const auto& c : client_.list_containers(session_filters(owner))) out.push_back(record_from_listing(c));
+  if (out.empty()) return out;
+  std::map<std::string, std::vector<ServiceInfo>> by_session;
+  for (const auto& c : client_.list_containers({label_filter(sb::kLabelManaged, "1"), label_filter(sb::kLabelKind, "service")}))
+    by_session[c.value("Labels", json::object()).value(kLabelSession, "")].push_back(service_from_listing(c));
+  for (auto& r : out) r.services = by_session[r.id];
+  std::sort(out.begin(), out.end(), [](const Record& a, const Record& b) { return std::tie(a.created, a.id) < std::tie(b.created, b.id); });
+  return out;
+}
+
+Record Manager::get(const std::string& id_or_name, const Owner& owner) {
+  auto f = session_filters(owner);
+  f.push_back(valid_session_id(id_or_name) ? label_filter(sb::kLabelId, id_or_name) : label_filter(kLabelName, id_or_name));
+  auto found = client_.list_containers(f);
+  if (found.empty() || id_or_name.empty())
+    throw Error(ErrorKind::NotFound, "no session '" + id_or_name + "' ('orch session ls' lists them)");
+  if (found.size() > 1)
+    throw Error(ErrorKind::Conflict, "the name '" + id_or_name + "' matches several sessions: use the session id");
+  Record r = record_from_listing(found[0]);
+  r.services = list_services(r.id);
+  return r;
+}
+
+Manager::Target Manager::resolve(const std::string& id_or_name, const Owner& owner) {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto it = known_.find(id_or_name);
+    if (it != known_.end() && (!owner || *owner == it->second.owner)) return it->second;
+  }
+  Record r = get(id_or_name, owner);
+  if (r.state != "running") throw Error(ErrorKind::Conflict, "session " + r.id + " is " + r.state + ", not running");
+  return Target{r.id, r.container_id, r.template_name, r.owner};
+}
+
+void Manager::remove_record(const Record& r) {
+  drop_relays(r.id);
+  for (const auto& s : list_services(r.id)) client_.remove(s.container_id);
+  client_.remove(r.container_id);
+  if (r.network == "private") {
+    try {
+      client_.remove_network(network_name(r.id));
+    } catch (const Error&) {
+      // still detaching from a container being removed: gc finds it later
+    }
+  }
+}
+
+void Manager::remove(const std::string& id_or_name, const Owner& owner) { remove_record(get(id_or_name, owner)); }
+
+Record Manager::extend(const std::string& id_or_name, int64_t ttl_s, const Owner& owner) {
+  check_ttl(ttl_s);
+  Record r = get(id_or_name, owner);
+  if (r.state != "running") throw Error(ErrorKind::Conflict, "session " + r.id + " is " + r.state + ", not running");
+  int64_t expires = unix_now() + ttl_s;
+  docker::ExecOptions o;
+  o.cmd = set_expiry_command(expires);
+  o.user = kSupervisorUser;
+  auto res = exec_capture(client_, r.container_id, o, "", 4096, std::chrono::seconds(30));
+  if (res.exit_code != 0)
+    throw Error(ErrorKind::Infrastructure, "could not set the expiry of session " + r.id + ": " + res.err);
+  client_.rename(r.container_id, container_name(r.id, expires));
+  for (auto& s : r.services) client_.rename(s.container_id, service_container_name(r.id, s.name, expires));
+  r.expires = expires;
+  return r;
+}
+
+GcResult Manager::gc() {
+  GcResult g;
+  int64_t now = unix_now();
+  std::set<std::string> live;
+  for (const auto& r : list(std::nullopt)) {
+    bool stale_create = r.state == "created" && r.created < now - 120;
+    bool dead = r.state == "exited" || r.state == "dead" || stale_create;
+    if (r.expires > now && !dead) {
+      live.insert(r.id);
+      continue;
+    }
+    if (r.state == "removing") continue;
+    remove_record(r);
+    g.sessions.push_back(r.id);
+  }
+  for (const auto& c : client_.list_containers({label_filter(sb::kLabelManaged, "1"), label_filter(sb::kLabelKind, "service")})) {
+    std::string sid = c.value("Labels", json::object()).value(kLabelSession, "");
+    if (live.count(sid)) continue;
+    client_.remove(c.value("Id", ""));
+    auto names = c.value("Names", json::array());
+    g.services.push_back(names.empty() ? c.value("Id", "") : names[0].get<std::string>().substr(1));
+  }
+  for (const auto& n : client_.list_networks({label_filter(sb::kLabelManaged, "1"), label_filter(sb::kLabelKind, "session")})) {
+    std::string sid = n.value("Labels", json::object()).value(sb::kLabelId, "");
+    if (live.count(sid)) continue;
+    try {
+      client_.remove_network(n.value("Id", ""));
+      g.networks.push_back(n.value("Name", ""));
+    } catch (const Error&) {
+      // in use by a container still being removed
+    }
+  }
+  return g;
+}
+
+json to_json(const FileEntry& e) {
+  return {{"path", e.path}, {"type", e.type}, {"size", e.size}, {"mtime", e.mtime}};
+}
+
+json to_json(const GcResult& g) {
+  return {{"sessions", g.sessions}, {"services", g.services}, {"networks", g.networks}};
+}
+
+}  // namespace orch::session

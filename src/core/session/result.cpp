@@ -1,0 +1,135 @@
+#include "core/session/result.hpp"
+
+#include "core/util/base64.hpp"
+
+namespace orch::session {
+
+using nlohmann::json;
+
+bool is_binary_mime(const std::string& mime) {
+  return mime.rfind("image/", 0) == 0 && mime != "image/svg+xml";
+}
+
+namespace {
+
+std::string extension_for(const std::string& mime) {
+  if (mime == "image/png") return ".png";
+  if (mime == "image/jpeg") return ".jpg";
+  if (mime == "image/gif") return ".gif";
+  if (mime == "image/svg+xml") return ".svg";
+  return ".bin";
+}
+
+bool safe_artifact_name(const std::string& n) {
+  if (n.empty() || n.size() > 100 || n[0] == '.') return false;
+  for (char c : n)
+    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '-' && c != '_' && c != '.') return false;
+  return true;
+}
+
+}  // namespace
+
+void ResultBuilder::add_display(const json& j) {
+  if (!j.is_object() || !j.contains("data") || !j["data"].is_object()) return;
+  Display d;
+  d.main = j.value("main", false);
+  size_t size = 0;
+  for (const auto& [mime, v] : j["data"].items()) {
+    if (!v.is_string()) continue;
+    std::string value = v.get<std::string>();
+    if (is_binary_mime(mime)) {
+      auto bytes = base64_decode(value);
+      if (!bytes) continue;
+      value = std::move(*bytes);
+    }
+    size += value.size();
+    d.data[mime] = std::move(value);
+  }
+  if (display_bytes_ + size > display_cap_) {
+    auto kept = err_.append("orch: a display output was dropped (over the size limit)\n");
+    if (!kept.empty()) obs_.on_output(true, kept);
+    return;
+  }
+  display_bytes_ += size;
+  std::string hint = j.value("name", "");
+  for (const auto& [mime, value] : d.data) {
+    if (!is_binary_mime(mime)) continue;
+    std::string name = safe_artifact_name(hint) ? hint : "";
+    bool taken = false;
+    for (const auto& a : r_.artifacts) taken = taken || a.name == name;
+    if (name.empty() || taken) name = "output-" + std::to_string(r_.artifacts.size() + 1) + extension_for(mime);
+    r_.artifacts.push_back(Artifact{name, mime, value});
+  }
+  obs_.on_display(d);
+  r_.displays.push_back(std::move(d));
+}
+
+void ResultBuilder::on_frame(Frame&& f) {
+  if (f.type == "out" || f.type == "err") {
+    bool is_err = f.type == "err";
+    auto kept = (is_err ? err_ : out_).append(f.payload);
+    if (!kept.empty()) obs_.on_output(is_err, kept);
+    return;
+  }
+  json j = json::parse(f.payload, nullptr, false);
+  if (j.is_discarded()) return;  // a kernel bug must not take the host down; the frame is skipped
+  try {
+    on_json_frame(f.type, j);
+  } catch (const json::exception&) {
+    // wrong field types from a misbehaving kernel: skipped like unparsable JSON
+  }
+}
+
+void ResultBuilder::on_json_frame(const std::string& type, const json& j) {
+  if (type == "display") {
+    add_display(j);
+  } else if (type == "error" && j.is_object()) {
+    r_.error = ExecError{j.value("name", ""), j.value("value", ""), j.value("traceback", "")};
+  } else if (type == "done" && j.is_object()) {
+    done_ = true;
+    r_.status = j.value("status", "ok") == "ok" ? "ok" : "error";
+    r_.exit_code = j.value("exit_code", 0);
+    r_.execution_count = j.value("execution_count", int64_t{0});
+    if (j.value("state_lost", false)) r_.state_lost = true;
+  }
+}
+
+void ResultBuilder::finish() {
+  r_.stdout_data = std::move(out_.data);
+  r_.stderr_data = std::move(err_.data);
+  r_.stdout_truncated = out_.truncated;
+  r_.stderr_truncated = err_.truncated;
+}
+
+json to_json(const ExecResult& r, bool include_artifact_data) {
+  json displays = json::array();
+  for (const auto& d : r.displays) {
+    json data = json::object();
+    for (const auto& [mime, v] : d.data) data[mime] = is_binary_mime(mime) ? base64_encode(v) : v;
+    displays.push_back({{"data", data}, {"main", d.main}});
+  }
+  json arts = json::array();
+  for (const auto& a : r.artifacts) {
+    json j = {{"name", a.name}, {"mime", a.mime}, {"size", a.data.size()}};
+    if (include_artifact_data) j["content_base64"] = base64_encode(a.data);
+    arts.push_back(j);
+  }
+  json err = nullptr;
+  if (r.error) err = {{"name", r.error->name}, {"value", r.error->value}, {"traceback", r.error->traceback}};
+  return {{"session_id", r.session_id},
+          {"language", r.language},
+          {"status", r.status},
+          {"exit_code", r.exit_code},
+          {"stdout", r.stdout_data},
+          {"stderr", r.stderr_data},
+          {"stdout_truncated", r.stdout_truncated},
+          {"stderr_truncated", r.stderr_truncated},
+          {"error", err},
+          {"displays", displays},
+          {"artifacts", arts},
+          {"state_lost", r.state_lost},
+          {"execution_count", r.execution_count},
+          {"duration_ms", r.duration_ms}};
+}
+
+}  // namespace orch::session

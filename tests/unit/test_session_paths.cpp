@@ -1,0 +1,80 @@
+#include <doctest/doctest.h>
+
+#include <nlohmann/json.hpp>
+
+#include "core/error.hpp"
+#include "core/sandbox/spec.hpp"
+#include "core/session/paths.hpp"
+#include "core/session/record.hpp"
+
+using orch::session::workspace_relative;
+
+TEST_CASE("workspace paths are normalised") {
+  CHECK(workspace_relative("a.txt", false) == "a.txt");
+  CHECK(workspace_relative("./a//b/./c", false) == "a/b/c");
+  CHECK(workspace_relative("/workspace/data/x.csv", false) == "data/x.csv");
+  CHECK(workspace_relative("/workspace", true) == "");
+  CHECK(workspace_relative("", true) == "");
+  CHECK(workspace_relative("dir/", true) == "dir");
+  CHECK(workspace_relative("..hidden", false) == "..hidden");
+}
+
+TEST_CASE("path tricks are refused with a reason") {
+  auto refused = [](std::string p, bool root = false) {
+    try {
+      workspace_relative(p, root);
+    } catch (const orch::Error& e) {
+      CHECK(e.kind() == orch::ErrorKind::BadInput);
+      return std::string(e.what());
+    }
+    return std::string();
+  };
+  CHECK(refused("../etc/passwd").find("'..'") != std::string::npos);
+  CHECK(refused("a/../../b").find("'..'") != std::string::npos);
+  CHECK(refused("a/..").find("'..'") != std::string::npos);
+  CHECK(refused("/etc/passwd").find("inside /workspace") != std::string::npos);
+  CHECK(refused("/workspace2/x").find("inside /workspace") != std::string::npos);
+  CHECK(refused("/workspace/../etc").find("'..'") != std::string::npos);
+  CHECK(refused(std::string("a\0b", 3)).find("NUL") != std::string::npos);
+  CHECK(refused("/workspace").find("itself") != std::string::npos);
+  CHECK(refused("").find("itself") != std::string::npos);
+  CHECK(refused(std::string(5000, 'a')).find("4096") != std::string::npos);
+  CHECK(refused(std::string(300, 'a')).find("255") != std::string::npos);
+}
+
+TEST_CASE("the live expiry comes from the container name") {
+  using orch::sandbox::expiry_in_name;
+  CHECK(expiry_in_name("orch-s-0123456789ab-x1712345678") == 1712345678);
+  CHECK(expiry_in_name("/orch-s-0123456789ab-svc-web-x42") == 42);
+  CHECK(!expiry_in_name("orch-r-0123456789ab"));
+  CHECK(!expiry_in_name("orch-s-0123456789ab-x"));
+  CHECK(!expiry_in_name("orch-s-0123456789ab-x12a"));
+  nlohmann::json listed = {{"Names", {"/orch-s-0123456789ab-x200"}}, {"Labels", {{"orch.expires", "100"}}}};
+  CHECK(orch::sandbox::expiry_of(listed) == 200);
+  listed["Names"] = {"/orch-r-abc"};
+  CHECK(orch::sandbox::expiry_of(listed) == 100);
+  listed["Labels"] = nlohmann::json::object();
+  CHECK(!orch::sandbox::expiry_of(listed));
+}
+
+TEST_CASE("session names and ids") {
+  using namespace orch::session;
+  CHECK(container_name("s-0123456789ab", 5) == "orch-s-0123456789ab-x5");
+  CHECK(valid_session_id("s-0123456789ab"));
+  CHECK(!valid_session_id("s-0123456789AB"));
+  CHECK(!valid_session_id("s-0123456789a"));
+  CHECK(!valid_session_id("x-0123456789ab"));
+  nlohmann::json c = {{"Id", "abc"},
+                      {"Names", {"/orch-s-0123456789ab-x900"}},
+                      {"State", "running"},
+                      {"Labels", {{"orch.id", "s-0123456789ab"}, {"orch.owner", "t1"}, {"orch.expires", "100"},
+                                  {"orch.created", "50"}, {"orch.net", "private"}, {"team", "qa"}}}};
+  Record r = record_from_listing(c);
+  CHECK(r.id == "s-0123456789ab");
+  CHECK(r.expires == 900);
+  CHECK(r.created == 50);
+  CHECK(r.owner == "t1");
+  CHECK(r.network == "private");
+  CHECK(r.labels.size() == 1);
+  CHECK(r.labels["team"] == "qa");
+}
