@@ -43,6 +43,7 @@ int serve_main(int argc, char** argv) {
   app.add_option("--pool", pool, "warm sandboxes per template, e.g. python=2,node=1");
   app.add_option("--max-concurrent", cfg.max_concurrent, "runs in flight across all tenants (default 16)");
   app.add_option("--tenant-concurrent", cfg.tenant_max_concurrent, "runs in flight per tenant by default (8)");
+  app.add_option("--tenant-sessions", cfg.tenant_max_sessions, "live sessions per tenant by default (16)");
   app.add_option("--max-body", max_body, "largest request body (default 16m)");
   app.add_option("--max-timeout", cfg.max_timeout_s, "largest timeout a request may ask for, seconds (300)");
   app.add_option("--max-memory", max_memory, "largest memory a request may ask for (2g)");

@@ -11,6 +11,7 @@
 #include "core/error.hpp"
 #include "core/sandbox/run.hpp"
 #include "core/sandbox/warm.hpp"
+#include "core/session/manager.hpp"
 #include "core/templates/template.hpp"
 #include "server/auth.hpp"
 #include "server/limiter.hpp"
@@ -24,6 +25,7 @@ struct ServerConfig {
   std::string tokens_file;
   int max_concurrent = 16;         // runs and execs in flight, all tenants
   int tenant_max_concurrent = 8;   // per tenant unless its token line says otherwise
+  int tenant_max_sessions = 16;    // live sessions per tenant unless its token line says otherwise
   size_t max_body_bytes = 16 << 20;
   int read_timeout_s = 10;
   int threads = 64;
@@ -46,6 +48,7 @@ struct Context {
   Limiter limiter;
   Metrics metrics;
   std::unique_ptr<sandbox::Pool> pool;  // only with --pool
+  std::unique_ptr<session::Manager> sessions;
   std::atomic<bool> draining{false};
   std::atomic<bool> cancel_all{false};  // set when the drain grace period ran out
 };
@@ -68,5 +71,6 @@ Slot acquire_slot(Context& ctx, const Tenant& tenant);
 void add_info_routes(httplib::Server& svr, Context& ctx);
 void add_run_routes(httplib::Server& svr, Context& ctx);
 void add_piston_routes(httplib::Server& svr, Context& ctx);
+void add_session_routes(httplib::Server& svr, Context& ctx);
 
 }  // namespace orch::server

@@ -97,6 +97,8 @@ int serve(const ServerConfig& cfg) {
     ctx.pool->start();
   }
 
+  ctx.sessions = std::make_unique<session::Manager>(client, store, session::ManagerOptions{true});
+
   httplib::Server svr;
   int threads = cfg.threads;
   svr.new_task_queue = [threads] { return new httplib::ThreadPool(static_cast<size_t>(threads)); };
@@ -133,6 +135,7 @@ int serve(const ServerConfig& cfg) {
   add_info_routes(svr, ctx);
   add_run_routes(svr, ctx);
   add_piston_routes(svr, ctx);
+  add_session_routes(svr, ctx);
 
   if (!svr.bind_to_port(cfg.host, cfg.port)) {
     throw Error(ErrorKind::Unavailable, "cannot listen on " + cfg.host + ":" + std::to_string(cfg.port) + " (in use, or not an address of this host)");
@@ -161,10 +164,24 @@ int serve(const ServerConfig& cfg) {
       return;
     }
   });
+  // Expired sessions stop themselves; this removes what they leave (networks, services) and any
+  // that stopped while no orch ran.
+  std::thread janitor([&] {
+    for (int tick = 0; !ctx.draining; ++tick) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(200));
+      if (tick % 150 != 149) continue;
+      try {
+        ctx.sessions->gc();
+      } catch (const std::exception& e) {
+        log_line(std::string("session gc: ") + e.what());
+      }
+    }
+  });
   log_line("listening on http://" + cfg.host + ":" + std::to_string(cfg.port) + (ctx.tokens.enabled() ? " (tokens required)" : ""));
   svr.listen_after_bind();
   if (!ctx.draining) ::kill(::getpid(), SIGTERM);  // listening failed: let the signal thread finish
   signals.join();
+  janitor.join();
   if (ctx.pool) ctx.pool->shutdown();
   log_line("stopped");
   return 0;

@@ -1,0 +1,168 @@
+// Sessions over HTTP: the same session::Manager the CLI uses, scoped to the caller's tenant.
+#include <algorithm>
+#include <set>
+
+#include "core/session/manager.hpp"
+#include "core/util/base64.hpp"
+#include "server/body.hpp"
+#include "server/context.hpp"
+
+namespace orch::server {
+
+namespace {
+
+using nlohmann::json;
+
+// Streams exec output as server-sent events; a failed write means the client left.
+class SseExecObserver : public session::ExecObserver {
+ public:
+  SseExecObserver(httplib::DataSink& sink, Context& ctx) : sink_(sink), ctx_(ctx) {}
+  void on_output(bool is_stderr, std::string_view d) override {
+    event(is_stderr ? "stderr" : "stdout", {{"data", std::string(d)}});
+  }
+  void on_display(const session::Display& d) override { event("display", {{"data", d.data}, {"main", d.main}}); }
+  bool cancelled() override { return gone_ || ctx_.cancel_all; }
+  void event(const std::string& name, const json& data) {
+    std::string s = "event: " + name + "\ndata: " + data.dump(-1, ' ', false, json::error_handler_t::replace) + "\n\n";
+    if (!gone_ && !sink_.write(s.data(), s.size())) gone_ = true;
+  }
+
+ private:
+  httplib::DataSink& sink_;
+  Context& ctx_;
+  bool gone_ = false;
+};
+
+class DrainObserver : public session::ExecObserver {
+ public:
+  explicit DrainObserver(Context& ctx) : ctx_(ctx) {}
+  bool cancelled() override { return ctx_.cancel_all; }
+
+ private:
+  Context& ctx_;
+};
+
+session::Owner owner() { return current_tenant().name; }
+
+std::string query_path(const httplib::Request& req) {
+  if (!req.has_param("path")) throw Error(ErrorKind::BadInput, "query parameter 'path' is required");
+  return req.get_param_value("path");
+}
+
+}  // namespace
+
+void add_session_routes(httplib::Server& svr, Context& ctx) {
+  svr.Post("/v1/sessions", guarded([&ctx](const httplib::Request& req, httplib::Response& res) {
+    json b = parse_body(req.body);
+    static const std::set<std::string> known = {"template", "ttl", "name", "memory", "cpus", "network", "labels"};
+    for (const auto& [k, _] : b.items())
+      if (!known.count(k)) throw Error(ErrorKind::BadInput, "field '" + k + "' is not accepted (see /openapi.json)");
+    const Tenant& tenant = current_tenant();
+    session::CreateOptions o;
+    o.template_name = opt_string(b, "template").value_or("python");
+    o.owner = tenant.name;
+    o.name = opt_string(b, "name").value_or("");
+    o.ttl_s = opt_int(b, "ttl").value_or(1800);
+    o.memory_bytes = opt_bytes(b, "memory");
+    o.cpus = opt_number(b, "cpus");
+    o.network = opt_string(b, "network").value_or("none");
+    if (o.network == "bridge" && !ctx.cfg.allow_network)
+      throw Error(ErrorKind::BadInput, "network 'bridge' is not allowed on this server (it runs with --allow-net off)");
+    int64_t max_mem = tenant.limits.max_memory_bytes > 0 ? tenant.limits.max_memory_bytes : ctx.cfg.max_memory_bytes;
+    if (o.memory_bytes && *o.memory_bytes > max_mem) throw Error(ErrorKind::BadInput, "memory is above this server's limit");
+    if (o.ttl_s <= 0 || o.ttl_s > 7 * 86400) throw Error(ErrorKind::BadInput, "field 'ttl' must be between 1 and 604800 seconds");
+    if (b.contains("labels")) {
+      if (!b["labels"].is_object()) throw Error(ErrorKind::BadInput, "field 'labels' must be an object {key: value}");
+      for (const auto& [k, v] : b["labels"].items()) {
+        if (!v.is_string()) throw Error(ErrorKind::BadInput, "field 'labels." + k + "' must be a string");
+        o.labels[k] = v.get<std::string>();
+      }
+    }
+    int cap = tenant.limits.max_sessions > 0 ? tenant.limits.max_sessions : ctx.cfg.tenant_max_sessions;
+    if (static_cast<int>(ctx.sessions->list(tenant.name).size()) >= cap)
+      throw Error(ErrorKind::Busy, "tenant '" + tenant.name + "' already has " + std::to_string(cap) + " sessions; remove one first");
+    send_json(res, session::to_json(ctx.sessions->create(o)), 201);
+  }));
+
+  svr.Get("/v1/sessions", guarded([&ctx](const httplib::Request&, httplib::Response& res) {
+    json arr = json::array();
+    for (const auto& r : ctx.sessions->list(owner())) arr.push_back(session::to_json(r));
+    send_json(res, {{"sessions", arr}});
+  }));
+
+  svr.Get(R"(/v1/sessions/([^/]+))", guarded([&ctx](const httplib::Request& req, httplib::Response& res) {
+    send_json(res, session::to_json(ctx.sessions->get(req.matches[1], owner())));
+  }));
+
+  svr.Delete(R"(/v1/sessions/([^/]+))", guarded([&ctx](const httplib::Request& req, httplib::Response& res) {
+    ctx.sessions->remove(req.matches[1], owner());
+    res.status = 204;
+  }));
+
+  svr.Post(R"(/v1/sessions/([^/]+)/extend)", guarded([&ctx](const httplib::Request& req, httplib::Response& res) {
+    json b = parse_body(req.body);
+    auto ttl = opt_int(b, "ttl");
+    if (!ttl || *ttl <= 0 || *ttl > 7 * 86400) throw Error(ErrorKind::BadInput, "field 'ttl' (seconds, up to 604800) is required");
+    send_json(res, session::to_json(ctx.sessions->extend(req.matches[1], *ttl, owner())));
+  }));
+
+  svr.Post(R"(/v1/sessions/([^/]+)/exec)", guarded([&ctx](const httplib::Request& req, httplib::Response& res) {
+    json b = parse_body(req.body);
+    static const std::set<std::string> known = {"code", "language", "timeout", "output_limit"};
+    for (const auto& [k, _] : b.items())
+      if (!known.count(k)) throw Error(ErrorKind::BadInput, "field '" + k + "' is not accepted (see /openapi.json)");
+    const Tenant& tenant = current_tenant();
+    session::ExecRequest er;
+    auto code = opt_string(b, "code");
+    if (!code) throw Error(ErrorKind::BadInput, "field 'code' is required (a string)");
+    er.code = *code;
+    er.language = opt_string(b, "language").value_or("");
+    er.timeout_s = opt_number(b, "timeout");
+    double max_t = tenant.limits.max_timeout_s > 0 ? tenant.limits.max_timeout_s : ctx.cfg.max_timeout_s;
+    if (er.timeout_s && (*er.timeout_s <= 0 || *er.timeout_s > max_t))
+      throw Error(ErrorKind::BadInput, "field 'timeout' must be above 0 and at most " + std::to_string(max_t) + " seconds");
+    if (auto cap = opt_bytes(b, "output_limit")) er.output_cap = static_cast<size_t>(std::clamp<int64_t>(*cap, 1, 64LL << 20));
+    std::string id = req.matches[1];
+    ctx.sessions->get(id, tenant.name);  // NotFound before any stream starts
+    auto slot = std::make_shared<Slot>(acquire_slot(ctx, tenant));
+    if (req.get_header_value("Accept").find("text/event-stream") == std::string::npos) {
+      DrainObserver obs(ctx);
+      send_json(res, session::to_json(ctx.sessions->exec(id, er, obs, tenant.name), true));
+      return;
+    }
+    res.set_header("Cache-Control", "no-cache");
+    std::string tenant_name = tenant.name;
+    res.set_chunked_content_provider("text/event-stream", [&ctx, id, er, slot, tenant_name](size_t, httplib::DataSink& sink) {
+      SseExecObserver obs(sink, ctx);
+      try {
+        obs.event("result", session::to_json(ctx.sessions->exec(id, er, obs, tenant_name), true));
+      } catch (const Error& e) {
+        obs.event("error", {{"error", {{"code", kind_name(e.kind())}, {"message", e.what()}}}});
+      }
+      sink.done();
+      return true;
+    });
+  }));
+
+  svr.Put(R"(/v1/sessions/([^/]+)/files)", guarded([&ctx](const httplib::Request& req, httplib::Response& res) {
+    std::string path = query_path(req);
+    bool exec = req.has_param("executable") && req.get_param_value("executable") == "1";
+    ctx.sessions->upload(req.matches[1], path, req.body, owner(), exec);
+    send_json(res, {{"path", path}, {"size", req.body.size()}}, 201);
+  }));
+
+  svr.Get(R"(/v1/sessions/([^/]+)/files)", guarded([&ctx](const httplib::Request& req, httplib::Response& res) {
+    if (req.has_param("path")) {
+      std::string data = ctx.sessions->download(req.matches[1], req.get_param_value("path"), ctx.cfg.max_body_bytes, owner());
+      res.set_content(data, "application/octet-stream");
+      return;
+    }
+    std::string dir = req.has_param("dir") ? req.get_param_value("dir") : ".";
+    bool recursive = req.has_param("recursive") && req.get_param_value("recursive") == "1";
+    json arr = json::array();
+    for (const auto& e : ctx.sessions->files(req.matches[1], dir, recursive, owner())) arr.push_back(session::to_json(e));
+    send_json(res, {{"files", arr}});
+  }));
+}
+
+}  // namespace orch::server
