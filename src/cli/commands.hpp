@@ -16,6 +16,7 @@ const std::vector<Command>& commands();
 int run_main(int argc, char** argv);
 int templates_main(int argc, char** argv);
 int gc_main(int argc, char** argv);
+int pricing_main(int argc, char** argv);
 int version_main(int argc, char** argv);
 
 }  // namespace orch::cli
