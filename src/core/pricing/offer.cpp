@@ -13,6 +13,12 @@ namespace {
 
 nlohmann::json opt(const std::optional<double>& v) { return v ? nlohmann::json(*v) : nlohmann::json(nullptr); }
 
+// Counts print as 8, not 8.0, when they are whole; shared GPUs stay fractional.
+nlohmann::json count(double v) {
+  if (v == std::floor(v) && std::fabs(v) < 1e15) return static_cast<int64_t>(v);
+  return v;
+}
+
 std::optional<double> opt_from(const nlohmann::json& j, const char* key) {
   auto it = j.find(key);
   if (it == j.end() || it->is_null()) return std::nullopt;
@@ -31,7 +37,7 @@ std::string num(double v) {
 
 nlohmann::json to_json(const Offer& o) {
   return {{"provider", o.provider},   {"instance_type", o.instance_type}, {"gpu_model", o.gpu_model},
-          {"gpu_count", o.gpu_count}, {"vcpus", o.vcpus},                 {"memory_gib", o.memory_gib},
+          {"gpu_count", count(o.gpu_count)}, {"vcpus", count(o.vcpus)},    {"memory_gib", o.memory_gib},
           {"region", o.region},       {"on_demand", opt(o.on_demand)},    {"spot", opt(o.spot)},
           {"currency", o.currency},   {"source", o.source},               {"fetched_at", format_iso_time(o.fetched_at)}};
 }
