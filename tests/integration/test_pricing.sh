@@ -369,3 +369,37 @@ test_pricing_history_shows_moves_with_a_chart() {
   out=$("$ORCH" pricing history --gpu H100 --json)
   assert_eq "[2.49, 2.1, 2.8]" "$(python3 -c 'import json,sys; print([p["price_per_gpu"] for p in json.loads(sys.argv[1])[0]["points"]])' "$out")"
 }
+
+test_pricing_https_mirror_needs_a_trusted_certificate() {
+  start_replay
+  openssl req -x509 -newkey rsa:2048 -nodes -keyout "$SCRATCH/key.pem" -out "$SCRATCH/cert.pem" -days 1 \
+    -subj /CN=127.0.0.1 -addext "subjectAltName=IP:127.0.0.1" 2>/dev/null || fail "openssl could not make a certificate"
+  python3 - "$SCRATCH" "$FX/linode" <<'PY' &
+import http.server, os, ssl, sys
+scratch, fx = sys.argv[1], sys.argv[2]
+class H(http.server.BaseHTTPRequestHandler):
+    def do_GET(self):
+        page = "2" if "page=2" in self.path else "1"
+        body = open(os.path.join(fx, "types-page%s.json" % page), "rb").read()
+        self.send_response(200); self.send_header("Content-Length", str(len(body))); self.end_headers()
+        self.wfile.write(body)
+    def log_message(self, *a): pass
+srv = http.server.HTTPServer(("127.0.0.1", 0), H)
+ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+ctx.load_cert_chain(scratch + "/cert.pem", scratch + "/key.pem")
+srv.socket = ctx.wrap_socket(srv.socket, server_side=True)
+open(scratch + "/tls-port.tmp", "w").write(str(srv.server_address[1])); os.rename(scratch + "/tls-port.tmp", scratch + "/tls-port")
+srv.serve_forever()
+PY
+  TLS_PID=$!
+  trap 'kill $REPLAY_PID $TLS_PID 2>/dev/null; rm -rf "$SCRATCH"' EXIT
+  wait_for 100 test -s "$SCRATCH/tls-port" || fail "TLS server did not start"
+  export ORCH_PRICING_LINODE_URL=https://127.0.0.1:$(cat "$SCRATCH/tls-port")
+  local out
+  out=$("$ORCH" pricing refresh -q --provider linode 2>&1)
+  assert_eq 1 "$?"
+  assert_contains "$out" "is not trusted"
+  out=$(SSL_CERT_FILE=$SCRATCH/cert.pem "$ORCH" pricing refresh -q --provider linode 2>&1)
+  assert_eq 0 "$?" "$out"
+  assert_contains "$out" "linode: ok, 6 offers"
+}

@@ -32,6 +32,9 @@ void configure(httplib::Client& cli, double timeout_s) {
   if (err == httplib::Error::Read || err == httplib::Error::Write || err == httplib::Error::ConnectionTimeout)
     throw Error(ErrorKind::Timeout, "no answer from " + redact_url(url) + " in time (" + what +
                                         "; raise --timeout or ORCH_PRICING_TIMEOUT)");
+  if (err == httplib::Error::SSLServerVerification)
+    throw Error(ErrorKind::Unavailable, "the TLS certificate of " + redact_url(url) +
+                                            " is not trusted (for a mirror with a private CA, set SSL_CERT_FILE)");
   throw Error(ErrorKind::Unavailable, "cannot reach " + redact_url(url) + " (" + what +
                                           "; check the network, or point the provider's URL at a mirror)");
 }
