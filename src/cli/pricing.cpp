@@ -284,7 +284,9 @@ int pricing_main(int argc, char** argv) {
   rf->add_flag("--json", as_json, "print each provider's outcome as JSON");
   rf->add_flag("-q,--quiet", quiet, "no progress on stderr");
   rf->footer("Exit 0 when every provider tried was saved; 1 when any failed (the others are still saved).\n"
-             "Without --provider, providers that need a token that is not set are skipped, not failed.");
+             "Without --provider, providers that need a token that is not set are skipped, not failed.\n"
+             "AWS reads the offer files of us-east-1, us-west-2 and eu-west-1 unless --region or ORCH_PRICING_AWS_REGIONS\n"
+             "names others ('all' for every region; each file is hundreds of megabytes); its spot feed covers every region.");
 
   auto* im = app.add_subcommand("import", "import a SkyPilot vms.csv, or orch's own CSV/JSON export, from a file or URL");
   im->add_option("source", what, "FILE or http(s) URL")->required();
