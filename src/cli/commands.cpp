@@ -9,6 +9,7 @@ const std::vector<Command>& commands() {
       {"session", "persistent sandboxes: state, files, services, a TTL", session_main},
       {"templates", "list, show and build sandbox environments", templates_main},
       {"repo", "test, analyze and scan git repositories in sandboxes", repo_main},
+      {"pricing", "GPU and CPU instance prices across clouds: refresh, ls, cheapest, watch", pricing_main},
       {"gc", "remove sandboxes that orch left behind", gc_main},
       {"version", "print orch's version and the engine's", version_main},
   };

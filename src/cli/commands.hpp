@@ -19,6 +19,7 @@ int session_main(int argc, char** argv);
 int gc_main(int argc, char** argv);
 int repo_main(int argc, char** argv);
 int serve_main(int argc, char** argv);
+int pricing_main(int argc, char** argv);
 int version_main(int argc, char** argv);
 
 }  // namespace orch::cli
