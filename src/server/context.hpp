@@ -3,6 +3,8 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <thread>
+#include <vector>
 
 #include <httplib.h>
 #include <nlohmann/json.hpp>
@@ -37,6 +39,17 @@ struct ServerConfig {
   double drain_grace_s = 10;
 };
 
+// An asynchronous job (a repository test run) and what GET /v1/jobs/{id} reports of it.
+struct Job {
+  std::string id, kind, tenant, source;
+  std::string status = "running";  // running | done | failed
+  std::string phase = "queued";
+  nlohmann::json log = nlohmann::json::array();
+  nlohmann::json report;
+  std::string error;
+  int64_t created = 0, finished = 0;
+};
+
 // Everything the route handlers share. One per server.
 struct Context {
   Context(ServerConfig c, docker::Client& cl, templates::Store& st)
@@ -49,6 +62,9 @@ struct Context {
   Metrics metrics;
   std::unique_ptr<sandbox::Pool> pool;  // only with --pool
   std::unique_ptr<session::Manager> sessions;
+  std::mutex jobs_mu;
+  std::map<std::string, std::shared_ptr<Job>> jobs;
+  std::atomic<int> jobs_running{0};  // job threads are detached; shutdown waits for this to reach 0
   std::atomic<bool> draining{false};
   std::atomic<bool> cancel_all{false};  // set when the drain grace period ran out
 };
@@ -72,5 +88,6 @@ void add_info_routes(httplib::Server& svr, Context& ctx);
 void add_run_routes(httplib::Server& svr, Context& ctx);
 void add_piston_routes(httplib::Server& svr, Context& ctx);
 void add_session_routes(httplib::Server& svr, Context& ctx);
+void add_job_routes(httplib::Server& svr, Context& ctx);
 
 }  // namespace orch::server

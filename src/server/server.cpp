@@ -136,6 +136,7 @@ int serve(const ServerConfig& cfg) {
   add_run_routes(svr, ctx);
   add_piston_routes(svr, ctx);
   add_session_routes(svr, ctx);
+  add_job_routes(svr, ctx);
 
   if (!svr.bind_to_port(cfg.host, cfg.port)) {
     throw Error(ErrorKind::Unavailable, "cannot listen on " + cfg.host + ":" + std::to_string(cfg.port) + " (in use, or not an address of this host)");
@@ -182,6 +183,7 @@ int serve(const ServerConfig& cfg) {
   if (!ctx.draining) ::kill(::getpid(), SIGTERM);  // listening failed: let the signal thread finish
   signals.join();
   janitor.join();
+  while (ctx.jobs_running > 0) std::this_thread::sleep_for(std::chrono::milliseconds(50));
   if (ctx.pool) ctx.pool->shutdown();
   log_line("stopped");
   return 0;

@@ -10,9 +10,12 @@ for p, ops in d["paths"].items():
     for m in ops: print(m.upper(), p.replace("{id}", "x-unknown"))')
   [ -n "$pairs" ] || fail "no paths in the document"
   while read -r method path; do
-    body=$(curl -s -X "$method" -H 'Content-Type: application/json' --data '{}' "$BASE$path")
+    # A field no route accepts: the probe must reach the route without creating anything.
+    body=$(curl -s -X "$method" -H 'Content-Type: application/json' --data '{"orch_probe":true}' "$BASE$path")
     assert_not_contains "$body" "no route for" "$method $path is documented but not served"
   done <<<"$pairs"
+  left=$(curl -s "$BASE/v1/sessions")
+  assert_eq "[]" "$(json_get "$left" sessions)" "the probe created a session"
 }
 
 test_every_served_route_is_documented() {

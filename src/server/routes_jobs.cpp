@@ -1,0 +1,110 @@
+// Asynchronous jobs (repository tests) and price queries over HTTP, on the same core as the CLI.
+#include <cstdlib>
+#include <thread>
+
+#include "core/pricing/query.hpp"
+#include "core/pricing/store.hpp"
+#include "core/repo/test.hpp"
+#include "core/util/random.hpp"
+#include "server/body.hpp"
+#include "server/context.hpp"
+
+namespace orch::server {
+
+namespace {
+
+using nlohmann::json;
+
+// Records a job's phases for GET /v1/jobs/{id}; cancels when the server's drain grace ran out.
+class JobObserver : public repo::ProgressObserver {
+ public:
+  JobObserver(Context& ctx, std::shared_ptr<Job> job) : ctx_(ctx), job_(std::move(job)) {}
+  void on_phase(const std::string&, repo::Phase phase, const std::string& detail) override {
+    std::lock_guard<std::mutex> lock(ctx_.jobs_mu);
+    job_->phase = repo::phase_name(phase);
+    job_->log.push_back({{"phase", job_->phase}, {"detail", detail}, {"at", unix_now()}});
+  }
+  bool cancelled() override { return ctx_.cancel_all; }
+
+ private:
+  Context& ctx_;
+  std::shared_ptr<Job> job_;
+};
+
+json job_json(const Job& j) {
+  json out = {{"id", j.id}, {"kind", j.kind}, {"status", j.status}, {"phase", j.phase}, {"source", j.source},
+              {"created", j.created}, {"log", j.log}};
+  if (j.finished) out["finished"] = j.finished;
+  if (!j.report.is_null()) out["report"] = j.report;
+  if (!j.error.empty()) out["error"] = j.error;
+  return out;
+}
+
+}  // namespace
+
+void add_job_routes(httplib::Server& svr, Context& ctx) {
+  svr.Post("/v1/repo/test", guarded([&ctx](const httplib::Request& req, httplib::Response& res) {
+    const Tenant& tenant = current_tenant();
+    repo::TestOptions opts = repo::test_options_from_json(parse_body(req.body), false);
+    if (opts.setup_network && !ctx.cfg.allow_network)
+      throw Error(ErrorKind::BadInput, "setup_net is not allowed on this server (it runs with --allow-net off)");
+    if (const char* t = std::getenv("GITHUB_TOKEN")) opts.token = t;
+    if (!ctx.cfg.runtime.empty()) opts.runtime = ctx.cfg.runtime;
+    auto slot = std::make_shared<Slot>(acquire_slot(ctx, tenant));
+    auto job = std::make_shared<Job>();
+    job->id = "j-" + random_hex(12);
+    job->kind = "repo_test";
+    job->tenant = tenant.name;
+    job->source = opts.source;
+    job->created = unix_now();
+    {
+      std::lock_guard<std::mutex> lock(ctx.jobs_mu);
+      ctx.jobs[job->id] = job;
+      while (ctx.jobs.size() > 200) {  // forget the oldest finished jobs
+        auto oldest = ctx.jobs.end();
+        for (auto it = ctx.jobs.begin(); it != ctx.jobs.end(); ++it)
+          if (it->second->status != "running" && (oldest == ctx.jobs.end() || it->second->created < oldest->second->created)) oldest = it;
+        if (oldest == ctx.jobs.end()) break;
+        ctx.jobs.erase(oldest);
+      }
+      ++ctx.jobs_running;
+      std::thread([&ctx, job, opts, slot]() mutable {
+        JobObserver obs(ctx, job);
+        json report, error;
+        try {
+          report = repo::to_json(repo::run_tests(ctx.client, ctx.store, opts, obs));
+        } catch (const std::exception& e) {
+          error = e.what();
+        }
+        {
+          std::lock_guard<std::mutex> lock(ctx.jobs_mu);
+          job->status = error.is_null() ? "done" : "failed";
+          job->report = report;
+          if (!error.is_null()) job->error = error.get<std::string>();
+          job->finished = unix_now();
+        }
+        slot.reset();  // touches the limiter: before shutdown may proceed
+        --ctx.jobs_running;
+      }).detach();
+    }
+    res.set_header("Location", "/v1/jobs/" + job->id);
+    std::lock_guard<std::mutex> lock(ctx.jobs_mu);
+    send_json(res, job_json(*job), 202);
+  }));
+
+  svr.Get(R"(/v1/jobs/([^/]+))", guarded([&ctx](const httplib::Request& req, httplib::Response& res) {
+    std::lock_guard<std::mutex> lock(ctx.jobs_mu);
+    auto it = ctx.jobs.find(req.matches[1]);
+    if (it == ctx.jobs.end() || it->second->tenant != current_tenant().name)
+      throw Error(ErrorKind::NotFound, "no job " + std::string(req.matches[1]));
+    send_json(res, job_json(*it->second));
+  }));
+
+  svr.Get("/v1/pricing", guarded([](const httplib::Request& req, httplib::Response& res) {
+    std::vector<std::pair<std::string, std::string>> params(req.params.begin(), req.params.end());
+    pricing::Filter f = pricing::parse_filter(params);
+    send_json(res, pricing::to_json(pricing::query(pricing::Store::open_default(), f, unix_now())));
+  }));
+}
+
+}  // namespace orch::server
