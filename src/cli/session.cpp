@@ -9,6 +9,7 @@
 #include "cli/commands.hpp"
 #include "cli/common.hpp"
 #include "core/error.hpp"
+#include "core/remote/sessions.hpp"
 #include "core/session/manager.hpp"
 #include "core/util/random.hpp"
 #include "core/util/suggest.hpp"
@@ -29,10 +30,24 @@ std::string cli_owner() {
   return o && *o ? o : "local";
 }
 
+// With ORCH_HOST the sessions live behind a server; otherwise orch talks to the engine itself.
 struct Context {
-  docker::Client client = docker::Client::from_env();
-  templates::Store store = templates::Store::load();
-  Manager manager{client, store};
+  Context() {
+    if (auto server = remote::server_from_env()) {
+      remote_ = std::make_unique<remote::SessionClient>(*server);
+    } else {
+      client_ = std::make_unique<docker::Client>(std::make_shared<docker::SocketTransport>(docker::endpoint_from_env()));
+      store_ = std::make_unique<templates::Store>(templates::Store::load());
+      local_ = std::make_unique<Manager>(*client_, *store_);
+    }
+  }
+  session::Backend& manager() { return remote_ ? static_cast<session::Backend&>(*remote_) : *local_; }
+
+ private:
+  std::unique_ptr<docker::Client> client_;
+  std::unique_ptr<templates::Store> store_;
+  std::unique_ptr<Manager> local_;
+  std::unique_ptr<remote::SessionClient> remote_;
 };
 
 std::string human_duration(int64_t s) {
@@ -115,7 +130,7 @@ int create_cmd(int argc, char** argv) {
     o.labels[kv.substr(0, eq)] = kv.substr(eq + 1);
   }
   Context ctx;
-  auto r = ctx.manager.create(o);
+  auto r = ctx.manager().create(o);
   if (as_json) print_json(session::to_json(r));
   else std::cout << r.id << "\n";
   return 0;
@@ -149,7 +164,7 @@ int exec_cmd(int argc, char** argv) {
   Context ctx;
   install_signal_handlers();
   TerminalObserver obs(!as_json);
-  auto r = ctx.manager.exec(id, req, obs);
+  auto r = ctx.manager().exec(id, req, obs);
   if (!out_dir.empty()) {
     std::error_code ec;
     fs::create_directories(out_dir, ec);
@@ -189,7 +204,7 @@ int ls_cmd(int argc, char** argv) {
   app.add_flag("--json", as_json, "print JSON");
   if (int rc = parse(app, argc, argv); rc >= 0) return rc;
   Context ctx;
-  auto all = ctx.manager.list();
+  auto all = ctx.manager().list();
   if (as_json) {
     nlohmann::json arr = nlohmann::json::array();
     for (const auto& r : all) arr.push_back(session::to_json(r));
@@ -214,7 +229,7 @@ int show_cmd(int argc, char** argv) {
   app.add_option("id", id, "session id or name")->required();
   if (int rc = parse(app, argc, argv); rc >= 0) return rc;
   Context ctx;
-  print_json(session::to_json(ctx.manager.get(id)));
+  print_json(session::to_json(ctx.manager().get(id)));
   return 0;
 }
 
@@ -227,7 +242,7 @@ int rm_cmd(int argc, char** argv) {
   int rc = 0;
   for (const auto& id : ids) {
     try {
-      ctx.manager.remove(id);
+      ctx.manager().remove(id);
       std::cout << id << "\n";
     } catch (const Error& e) {
       std::cerr << "orch: error: " << e.what() << "\n";
@@ -243,7 +258,7 @@ int gc_cmd(int argc, char** argv) {
   app.add_flag("--json", as_json, "print JSON");
   if (int rc = parse(app, argc, argv); rc >= 0) return rc;
   Context ctx;
-  auto g = ctx.manager.gc();
+  auto g = ctx.manager().gc();
   if (as_json) {
     print_json(session::to_json(g));
     return 0;
@@ -263,7 +278,7 @@ int extend_cmd(int argc, char** argv) {
   if (int rc = parse(app, argc, argv); rc >= 0) return rc;
   Context ctx;
   double ttl_s = parse_seconds(ttl, "--ttl");
-  auto r = ctx.manager.extend(id, static_cast<int64_t>(ttl_s));
+  auto r = ctx.manager().extend(id, static_cast<int64_t>(ttl_s));
   std::cout << r.id << " expires in " << human_duration(r.expires - unix_now()) << "\n";
   return 0;
 }
@@ -289,7 +304,7 @@ int upload_cmd(int argc, char** argv) {
   }
   std::string data = read_file_or_throw(local == "-" ? "/dev/stdin" : local, "local file");
   Context ctx;
-  ctx.manager.upload(id, remote, data, std::nullopt, exec_bit);
+  ctx.manager().upload(id, remote, data, std::nullopt, exec_bit);
   return 0;
 }
 
@@ -303,7 +318,7 @@ int download_cmd(int argc, char** argv) {
   if (int rc = parse(app, argc, argv); rc >= 0) return rc;
   size_t cap = static_cast<size_t>(parse_bytes(max, "--max-size"));
   Context ctx;
-  std::string data = ctx.manager.download(id, remote, cap);
+  std::string data = ctx.manager().download(id, remote, cap);
   if (local == "-") {
     write_all(1, data);
     return 0;
@@ -324,7 +339,7 @@ int files_cmd(int argc, char** argv) {
   app.add_flag("--json", as_json, "print JSON");
   if (int rc = parse(app, argc, argv); rc >= 0) return rc;
   Context ctx;
-  auto entries = ctx.manager.files(id, dir, recursive);
+  auto entries = ctx.manager().files(id, dir, recursive);
   if (as_json) {
     nlohmann::json arr = nlohmann::json::array();
     for (const auto& e : entries) arr.push_back(session::to_json(e));
@@ -354,7 +369,7 @@ int service_cmd(int argc, char** argv) {
   if (int rc = parse(app, argc, argv); rc >= 0) return rc;
   if (!memory.empty()) o.memory_bytes = parse_bytes(memory, "--memory");
   Context ctx;
-  auto s = ctx.manager.add_service(id, o);
+  auto s = ctx.manager().add_service(id, o);
   if (as_json) {
     print_json({{"name", s.name}, {"image", s.image}, {"port", s.port}, {"url", s.url}, {"container_id", s.container_id}});
   } else {

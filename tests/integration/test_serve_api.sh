@@ -97,3 +97,25 @@ test_pricing_over_http() {
   assert_eq "g5.xlarge" "$(json_get "$r" offers.0.instance_type)"
   assert_eq "400" "$(curl -s -o /dev/null -w '%{http_code}' "$BASE/v1/pricing?gpuz=A100")"
 }
+
+test_session_cli_through_server() {
+  scratch
+  printf 'tok-carol-0000000000 carol\n' > "$SCRATCH/tokens"
+  start_server --tokens "$SCRATCH/tokens"
+  export ORCH_HOST=$BASE ORCH_TOKEN=tok-carol-0000000000
+  id=$("$ORCH" session create -t python --ttl 120) || fail "create through the server failed"
+  "$ORCH" session exec "$id" -c 'x = 20' >/dev/null || fail "exec failed"
+  out=$("$ORCH" session exec "$id" -c 'print(x * 2 + 2)')
+  assert_eq "42" "$out"
+  echo "payload" > "$SCRATCH/p.txt"
+  "$ORCH" session upload "$id" "$SCRATCH/p.txt" p.txt >/dev/null || fail "upload failed"
+  "$ORCH" session download "$id" p.txt "$SCRATCH/back.txt" >/dev/null || fail "download failed"
+  assert_eq "payload" "$(cat "$SCRATCH/back.txt")"
+  assert_contains "$("$ORCH" session ls)" "$id"
+  # The server scoped it to the token's tenant.
+  assert_eq "carol" "$(json_get "$(curl -s -H "Authorization: Bearer $ORCH_TOKEN" "$BASE/v1/sessions/$id")" owner)"
+  "$ORCH" session rm "$id" >/dev/null || fail "rm failed"
+  out=$("$ORCH" session exec "$id" -c 'print(1)' 2>&1)
+  assert_eq "3" "$?" "exec on a removed session"
+  assert_contains "$out" "orch: error:"
+}

@@ -6,6 +6,7 @@
 #include <cstdlib>
 
 #include "core/error.hpp"
+#include "core/remote/http.hpp"
 #include "core/util/base64.hpp"
 
 namespace orch::remote {
@@ -91,46 +92,11 @@ sandbox::RunResult result_from_json(const json& j) {
   return r;
 }
 
-namespace {
-
-// Splits a server-sent event stream into (event, data) pairs as bytes arrive.
-struct SseParser {
-  std::string buf;
-  template <typename F>
-  void feed(const char* d, size_t n, F&& on_event) {
-    buf.append(d, n);
-    for (size_t end; (end = buf.find("\n\n")) != std::string::npos;) {
-      std::string block = buf.substr(0, end);
-      buf.erase(0, end + 2);
-      std::string event, data;
-      size_t pos = 0;
-      while (pos <= block.size()) {
-        size_t nl = block.find('\n', pos);
-        std::string line = block.substr(pos, nl == std::string::npos ? std::string::npos : nl - pos);
-        if (line.rfind("event: ", 0) == 0) event = line.substr(7);
-        if (line.rfind("data: ", 0) == 0) data += line.substr(6);
-        if (nl == std::string::npos) break;
-        pos = nl + 1;
-      }
-      if (!event.empty()) on_event(event, data);
-    }
-  }
-};
-
-}  // namespace
 
 sandbox::RunResult run(const ServerAddress& server, const sandbox::RunOptions& opts, sandbox::Observer& observer) {
-  std::string base = server.scheme + "://" + (server.host.find(':') != std::string::npos ? "[" + server.host + "]" : server.host) +
-                     ":" + std::to_string(server.port);
-#ifndef CPPHTTPLIB_OPENSSL_SUPPORT
-  if (server.scheme == "https") throw Error(ErrorKind::BadInput, "this orch was built without TLS; use http:// for ORCH_HOST");
-#endif
-  httplib::Client cli(base);
-  cli.set_connection_timeout(5, 0);
-  double timeout = opts.timeout_s.value_or(300);
-  cli.set_read_timeout(static_cast<time_t>(timeout) + 60, 0);
-  httplib::Headers headers = {{"Accept", "text/event-stream"}};
-  if (!server.token.empty()) headers.emplace("Authorization", "Bearer " + server.token);
+  auto cli = make_client(server, opts.timeout_s.value_or(300) + 60);
+  httplib::Headers headers = auth_headers(server);
+  headers.emplace("Accept", "text/event-stream");
 
   sandbox::RunOptions sent = opts;
   if (opts.stdin_fd >= 0) {  // the server takes stdin whole: read ours up to a sane cap
@@ -145,7 +111,7 @@ sandbox::RunResult run(const ServerAddress& server, const sandbox::RunOptions& o
   std::string body = run_request_json(sent).dump();
 
   std::optional<sandbox::RunResult> result;
-  std::string error_body, error_code;
+  std::string error_body;
   int status = 0;
   SseParser parser;
   httplib::Request req;
@@ -168,31 +134,21 @@ sandbox::RunResult run(const ServerAddress& server, const sandbox::RunOptions& o
       if (j.is_discarded()) return;
       if (ev == "stdout" || ev == "stderr") observer.on_output(ev == "stderr", j.value("data", ""));
       if (ev == "result") result = result_from_json(j);
-      if (ev == "error") error_body = j.dump(), error_code = j["error"].value("code", "");
+      if (ev == "error") error_body = j.dump();
     });
     return !observer.cancelled();
   };
   httplib::Response res;
   httplib::Error err = httplib::Error::Success;
-  bool sent_ok = cli.send(req, res, err);
-  if (!sent_ok && status == 0)
-    throw Error(ErrorKind::Unavailable, "cannot reach the orch server at " + base + ": " + httplib::to_string(err) + " (is `orch serve` running? check ORCH_HOST)");
+  bool sent_ok = cli->send(req, res, err);
+  if (!sent_ok && status == 0) unreachable(server, err);
   if (result) return *result;
-  json e = json::parse(error_body, nullptr, false);
-  std::string msg = e.is_object() && e.contains("error") ? e["error"].value("message", error_body) : error_body;
-  std::string code = e.is_object() && e.contains("error") ? e["error"].value("code", "") : error_code;
-  ErrorKind kind = ErrorKind::Infrastructure;
-  if (status == 400 || code == "bad_input") kind = ErrorKind::BadInput;
-  else if (status == 401) kind = ErrorKind::BadInput, msg = "the server refused the token (set ORCH_TOKEN): " + msg;
-  else if (status == 404) kind = ErrorKind::NotFound;
-  else if (status == 429) kind = ErrorKind::Busy;
-  else if (status == 503) kind = ErrorKind::Unavailable;
   if (observer.cancelled()) {  // the server sees the stream close and removes the sandbox
     sandbox::RunResult r;
     r.status = "killed";
     return r;
   }
-  throw Error(kind, "server " + base + ": " + (msg.empty() ? "HTTP " + std::to_string(status) : msg));
+  throw_for(status == 200 ? 500 : status, error_body, server);
 }
 
 }  // namespace orch::remote

@@ -8,15 +8,15 @@
 #include <vector>
 
 #include "core/docker/client.hpp"
+#include "core/session/backend.hpp"
 #include "core/session/record.hpp"
 #include "core/session/result.hpp"
 #include "core/templates/template.hpp"
 
 namespace orch::session {
 
-// Whose sessions a call may touch: nullopt = any (the local CLI); a value = that tenant's only.
-// Another tenant's session answers NotFound, exactly like a missing one.
-using Owner = std::optional<std::string>;
+// Owner (backend.hpp): whose sessions a call may touch: nullopt = any (the local CLI); a value =
+// that tenant's only. Another tenant's session answers NotFound, exactly like a missing one.
 
 struct CreateOptions {
   std::string template_name = "python";
@@ -69,35 +69,35 @@ struct ManagerOptions {
 // Sessions: long-lived sandboxes with a TTL, stateful kernels, files and services. Docker is the
 // only store: every method reads the containers' labels and names, so several orch processes
 // share the same sessions. Thread-safe; calls on one session's kernel run one at a time.
-class Manager {
+class Manager : public Backend {
  public:
   Manager(docker::Client& client, const templates::Store& store, ManagerOptions opts = {});
   ~Manager();
   Manager(const Manager&) = delete;
   Manager& operator=(const Manager&) = delete;
 
-  Record create(const CreateOptions& o);
-  std::vector<Record> list(const Owner& owner = std::nullopt);
-  Record get(const std::string& id_or_name, const Owner& owner = std::nullopt);
-  void remove(const std::string& id_or_name, const Owner& owner = std::nullopt);
+  Record create(const CreateOptions& o) override;
+  std::vector<Record> list(const Owner& owner = std::nullopt) override;
+  Record get(const std::string& id_or_name, const Owner& owner = std::nullopt) override;
+  void remove(const std::string& id_or_name, const Owner& owner = std::nullopt) override;
   // Sets the expiry to now + ttl_s (it may also shorten it).
-  Record extend(const std::string& id_or_name, int64_t ttl_s, const Owner& owner = std::nullopt);
+  Record extend(const std::string& id_or_name, int64_t ttl_s, const Owner& owner = std::nullopt) override;
 
   ExecResult exec(const std::string& id_or_name, const ExecRequest& req, ExecObserver& obs,
-                  const Owner& owner = std::nullopt);
+                  const Owner& owner = std::nullopt) override;
 
   void upload(const std::string& id_or_name, const std::string& path, const std::string& data,
-              const Owner& owner = std::nullopt, bool executable = false);
+              const Owner& owner = std::nullopt, bool executable = false) override;
   std::string download(const std::string& id_or_name, const std::string& path, size_t cap,
-                       const Owner& owner = std::nullopt);
+                       const Owner& owner = std::nullopt) override;
   std::vector<FileEntry> files(const std::string& id_or_name, const std::string& dir, bool recursive,
-                               const Owner& owner = std::nullopt);
+                               const Owner& owner = std::nullopt) override;
 
-  ServiceInfo add_service(const std::string& id_or_name, const ServiceOptions& o, const Owner& owner = std::nullopt);
+  ServiceInfo add_service(const std::string& id_or_name, const ServiceOptions& o, const Owner& owner = std::nullopt) override;
 
   // Removes expired or stopped sessions with their services and networks, services whose session
   // is gone, and session networks nothing uses.
-  GcResult gc();
+  GcResult gc() override;
 
  private:
   struct Relay;
