@@ -77,7 +77,12 @@ class Server:
         raise RuntimeError("server did not start")
 
     def conn(self):
-        return http.client.HTTPConnection("127.0.0.1", self.port, timeout=120)
+        # http.client writes headers and body separately: without TCP_NODELAY, Nagle holds the body
+        # until the server's delayed ACK (~40 ms), which would measure the client, not orch.
+        c = http.client.HTTPConnection("127.0.0.1", self.port, timeout=120)
+        c.connect()
+        c.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        return c
 
     def get(self, path):
         c = self.conn()

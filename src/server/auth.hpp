@@ -24,7 +24,7 @@ struct Tenant {
 // Bearer tokens from a file: `TOKEN TENANT [key=value ...]` per line, `#` comments. Reloadable.
 class TokenStore {
  public:
-  // Without a file every request is the tenant "default" and no token is needed.
+  // Without a file every request is the tenant "local" (the same as the CLI) and no token is needed.
   explicit TokenStore(std::string path = "") : path_(std::move(path)) {}
   void load();          // throws orch::Error(BadInput) naming the line on a malformed file
   bool enabled() const { return !path_.empty(); }

@@ -42,7 +42,11 @@ class DrainObserver : public session::ExecObserver {
   Context& ctx_;
 };
 
-session::Owner owner() { return current_tenant().name; }
+// With tokens, a tenant sees only its own sessions; without, the server is single-user and sees all.
+session::Owner owner(const Context& ctx) {
+  if (!ctx.tokens.enabled()) return std::nullopt;
+  return current_tenant().name;
+}
 
 std::string query_path(const httplib::Request& req) {
   if (!req.has_param("path")) throw Error(ErrorKind::BadInput, "query parameter 'path' is required");
@@ -79,23 +83,23 @@ void add_session_routes(httplib::Server& svr, Context& ctx) {
       }
     }
     int cap = tenant.limits.max_sessions > 0 ? tenant.limits.max_sessions : ctx.cfg.tenant_max_sessions;
-    if (static_cast<int>(ctx.sessions->list(tenant.name).size()) >= cap)
+    if (ctx.tokens.enabled() && static_cast<int>(ctx.sessions->list(tenant.name).size()) >= cap)
       throw Error(ErrorKind::Busy, "tenant '" + tenant.name + "' already has " + std::to_string(cap) + " sessions; remove one first");
     send_json(res, session::to_json(ctx.sessions->create(o)), 201);
   }));
 
   svr.Get("/v1/sessions", guarded([&ctx](const httplib::Request&, httplib::Response& res) {
     json arr = json::array();
-    for (const auto& r : ctx.sessions->list(owner())) arr.push_back(session::to_json(r));
+    for (const auto& r : ctx.sessions->list(owner(ctx))) arr.push_back(session::to_json(r));
     send_json(res, {{"sessions", arr}});
   }));
 
   svr.Get(R"(/v1/sessions/([^/]+))", guarded([&ctx](const httplib::Request& req, httplib::Response& res) {
-    send_json(res, session::to_json(ctx.sessions->get(req.matches[1], owner())));
+    send_json(res, session::to_json(ctx.sessions->get(req.matches[1], owner(ctx))));
   }));
 
   svr.Delete(R"(/v1/sessions/([^/]+))", guarded([&ctx](const httplib::Request& req, httplib::Response& res) {
-    ctx.sessions->remove(req.matches[1], owner());
+    ctx.sessions->remove(req.matches[1], owner(ctx));
     res.status = 204;
   }));
 
@@ -103,7 +107,7 @@ void add_session_routes(httplib::Server& svr, Context& ctx) {
     json b = parse_body(req.body);
     auto ttl = opt_int(b, "ttl");
     if (!ttl || *ttl <= 0 || *ttl > 7 * 86400) throw Error(ErrorKind::BadInput, "field 'ttl' (seconds, up to 604800) is required");
-    send_json(res, session::to_json(ctx.sessions->extend(req.matches[1], *ttl, owner())));
+    send_json(res, session::to_json(ctx.sessions->extend(req.matches[1], *ttl, owner(ctx))));
   }));
 
   svr.Post(R"(/v1/sessions/([^/]+)/exec)", guarded([&ctx](const httplib::Request& req, httplib::Response& res) {
@@ -123,19 +127,19 @@ void add_session_routes(httplib::Server& svr, Context& ctx) {
       throw Error(ErrorKind::BadInput, "field 'timeout' must be above 0 and at most " + std::to_string(max_t) + " seconds");
     if (auto cap = opt_bytes(b, "output_limit")) er.output_cap = static_cast<size_t>(std::clamp<int64_t>(*cap, 1, 64LL << 20));
     std::string id = req.matches[1];
-    ctx.sessions->get(id, tenant.name);  // NotFound before any stream starts
+    session::Owner who = owner(ctx);
     auto slot = std::make_shared<Slot>(acquire_slot(ctx, tenant));
     if (req.get_header_value("Accept").find("text/event-stream") == std::string::npos) {
       DrainObserver obs(ctx);
-      send_json(res, session::to_json(ctx.sessions->exec(id, er, obs, tenant.name), true));
+      send_json(res, session::to_json(ctx.sessions->exec(id, er, obs, who), true));
       return;
     }
+    ctx.sessions->get(id, who);  // a missing session is a 404, not an event in a 200 stream
     res.set_header("Cache-Control", "no-cache");
-    std::string tenant_name = tenant.name;
-    res.set_chunked_content_provider("text/event-stream", [&ctx, id, er, slot, tenant_name](size_t, httplib::DataSink& sink) {
+    res.set_chunked_content_provider("text/event-stream", [&ctx, id, er, slot, who](size_t, httplib::DataSink& sink) {
       SseExecObserver obs(sink, ctx);
       try {
-        obs.event("result", session::to_json(ctx.sessions->exec(id, er, obs, tenant_name), true));
+        obs.event("result", session::to_json(ctx.sessions->exec(id, er, obs, who), true));
       } catch (const Error& e) {
         obs.event("error", {{"error", {{"code", kind_name(e.kind())}, {"message", e.what()}}}});
       }
@@ -147,20 +151,20 @@ void add_session_routes(httplib::Server& svr, Context& ctx) {
   svr.Put(R"(/v1/sessions/([^/]+)/files)", guarded([&ctx](const httplib::Request& req, httplib::Response& res) {
     std::string path = query_path(req);
     bool exec = req.has_param("executable") && req.get_param_value("executable") == "1";
-    ctx.sessions->upload(req.matches[1], path, req.body, owner(), exec);
+    ctx.sessions->upload(req.matches[1], path, req.body, owner(ctx), exec);
     send_json(res, {{"path", path}, {"size", req.body.size()}}, 201);
   }));
 
   svr.Get(R"(/v1/sessions/([^/]+)/files)", guarded([&ctx](const httplib::Request& req, httplib::Response& res) {
     if (req.has_param("path")) {
-      std::string data = ctx.sessions->download(req.matches[1], req.get_param_value("path"), ctx.cfg.max_body_bytes, owner());
+      std::string data = ctx.sessions->download(req.matches[1], req.get_param_value("path"), ctx.cfg.max_body_bytes, owner(ctx));
       res.set_content(data, "application/octet-stream");
       return;
     }
     std::string dir = req.has_param("dir") ? req.get_param_value("dir") : ".";
     bool recursive = req.has_param("recursive") && req.get_param_value("recursive") == "1";
     json arr = json::array();
-    for (const auto& e : ctx.sessions->files(req.matches[1], dir, recursive, owner())) arr.push_back(session::to_json(e));
+    for (const auto& e : ctx.sessions->files(req.matches[1], dir, recursive, owner(ctx))) arr.push_back(session::to_json(e));
     send_json(res, {{"files", arr}});
   }));
 }

@@ -175,6 +175,7 @@ class Kernel:
         return data
 
     def display(self, *values):
+        self.drain()
         for v in values:
             self.send_json("display", {"data": self.bundle(v), "main": False})
 
@@ -214,6 +215,7 @@ class Kernel:
                 value = eval(compile(last, name, "eval"), self.ns)
                 if value is not None:
                     self.ns["_"] = value
+                    self.drain()  # output printed before the value goes out before it
                     self.send_json("display", {"data": self.bundle(value), "main": True})
         except BaseException as e:  # SystemExit and KeyboardInterrupt too: the kernel lives on
             status = "error"
@@ -224,11 +226,9 @@ class Kernel:
                 lines = traceback.format_exception_only(type(e), e)
             else:
                 lines = traceback.format_exception(type(e), e, tb)
-            try:
-                sys.stderr.flush()
-            except Exception:
-                pass
+            self.drain()
             self.send_json("error", {"name": type(e).__name__, "value": str(e), "traceback": "".join(lines)})
+        self.drain()
         try:
             self.send_figures()
         except Exception as e:
