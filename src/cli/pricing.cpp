@@ -38,7 +38,10 @@ struct FilterFlags {
     app->add_option("--vcpus", vcpus, "at least this many vCPUs");
     app->add_option("--memory", memory, "at least this much memory, in GiB");
     app->add_option("--provider", providers, "only these providers (repeat or comma-separate)")->delimiter(',');
-    app->add_option("--region", regions, "only these regions; '*' is a wildcard (repeat or comma-separate)")->delimiter(',');
+    app->add_option("--region", regions,
+                    "only these regions; '*' is a wildcard (repeat or comma-separate). Oracle's prices hold in every "
+                    "region and are listed once, as region 'global' (so are Linode's base prices)")
+        ->delimiter(',');
     app->add_flag("--spot", spot, "rank by spot price (offers without one are left out)");
     app->add_option("--currency", currency, "only prices in this currency, or 'any' (default USD)");
     if (!with_sort) return;
@@ -286,7 +289,8 @@ int pricing_main(int argc, char** argv) {
   rf->footer("Exit 0 when every provider tried was saved; 1 when any failed (the others are still saved).\n"
              "Without --provider, providers that need a token that is not set are skipped, not failed.\n"
              "AWS reads the offer files of us-east-1, us-west-2 and eu-west-1 unless --region or ORCH_PRICING_AWS_REGIONS\n"
-             "names others ('all' for every region; each file is hundreds of megabytes); its spot feed covers every region.");
+             "names others ('all' for every region; each file is hundreds of megabytes); its spot feed covers every region.\n"
+             "Oracle's price list is global: its offers are in region 'global' and --region does not limit it.");
 
   auto* im = app.add_subcommand("import", "import a SkyPilot vms.csv, or orch's own CSV/JSON export, from a file or URL");
   im->add_option("source", what, "FILE or http(s) URL")->required();

@@ -21,10 +21,10 @@ start_replay() {
   export ORCH_PRICING_VULTR_URL=$BASE/vultr/v2 ORCH_PRICING_DIGITALOCEAN_URL=$BASE/do/v2
   export ORCH_PRICING_HETZNER_URL=$BASE/hetzner/v1 ORCH_PRICING_OVH_URL=$BASE/ovh/1.0
   export ORCH_PRICING_LAMBDA_URL=$BASE/lambda/api/v1 ORCH_PRICING_RUNPOD_URL=$BASE/runpod/graphql
-  export ORCH_PRICING_VAST_URL=$BASE/vast/api/v0
+  export ORCH_PRICING_VAST_URL=$BASE/vast/api/v0 ORCH_PRICING_ORACLE_URL=$BASE/oracle/cetools/api/v1
   export DIGITALOCEAN_TOKEN=test-do-token HCLOUD_TOKEN=test-hetzner-token LAMBDA_API_KEY=test-lambda-key
   export RUNPOD_API_KEY=test-runpod-key
-  unset VULTR_API_KEY VAST_API_KEY ORCH_PRICING_MAX_AGE ORCH_PRICING_TIMEOUT
+  unset VULTR_API_KEY VAST_API_KEY ORCH_PRICING_MAX_AGE ORCH_PRICING_TIMEOUT ORCH_PRICING_ORACLE_CURRENCY
 }
 
 # One offer's field from `ls --json` output: offer_field JSON PROVIDER INSTANCE REGION FIELD
@@ -38,6 +38,18 @@ print(hits[0][sys.argv[5]] if hits else "MISSING")' "$@"
 
 # A value computed from a fixture file with python, so expectations follow the input.
 fixture_py() { python3 -c "import json,csv,sys; fx='$FX'; print($1)"; }
+round6() { python3 -c "print(round(float($1), 6))"; }
+
+# An Oracle part's price in the fixture by display name: its last tier, the rate beyond any free allowance.
+oracle_part_price() {
+  python3 - "$FX" "$1" <<'PY'
+import json, sys
+for page in (1, 2):
+    for item in json.load(open(sys.argv[1] + "/oracle/products-page%d.json" % page))["items"]:
+        if item["displayName"].replace("\u2013", "-") == sys.argv[2]:
+            print(item["currencyCodeLocalizations"][0]["prices"][-1]["value"])
+PY
+}
 
 test_pricing_help_lists_subcommands() {
   local out
@@ -57,6 +69,9 @@ test_pricing_providers_without_source_are_listed_as_such() {
   done
   assert_eq none "$(python3 -c 'import json,sys; print([p["access"] for p in json.loads(sys.argv[1]) if p["name"]=="gcp"][0])' "$out")"
   assert_eq none "$(python3 -c 'import json,sys; print([p["access"] for p in json.loads(sys.argv[1]) if p["name"]=="ibm"][0])' "$out")"
+  assert_eq public "$(python3 -c 'import json,sys; print([p["access"] for p in json.loads(sys.argv[1]) if p["name"]=="oracle"][0])' "$out")"
+  out=$("$ORCH" pricing providers)
+  assert_contains "$out" "ORCH_PRICING_ORACLE_URL"
   out=$("$ORCH" pricing refresh --provider ibm 2>&1)
   assert_eq 1 "$?"
   assert_contains "$out" "ibm: failed: no fetcher"
@@ -68,7 +83,7 @@ test_pricing_refresh_every_fetcher_parses_its_format() {
   out=$("$ORCH" pricing refresh --json -q)
   rc=$?
   assert_eq 0 "$rc" "refresh exit code: $out"
-  for p in aws azure digitalocean linode vultr ovh hetzner lambda runpod vast; do
+  for p in aws azure digitalocean linode vultr ovh hetzner oracle lambda runpod vast; do
     assert_eq ok "$(python3 -c 'import json,sys; print([r["status"] for r in json.loads(sys.argv[1]) if r["source"]==sys.argv[2]][0])' "$out" "$p")" "$p status"
   done
   out=$("$ORCH" pricing ls --json --currency any)
@@ -104,11 +119,26 @@ test_pricing_refresh_every_fetcher_parses_its_format() {
   assert_eq 17.6 "$(offer_field "$out" vast offer-7654321 "Norway, NO" on_demand)"
   assert_eq 2.8 "$(offer_field "$out" ovh h100-380 GRA11 on_demand)"
   assert_eq MISSING "$(offer_field "$out" ovh h100-380.monthly.postpaid GRA11 on_demand)"
+  # Oracle: both pages, GPU shapes = per-GPU price x GPUs, flexible shapes composed from OCPU and memory parts.
+  assert_eq "$(round6 "8 * $(oracle_part_price 'Compute - GPU Standard - H100')")" \
+    "$(round6 "$(offer_field "$out" oracle BM.GPU.H100.8 global on_demand)")" "oracle H100 x8"
+  assert_eq 8 "$(offer_field "$out" oracle BM.GPU.H100.8 global gpu_count)"
+  assert_eq A100-80GB "$(offer_field "$out" oracle BM.GPU.A100-v2.8 global gpu_model)"
+  assert_eq "$(round6 "$(oracle_part_price 'Compute - GPU Standard - A10')")" \
+    "$(round6 "$(offer_field "$out" oracle VM.GPU.A10.1 global on_demand)")" "oracle A10 x1"
+  assert_eq "$(round6 "4 * $(oracle_part_price 'Compute - Standard - E4 - OCPU') + 64 * $(oracle_part_price 'Compute - Standard - E4 - Memory')")" \
+    "$(round6 "$(offer_field "$out" oracle VM.Standard.E4.Flex-4ocpu-64gb global on_demand)")" "oracle E4 composed"
+  assert_eq 8 "$(offer_field "$out" oracle VM.Standard.E4.Flex-4ocpu-64gb global vcpus)"
+  assert_contains "$(offer_field "$out" oracle VM.Standard.E4.Flex-4ocpu-64gb global source)" "composed"
+  assert_eq "$(round6 "$(oracle_part_price 'Compute - Ampere A1 - OCPU') + 16 * $(oracle_part_price 'Compute - Ampere A1 - Memory')")" \
+    "$(round6 "$(offer_field "$out" oracle VM.Standard.A1.Flex-1ocpu-16gb global on_demand)")" "oracle A1 beyond the free tier"
+  assert_eq MISSING "$(offer_field "$out" oracle VM.Standard3.Flex-1ocpu-16gb global on_demand)" "X9 has no memory part: nothing invented"
+  assert_eq 20 "$(python3 -c 'import json,sys; print(sum(o["provider"] == "oracle" for o in json.loads(sys.argv[1])["offers"]))' "$out")"
 }
 
 test_pricing_refresh_follows_paging() {
   start_replay
-  "$ORCH" pricing refresh -q --provider linode,vultr,digitalocean,azure,hetzner >/dev/null || fail "refresh failed"
+  "$ORCH" pricing refresh -q --provider linode,vultr,digitalocean,azure,hetzner,oracle >/dev/null || fail "refresh failed"
   local log
   log=$(cat "$REQLOG")
   assert_contains "$log" "GET /linode/v4/linode/types?page=2"
@@ -116,6 +146,7 @@ test_pricing_refresh_follows_paging() {
   assert_contains "$log" "GET /do/v2/sizes?page=2&per_page=200 Bearer test-do-token"
   assert_contains "$log" '$skip=1000'
   assert_contains "$log" "GET /hetzner/v1/server_types?per_page=50&page=2"
+  assert_contains "$log" "GET /oracle/cetools/api/v1/products/?currencyCode=USD&offset=8&limit=8"
 }
 
 test_pricing_token_providers_skip_or_fail_clearly() {

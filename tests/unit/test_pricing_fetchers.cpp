@@ -48,6 +48,8 @@ class Replay {
         {"/runpod/graphql", "", "", "runpod/gpu-types.json"},
         {"/vast/bundles/", "", "", "vast/bundles.json"},
         {"/ovh/order/catalog/public/cloud", "", "", "ovh/catalog.json"},
+        {"/oracle/cetools/api/v1/products/", "offset", "", "oracle/products-page1.json"},
+        {"/oracle/cetools/api/v1/products/", "offset", "8", "oracle/products-page2.json"},
         {"/offers/v1.0/aws/index.json", "", "", "aws/index.json"},
         {"/offers/v1.0/aws/AmazonEC2/current/region_index.json", "", "", "aws/region_index.json"},
         {"/offers/v1.0/aws/AmazonEC2/20240101000000/us-east-1/index.json", "", "", "aws/offer-us-east-1.json"},
@@ -70,7 +72,10 @@ class Replay {
 
  private:
   void serve(const httplib::Request& req, httplib::Response& res) {
-    requests.push_back(req.path + (req.params.count("page") ? "?page=" + req.get_param_value("page") : ""));
+    std::string query;
+    for (const char* p : {"page", "offset"})
+      if (req.has_param(p)) query += std::string(query.empty() ? "?" : "&") + p + "=" + req.get_param_value(p);
+    requests.push_back(req.path + query);
     if (req.path.rfind("/garbage", 0) == 0) return res.set_content("<html>oops</html>", "text/html");
     if (req.path.rfind("/slow", 0) == 0) {
       std::this_thread::sleep_for(std::chrono::milliseconds(1500));
@@ -219,6 +224,45 @@ TEST_CASE("lambda, runpod, vast, ovh") {
   CHECK(*h.on_demand == doctest::Approx(2.8));
   CHECK(h.currency == "EUR");
   CHECK(h.gpu_count == 1);
+}
+
+TEST_CASE("oracle: follows the next link, prices GPU shapes by GPU count and composes flexible shapes") {
+  Replay r;
+  Http http(5);
+  auto offers = fetch_oracle(context("oracle", r.base() + "/oracle/cetools/api/v1", http));
+  CHECK(r.requests ==
+        std::vector<std::string>{"/oracle/cetools/api/v1/products/", "/oracle/cetools/api/v1/products/?offset=8"});
+  // 8 GPU shapes (MI300X has no shape in the table) and 4 sizes each of E4, E5 and A1 (X9 has no memory part).
+  CHECK(offers.size() == 20);
+  for (const auto& o : offers) {
+    CHECK(o.region == "global");
+    CHECK(o.currency == "USD");
+  }
+  const auto& h100 = find(offers, "BM.GPU.H100.8", "global");
+  CHECK(*h100.on_demand == doctest::Approx(80));
+  CHECK(h100.gpu_model == "H100");
+  CHECK(h100.gpu_count == 8);
+  CHECK(h100.vcpus == 224);
+  CHECK(*find(offers, "BM.GPU4.8", "global").on_demand == doctest::Approx(24.4));
+  CHECK(find(offers, "BM.GPU.A100-v2.8", "global").gpu_model == "A100-80GB");
+  CHECK(*find(offers, "BM.GPU.A100-v2.8", "global").on_demand == doctest::Approx(32));
+  CHECK(*find(offers, "VM.GPU.A10.1", "global").on_demand == doctest::Approx(2));  // en dashes in its name
+  CHECK(*find(offers, "BM.GPU.A10.4", "global").on_demand == doctest::Approx(8));
+  const auto& e4 = find(offers, "VM.Standard.E4.Flex-4ocpu-64gb", "global");
+  CHECK(*e4.on_demand == doctest::Approx(4 * 0.025 + 64 * 0.0015));
+  CHECK(e4.vcpus == 8);
+  CHECK(e4.memory_gib == 64);
+  CHECK(e4.gpu_count == 0);
+  CHECK(e4.source.find("composed") != std::string::npos);
+  CHECK(e4.source.find("B93113") != std::string::npos);
+  // A1's first OCPU-hours and GB-hours are free; the tier beyond them is the price.
+  const auto& a1 = find(offers, "VM.Standard.A1.Flex-1ocpu-16gb", "global");
+  CHECK(*a1.on_demand == doctest::Approx(0.01 + 16 * 0.0015));
+  CHECK(a1.vcpus == 1);
+  for (const auto& o : offers) {
+    CHECK(o.instance_type.find("X9") == std::string::npos);
+    CHECK(o.instance_type.find("Standard3") == std::string::npos);
+  }
 }
 
 TEST_CASE("garbage and slow answers become errors of the right kind") {

@@ -70,6 +70,15 @@ const KnownMachine kMachines[] = {
     {"azure", "Standard_NC24rs_v3", "V100", 4, 24, 448},
     {"azure", "Standard_NV36ads_A10_v5", "A10", 1, 36, 440},
     {"azure", "Standard_NV72ads_A10_v5", "A10", 2, 72, 880},
+    // Oracle (the price list prices a GPU-hour, not a shape). vCPUs are OCPUs x 2; memory is the shape's GB.
+    {"oracle", "BM.GPU4.8", "A100", 8, 128, 2048},
+    {"oracle", "BM.GPU.A100-v2.8", "A100-80GB", 8, 256, 2048},
+    {"oracle", "BM.GPU.H100.8", "H100", 8, 224, 2048},
+    {"oracle", "VM.GPU.A10.1", "A10", 1, 30, 240},
+    {"oracle", "VM.GPU.A10.2", "A10", 2, 60, 480},
+    {"oracle", "BM.GPU.A10.4", "A10", 4, 128, 1024},
+    {"oracle", "VM.GPU3.1", "V100", 1, 12, 90},
+    {"oracle", "BM.GPU3.8", "V100", 8, 104, 768},
 };
 
 }  // namespace

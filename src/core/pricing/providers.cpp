@@ -37,9 +37,11 @@ const std::vector<Provider>& providers() {
        "public cloud order catalog (subsidiary from ORCH_PRICING_OVH_SUBSIDIARY, default FR, priced in EUR)"},
       {"hetzner", "Hetzner Cloud", Access::Token, "https://api.hetzner.cloud/v1", "HCLOUD_TOKEN", fetch_hetzner,
        "/v1/pricing and /v1/server_types (needs HCLOUD_TOKEN; prices in EUR, net of VAT)"},
-      {"oracle", "Oracle Cloud", Access::None, "", "", nullptr,
-       "no fetcher: the public price list prices OCPUs, memory and GPUs as separate parts with no shape mapping; "
-       "import a catalog instead"},
+      {"oracle", "Oracle Cloud", Access::Public, "https://apexapps.oracle.com/pls/apex/cetools/api/v1", "",
+       fetch_oracle,
+       "public price list (/products/, pay-as-you-go; ORCH_PRICING_ORACLE_CURRENCY, default USD): GPU shapes as "
+       "GPUs x the per-GPU price, flexible CPU shapes composed at 1-8 OCPUs with 16 GB each; global prices, region "
+       "'global'"},
       {"ibm", "IBM Cloud", Access::None, "", "", nullptr,
        "no fetcher: no public per-profile price list for VPC instances; import a catalog instead"},
       {"lambda", "Lambda", Access::Token, "https://cloud.lambdalabs.com/api/v1", "LAMBDA_API_KEY", fetch_lambda,

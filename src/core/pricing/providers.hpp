@@ -60,6 +60,7 @@ std::vector<Offer> fetch_vultr(const FetchContext& ctx);
 std::vector<Offer> fetch_digitalocean(const FetchContext& ctx);
 std::vector<Offer> fetch_hetzner(const FetchContext& ctx);
 std::vector<Offer> fetch_ovh(const FetchContext& ctx);
+std::vector<Offer> fetch_oracle(const FetchContext& ctx);
 std::vector<Offer> fetch_lambda(const FetchContext& ctx);
 std::vector<Offer> fetch_runpod(const FetchContext& ctx);
 std::vector<Offer> fetch_vast(const FetchContext& ctx);
