@@ -179,8 +179,7 @@ test_ctrl_c_removes_the_sandbox() {
   wait $pid
   rc=$?
   assert_eq "130" "$rc"
-  n=$(docker ps -aq --filter label=orch.managed=1 --filter label=orch.kind=run | wc -l)
-  assert_eq "0" "$n" "containers left after Ctrl-C"
+  assert_eq "0" "$(containers_of_pid "$pid")" "containers left after Ctrl-C"
 }
 
 test_sigterm_removes_the_sandbox() {
@@ -190,7 +189,7 @@ test_sigterm_removes_the_sandbox() {
   wait_for 100 grep -q started "$SCRATCH/out" || fail "run did not start"
   kill -TERM $pid
   wait $pid
-  assert_eq "0" "$(docker ps -aq --filter label=orch.managed=1 --filter label=orch.kind=run | wc -l)"
+  assert_eq "0" "$(containers_of_pid "$pid")"
 }
 
 test_gc_removes_escaped_sandbox() {
@@ -200,10 +199,10 @@ test_gc_removes_escaped_sandbox() {
   wait_for 100 grep -q started "$SCRATCH/out" || fail "run did not start"
   kill -KILL $pid
   wait $pid 2>/dev/null
-  [ "$(orch_containers)" -ge 1 ] || fail "expected the killed run's container to remain"
+  [ "$(containers_of_pid "$pid")" -ge 1 ] || fail "expected the killed run's container to remain"
   out=$("$ORCH" gc --json)
   assert_contains "$out" "orch-r-"
-  assert_eq "0" "$(docker ps -aq --filter label=orch.managed=1 --filter label=orch.kind=run | wc -l)"
+  assert_eq "0" "$(containers_of_pid "$pid")"
 }
 
 test_error_daemon_unreachable() {
