@@ -15,6 +15,8 @@ namespace {
 
 json parse_body(const std::string& body, size_t max_depth) {
   if (body.empty()) throw Error(ErrorKind::BadInput, "the request body is empty; send a JSON object");
+  // The JSON parser stops at a raw NUL as if the text ended there; JSON text never holds one.
+  if (body.find('\0') != std::string::npos) throw Error(ErrorKind::BadInput, "the body is not valid JSON: it holds a NUL byte");
   bool too_deep = false;
   json::parser_callback_t depth_guard = [&](int depth, json::parse_event_t, json&) {
     if (static_cast<size_t>(depth) > max_depth) too_deep = true;

@@ -84,6 +84,8 @@ std::string build_input_tar(const std::vector<FileInput>& files, tar::Writer w) 
 
 namespace {
 
+constexpr size_t kMaxArtifactPath = 2048;
+
 std::vector<Artifact> read_artifacts(const std::string& tar_bytes, bool& truncated) {
   std::vector<Artifact> out;
   std::vector<tar::Entry> entries;
@@ -100,6 +102,10 @@ std::vector<Artifact> read_artifacts(const std::string& tar_bytes, bool& truncat
   for (const auto& e : entries) {
     std::string path = clean(e.path);
     if (!tar::is_safe_relative(path)) continue;
+    if (path.size() > kMaxArtifactPath) {  // the host could not write it under --out
+      truncated = true;
+      continue;
+    }
     if (e.type == tar::EntryType::File) {
       out.push_back(Artifact{path, std::string(e.data)});
     } else if (e.type == tar::EntryType::Hardlink) {
@@ -117,17 +123,25 @@ std::vector<Artifact> read_artifacts(const std::string& tar_bytes, bool& truncat
 
 }  // namespace
 
+void require_runtime(docker::Client& client, const std::string& runtime) {
+  if (runtime.empty()) return;
+  nlohmann::json runtimes = client.info().value("Runtimes", nlohmann::json::object());
+  if (runtimes.contains(runtime)) return;
+  std::string have;
+  for (const auto& [rt, _] : runtimes.items()) have += (have.empty() ? "" : ", ") + rt;
+  throw Error(ErrorKind::BadInput, "runtime '" + runtime + "' is not available on this engine (it has: " + have +
+                                       "); scripts/install-docker.sh registers gVisor as runsc");
+}
+
 Started start_container(docker::Client& client, const Spec& spec, const std::string& name) {
+  retry_pending_removals(client);
   std::string id;
   try {
     id = client.create_container(create_body(spec), name);
   } catch (const Error& e) {
     if (e.kind() != ErrorKind::BadInput || std::string(e.what()).find("nknown runtime") == std::string::npos) throw;
-    std::string have;
-    nlohmann::json runtimes = client.info().value("Runtimes", nlohmann::json::object());
-    for (const auto& [rt, _] : runtimes.items()) have += (have.empty() ? "" : ", ") + rt;
-    throw Error(ErrorKind::BadInput, "runtime '" + spec.runtime + "' is not available on this engine (it has: " + have +
-                                         "); scripts/install-docker.sh registers gVisor as runsc");
+    require_runtime(client, spec.runtime);
+    throw;
   }
   Started st{id, std::make_unique<ContainerGuard>(client, id), {}, nullptr};
   st.stream = client.attach(id, true);
