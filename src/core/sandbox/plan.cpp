@@ -113,7 +113,7 @@ RunPlan plan_run(const templates::Store& store, const RunOptions& o) {
 
   for (const auto& f : o.files) {
     if (!is_file_name(f.path))
-      throw Error(ErrorKind::BadInput, "file name '" + f.path.substr(0, 200) + "' must be a relative path to a file inside /workspace");
+      throw Error(ErrorKind::BadInput, "file name '" + f.path.substr(0, 200) + "' must be a relative path inside /workspace naming a file (no '..', '.' or empty parts)");
   }
   p.files = o.files;
   if (o.command.empty() || !o.code.empty()) p.files.push_back(FileInput{p.lang->file, o.code, 0644});

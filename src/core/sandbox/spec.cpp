@@ -13,6 +13,12 @@ namespace orch::sandbox {
 
 using nlohmann::json;
 
+namespace {
+// gVisor's Sentry threads and ptrace stubs live in the sandbox's pids cgroup: a 2-core host needs
+// about 70 before the program starts, so a small limit would stop gVisor itself.
+constexpr int64_t kGvisorPidsHeadroom = 128;
+}  // namespace
+
 json create_body(const Spec& s) {
   // The engine copies the image's /workspace owner and mode onto the tmpfs unless uid/gid are explicit.
   std::string owner;
@@ -27,7 +33,7 @@ json create_body(const Spec& s) {
       {"Memory", s.memory_bytes},
       {"MemorySwap", s.memory_bytes},  // equal to Memory: no swap
       {"NanoCpus", static_cast<int64_t>(std::llround(s.cpus * 1e9))},
-      {"PidsLimit", s.pids},
+      {"PidsLimit", s.pids + (s.runtime == "runsc" ? kGvisorPidsHeadroom : 0)},
       {"ReadonlyRootfs", true},
       {"Tmpfs", tmpfs},
       {"CapDrop", json::array({"ALL"})},
