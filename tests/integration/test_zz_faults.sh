@@ -22,6 +22,7 @@ stop_dockerd() {
 }
 # Everything a test made goes, and the engine is up again, however the test ends.
 cleanup() {
+  for p in ${BG:-}; do kill "$p" 2>/dev/null; done
   stop_server
   ensure_engine
   [ -n "${S:-}" ] && "$ORCH" session rm "$S" >/dev/null 2>&1
@@ -43,9 +44,13 @@ test_engine_restart_during_runs() {
   timeout 90 curl -s -w '\n%{http_code}' -H 'Content-Type: application/json' --data '{"code":"import time; time.sleep(60)","timeout":60}' \
     "$BASE/v1/run" >"$SCRATCH/curl.out" &
   plain=$!
-  cli_pid=$(wait_for 100 pgrep -P "$cli" -x orch; pgrep -P "$cli" -x orch)
-  runs_started() { [ "$(docker ps -q --filter label=orch.kind=run --filter "label=orch.pid=$(hostname):$SERVER_PID" | wc -l)" -ge 2 ]; }
-  wait_for 200 runs_started || fail "the server's runs did not start"
+  BG="$cli $remote $plain"
+  wait_for 100 pgrep -P "$cli" -x orch
+  cli_pid=$(pgrep -P "$cli" -x orch)
+  # the plain request takes the warm sandbox, the remote one (bash) a cold one
+  runs_started() { [ "$(json_get "$(curl -s "$BASE/health")" in_flight)" -ge 2 ] && [ "$(containers_of_pid "$SERVER_PID")" -ge 2 ]; }
+  wait_for 200 runs_started || fail "the server's runs did not start: $(curl -s "$BASE/health")"
+  sleep 1
   [ "$(containers_of_pid "$cli_pid")" -ge 1 ] || fail "the CLI's run did not start"
 
   t0=$(date +%s)
@@ -107,6 +112,7 @@ test_orch_killed_mid_run_then_restarted() {
   "$ORCH" run --timeout 60 -l bash -c 'echo started; sleep 60' >"$SCRATCH/cli.out" 2>&1 &
   cli=$!
   wait_for 100 grep -q started "$SCRATCH/cli.out" || fail "CLI run did not start"
+  BG="$req $cli"
   kill -KILL "$old" "$cli"
   t0=$(date +%s)
   wait "$req"

@@ -2,6 +2,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <cctype>
 #include <cerrno>
 #include <chrono>
 
@@ -85,6 +86,33 @@ std::string build_input_tar(const std::vector<FileInput>& files, tar::Writer w) 
 namespace {
 
 constexpr size_t kMaxArtifactPath = 2048;
+
+std::string percent_encode(const std::string& s) {
+  static const char* hex = "0123456789ABCDEF";
+  std::string out;
+  for (unsigned char c : s) {
+    if (std::isalnum(c) || c == '-' || c == '_' || c == '.') out += static_cast<char>(c);
+    else out += {'%', hex[c >> 4], hex[c & 15]};
+  }
+  return out;
+}
+
+// True when the engine ended the container with a signal (a restart stops every container; so does
+// `docker stop`), not the program: signals sent inside a sandbox leave no engine event. An engine
+// that cannot answer right after the run ended is going away, which counts too.
+bool stopped_by_engine(docker::Client& client, const std::string& id, int64_t since) {
+  try {
+    auto now = std::chrono::system_clock::now().time_since_epoch();
+    auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(now).count();
+    std::string until = std::to_string(ns / 1000000000) + "." + std::to_string(1000000000 + ns % 1000000000).substr(1);
+    nlohmann::json filters = {{"container", {id}}, {"event", {"kill", "stop"}}};
+    auto r = client.call("GET", "/events?since=" + std::to_string(since) + "&until=" + until + "&filters=" + percent_encode(filters.dump()),
+                         "", "application/json", std::chrono::seconds(5));
+    return r.status != 200 || r.body.find("\"Action\"") != std::string::npos;
+  } catch (const std::exception&) {
+    return true;
+  }
+}
 
 std::vector<Artifact> read_artifacts(const std::string& tar_bytes, bool& truncated) {
   std::vector<Artifact> out;
@@ -172,6 +200,7 @@ RunResult drive(docker::Client& client, Started& st, std::string input, const Ru
   res.run_id = plan.run_id;
   const std::string& id = st.id;
   auto started = Clock::now();
+  int64_t started_unix = unix_now() - 1;
   auto deadline = started + std::chrono::milliseconds(static_cast<int64_t>(plan.timeout_s * 1000));
 
   CappedBuffer out(plan.output_cap), err(plan.output_cap);
@@ -266,6 +295,9 @@ RunResult drive(docker::Client& client, Started& st, std::string input, const Ru
     res.status = "killed";
   } else if (code == 137 && client.inspect(id)["State"].value("OOMKilled", false)) {
     res.status = "oom";
+  } else if (code > 128 && code < 160 && stopped_by_engine(client, id, started_unix)) {
+    throw Error(ErrorKind::Infrastructure, "the Docker engine stopped the sandbox (signal " + std::to_string(code - 128) +
+                                               ") before the program ended: was it restarted?");
   } else {
     res.status = code == 0 ? "ok" : "error";
   }
