@@ -264,7 +264,7 @@ def case_runtime():
     if "runsc" not in info:
         rows.append(("runtime", "orch run --runtime runsc", 0, 0, "", "", "not built", "ms"))
         return
-    base = add("runtime", "orch run (runc, baseline)", timed(lambda: run([ORCH, "run", "-c", "print(1)"]), 10))
+    base = add("runtime", "orch run, runc (baseline)", timed(lambda: run([ORCH, "run", "-c", "print(1)"]), 10))
     add("runtime", "orch run --runtime runsc", timed(lambda: run([ORCH, "run", "--runtime", "runsc", "-c", "print(1)"]), 10), base)
     for rt in ("runc", "runsc"):
         mem = []
