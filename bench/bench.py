@@ -18,7 +18,7 @@ import sys
 import time
 
 ORCH, RESULTS = sys.argv[1], sys.argv[2]
-CASES = sys.argv[3:] or ["cold", "warm", "session", "throughput", "server", "cli", "scaling"]
+CASES = sys.argv[3:] or ["cold", "warm", "session", "throughput", "server", "cli", "scaling", "runtime"]
 IMAGE = "orch/python:latest"
 rows = []  # (case, variant, median_ms, p90_ms, ratio, target, verdict)
 
@@ -261,6 +261,29 @@ def case_scaling():
         xs = timed(one, 5, 1)
         add("scaling", f"orch run, {label} of stdout (latency)", xs)
         rows.append(("scaling", f"orch run, {label} of stdout (max RSS)", max(rss), max(rss), "", "", "", "MiB"))
+
+
+def case_runtime():
+    print("runtime: runc vs runsc (gVisor), cold start and memory of an idle sandbox", flush=True)
+    info = json.loads(run(["docker", "info", "--format", "{{json .Runtimes}}"]).stdout)
+    if "runsc" not in info:
+        rows.append(("runtime", "orch run --runtime runsc", 0, 0, "", "", "not built", "ms"))
+        return
+    base = add("runtime", "orch run, runc (baseline)", timed(lambda: run([ORCH, "run", "-c", "print(1)"]), 10))
+    add("runtime", "orch run --runtime runsc", timed(lambda: run([ORCH, "run", "--runtime", "runsc", "-c", "print(1)"]), 10), base)
+    for rt in ("runc", "runsc"):
+        mem = []
+        for _ in range(3):
+            name = f"orch-bench-mem-{os.getpid()}"
+            run(["docker", "run", "-d", "--rm", "--name", name, "--network", "none", "--runtime", rt, IMAGE,
+                 "python3", "-c", "import time; time.sleep(60)"])
+            time.sleep(2)
+            used = run(["docker", "stats", "--no-stream", "--format", "{{.MemUsage}}", name]).stdout.decode().split("/")[0].strip()
+            run(["docker", "rm", "-f", name])
+            num, unit = float(re.match(r"[\d.]+", used).group()), re.sub(r"[\d.]+", "", used)
+            mem.append(num * {"B": 1 / 2**20, "KiB": 1 / 1024, "MiB": 1, "GiB": 1024}[unit])
+        rows.append(("runtime", f"idle python sandbox memory ({rt}, cgroup)", statistics.median(mem), max(mem), "", "", "", "MiB"))
+        print(f"  runtime      idle python sandbox memory ({rt})            median {statistics.median(mem):9.2f} MiB", flush=True)
 
 
 def main():

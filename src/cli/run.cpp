@@ -81,7 +81,7 @@ int finish(const sandbox::RunResult& res, const sandbox::RunOptions& o, const st
     if (res.status == "timeout") std::cerr << "orch: timed out" << (timeout_s > 0 ? " after " + std::to_string(static_cast<int>(timeout_s)) + "s" : "") << "; the sandbox was killed\n";
     if (res.status == "oom") std::cerr << "orch: killed: out of memory" << (memory_bytes > 0 ? " (limit " + format_bytes(memory_bytes) + ")" : "") << "\n";
     if (res.status == "killed") std::cerr << "orch: interrupted; the sandbox was removed\n";
-    if (res.artifacts_truncated) std::cerr << "orch: some files in /workspace/out were not copied (too large)\n";
+    if (res.artifacts_truncated) std::cerr << "orch: some files in /workspace/out were not copied (too large, or names too long)\n";
   }
   return sandbox::exit_code_for(res);
 }

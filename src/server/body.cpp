@@ -15,6 +15,24 @@ namespace {
 
 json parse_body(const std::string& body, size_t max_depth) {
   if (body.empty()) throw Error(ErrorKind::BadInput, "the request body is empty; send a JSON object");
+  // The JSON parser stops at a raw NUL as if the text ended there; JSON text never holds one.
+  if (body.find('\0') != std::string::npos) throw Error(ErrorKind::BadInput, "the body is not valid JSON: it holds a NUL byte");
+  // Nesting is measured before parsing: the parser's stacks grow with depth even when values are discarded.
+  size_t nesting = 0;
+  bool in_string = false, escaped = false;
+  for (char c : body) {
+    if (in_string) {
+      if (escaped) escaped = false;
+      else if (c == '\\') escaped = true;
+      else if (c == '"') in_string = false;
+    } else if (c == '"') {
+      in_string = true;
+    } else if (c == '[' || c == '{') {
+      if (++nesting > max_depth) throw Error(ErrorKind::BadInput, "the JSON body is nested deeper than " + std::to_string(max_depth) + " levels");
+    } else if ((c == ']' || c == '}') && nesting > 0) {
+      --nesting;
+    }
+  }
   bool too_deep = false;
   json::parser_callback_t depth_guard = [&](int depth, json::parse_event_t, json&) {
     if (static_cast<size_t>(depth) > max_depth) too_deep = true;

@@ -2,6 +2,7 @@
 #include <memory>
 #include <mutex>
 
+#include "core/util/base64.hpp"
 #include "core/util/random.hpp"
 #include "server/body.hpp"
 #include "server/context.hpp"
@@ -27,7 +28,10 @@ class SseObserver : public sandbox::Observer {
  public:
   SseObserver(httplib::DataSink& sink, Context& ctx) : sink_(sink), ctx_(ctx) {}
   void on_output(bool is_stderr, std::string_view d) override {
-    write(sse_event(is_stderr ? "stderr" : "stdout", {{"data", std::string(d)}}));
+    json ev = {{"data", std::string(d)}};
+    // A chunk may cut a character in two or hold bytes that are not UTF-8: send its exact bytes too.
+    if (!sandbox::valid_utf8(d)) ev["data_base64"] = base64_encode(d);
+    write(sse_event(is_stderr ? "stderr" : "stdout", ev));
   }
   bool cancelled() override {
     auto now = std::chrono::steady_clock::now();

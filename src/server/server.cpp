@@ -86,6 +86,11 @@ int serve(const ServerConfig& cfg) {
   ctx.tokens.load();
 
   try {
+    sandbox::require_runtime(client, cfg.runtime);
+  } catch (const Error& e) {
+    if (e.kind() == ErrorKind::BadInput) throw;  // checked again per run when the engine was away
+  }
+  try {
     auto report = sandbox::collect_garbage(client, {});
     if (!report.removed.empty()) log_line("removed " + std::to_string(report.removed.size()) + " orphaned sandboxes");
   } catch (const Error& e) {

@@ -186,7 +186,8 @@ TEST_CASE("plan_run: environment variables are checked and ordered after the tem
 
 TEST_CASE("plan_run: file paths must stay inside /workspace; the code file comes last") {
   auto store = builtins();
-  for (const std::string& bad : std::vector<std::string>{"../x", "/etc/passwd", "a/../../x", "", "a\\b", std::string(1025, 'f')}) {
+  for (const std::string& bad : std::vector<std::string>{"../x", "/etc/passwd", "a/../../x", "", "a\\b", std::string(1025, 'f'), ".", "a/./b",
+                                                           "a//b", "dir/", std::string(256, 'n') + "/x"}) {
     CAPTURE(bad.substr(0, 20));
     RunOptions o = code("x");
     o.files = {FileInput{bad, "data", 0644}};
@@ -275,6 +276,7 @@ TEST_CASE("create_body: the hardening is always there") {
   CHECK(b["HostConfig"]["NetworkMode"] == "bridge");
   CHECK(b["NetworkDisabled"] == false);
   CHECK(b["HostConfig"]["Runtime"] == "runsc");
+  CHECK(b["HostConfig"]["PidsLimit"] == s.pids + 128);  // headroom for gVisor's own threads
   CHECK(b["HostConfig"]["Tmpfs"]["/workspace"] == "rw,nosuid,nodev,exec,size=48m,nr_inodes=32768,mode=0755");
 }
 

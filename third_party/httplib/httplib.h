@@ -3577,11 +3577,22 @@ bool read_content(Stream &strm, T &x, size_t payload_max_length, int &status,
       [&](const ContentReceiverWithProgress &out) {
         auto ret = true;
         auto exceed_payload_max_length = false;
+        // orch patch: bodies without a Content-Length are capped too.
+        uint64_t received = 0;
+        ContentReceiverWithProgress capped = [&](const char *buf, size_t n,
+                                                 uint64_t off, uint64_t len) {
+          received += n;
+          if (received > payload_max_length) {
+            exceed_payload_max_length = true;
+            return false;
+          }
+          return out(buf, n, off, len);
+        };
 
         if (is_chunked_transfer_encoding(x.headers)) {
-          ret = read_content_chunked(strm, out);
+          ret = read_content_chunked(strm, capped);
         } else if (!has_header(x.headers, "Content-Length")) {
-          ret = read_content_without_length(strm, out);
+          ret = read_content_without_length(strm, capped);
         } else {
           auto len = get_header_value<uint64_t>(x.headers, "Content-Length");
           if (len > payload_max_length) {
@@ -5955,7 +5966,9 @@ Server::process_request(Stream &strm, bool close_connection,
     return write_response_with_content(strm, close_connection, req, res);
   } else {
     if (res.status == -1) { res.status = 404; }
-    return write_response(strm, close_connection, req, res);
+    // orch patch: after a body that could not be read, the rest of the stream is not a request.
+    if (res.status == 400 || res.status == 413) { connection_closed = true; }
+    return write_response(strm, close_connection || connection_closed, req, res);
   }
 }
 

@@ -69,6 +69,7 @@ json run_request_json(const sandbox::RunOptions& o) {
   if (o.cpus) j["cpus"] = *o.cpus;
   if (o.pids) j["pids"] = *o.pids;
   if (o.network) j["network"] = *o.network;
+  if (o.runtime) j["runtime"] = *o.runtime;  // the server refuses one that is not its own
   if (o.collect_out) j["out"] = true;
   j["output_limit"] = o.output_cap;
   return j;
@@ -79,8 +80,11 @@ sandbox::RunResult result_from_json(const json& j) {
   r.run_id = j.value("run_id", "");
   r.status = j.value("status", "error");
   r.exit_code = j.value("exit_code", 125);
-  r.stdout_data = j.value("stdout", "");
-  r.stderr_data = j.value("stderr", "");
+  // The text fields carry U+FFFD for bytes that are not UTF-8; the exact bytes travel as base64.
+  r.stdout_data = base64_decode(j.value("stdout_base64", "")).value_or("");
+  if (!j.contains("stdout_base64")) r.stdout_data = j.value("stdout", "");
+  r.stderr_data = base64_decode(j.value("stderr_base64", "")).value_or("");
+  if (!j.contains("stderr_base64")) r.stderr_data = j.value("stderr", "");
   r.stdout_truncated = j.value("stdout_truncated", false);
   r.stderr_truncated = j.value("stderr_truncated", false);
   r.duration_ms = j.value("duration_ms", int64_t{0});
@@ -132,7 +136,10 @@ sandbox::RunResult run(const ServerAddress& server, const sandbox::RunOptions& o
     parser.feed(d, n, [&](const std::string& ev, const std::string& data) {
       json j = json::parse(data, nullptr, false);
       if (j.is_discarded()) return;
-      if (ev == "stdout" || ev == "stderr") observer.on_output(ev == "stderr", j.value("data", ""));
+      if (ev == "stdout" || ev == "stderr") {
+        std::string d = j.contains("data_base64") ? base64_decode(j.value("data_base64", "")).value_or("") : j.value("data", "");
+        observer.on_output(ev == "stderr", d);
+      }
       if (ev == "result") result = result_from_json(j);
       if (ev == "error") error_body = j.dump();
     });

@@ -2,6 +2,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <cctype>
 #include <cerrno>
 #include <chrono>
 
@@ -84,6 +85,35 @@ std::string build_input_tar(const std::vector<FileInput>& files, tar::Writer w) 
 
 namespace {
 
+constexpr size_t kMaxArtifactPath = 2048;
+
+std::string percent_encode(const std::string& s) {
+  static const char* hex = "0123456789ABCDEF";
+  std::string out;
+  for (unsigned char c : s) {
+    if (std::isalnum(c) || c == '-' || c == '_' || c == '.') out += static_cast<char>(c);
+    else out += {'%', hex[c >> 4], hex[c & 15]};
+  }
+  return out;
+}
+
+// True when the engine ended the container with a signal (a restart stops every container; so does
+// `docker stop`), not the program: signals sent inside a sandbox leave no engine event. An engine
+// that cannot answer right after the run ended is going away, which counts too.
+bool stopped_by_engine(docker::Client& client, const std::string& id, int64_t since) {
+  try {
+    auto now = std::chrono::system_clock::now().time_since_epoch();
+    auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(now).count();
+    std::string until = std::to_string(ns / 1000000000) + "." + std::to_string(1000000000 + ns % 1000000000).substr(1);
+    nlohmann::json filters = {{"container", {id}}, {"event", {"kill", "stop"}}};
+    auto r = client.call("GET", "/events?since=" + std::to_string(since) + "&until=" + until + "&filters=" + percent_encode(filters.dump()),
+                         "", "application/json", std::chrono::seconds(5));
+    return r.status != 200 || r.body.find("\"Action\"") != std::string::npos;
+  } catch (const std::exception&) {
+    return true;
+  }
+}
+
 std::vector<Artifact> read_artifacts(const std::string& tar_bytes, bool& truncated) {
   std::vector<Artifact> out;
   std::vector<tar::Entry> entries;
@@ -100,6 +130,10 @@ std::vector<Artifact> read_artifacts(const std::string& tar_bytes, bool& truncat
   for (const auto& e : entries) {
     std::string path = clean(e.path);
     if (!tar::is_safe_relative(path)) continue;
+    if (path.size() > kMaxArtifactPath) {  // the host could not write it under --out
+      truncated = true;
+      continue;
+    }
     if (e.type == tar::EntryType::File) {
       out.push_back(Artifact{path, std::string(e.data)});
     } else if (e.type == tar::EntryType::Hardlink) {
@@ -117,17 +151,25 @@ std::vector<Artifact> read_artifacts(const std::string& tar_bytes, bool& truncat
 
 }  // namespace
 
+void require_runtime(docker::Client& client, const std::string& runtime) {
+  if (runtime.empty()) return;
+  nlohmann::json runtimes = client.info().value("Runtimes", nlohmann::json::object());
+  if (runtimes.contains(runtime)) return;
+  std::string have;
+  for (const auto& [rt, _] : runtimes.items()) have += (have.empty() ? "" : ", ") + rt;
+  throw Error(ErrorKind::BadInput, "runtime '" + runtime + "' is not available on this engine (it has: " + have +
+                                       "); scripts/install-docker.sh registers gVisor as runsc");
+}
+
 Started start_container(docker::Client& client, const Spec& spec, const std::string& name) {
+  retry_pending_removals(client);
   std::string id;
   try {
     id = client.create_container(create_body(spec), name);
   } catch (const Error& e) {
     if (e.kind() != ErrorKind::BadInput || std::string(e.what()).find("nknown runtime") == std::string::npos) throw;
-    std::string have;
-    nlohmann::json runtimes = client.info().value("Runtimes", nlohmann::json::object());
-    for (const auto& [rt, _] : runtimes.items()) have += (have.empty() ? "" : ", ") + rt;
-    throw Error(ErrorKind::BadInput, "runtime '" + spec.runtime + "' is not available on this engine (it has: " + have +
-                                         "); scripts/install-docker.sh registers gVisor as runsc");
+    require_runtime(client, spec.runtime);
+    throw;
   }
   Started st{id, std::make_unique<ContainerGuard>(client, id), {}, nullptr};
   st.stream = client.attach(id, true);
@@ -158,6 +200,7 @@ RunResult drive(docker::Client& client, Started& st, std::string input, const Ru
   res.run_id = plan.run_id;
   const std::string& id = st.id;
   auto started = Clock::now();
+  int64_t started_unix = unix_now() - 1;
   auto deadline = started + std::chrono::milliseconds(static_cast<int64_t>(plan.timeout_s * 1000));
 
   CappedBuffer out(plan.output_cap), err(plan.output_cap);
@@ -252,6 +295,9 @@ RunResult drive(docker::Client& client, Started& st, std::string input, const Ru
     res.status = "killed";
   } else if (code == 137 && client.inspect(id)["State"].value("OOMKilled", false)) {
     res.status = "oom";
+  } else if (code > 128 && code < 160 && stopped_by_engine(client, id, started_unix)) {
+    throw Error(ErrorKind::Infrastructure, "the Docker engine stopped the sandbox (signal " + std::to_string(code - 128) +
+                                               ") before the program ended: was it restarted?");
   } else {
     res.status = code == 0 ? "ok" : "error";
   }

@@ -32,6 +32,18 @@ void check_env(const std::string& kv) {
   if (kv.find('\0') != std::string::npos) throw Error(ErrorKind::BadInput, "--env value holds a NUL byte");
 }
 
+// A name for a file in /workspace: relative, no "..", and no empty or "." part (those name a directory).
+bool is_file_name(const std::string& p) {
+  if (!tar::is_safe_relative(p) || p.size() > 1024) return false;
+  for (size_t start = 0;;) {
+    size_t slash = p.find('/', start);
+    std::string part = p.substr(start, slash == std::string::npos ? std::string::npos : slash - start);
+    if (part.empty() || part == "." || part.size() > 255) return false;
+    if (slash == std::string::npos) return true;
+    start = slash + 1;
+  }
+}
+
 }  // namespace
 
 RunPlan plan_run(const templates::Store& store, const RunOptions& o) {
@@ -100,8 +112,8 @@ RunPlan plan_run(const templates::Store& store, const RunOptions& o) {
   p.spec.open_stdin = true;
 
   for (const auto& f : o.files) {
-    if (!tar::is_safe_relative(f.path) || f.path.size() > 1024)
-      throw Error(ErrorKind::BadInput, "file name '" + f.path + "' must be a relative path inside /workspace");
+    if (!is_file_name(f.path))
+      throw Error(ErrorKind::BadInput, "file name '" + f.path.substr(0, 200) + "' must be a relative path inside /workspace naming a file (no '..', '.' or empty parts)");
   }
   p.files = o.files;
   if (o.command.empty() || !o.code.empty()) p.files.push_back(FileInput{p.lang->file, o.code, 0644});

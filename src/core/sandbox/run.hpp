@@ -99,6 +99,8 @@ struct Started {
   std::unique_ptr<docker::PendingWait> waiter;
 };
 Started start_container(docker::Client& client, const Spec& spec, const std::string& name);
+// Throws BadInput naming the engine's runtimes when `runtime` (non-empty) is not one of them.
+void require_runtime(docker::Client& client, const std::string& runtime);
 // Feeds `input` (then the plan's stdin fd) to a started container, collects its output under the
 // plan's caps and deadline, and reports how it ended. `marker` splits /workspace/out files off stdout.
 // With an `end_token`, the run is over when both streams end with "\x1eORCH-END-<token> <code>\x1e"

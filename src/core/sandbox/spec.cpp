@@ -5,12 +5,19 @@
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
+#include <mutex>
 
 #include "core/util/random.hpp"
 
 namespace orch::sandbox {
 
 using nlohmann::json;
+
+namespace {
+// gVisor's Sentry threads and ptrace stubs live in the sandbox's pids cgroup: a 2-core host needs
+// about 70 before the program starts, so a small limit would stop gVisor itself.
+constexpr int64_t kGvisorPidsHeadroom = 128;
+}  // namespace
 
 json create_body(const Spec& s) {
   // The engine copies the image's /workspace owner and mode onto the tmpfs unless uid/gid are explicit.
@@ -26,7 +33,7 @@ json create_body(const Spec& s) {
       {"Memory", s.memory_bytes},
       {"MemorySwap", s.memory_bytes},  // equal to Memory: no swap
       {"NanoCpus", static_cast<int64_t>(std::llround(s.cpus * 1e9))},
-      {"PidsLimit", s.pids},
+      {"PidsLimit", s.pids + (s.runtime == "runsc" ? kGvisorPidsHeadroom : 0)},
       {"ReadonlyRootfs", true},
       {"Tmpfs", tmpfs},
       {"CapDrop", json::array({"ALL"})},
@@ -94,12 +101,36 @@ std::map<std::string, std::string> base_labels(const std::string& kind, const st
           {kLabelPid, std::string(host) + ":" + std::to_string(::getpid())}};
 }
 
+namespace {
+std::mutex g_pending_mu;
+std::vector<std::string> g_pending;  // containers whose removal failed
+}  // namespace
+
 ContainerGuard::~ContainerGuard() {
   if (id_.empty()) return;
   try {
     client_.remove(id_);
   } catch (...) {
-    // The engine is gone; `orch gc` (and a restarted server) removes it by label later.
+    // The engine is away: this process retries later, and `orch gc` finds it by label if we exit first.
+    std::lock_guard<std::mutex> lock(g_pending_mu);
+    if (g_pending.size() < 10000) g_pending.push_back(id_);
+  }
+}
+
+void retry_pending_removals(docker::Client& client) {
+  std::vector<std::string> ids;
+  {
+    std::lock_guard<std::mutex> lock(g_pending_mu);
+    ids.swap(g_pending);
+  }
+  for (size_t i = 0; i < ids.size(); ++i) {
+    try {
+      client.remove(ids[i]);
+    } catch (...) {
+      std::lock_guard<std::mutex> lock(g_pending_mu);
+      g_pending.insert(g_pending.end(), ids.begin() + static_cast<long>(i), ids.end());
+      return;  // still away
+    }
   }
 }
 

@@ -48,7 +48,8 @@ std::optional<int64_t> expiry_in_name(const std::string& name);
 std::optional<int64_t> expiry_of(const nlohmann::json& listed_container);
 std::map<std::string, std::string> base_labels(const std::string& kind, const std::string& id, const std::string& tmpl);
 
-// Removes its container when it goes out of scope, whatever happened.
+// Removes its container when it goes out of scope, whatever happened. When the engine cannot be
+// reached then (it is restarting), the id waits for retry_pending_removals.
 class ContainerGuard {
  public:
   ContainerGuard(docker::Client& client, std::string id) : client_(client), id_(std::move(id)) {}
@@ -61,5 +62,8 @@ class ContainerGuard {
   docker::Client& client_;
   std::string id_;
 };
+
+// Removes what guards of this process could not (a long-lived server cleans up once the engine is back).
+void retry_pending_removals(docker::Client& client);
 
 }  // namespace orch::sandbox

@@ -156,13 +156,25 @@ void Pool::refill_loop() {
 
 std::optional<Started> Pool::take(const RunPlan& plan) {
   if (!fits_warm(plan, runtime_)) return std::nullopt;
-  std::lock_guard<std::mutex> lock(mu_);
-  auto it = ready_.find(plan.tmpl->name);
-  if (it == ready_.end() || it->second.empty()) return std::nullopt;
-  Started st = std::move(it->second.front());
-  it->second.pop_front();
-  cv_.notify_all();
-  return st;
+  for (;;) {
+    std::optional<Started> st;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      auto it = ready_.find(plan.tmpl->name);
+      if (it == ready_.end() || it->second.empty()) return std::nullopt;
+      st = std::move(it->second.front());
+      it->second.pop_front();
+      cv_.notify_all();
+    }
+    // A warm sandbox dies with a restarted engine: drop it rather than fail the run.
+    bool alive = false;
+    try {
+      alive = client_.inspect(st->id)["State"].value("Running", false);
+    } catch (const std::exception&) {
+    }
+    if (alive) return st;
+    discard(std::move(*st));
+  }
 }
 
 void Pool::discard(Started st) {
