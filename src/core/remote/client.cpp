@@ -96,12 +96,7 @@ sandbox::RunResult result_from_json(const json& j) {
   return r;
 }
 
-
 sandbox::RunResult run(const ServerAddress& server, const sandbox::RunOptions& opts, sandbox::Observer& observer) {
-  auto cli = make_client(server, opts.timeout_s.value_or(300) + 60);
-  httplib::Headers headers = auth_headers(server);
-  headers.emplace("Accept", "text/event-stream");
-
   sandbox::RunOptions sent = opts;
   if (opts.stdin_fd >= 0) {  // the server takes stdin whole: read ours up to a sane cap
     std::string in;
@@ -114,48 +109,11 @@ sandbox::RunResult run(const ServerAddress& server, const sandbox::RunOptions& o
   }
   std::string body = run_request_json(sent).dump();
 
-  std::optional<sandbox::RunResult> result;
-  std::string error_body;
-  int status = 0;
-  SseParser parser;
-  httplib::Request req;
-  req.method = "POST";
-  req.path = "/v1/run";
-  req.headers = headers;
-  req.body = body;
-  req.set_header("Content-Type", "application/json");
-  req.response_handler = [&](const httplib::Response& r) {
-    status = r.status;
-    return true;
-  };
-  req.content_receiver = [&](const char* d, size_t n, uint64_t, uint64_t) {
-    if (status != 200) {
-      error_body.append(d, n);
-      return error_body.size() < 65536;
-    }
-    parser.feed(d, n, [&](const std::string& ev, const std::string& data) {
-      json j = json::parse(data, nullptr, false);
-      if (j.is_discarded()) return;
-      if (ev == "stdout" || ev == "stderr") {
-        std::string d = j.contains("data_base64") ? base64_decode(j.value("data_base64", "")).value_or("") : j.value("data", "");
-        observer.on_output(ev == "stderr", d);
-      }
-      if (ev == "result") result = result_from_json(j);
-      if (ev == "error") error_body = j.dump();
-    });
-    return !observer.cancelled();
-  };
-  httplib::Response res;
-  httplib::Error err = httplib::Error::Success;
-  bool sent_ok = cli->send(req, res, err);
-  if (!sent_ok && status == 0) unreachable(server, err);
-  if (result) return *result;
-  if (observer.cancelled()) {  // the server sees the stream close and removes the sandbox
-    sandbox::RunResult r;
-    r.status = "killed";
-    return r;
-  }
-  throw_for(status == 200 ? 500 : status, error_body, server);
+  auto result = post_sse(server, "/v1/run", body, opts.timeout_s.value_or(300) + 60, observer);
+  if (result) return result_from_json(*result);
+  sandbox::RunResult r;  // cancelled: the server sees the stream close and removes the sandbox
+  r.status = "killed";
+  return r;
 }
 
 }  // namespace orch::remote

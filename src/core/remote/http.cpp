@@ -1,6 +1,7 @@
 #include "core/remote/http.hpp"
 
 #include "core/error.hpp"
+#include "core/util/base64.hpp"
 
 namespace orch::remote {
 
@@ -46,6 +47,49 @@ void throw_for(int status, const std::string& body, const ServerAddress& s) {
 void unreachable(const ServerAddress& s, httplib::Error err) {
   throw Error(ErrorKind::Unavailable, "cannot reach the orch server at " + base_url(s) + ": " + httplib::to_string(err) +
                                           " (is `orch serve` running? check ORCH_HOST)");
+}
+
+std::optional<nlohmann::json> post_sse(const ServerAddress& s, const std::string& path, const std::string& body,
+                                       double read_timeout_s, sandbox::Observer& obs) {
+  auto cli = make_client(s, read_timeout_s);
+  httplib::Request req;
+  req.method = "POST";
+  req.path = path;
+  req.headers = auth_headers(s);
+  req.set_header("Accept", "text/event-stream");
+  req.set_header("Content-Type", "application/json");
+  req.body = body;
+  int status = 0;
+  std::string error_body;
+  std::optional<nlohmann::json> result;
+  SseParser parser;
+  req.response_handler = [&](const httplib::Response& r) {
+    status = r.status;
+    return true;
+  };
+  req.content_receiver = [&](const char* d, size_t n, uint64_t, uint64_t) {
+    if (status != 200) {
+      error_body.append(d, n);
+      return error_body.size() < 65536;
+    }
+    parser.feed(d, n, [&](const std::string& ev, const std::string& data) {
+      nlohmann::json j = nlohmann::json::parse(data, nullptr, false);
+      if (j.is_discarded()) return;
+      if (ev == "stdout" || ev == "stderr") {
+        std::string bytes = j.contains("data_base64") ? base64_decode(j.value("data_base64", "")).value_or("") : j.value("data", "");
+        obs.on_output(ev == "stderr", bytes);
+      }
+      if (ev == "result") result = j;
+      if (ev == "error") error_body = j.dump();
+    });
+    return !obs.cancelled();
+  };
+  httplib::Response res;
+  httplib::Error err = httplib::Error::Success;
+  if (!cli->send(req, res, err) && status == 0) unreachable(s, err);
+  if (result) return result;
+  if (obs.cancelled()) return std::nullopt;
+  throw_for(status == 200 ? 500 : status, error_body, s);
 }
 
 }  // namespace orch::remote

@@ -1,6 +1,7 @@
 #pragma once
 #include <httplib.h>
 
+#include <optional>
 #include <string>
 
 #include "core/remote/client.hpp"
@@ -14,6 +15,12 @@ httplib::Headers auth_headers(const ServerAddress& s);
 // Turns a server's error answer ({"error": {code, message}}) into the matching orch::Error.
 [[noreturn]] void throw_for(int status, const std::string& body, const ServerAddress& s);
 [[noreturn]] void unreachable(const ServerAddress& s, httplib::Error err);
+
+// POSTs JSON asking for server-sent events: stdout and stderr events reach the observer as they
+// arrive. Returns the "result" event's object, or nullopt when the observer cancelled (the server
+// sees the stream close); an error answer or "error" event throws the matching orch::Error.
+std::optional<nlohmann::json> post_sse(const ServerAddress& s, const std::string& path, const std::string& body,
+                                       double read_timeout_s, sandbox::Observer& obs);
 
 // Splits a server-sent event stream into (event, data) pairs as bytes arrive.
 struct SseParser {

@@ -106,39 +106,9 @@ session::ExecResult SessionClient::exec(const std::string& id, const session::Ex
   json b = {{"code", req.code}, {"output_limit", req.output_cap}};
   if (!req.language.empty()) b["language"] = req.language;
   if (req.timeout_s) b["timeout"] = *req.timeout_s;
-  auto cli = make_client(s_, req.timeout_s.value_or(600) + 60);
-  httplib::Request hr;
-  hr.method = "POST";
-  hr.path = path_of(id, "/exec");
-  hr.headers = auth_headers(s_);
-  hr.set_header("Accept", "text/event-stream");
-  hr.set_header("Content-Type", "application/json");
-  hr.body = b.dump();
-  int status = 0;
-  std::string error_body;
+  auto j = post_sse(s_, path_of(id, "/exec"), b.dump(), req.timeout_s.value_or(600) + 60, obs);
   std::optional<session::ExecResult> result;
-  SseParser parser;
-  hr.response_handler = [&](const httplib::Response& r) {
-    status = r.status;
-    return true;
-  };
-  hr.content_receiver = [&](const char* d, size_t n, uint64_t, uint64_t) {
-    if (status != 200) {
-      error_body.append(d, n);
-      return error_body.size() < 65536;
-    }
-    parser.feed(d, n, [&](const std::string& ev, const std::string& data) {
-      json j = json::parse(data, nullptr, false);
-      if (j.is_discarded()) return;
-      if (ev == "stdout" || ev == "stderr") obs.on_output(ev == "stderr", j.value("data", ""));
-      if (ev == "result") result = exec_result_from_json(j);
-      if (ev == "error") error_body = j.dump();
-    });
-    return !obs.cancelled();
-  };
-  httplib::Response res;
-  httplib::Error err = httplib::Error::Success;
-  if (!cli->send(hr, res, err) && status == 0) unreachable(s_, err);
+  if (j) result = exec_result_from_json(*j);
   if (result) {
     for (const auto& d : result->displays) obs.on_display(d);
     return *result;
@@ -149,7 +119,6 @@ session::ExecResult SessionClient::exec(const std::string& id, const session::Ex
     r.exit_code = 130;
     return r;
   }
-  throw_for(status == 200 ? 500 : status, error_body, s_);
 }
 
 void SessionClient::upload(const std::string& id, const std::string& path, const std::string& data, const session::Owner&,
