@@ -7,14 +7,6 @@ namespace orch::pricing {
 
 namespace {
 
-Offer base_offer(const FetchContext& ctx, const std::string& url) {
-  Offer o;
-  o.provider = ctx.provider;
-  o.source = redact_url(url);
-  o.fetched_at = ctx.now;
-  return o;
-}
-
 // "gpu_8x_a100_80gb_sxm4" -> "A100-80GB-SXM4": the type name is the only place Lambda names the model plainly.
 std::string lambda_gpu(const std::string& name) {
   auto x = name.find("x_");
@@ -35,7 +27,7 @@ std::vector<Offer> fetch_lambda(const FetchContext& ctx) {
     const auto& it = entry["instance_type"];
     auto cents = json_num(it, "price_cents_per_hour");
     if (!cents) continue;
-    Offer o = base_offer(ctx, url);
+    Offer o = ctx.base_offer(url);
     o.instance_type = it.value("name", name);
     o.on_demand = *cents / 100.0;
     if (it.contains("specs")) {
@@ -75,7 +67,7 @@ std::vector<Offer> fetch_runpod(const FetchContext& ctx) {
     throw Error(ErrorKind::Unavailable, "runpod: the answer has no 'data' object (has the API changed?)");
   std::vector<Offer> out;
   for (const auto& g : json_list(ctx.provider, j["data"], "gpuTypes")) {
-    Offer o = base_offer(ctx, ctx.base_url);
+    Offer o = ctx.base_offer(ctx.base_url);
     o.instance_type = g.value("id", "");
     o.gpu_model = canonical_gpu(g.value("displayName", o.instance_type));
     o.gpu_count = 1;
@@ -107,7 +99,7 @@ std::vector<Offer> fetch_vast(const FetchContext& ctx) {
   for (const auto& b : json_list(ctx.provider, j, "offers")) {
     auto price = json_num(b, "dph_total");
     if (!price) continue;
-    Offer o = base_offer(ctx, url);
+    Offer o = ctx.base_offer(url);
     o.instance_type = "offer-" + std::to_string(static_cast<long long>(json_num(b, "id").value_or(0)));
     o.gpu_model = canonical_gpu(b.value("gpu_name", ""));
     o.gpu_count = json_num(b, "num_gpus").value_or(0);

@@ -10,14 +10,6 @@ namespace orch::pricing {
 
 namespace {
 
-Offer base_offer(const FetchContext& ctx, const std::string& url) {
-  Offer o;
-  o.provider = ctx.provider;
-  o.source = redact_url(url);
-  o.fetched_at = ctx.now;
-  return o;
-}
-
 HttpHeaders bearer(const std::string& token) {
   if (token.empty()) return {};
   return {{"Authorization", "Bearer " + token}};
@@ -55,7 +47,7 @@ std::vector<Offer> fetch_linode(const FetchContext& ctx) {
     for (const auto& t : json_list(ctx.provider, j, "data")) {
       auto hourly = json_num(t.value("price", nlohmann::json::object()), "hourly");
       if (!hourly) continue;
-      Offer o = base_offer(ctx, url);
+      Offer o = ctx.base_offer(url);
       o.instance_type = t.value("id", "");
       o.vcpus = json_num(t, "vcpus").value_or(0);
       o.memory_gib = json_num(t, "memory").value_or(0) / 1024.0;
@@ -89,7 +81,7 @@ std::vector<Offer> fetch_vultr(const FetchContext& ctx) {
     if (!cursor.empty()) url += "&cursor=" + url_encode(cursor);
     auto j = parse_json_body(ctx.provider, url, ctx.http->get(url, bearer(ctx.token)));
     for (const auto& p : json_list(ctx.provider, j, "plans")) {
-      Offer o = base_offer(ctx, url);
+      Offer o = ctx.base_offer(url);
       o.instance_type = p.value("id", "");
       o.vcpus = json_num(p, "vcpu_count").value_or(0);
       o.memory_gib = json_num(p, "ram").value_or(0) / 1024.0;
@@ -131,7 +123,7 @@ std::vector<Offer> fetch_digitalocean(const FetchContext& ctx) {
     for (const auto& s : json_list(ctx.provider, j, "sizes")) {
       auto hourly = json_num(s, "price_hourly");
       if (!hourly || (s.contains("available") && s["available"] == false)) continue;
-      Offer o = base_offer(ctx, url);
+      Offer o = ctx.base_offer(url);
       o.instance_type = s.value("slug", "");
       o.vcpus = json_num(s, "vcpus").value_or(0);
       o.memory_gib = json_num(s, "memory").value_or(0) / 1024.0;
@@ -183,7 +175,7 @@ std::vector<Offer> fetch_hetzner(const FetchContext& ctx) {
 
   std::vector<Offer> out;
   for (const auto& st : json_list(ctx.provider, pricing, "server_types")) {
-    Offer o = base_offer(ctx, purl);
+    Offer o = ctx.base_offer(purl);
     o.instance_type = st.value("name", "");
     o.currency = currency;
     if (auto it = specs.find(o.instance_type); it != specs.end()) {

@@ -4,6 +4,7 @@
 #include <cstdlib>
 
 #include "core/error.hpp"
+#include "core/pricing/http.hpp"
 #include "core/util/suggest.hpp"
 
 namespace orch::pricing {
@@ -104,6 +105,14 @@ const nlohmann::json& json_list(const std::string& provider, const nlohmann::jso
   if (!obj.is_object() || !obj.contains(key) || !obj.at(key).is_array())
     throw Error(ErrorKind::Unavailable, provider + ": the answer has no '" + key + "' list (has the API changed?)");
   return obj.at(key);
+}
+
+Offer FetchContext::base_offer(const std::string& url) const {
+  Offer o;
+  o.provider = provider;
+  o.source = redact_url(url);
+  o.fetched_at = now;
+  return o;
 }
 
 }  // namespace orch::pricing

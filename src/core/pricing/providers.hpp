@@ -23,6 +23,8 @@ struct FetchContext {
 
   // ORCH_PRICING_<PROVIDER>_<NAME>, or `fallback`: extra per-provider settings such as a second URL.
   std::string setting(const std::string& name, const std::string& fallback) const;
+  // An offer carrying this provider, the source URL (credentials redacted) and the fetch time.
+  Offer base_offer(const std::string& url) const;
   void report(const std::string& line) const {
     if (progress) progress(line);
   }
