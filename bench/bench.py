@@ -18,7 +18,7 @@ import sys
 import time
 
 ORCH, RESULTS = sys.argv[1], sys.argv[2]
-CASES = sys.argv[3:] or ["cold", "warm", "session", "throughput", "server", "cli", "scaling", "runtime"]
+CASES = sys.argv[3:] or ["cold", "warm", "session", "throughput", "server", "cli", "scaling", "sessions", "runtime"]
 IMAGE = "orch/python:latest"
 rows = []  # (case, variant, median_ms, p90_ms, ratio, target, verdict)
 
@@ -138,16 +138,23 @@ def case_warm():
     try:
         c = s.conn()
 
-        def one():
-            s.wait_pool("python", 1)  # measure pool hits, not refill speed
+        def one(full):
+            # Idle server: the pool is full again and the used sandbox removed, as between an agent's
+            # calls. Back to back: the next call comes while the last one's replacement is being made.
+            if full:
+                s.wait_pool("python", 2)
+                time.sleep(0.3)
+            else:
+                s.wait_pool("python", 1)  # still hits, not refill speed
             t = time.perf_counter()
             st, body = s.post("/v1/run", {"code": "print(1)"}, c)
             assert st == 200 and body["stdout"] == "1\n", body
             return (time.perf_counter() - t) * 1000
         for _ in range(3):
-            one()
-        xs = [one() for _ in range(20)]
-        add("warm", "POST /v1/run, pool python=2 (hits)", xs, base, "median < 5 ms", lambda m: m < 5)
+            one(True)
+        xs = [one(True) for _ in range(20)]
+        add("warm", "POST /v1/run, pool python=2 (hits, idle server)", xs, base, "median < 5 ms", lambda m: m < 5)
+        add("warm", "POST /v1/run, pool python=2 (hits, back to back)", [one(False) for _ in range(20)], base)
     finally:
         s.stop()
 
@@ -261,6 +268,39 @@ def case_scaling():
         xs = timed(one, 5, 1)
         add("scaling", f"orch run, {label} of stdout (latency)", xs)
         rows.append(("scaling", f"orch run, {label} of stdout (max RSS)", max(rss), max(rss), "", "", "", "MiB"))
+
+
+def mem_available_mib():
+    with open("/proc/meminfo") as f:
+        return int(re.search(r"MemAvailable:\s+(\d+)", f.read()).group(1)) / 1024
+
+
+def case_sessions():
+    print("scaling with live sessions: one-shot latency, session exec and memory", flush=True)
+    s = Server()
+    sids = []
+    try:
+        c = s.conn()
+        before = mem_available_mib()
+        for n in (1, 10, 25, 50):
+            while len(sids) < n:
+                st, body = s.post("/v1/sessions", {"template": "python", "ttl": 900})
+                assert st in (200, 201), body
+                sids.append(body["id"])
+                s.post(f"/v1/sessions/{body['id']}/exec", {"code": "x = 1"})  # the kernel is up
+            time.sleep(1)
+            per = (before - mem_available_mib()) / n
+            add("sessions", f"{n} live: orch run -c 'print(1)'", timed(lambda: run([ORCH, "run", "-c", "print(1)"]), 5, 1))
+            add("sessions", f"{n} live: POST /v1/sessions/ID/exec", timed(lambda: s.post(f"/v1/sessions/{sids[0]}/exec", {"code": "x = 1"}, c), 30, 3))
+            add("sessions", f"{n} live: GET /v1/sessions", timed(lambda: s.get("/v1/sessions"), 10, 1))
+            rows.append(("sessions", f"{n} live: host memory per session (MemAvailable)", per, per, "", "", "", "MiB"))
+            rows.append(("sessions", f"{n} live: orch serve RSS", s.rss_kib() / 1024, s.rss_kib() / 1024, "", "", "", "MiB"))
+    finally:
+        for sid in sids:
+            d = s.conn()
+            d.request("DELETE", f"/v1/sessions/{sid}")
+            d.getresponse().read()
+        s.stop()
 
 
 def case_runtime():

@@ -259,6 +259,53 @@ test_pool_runs_keep_run_semantics() {
   assert_eq "oom" "$(json_get "$r" status)"
 }
 
+run_body() {  # language code-file [extra JSON fields]: a /v1/run body with files of every kind
+  "$PY" -c '
+import json, sys
+lang, code, extra = sys.argv[1], open(sys.argv[2]).read(), json.loads(sys.argv[3] if len(sys.argv) > 3 else "{}")
+files = [{"name": "a/b/c.txt", "content": "deep"}, {"name": "d" + "x" * 120 + "/f.txt", "content": "long"},
+         {"name": "z.bin", "content": "AAEC/w==", "encoding": "base64"}]
+print(json.dumps(dict({"language": lang, "code": code, "files": files}, **extra)))' "$@"
+}
+
+test_pool_runners_unpack_files_like_tar() {
+  # The warm runners read orch's archive themselves: nested and long (GNU long-name) paths, binary
+  # bytes and modes must come out as tar gives them to one-shot runs, with nothing of .orch left.
+  scratch
+  start_server --pool python=1,node=1
+  cat > "$SCRATCH/t.py" <<'EOF'
+import os, stat
+for p in ["a/b/c.txt", "d" + "x" * 120 + "/f.txt", "z.bin"]:
+    print(open(p, "rb").read(), oct(stat.S_IMODE(os.stat(p).st_mode)))
+print(oct(stat.S_IMODE(os.stat("a/b").st_mode)), os.path.exists(".orch"), os.getcwd())
+EOF
+  cat > "$SCRATCH/t.js" <<'EOF'
+const fs = require("fs");
+for (const p of ["a/b/c.txt", "d" + "x".repeat(120) + "/f.txt", "z.bin"])
+  console.log(JSON.stringify([...fs.readFileSync(p)]), (fs.statSync(p).mode & 0o777).toString(8));
+console.log((fs.statSync("a/b").mode & 0o777).toString(8), fs.existsSync(".orch"), process.cwd());
+EOF
+  wait_for 300 pool_ready python 1 || fail "pool never filled"
+  wait_for 300 pool_ready node 1 || fail "node pool never filled"
+  warm_py=$(body_of "$(post /v1/run "$(run_body python "$SCRATCH/t.py")")")
+  warm_js=$(body_of "$(post /v1/run "$(run_body node "$SCRATCH/t.js")")")
+  # The same runs without the pool (a memory limit of their own keeps them off it).
+  cold_py=$(body_of "$(post /v1/run "$(run_body python "$SCRATCH/t.py" '{"memory":"300m"}')")")
+  cold_js=$(body_of "$(post /v1/run "$(run_body node "$SCRATCH/t.js" '{"memory":"300m"}')")")
+  runs=$(curl -s "$BASE/v1/runs")
+  assert_eq "true true false false" "$(for i in 3 2 1 0; do json_get "$runs" "runs.$i.pooled"; done | tr '\n' ' ' | sed 's/ $//')"
+  assert_eq "b'deep' 0o644
+b'long' 0o644
+b'\\x00\\x01\\x02\\xff' 0o644
+0o755 False /workspace" "$(json_get "$warm_py" stdout)"
+  assert_eq "$(json_get "$cold_py" stdout)" "$(json_get "$warm_py" stdout)"
+  assert_eq "[100,101,101,112] 644
+[108,111,110,103] 644
+[0,1,2,255] 644
+755 false /workspace" "$(json_get "$warm_js" stdout)"
+  assert_eq "$(json_get "$cold_js" stdout)" "$(json_get "$warm_js" stdout)"
+}
+
 test_pool_is_removed_on_shutdown() {
   start_server --pool python=2
   wait_for 300 pool_ready python 2 || fail "pool never filled"

@@ -1,8 +1,9 @@
-// orch warm runner: node is up before the code exists. Reads "SIZE\n" and a tar from stdin, unpacks
-// it into /workspace with tar, then runs .orch/run.json's program as the main module. At exit,
+// orch warm runner: node is up before the code exists. Answers "ping\n" lines with
+// "\x1eORCH-READY\x1e", then reads "SIZE\n" and a tar from stdin, unpacks it into /workspace and
+// runs the program its .orch/run.json names as the main module. At exit,
 // "\x1eORCH-END-<token> <code>\x1e" goes to stdout and stderr so orch knows both streams are complete.
 const fs = require("fs");
-const { spawnSync } = require("child_process");
+const path = require("path");
 
 function readSome(buf, off, len) {
   for (;;) {
@@ -31,14 +32,50 @@ function exactly(n) {
   return buf.subarray(0, off);
 }
 
-const size = parseInt(line() || "0", 10);
-const untar = spawnSync("tar", ["-x", "-o", "-C", "/workspace", "-f", "-"], { input: exactly(size) });
-if (untar.status !== 0) {
-  process.stderr.write("orch: could not unpack the input files\n");
+// The archive comes from orch's own writer (ustar plus GNU long-name records), so a small reader
+// does, without starting tar. The first copy of each .orch/ entry is the run's own description: it
+// stays in memory. Modes go through the umask, as with tar in a one-shot run.
+function unpack(data, into) {
+  const own = new Map(), long = {};
+  const text = (b) => { const z = b.indexOf(0); return (z < 0 ? b : b.subarray(0, z)).toString("utf8"); };
+  const octal = (b) => parseInt(text(b).trim() || "0", 8);
+  let pos = 0;
+  while (pos + 512 <= data.length && data[pos] !== 0) {
+    const h = data.subarray(pos, pos + 512);
+    const size = h[124] & 0x80 ? Number(h.subarray(125, 136).readBigUInt64BE(3)) : octal(h.subarray(124, 136));
+    const body = data.subarray(pos + 512, pos + 512 + size);
+    pos += 512 + Math.ceil(size / 512) * 512;
+    const kind = String.fromCharCode(h[156]);
+    if (kind === "L" || kind === "K") { long[kind] = text(body); continue; }
+    const name = (long.L ?? text(h.subarray(0, 100))).replace(/\/+$/, "");
+    const link = long.K ?? text(h.subarray(157, 257));
+    delete long.L; delete long.K;
+    if ((name === ".orch" || name.startsWith(".orch/")) && !own.has(name)) { own.set(name, body); continue; }
+    const mode = octal(h.subarray(100, 108)) & 0o7777, target = path.join(into, name);
+    if (kind === "5") fs.mkdirSync(target, { recursive: true, mode });
+    else if (kind === "2") fs.symlinkSync(link, target);
+    else if (kind === "0" || kind === "\0") {
+      const fd = fs.openSync(target, fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_TRUNC | fs.constants.O_NOFOLLOW, mode);
+      try { for (let off = 0; off < body.length; ) off += fs.writeSync(fd, body, off); } finally { fs.closeSync(fd); }
+    }
+  }
+  return own;
+}
+
+let first = line();
+while (first === "ping") {  // orch asks whether the runner is up before it offers the sandbox
+  fs.writeSync(1, "\x1eORCH-READY\x1e");
+  first = line();
+}
+const size = parseInt(first || "0", 10);
+let own;
+try {
+  own = unpack(exactly(size), "/workspace");
+} catch (e) {
+  process.stderr.write("orch: could not unpack the input files: " + e.message + "\n");
   process.exit(125);
 }
-const spec = JSON.parse(fs.readFileSync("/workspace/.orch/run.json", "utf8"));
-fs.rmSync("/workspace/.orch", { recursive: true, force: true });
+const spec = JSON.parse(own.get(".orch/run.json").toString("utf8"));
 Object.assign(process.env, spec.env);
 process.chdir("/workspace");
 process.argv = [process.argv[0], "/workspace/" + spec.argv[0], ...spec.argv.slice(1)];

@@ -18,6 +18,7 @@ std::unique_ptr<httplib::Client> make_client(const ServerAddress& s, double read
   cli->set_connection_timeout(5, 0);
   cli->set_read_timeout(static_cast<time_t>(read_timeout_s), 0);
   cli->set_write_timeout(60, 0);
+  cli->set_tcp_nodelay(true);  // a request's headers and body are separate writes
   return cli;
 }
 

@@ -7,6 +7,7 @@
 #include <cstdlib>
 #include <mutex>
 
+#include "core/sandbox/seccomp.hpp"
 #include "core/util/random.hpp"
 
 namespace orch::sandbox {
@@ -37,7 +38,7 @@ json create_body(const Spec& s) {
       {"ReadonlyRootfs", true},
       {"Tmpfs", tmpfs},
       {"CapDrop", json::array({"ALL"})},
-      {"SecurityOpt", json::array({"no-new-privileges"})},
+      {"SecurityOpt", json::array({"no-new-privileges", "seccomp=" + seccomp_profile()})},
       {"Init", true},
       {"IpcMode", "private"},
       {"ShmSize", 16LL << 20},

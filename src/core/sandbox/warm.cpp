@@ -1,8 +1,11 @@
 #include "core/sandbox/warm.hpp"
 
+#include <poll.h>
+
 #include <chrono>
 #include <iostream>
 
+#include "core/docker/mux.hpp"
 #include "core/error.hpp"
 #include "core/util/embedded.hpp"
 #include "core/util/random.hpp"
@@ -24,6 +27,30 @@ Runner runner_for(const templates::Language& lang) {
   if (lang.kernel == "python" && exe.rfind("python", 0) == 0) return Runner::Python;
   if (lang.kernel == "node" && exe == "node") return Runner::Node;
   return Runner::Shell;
+}
+
+bool silent(const Started& st) {
+  if (st.stream.conn->has_buffered()) return false;
+  pollfd p{st.stream.conn->fd(), POLLIN, 0};
+  return ::poll(&p, 1, 0) == 0;
+}
+
+// A sandbox joins the pool once its runner has answered a ping: the interpreter is then up, and
+// the path through the engine has carried a message (the first one costs several ms more).
+void await_ready(Started& st) {
+  static const std::string kReady = "\x1eORCH-READY\x1e";
+  st.stream.conn->write_all("ping\n");
+  std::string said;
+  docker::Demuxer demux([&](docker::StreamId, std::string_view d) { said.append(d); });
+  auto deadline = docker::Clock::now() + std::chrono::seconds(120);
+  char buf[4096];
+  while (said.size() < kReady.size() && said == kReady.substr(0, said.size())) {
+    long got = st.stream.conn->read_some(buf, sizeof buf, deadline);
+    if (got < 0) throw Error(ErrorKind::Infrastructure, "the warm runner did not start within 120s");
+    if (got == 0 || !demux.feed(std::string_view(buf, static_cast<size_t>(got)))) break;
+  }
+  if (said != kReady)
+    throw Error(ErrorKind::Infrastructure, "the warm runner did not start" + (said.empty() ? std::string() : ": " + said.substr(0, 400)));
 }
 
 std::string sh_quote(const std::string& s) {
@@ -78,10 +105,10 @@ RunResult run_warm(docker::Client& client, Pool& pool, Started st, const RunPlan
   std::string token = random_hex(24);
   try {
     RunResult r = drive(client, st, warm_input(plan, token), plan, "", observer, token);
-    pool.discard(std::move(st));
+    pool.release(std::move(st));
     return r;
   } catch (...) {
-    pool.discard(std::move(st));
+    pool.release(std::move(st));
     throw;
   }
 }
@@ -116,7 +143,9 @@ Started Pool::make(const templates::Template& t) {
   for (const auto& [k, v] : t.env) spec.env.push_back(k + "=" + v);
   spec.open_stdin = true;
   spec.cmd = warm_command(lang);
-  return start_container(client_, spec, "orch-" + id);
+  Started st = start_container(client_, spec, "orch-" + id);
+  await_ready(st);
+  return st;
 }
 
 void Pool::refill_loop() {
@@ -134,9 +163,15 @@ void Pool::refill_loop() {
     for (const auto& [name, n] : targets_)
       if (static_cast<int>(ready_[name].size()) < n && last_error_[name].empty()) need = store_.find(name);
     if (!need) {
-      // Wake on a take; retry failed templates now and then.
+      // Wake on a release; retry failed templates now and then.
       cv_.wait_for(lock, std::chrono::seconds(5));
       for (auto& [name, err] : last_error_) err.clear();
+      continue;
+    }
+    // Leave the CPU to runs in progress for a while, unless the next request would miss anyway.
+    auto quiet_until = last_take_ + std::chrono::seconds(1);
+    if (in_use_ > 0 && !ready_[need->name].empty() && std::chrono::steady_clock::now() < quiet_until) {
+      cv_.wait_until(lock, quiet_until);
       continue;
     }
     lock.unlock();
@@ -164,17 +199,25 @@ std::optional<Started> Pool::take(const RunPlan& plan) {
       if (it == ready_.end() || it->second.empty()) return std::nullopt;
       st = std::move(it->second.front());
       it->second.pop_front();
-      cv_.notify_all();
+      if (silent(*st)) {
+        ++in_use_;
+        last_take_ = std::chrono::steady_clock::now();
+        if (it->second.empty()) cv_.notify_all();
+        return st;
+      }
     }
-    // A warm sandbox dies with a restarted engine: drop it rather than fail the run.
-    bool alive = false;
-    try {
-      alive = client_.inspect(st->id)["State"].value("Running", false);
-    } catch (const std::exception&) {
-    }
-    if (alive) return st;
+    // A runner says nothing until it has input, so anything readable on its stream (the end of it,
+    // after the engine restarted or the container died) means it cannot take a run: drop it.
     discard(std::move(*st));
   }
+}
+
+void Pool::release(Started st) {
+  std::lock_guard<std::mutex> lock(mu_);
+  --in_use_;
+  cv_.notify_all();
+  if (stop_) return;  // st's guard removes it right here
+  discarded_.push_back(std::move(st));
 }
 
 void Pool::discard(Started st) {

@@ -1,4 +1,5 @@
 #pragma once
+#include <chrono>
 #include <condition_variable>
 #include <deque>
 #include <map>
@@ -24,7 +25,9 @@ std::string warm_input(const RunPlan& plan, const std::string& token);
 bool fits_warm(const RunPlan& plan, const std::string& runtime);
 
 // Keeps N started, waiting sandboxes per template and replaces each one taken, in the background.
-// Nothing carries from one run to the next: a pooled sandbox serves exactly one run.
+// Nothing carries from one run to the next: a pooled sandbox serves exactly one run. A replacement
+// is made once the run that took a sandbox has ended (or after a second), not during it: on a small
+// machine creating a container beside a running one costs that run more than the pool saves.
 class Pool {
  public:
   Pool(docker::Client& client, const templates::Store& store, std::map<std::string, int> targets, std::string runtime);
@@ -34,14 +37,16 @@ class Pool {
 
   void start();
   std::optional<Started> take(const RunPlan& plan);
-  // Removes a used sandbox in the background, so a run answers as soon as its program is done.
-  void discard(Started st);
+  // Hands back a sandbox from take() after its run: it is removed in the background, so a run
+  // answers as soon as its program is done.
+  void release(Started st);
   nlohmann::json state() const;  // {template: {ready, target}}
   void shutdown();               // stops refilling and removes every pooled sandbox
 
  private:
   void refill_loop();
   Started make(const templates::Template& t);
+  void discard(Started st);
 
   docker::Client& client_;
   const templates::Store& store_;
@@ -52,6 +57,8 @@ class Pool {
   std::map<std::string, std::deque<Started>> ready_;
   std::map<std::string, std::string> last_error_;
   std::deque<Started> discarded_;
+  int in_use_ = 0;  // taken and not yet released
+  std::chrono::steady_clock::time_point last_take_;
   bool stop_ = false;
   std::thread thread_;
 };

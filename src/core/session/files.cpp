@@ -30,12 +30,18 @@ const char* kUpload =
     "t=$(mktemp -p \"$d\" .orch-upload.XXXXXX) || exit 7; "
     "if cat >\"$t\" && chmod \"$2\" \"$t\" && mv -f -- \"$t\" \"$r\"; then exit 0; fi; rm -f -- \"$t\"; exit 7";
 
+// The checks look at what was opened (fd 3), not at what the path names by then: a link swapped in
+// after realpath ran leads to a file on another filesystem than /workspace's own tmpfs, and is refused.
 const char* kDownload =
     "[ -e \"$r\" ] || { echo 'no such file' >&2; exit 4; }; "
     "[ -f \"$r\" ] || { echo 'it is not a regular file' >&2; exit 5; }; "
-    "n=$(stat -c %s -- \"$r\") || exit 4; "
+    "exec 3<\"$r\" || exit 4; f=/proc/self/fd/3; "
+    "[ \"$(stat -L -c %d $f)\" = \"$(stat -c %d /workspace)\" ] || "
+    "{ echo 'it leads outside /workspace through a symbolic link' >&2; exit 3; }; "
+    "[ -f $f ] || { echo 'it is not a regular file' >&2; exit 5; }; "
+    "n=$(stat -L -c %s $f) || exit 4; "
     "[ \"$n\" -le \"$2\" ] || { echo \"it is $n bytes, over the limit of $2\" >&2; exit 6; }; "
-    "exec head -c \"$2\" -- \"$r\"";
+    "exec head -c \"$2\" <&3";
 
 const char* kList =
     "[ -e \"$r\" ] || { echo 'no such directory' >&2; exit 4; }; "
