@@ -30,6 +30,18 @@ test_python_state_persists() {
   assert_rc 1 sx "$S" 'undefined_name' 2>/dev/null
 }
 
+test_kernel_is_up_when_create_returns() {
+  setup
+  for t in python node bash; do
+    new_session -t "$t"
+    # the kernel's serve process runs before any call, and the first call is number 1
+    docker top "$(container_of "$S")" -eo pid,args | grep -q "_kernel\.[a-z]* serve" ||
+      fail "$t: no kernel running after create: $(docker top "$(container_of "$S")" -eo pid,args)"
+    out=$("$ORCH" session exec --json "$S" -c 'true')
+    assert_eq 1 "$(json_get "$out" execution_count)" "$t: the start counted as a call"
+  done
+}
+
 test_node_state_persists() {
   setup; new_session -t node
   sx "$S" 'let x = 41; function inc(a) { return a + 1 }' >/dev/null || fail "node define"

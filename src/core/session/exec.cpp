@@ -49,6 +49,25 @@ void Manager::drop_relays(const std::string& id) {
   }
 }
 
+// Starts the default language's kernel at create, so the first call does not wait for an interpreter.
+// Best effort: a kernel that cannot start says why on the first call.
+void Manager::start_kernel(const Target& t, const templates::Template& tmpl) {
+  const auto* lang = tmpl.language(tmpl.default_language);
+  if (!lang || !known_kernel(lang->kernel)) return;
+  try {
+    auto relay = relay_for(t, lang->kernel);
+    std::lock_guard<std::mutex> busy(relay->busy);
+    auto channel = std::make_unique<KernelChannel>(client_, t.container_id, lang->kernel, tmpl.user);
+    ExecResult r;
+    ExecObserver quiet;
+    ResultBuilder rb(r, quiet, 4096);
+    // Any request but "exec" is answered at once and leaves the execution count alone.
+    if (channel->request("ping", "", Clock::now() + std::chrono::seconds(60), rb, quiet) == ReplyEnd::Done && opts_.keep_relays)
+      relay->channel = std::move(channel);
+  } catch (const std::exception&) {
+  }
+}
+
 ExecResult Manager::exec(const std::string& id_or_name, const ExecRequest& req, ExecObserver& obs, const Owner& owner) {
   auto t0 = Clock::now();
   if (req.code.find('\0') != std::string::npos) throw Error(ErrorKind::BadInput, "the code holds a NUL byte");

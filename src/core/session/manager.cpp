@@ -159,6 +159,7 @@ Record Manager::create(const CreateOptions& o) {
           throw Error(ErrorKind::Conflict, "a session named '" + o.name + "' already exists");
       }
     }
+    start_kernel(Target{id, cid, tmpl.name, o.owner}, tmpl);
     guard.release();
     Record r;
     r.id = id;

@@ -106,6 +106,7 @@ class Manager : public Backend {
   };
   Target resolve(const std::string& id_or_name, const Owner& owner);
   std::shared_ptr<Relay> relay_for(const Target& t, const std::string& kernel);
+  void start_kernel(const Target& t, const templates::Template& tmpl);
   void drop_relays(const std::string& id);
   void remove_record(const Record& r);
   const templates::Template& template_of(const std::string& name) const;
