@@ -21,8 +21,9 @@ void add_info_routes(httplib::Server& svr, Context& ctx) {
   svr.Get("/health", guarded([&ctx](const httplib::Request&, httplib::Response& res) {
     json engine = {{"reachable", false}};
     try {
-      auto v = ctx.client.version();
-      engine = {{"reachable", true}, {"version", v.value("Version", "")}, {"api_version", ctx.client.api_version()}};
+      std::string v = ctx.client.ping();
+      if (v.empty()) v = ctx.client.version().value("Version", "");
+      engine = {{"reachable", true}, {"version", v}, {"api_version", ctx.client.api_version()}};
     } catch (const Error& e) {
       engine["error"] = e.what();
     }

@@ -248,7 +248,7 @@ test_pool_runs_keep_run_semantics() {
   assert_eq "ABC ['x']" "$(json_get "$r" stdout | tr -d '\n')"
   assert_eq "1" "$(json_get "$r" exit_code)"
   err=$(json_get "$r" stderr)
-  assert_contains "$err" 'File "main.py", line 4'
+  assert_contains "$err" 'File "/workspace/main.py", line 4'  # as python3 main.py prints it
   assert_contains "$err" "KeyError: 'k'"
   assert_not_contains "$err" "runpy"
   wait_for 300 pool_ready python 1 || fail "pool did not refill"

@@ -82,6 +82,24 @@ TEST_CASE("Client: /_ping failing is Unavailable, and the version is not cached"
   CHECK(c.api_version() == "1.42");
 }
 
+TEST_CASE("Client: ping asks the engine every time and reads its version from the Server header") {
+  std::atomic<int> pings{0};
+  FakeDaemon d([&pings](const Received& r) {
+    Reply ok = Reply::json(200, "OK");
+    if (r.target != "/_ping") return ok;
+    ok.headers.emplace_back("Api-Version", "1.41");
+    if (pings++ == 0) ok.headers.emplace_back("Server", "Docker/20.10.24+dfsg1 (linux)");
+    return ok;
+  });
+  d.ping_to_handler = true;
+  Client c = client_for(d);
+  CHECK(c.ping() == "20.10.24+dfsg1");
+  CHECK(c.ping() == "");  // no Server header: the caller asks /version
+  CHECK(pings == 2);
+  CHECK(c.api_version() == "1.41");
+  CHECK(pings == 2);  // negotiated once
+}
+
 TEST_CASE("Client: keep-alive reuses one connection for several calls") {
   FakeDaemon d([](const Received& r) {
     if (contains(r.target, "/containers/json")) return Reply::json(200, R"([{"Id":"a"},{"Id":"b"}])");

@@ -3,7 +3,8 @@
 # runs the program its .orch/run.json names as __main__, with the rest of stdin left untouched for
 # the program. When it ends, "\x1eORCH-END-<token> <code>\x1e" goes to stdout and stderr so orch
 # knows both streams are complete without waiting for the container to stop.
-import atexit, json, os, runpy, sys, traceback
+import atexit, builtins, json, os, sys, traceback
+from importlib.machinery import SourceFileLoader
 
 
 def _line():
@@ -62,6 +63,20 @@ def _unpack(data, into):
     return own
 
 
+def _compiled(path):
+    with open(path, "rb") as f:
+        return compile(f.read(), path, "exec", dont_inherit=True)
+
+
+def _main_module(path):
+    # What `python3 path` runs a program in: a fresh __main__ named by the file's absolute path.
+    m = type(sys)("__main__")
+    m.__file__, m.__cached__, m.__package__, m.__spec__ = path, None, None, None
+    m.__loader__ = SourceFileLoader("__main__", path)
+    m.__builtins__ = builtins
+    return m
+
+
 def _warm():
     # One dry run through the code a run takes, so that the real run does not pay for first use.
     into = "/tmp/.orch-warm"
@@ -70,7 +85,7 @@ def _warm():
     try:
         os.mkdir(into, 0o700)
         _unpack(bytes(head) + b"pass".ljust(512, b"\0") + bytes(1024), into)
-        runpy.run_path(into + "/warm.py", run_name="__orch_warm__")
+        exec(_compiled(into + "/warm.py"), vars(_main_module(into + "/warm.py")))
     except Exception:
         pass  # only an optimisation: a run works without it
     finally:
@@ -97,7 +112,7 @@ def _main():
     os.chdir("/workspace")
     sys.argv = spec["argv"]
     sys.path[0] = "/workspace"
-    return spec["argv"][0], spec["token"]
+    return os.path.join("/workspace", spec["argv"][0]), spec["token"]
 
 
 def _exit_code(e):
@@ -111,10 +126,13 @@ def _exit_code(e):
 
 _warm()
 _file, _token = _main()
-del _line, _exactly, _unpack, _warm, _main, json
+_runner = sys.modules["__main__"]  # this module stays alive while the program's takes its name
+_program = _main_module(_file)
+sys.modules["__main__"] = _program
+del _line, _exactly, _unpack, _warm, _main, _main_module, json
 _code = 0
 try:
-    runpy.run_path(_file, run_name="__main__")
+    exec(_compiled(_file), vars(_program))
 except SystemExit as _e:
     _code = _exit_code(_e)
 except BaseException as _e:

@@ -36,20 +36,31 @@ std::string Client::endpoint_display() const {
 }
 
 std::string Client::api_version() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (!version_.empty()) return version_;
+  }
+  ping();
   std::lock_guard<std::mutex> lock(mu_);
-  if (!version_.empty()) return version_;
+  return version_;
+}
+
+std::string Client::ping() {
   Request req;
   req.target = "/_ping";
   Response r = t_->send(req, nullptr, std::chrono::seconds(10));
   if (r.status != 200) throw Error(ErrorKind::Unavailable, "the Docker engine answered /_ping with HTTP " + std::to_string(r.status));
-  std::string server = r.header("Api-Version");
-  version_ = server.empty() ? "1.41" : min_version(kMaxApiVersion, server);
-  return version_;
-}
-
-bool Client::ping() {
-  api_version();
-  return true;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    std::string server = r.header("Api-Version");
+    if (version_.empty()) version_ = server.empty() ? "1.41" : min_version(kMaxApiVersion, server);
+  }
+  // "Server: Docker/20.10.24+dfsg1 (linux)"
+  std::string server = r.header("Server");
+  auto at = server.find("Docker/");
+  if (at == std::string::npos) return "";
+  at += 7;
+  return server.substr(at, server.find(' ', at) - at);
 }
 
 std::string Client::versioned(const std::string& path) { return "/v" + api_version() + path; }
