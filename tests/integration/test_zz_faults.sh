@@ -50,8 +50,9 @@ test_engine_restart_during_runs() {
   # the plain request takes the warm sandbox, the remote one (bash) a cold one
   runs_started() { [ "$(json_get "$(curl -s "$BASE/health")" in_flight)" -ge 2 ] && [ "$(containers_of_pid "$SERVER_PID")" -ge 2 ]; }
   wait_for 200 runs_started || fail "the server's runs did not start: $(curl -s "$BASE/health")"
-  sleep 1
-  [ "$(containers_of_pid "$cli_pid")" -ge 1 ] || fail "the CLI's run did not start"
+  cli_started() { [ "$(containers_of_pid "$cli_pid")" -ge 1 ]; }
+  wait_for 200 cli_started || fail "the CLI's run did not start"
+  sleep 1  # the programs are running, not only created
 
   t0=$(date +%s)
   stop_dockerd
