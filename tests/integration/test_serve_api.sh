@@ -52,6 +52,25 @@ test_session_exec_streams_events() {
   curl -s -X DELETE "$BASE/v1/sessions/$id" >/dev/null
 }
 
+test_bash_session_exec_streams_as_it_runs() {
+  # The bash kernel writes output to files; its relay must forward them while the code runs.
+  scratch
+  start_server
+  id=$(json_get "$(body_of "$(post /v1/sessions '{"template":"bash","ttl":60}')")" id)
+  curl -sN -H 'Accept: text/event-stream' --data '{"code":"echo one; printf \"\\x00\\xff\" >&2; sleep 2; echo two"}' \
+    "$BASE/v1/sessions/$id/exec" | while IFS= read -r line; do echo "$(date +%s%N) $line"; done >"$SCRATCH/ev"
+  curl -s -X DELETE "$BASE/v1/sessions/$id" >/dev/null
+  first=$(grep -m1 'event: stdout' "$SCRATCH/ev" | cut -d' ' -f1)
+  result=$(grep -m1 'event: result' "$SCRATCH/ev" | cut -d' ' -f1)
+  [ -n "$first" ] && [ -n "$result" ] || fail "missing events: $(cat "$SCRATCH/ev")"
+  [ $(( (result - first) / 1000000 )) -ge 1500 ] || fail "stdout came with the result, not as it was written: $(cat "$SCRATCH/ev")"
+  last=$(grep 'data:' "$SCRATCH/ev" | tail -1 | cut -d' ' -f3-)
+  assert_eq "one
+two" "$(json_get "$last" stdout)"
+  assert_eq "AP8=" "$(json_get "$last" stderr_base64)"
+  assert_eq 1 "$(json_get "$last" execution_count)"
+}
+
 test_repo_test_job_runs_asynchronously() {
   scratch
   # The API refuses local paths, so the repository is served over git's own http-free transport: git daemon on loopback.

@@ -73,6 +73,13 @@ test_kernel_restarts_after_crash() {
   assert_eq 5 "$(json_get "$out" exit_code)"
   assert_eq true "$(json_get "$out" state_lost)"
   assert_eq "[]" "$(sx "$S" 'echo "[$X]"')"
+  # a call on the new shell that outlasts the relay's output polling is still answered, and a
+  # timeout is a timeout (the relay watches the kernel it started, not the one that exited)
+  "$ORCH" session exec "$S" --json -c 'exit 4' >/dev/null
+  assert_eq "done" "$(sx "$S" 'sleep 0.5; echo done')"
+  "$ORCH" session exec "$S" --json -c 'exit 4' >/dev/null
+  out=$("$ORCH" session exec "$S" --json --timeout 1 -c 'sleep 30')
+  assert_eq timeout "$(json_get "$out" status)"
 }
 
 test_kernel_restarts_after_timeout() {

@@ -1,6 +1,7 @@
 # orch session kernel for bash, with bash and coreutils only. Two modes:
 #   relay: what each `docker exec` runs; reads request frames ("TYPE LEN\n" + LEN bytes) from stdin,
-#          and for each one takes the lock, hands it to the kernel through a FIFO and copies the reply.
+#          and for each one takes the lock, hands it to the kernel through a FIFO, streams the
+#          output the kernel writes to files, and copies the reply.
 #   serve: the long-lived shell; evaluates each request in itself, so cd and variables persist.
 # Replies are frames too: out, err (raw bytes), done (JSON).
 D=/tmp/.orch/k/bash
@@ -23,36 +24,56 @@ orch_relay() {
       (exec 9>&-; cd /workspace && exec setsid bash "$ME" serve </dev/null >/dev/null 2>&1 &)
       for _ in $(seq 2000); do [ -f "$D/pid" ] && break; sleep 0.01; done
       [ -f "$D/pid" ] || { echo "orch: the bash kernel did not start" >&2; exit 1; }
+      read -r kpid <"$D/pid"
     fi
+    # The kernel writes the call's output to files; the relay streams what they gain until the
+    # kernel says done (or is gone), then the rest, then done.
+    : >"$D/o"
+    : >"$D/e"
+    sent_o=0 sent_e=0
+    exec 8<>"$D/out"
     printf '%s\n%s' "$type" "$code" >"$D/in"
-    cat "$D/out"
-    [ -f "$D/pid" ] || exit 0  # the kernel ended (exit, or killed after a timeout)
+    while ! orch_done 0.1; do
+      orch_forward
+      if ! { [ -f "$D/pid" ] && kill -0 "$kpid" 2>/dev/null; }; then
+        orch_done 0.5  # the code called exit: its answer is on its way; killed after a timeout: none
+        exit 0
+      fi
+    done
+    exec 8>&-
+    [ -f "$D/pid" ] || exit 0  # the kernel ended (the code called exit)
     exec 9>&-  # closing the descriptor releases the lock without another process
   done
 }
 
-__orch_frame() {  # TYPE FILE
-  local LC_ALL=C n
-  if [ -s "$2" ]; then
-    n=$(stat -c %s "$2")
-    printf '%s %d\n' "$1" "$n"
-    head -c "$n" "$2"
-  else
-    printf '%s 0\n' "$1"
+orch_done() {  # TIMEOUT: when the kernel's answer arrives in time, sends the rest of the output and it
+  local type len json
+  IFS=' ' read -r -t "$1" -u 8 type len || return 1
+  IFS= read -r -N "$len" -u 8 json
+  orch_forward
+  printf 'done %d\n%s' "${#json}" "$json"
+}
+
+orch_forward() {  # sends what the output files gained since the last look, as out/err frames
+  local size_o size_e
+  { read -r size_o; read -r size_e; } < <(stat -c %s "$D/o" "$D/e" 2>/dev/null)
+  if ((size_o > sent_o)); then
+    printf 'out %d\n' $((size_o - sent_o))
+    tail -c +$((sent_o + 1)) "$D/o" | head -c $((size_o - sent_o))
+    sent_o=$size_o
+  fi
+  if ((size_e > sent_e)); then
+    printf 'err %d\n' $((size_e - sent_e))
+    tail -c +$((sent_e + 1)) "$D/e" | head -c $((size_e - sent_e))
+    sent_e=$size_e
   fi
 }
 
-__orch_reply() {  # EXIT_CODE STATE_LOST
+__orch_reply() {  # EXIT_CODE STATE_LOST (the relay forwards the output files itself)
   local LC_ALL=C status=ok json
   [ "$1" = 0 ] || status=error
   json="{\"status\":\"$status\",\"exit_code\":$1,\"execution_count\":$__orch_count,\"state_lost\":$2,\"pid\":$$}"
-  {
-    __orch_frame out "$__orch_d/o"
-    __orch_frame err "$__orch_d/e"
-    printf 'done %d\n%s' "${#json}" "$json"
-  } >"$__orch_d/out"
-  : >"$__orch_d/o"
-  : >"$__orch_d/e"
+  printf 'done %d\n%s' "${#json}" "$json" >"$__orch_d/out"
 }
 
 __orch_on_exit() {  # the code called exit: answer, then let the shell end
