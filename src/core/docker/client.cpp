@@ -3,6 +3,7 @@
 #include <cstdio>
 
 #include "core/error.hpp"
+#include "core/util/url.hpp"
 
 namespace orch::docker {
 
@@ -13,20 +14,7 @@ std::string min_version(const std::string& a, const std::string& b) {
   return (a1 < b1 || (a1 == b1 && a2 < b2)) ? a : b;
 }
 
-std::string url_encode(std::string_view s) {
-  static const char* hex = "0123456789ABCDEF";
-  std::string out;
-  for (unsigned char c : s) {
-    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~' || c == '/' || c == ':') {
-      out += static_cast<char>(c);
-    } else {
-      out += '%';
-      out += hex[c >> 4];
-      out += hex[c & 15];
-    }
-  }
-  return out;
-}
+std::string url_encode(std::string_view s) { return percent_encode(s, "/:"); }
 
 Client Client::from_env() { return Client(std::make_shared<SocketTransport>(endpoint_from_env())); }
 

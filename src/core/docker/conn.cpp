@@ -81,6 +81,12 @@ bool Conn::fill(Clock::time_point deadline) {
   }
 }
 
+bool Conn::quiet() const {
+  if (has_buffered()) return false;
+  pollfd p{fd_, POLLIN, 0};
+  return ::poll(&p, 1, 0) == 0;
+}
+
 long Conn::read_some(char* out, size_t n, Clock::time_point deadline) {
   if (pos_ < buf_.size()) {
     size_t k = std::min(n, buf_.size() - pos_);

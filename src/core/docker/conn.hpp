@@ -28,6 +28,9 @@ class Conn {
   // Appends exactly n bytes to out; throws at EOF or deadline.
   void read_exact(std::string& out, size_t n, Clock::time_point deadline);
   bool has_buffered() const { return pos_ < buf_.size(); }
+  // Nothing to read right now, buffered or on the socket. On a stream whose peer should be silent
+  // (an idle runner or relay), anything else means its end or stray bytes.
+  bool quiet() const;
 
  private:
   bool fill(Clock::time_point deadline);  // false at EOF; throws on deadline

@@ -4,6 +4,7 @@
 #include "core/error.hpp"
 #include "core/pricing/gpu_names.hpp"
 #include "core/pricing/providers.hpp"
+#include "core/util/url.hpp"
 
 namespace orch::pricing {
 
@@ -36,7 +37,7 @@ std::string filter_for(const std::vector<std::string>& regions) {
 
 std::vector<Offer> fetch_azure(const FetchContext& ctx) {
   std::map<std::string, Offer> by_key;
-  std::string url = ctx.base_url + "?$filter=" + url_encode(filter_for(ctx.regions));
+  std::string url = ctx.base_url + "?$filter=" + percent_encode(filter_for(ctx.regions));
   int page = 0;
   for (; page < kMaxPages && !url.empty(); ++page) {
     auto j = parse_json_body(ctx.provider, url, ctx.http->get(url));

@@ -2,6 +2,7 @@
 #include "core/error.hpp"
 #include "core/pricing/gpu_names.hpp"
 #include "core/pricing/providers.hpp"
+#include "core/util/url.hpp"
 
 namespace orch::pricing {
 
@@ -91,7 +92,7 @@ std::vector<Offer> fetch_runpod(const FetchContext& ctx) {
 
 std::vector<Offer> fetch_vast(const FetchContext& ctx) {
   std::string q = ctx.setting("QUERY", R"({"rentable":{"eq":true},"limit":5000})");
-  std::string url = ctx.base_url + "/bundles/?q=" + url_encode(q);
+  std::string url = ctx.base_url + "/bundles/?q=" + percent_encode(q);
   HttpHeaders headers;
   if (!ctx.token.empty()) headers.push_back({"Authorization", "Bearer " + ctx.token});
   auto j = parse_json_body(ctx.provider, url, ctx.http->get(url, headers));

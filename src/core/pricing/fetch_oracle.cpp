@@ -8,6 +8,7 @@
 #include "core/error.hpp"
 #include "core/pricing/gpu_names.hpp"
 #include "core/pricing/providers.hpp"
+#include "core/util/url.hpp"
 
 namespace orch::pricing {
 
@@ -127,7 +128,7 @@ std::string trim_number(double v) {
 
 std::vector<Offer> fetch_oracle(const FetchContext& ctx) {
   std::string currency = ctx.setting("CURRENCY", "USD");
-  const std::string first_url = ctx.base_url + "/products/?currencyCode=" + url_encode(currency);
+  const std::string first_url = ctx.base_url + "/products/?currencyCode=" + percent_encode(currency);
   const std::string source = redact_url(first_url);
   std::map<std::string, Part> parts;  // folded display name -> part
   std::string url = first_url;

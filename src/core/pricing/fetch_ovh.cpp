@@ -2,6 +2,7 @@
 #include "core/error.hpp"
 #include "core/pricing/gpu_names.hpp"
 #include "core/pricing/providers.hpp"
+#include "core/util/url.hpp"
 
 namespace orch::pricing {
 
@@ -29,7 +30,7 @@ std::vector<std::string> regions_of(const nlohmann::json& addon) {
 
 std::vector<Offer> fetch_ovh(const FetchContext& ctx) {
   std::string subsidiary = ctx.setting("SUBSIDIARY", "FR");
-  std::string url = ctx.base_url + "/order/catalog/public/cloud?ovhSubsidiary=" + url_encode(subsidiary);
+  std::string url = ctx.base_url + "/order/catalog/public/cloud?ovhSubsidiary=" + percent_encode(subsidiary);
   auto j = parse_json_body(ctx.provider, url, ctx.http->get(url));
   std::string currency = "EUR";
   if (j.contains("locale") && j["locale"].is_object()) currency = j["locale"].value("currencyCode", currency);

@@ -5,6 +5,7 @@
 #include "core/error.hpp"
 #include "core/pricing/gpu_names.hpp"
 #include "core/pricing/providers.hpp"
+#include "core/util/url.hpp"
 
 namespace orch::pricing {
 
@@ -78,7 +79,7 @@ std::vector<Offer> fetch_vultr(const FetchContext& ctx) {
   std::string cursor;
   for (int page = 1; page <= kMaxPages; ++page) {
     std::string url = ctx.base_url + "/plans?type=all&per_page=500";
-    if (!cursor.empty()) url += "&cursor=" + url_encode(cursor);
+    if (!cursor.empty()) url += "&cursor=" + percent_encode(cursor);
     auto j = parse_json_body(ctx.provider, url, ctx.http->get(url, bearer(ctx.token)));
     for (const auto& p : json_list(ctx.provider, j, "plans")) {
       Offer o = ctx.base_offer(url);

@@ -70,21 +70,6 @@ std::string resolve_url(const std::string& page_url, const std::string& link) {
   return parts.origin + path.substr(0, path.rfind('/') + 1) + link;
 }
 
-std::string url_encode(const std::string& text) {
-  static const char* hex = "0123456789ABCDEF";
-  std::string out;
-  for (unsigned char c : text) {
-    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
-      out += static_cast<char>(c);
-    } else {
-      out += '%';
-      out += hex[c >> 4];
-      out += hex[c & 15];
-    }
-  }
-  return out;
-}
-
 std::string redact_url(const std::string& url) { return url.substr(0, url.find('?')); }
 
 std::string Http::get(const std::string& url, const HttpHeaders& headers) const {

@@ -32,7 +32,6 @@ SplitUrl split_url(const std::string& url);  // throws orch::Error(BadInput) whe
 
 // A link from a page: absolute ("https://..."), rooted ("/v2/x?page=2") or relative to the page's directory.
 std::string resolve_url(const std::string& page_url, const std::string& link);
-std::string url_encode(const std::string& text);  // for one query parameter value
 // The URL without its query string, for messages: queries may carry API keys.
 std::string redact_url(const std::string& url);
 

@@ -13,6 +13,7 @@
 #include "core/util/base64.hpp"
 #include "core/util/random.hpp"
 #include "core/util/tar.hpp"
+#include "core/util/url.hpp"
 
 namespace orch::sandbox {
 
@@ -86,16 +87,6 @@ std::string build_input_tar(const std::vector<FileInput>& files, tar::Writer w) 
 namespace {
 
 constexpr size_t kMaxArtifactPath = 2048;
-
-std::string percent_encode(const std::string& s) {
-  static const char* hex = "0123456789ABCDEF";
-  std::string out;
-  for (unsigned char c : s) {
-    if (std::isalnum(c) || c == '-' || c == '_' || c == '.') out += static_cast<char>(c);
-    else out += {'%', hex[c >> 4], hex[c & 15]};
-  }
-  return out;
-}
 
 // True when the engine ended the container with a signal (a restart stops every container; so does
 // `docker stop`), not the program: signals sent inside a sandbox leave no engine event. An engine
@@ -345,13 +336,16 @@ nlohmann::json to_json(const RunResult& r, bool include_artifact_data) {
           {"duration_ms", r.duration_ms},
           {"artifacts", arts},
           {"artifacts_truncated", r.artifacts_truncated}};
-  // Text fields carry U+FFFD for bytes that are not UTF-8; the exact bytes travel beside them.
-  for (auto [name, data] : {std::pair{"stdout", &r.stdout_data}, std::pair{"stderr", &r.stderr_data}}) {
+  add_exact_output(j, r.stdout_data, r.stderr_data);
+  return j;
+}
+
+void add_exact_output(nlohmann::json& j, const std::string& stdout_data, const std::string& stderr_data) {
+  for (auto [name, data] : {std::pair{"stdout", &stdout_data}, std::pair{"stderr", &stderr_data}}) {
     bool binary = !valid_utf8(*data);
     j[std::string(name) + "_binary"] = binary;
     if (binary) j[std::string(name) + "_base64"] = base64_encode(*data);
   }
-  return j;
 }
 
 }  // namespace orch::sandbox

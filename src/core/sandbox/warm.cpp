@@ -1,7 +1,5 @@
 #include "core/sandbox/warm.hpp"
 
-#include <poll.h>
-
 #include <chrono>
 #include <iostream>
 
@@ -27,12 +25,6 @@ Runner runner_for(const templates::Language& lang) {
   if (lang.kernel == "python" && exe.rfind("python", 0) == 0) return Runner::Python;
   if (lang.kernel == "node" && exe == "node") return Runner::Node;
   return Runner::Shell;
-}
-
-bool silent(const Started& st) {
-  if (st.stream.conn->has_buffered()) return false;
-  pollfd p{st.stream.conn->fd(), POLLIN, 0};
-  return ::poll(&p, 1, 0) == 0;
 }
 
 // A sandbox joins the pool once its runner has answered a ping: the interpreter is then up, and
@@ -199,7 +191,7 @@ std::optional<Started> Pool::take(const RunPlan& plan) {
       if (it == ready_.end() || it->second.empty()) return std::nullopt;
       st = std::move(it->second.front());
       it->second.pop_front();
-      if (silent(*st)) {
+      if (st->stream.conn->quiet()) {
         ++in_use_;
         last_take_ = std::chrono::steady_clock::now();
         if (it->second.empty()) cv_.notify_all();

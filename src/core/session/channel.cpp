@@ -1,11 +1,8 @@
 #include "core/session/channel.hpp"
 
-#include <poll.h>
-
-#include <cerrno>
-
 #include "core/error.hpp"
 #include "core/session/boot.hpp"
+#include "core/session/container_exec.hpp"
 
 namespace orch::session {
 
@@ -29,22 +26,12 @@ KernelChannel::KernelChannel(docker::Client& client, const std::string& containe
   o.cmd = relay_command(kernel);
   o.user = user;
   o.workdir = "/workspace";
-  o.attach_stdin = true;
-  std::string exec_id;
-  try {
-    exec_id = client.exec_create(container, o);
-  } catch (const Error& e) {
-    if (e.kind() == ErrorKind::Conflict) throw Error(ErrorKind::Conflict, "the session is not running (it may have expired)");
-    throw;
-  }
-  stream_ = client.exec_start(exec_id);
+  stream_ = start_exec(client, container, o).stream;
 }
 
 bool KernelChannel::stale() {
-  if (stream_.conn->has_buffered()) return false;
-  pollfd p{stream_.conn->fd(), POLLIN, 0};
   // Readable while idle means EOF (or stray bytes): either way this relay is done.
-  return ::poll(&p, 1, 0) != 0;
+  return !stream_.conn->quiet();
 }
 
 ReplyEnd KernelChannel::request(std::string_view type, std::string_view payload, Clock::time_point deadline,

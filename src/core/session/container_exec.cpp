@@ -7,18 +7,22 @@
 
 namespace orch::session {
 
-ExecOutput exec_capture(docker::Client& client, const std::string& container, const docker::ExecOptions& opts,
-                        const std::string& input, size_t out_cap, std::chrono::milliseconds timeout) {
-  docker::ExecOptions o = opts;
-  o.attach_stdin = true;
+StartedExec start_exec(docker::Client& client, const std::string& container, docker::ExecOptions opts) {
+  opts.attach_stdin = true;
   std::string exec_id;
   try {
-    exec_id = client.exec_create(container, o);
+    exec_id = client.exec_create(container, opts);
   } catch (const Error& e) {
     if (e.kind() == ErrorKind::Conflict) throw Error(ErrorKind::Conflict, "the session is not running (it may have expired)");
     throw;
   }
   auto stream = client.exec_start(exec_id);
+  return {std::move(exec_id), std::move(stream)};
+}
+
+ExecOutput exec_capture(docker::Client& client, const std::string& container, const docker::ExecOptions& opts,
+                        const std::string& input, size_t out_cap, std::chrono::milliseconds timeout) {
+  auto [exec_id, stream] = start_exec(client, container, opts);
   auto deadline = docker::Clock::now() + timeout;
   ExecOutput res;
   constexpr size_t kErrCap = 64 * 1024;

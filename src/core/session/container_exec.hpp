@@ -13,6 +13,14 @@ struct ExecOutput {
   bool out_truncated = false;
 };
 
+// Starts a process in a session's container with stdin attached (`opts.attach_stdin` is set here).
+// Throws Conflict when the container is not running.
+struct StartedExec {
+  std::string id;
+  docker::AttachedStream stream;
+};
+StartedExec start_exec(docker::Client& client, const std::string& container, docker::ExecOptions opts);
+
 // Runs a short helper process in a running container through `docker exec`: feeds `input` on its
 // stdin (then EOF), collects its output, and returns its exit code. Throws Timeout at the deadline
 // and Conflict when the container is not running.

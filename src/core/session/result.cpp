@@ -130,12 +130,7 @@ json to_json(const ExecResult& r, bool include_artifact_data) {
           {"state_lost", r.state_lost},
           {"execution_count", r.execution_count},
           {"duration_ms", r.duration_ms}};
-  // As in run results: text fields carry U+FFFD for bytes that are not UTF-8, the exact bytes travel beside them.
-  for (auto [name, data] : {std::pair{"stdout", &r.stdout_data}, std::pair{"stderr", &r.stderr_data}}) {
-    bool binary = !sandbox::valid_utf8(*data);
-    j[std::string(name) + "_binary"] = binary;
-    if (binary) j[std::string(name) + "_base64"] = base64_encode(*data);
-  }
+  sandbox::add_exact_output(j, r.stdout_data, r.stderr_data);
   return j;
 }
 
