@@ -38,7 +38,7 @@ int serve_main(int argc, char** argv) {
   CLI::App app{"Serve the orch HTTP API (JSON; OpenAPI at /openapi.json; dashboard at /).", "serve"};
   server::ServerConfig cfg;
   std::string listen = "127.0.0.1:8420", pool, max_body = "16m", max_memory = "2g";
-  app.add_option("-l,--listen", listen, "HOST:PORT to listen on (default 127.0.0.1:8420)");
+  app.add_option("-l,--listen", listen, "HOST:PORT to listen on (default 127.0.0.1:8420; port 0: any free port, logged at start)");
   app.add_option("--tokens", cfg.tokens_file, "file of 'TOKEN TENANT [key=value ...]' lines; SIGHUP reloads it");
   app.add_option("--pool", pool, "warm sandboxes per template, e.g. python=2,node=1");
   app.add_option("--max-concurrent", cfg.max_concurrent, "runs in flight across all tenants (default 16)");

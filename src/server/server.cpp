@@ -147,7 +147,9 @@ int serve(const ServerConfig& cfg) {
   add_session_routes(svr, ctx);
   add_job_routes(svr, ctx);
 
-  if (!svr.bind_to_port(cfg.host, cfg.port)) {
+  // Port 0 asks the kernel for a free port; the log line below names the one it gave.
+  int port = cfg.port == 0 ? svr.bind_to_any_port(cfg.host) : (svr.bind_to_port(cfg.host, cfg.port) ? cfg.port : -1);
+  if (port <= 0) {
     throw Error(ErrorKind::Unavailable, "cannot listen on " + cfg.host + ":" + std::to_string(cfg.port) + " (in use, or not an address of this host)");
   }
   std::thread signals([&] {
@@ -187,7 +189,7 @@ int serve(const ServerConfig& cfg) {
       }
     }
   });
-  log_line("listening on http://" + cfg.host + ":" + std::to_string(cfg.port) + (ctx.tokens.enabled() ? " (tokens required)" : ""));
+  log_line("listening on http://" + cfg.host + ":" + std::to_string(port) + (ctx.tokens.enabled() ? " (tokens required)" : ""));
   svr.listen_after_bind();
   if (!ctx.draining) ::kill(::getpid(), SIGTERM);  // listening failed: let the signal thread finish
   signals.join();

@@ -56,3 +56,15 @@ wait_for() {  # tenths command...
   for _ in $(seq "$n"); do "$@" >/dev/null 2>&1 && return 0; sleep 0.1; done
   return 1
 }
+
+# A loopback port for a listener a test starts itself (git daemon, a web server). It is below the
+# kernel's ephemeral range, so no outgoing connection can be holding it, and nothing listens on it.
+free_port() {
+  local lo hi port
+  read -r lo hi </proc/sys/net/ipv4/ip_local_port_range
+  for _ in $(seq 50); do
+    port=$((10000 + RANDOM % (lo - 10000)))
+    "$PY" -c 'import socket,sys; s=socket.socket(); s.bind(("0.0.0.0", int(sys.argv[1])))' "$port" 2>/dev/null && { echo "$port"; return 0; }
+  done
+  fail "no free port"
+}

@@ -1,17 +1,15 @@
 # Starting and stopping an orch server on a free loopback port for a test.
 
 start_server() {  # extra serve flags...
-  local port
-  for _ in $(seq 20); do
-    port=$((20000 + RANDOM % 20000))
-    (echo >/dev/tcp/127.0.0.1/$port) 2>/dev/null || break
-  done
+  # Port 0: the server takes a port the kernel knows is free (a probed port can be taken by
+  # another test's connection before the server binds it) and logs it.
   SERVER_LOG=$(mktemp /tmp/orch-serve.XXXXXX)
-  "$ORCH" serve --listen 127.0.0.1:$port "$@" >"$SERVER_LOG" 2>&1 &
+  "$ORCH" serve --listen 127.0.0.1:0 "$@" >"$SERVER_LOG" 2>&1 &
   SERVER_PID=$!
-  BASE=http://127.0.0.1:$port
   trap 'stop_server' EXIT
-  wait_for 100 curl -sf "$BASE/health" || { cat "$SERVER_LOG"; fail "server did not start"; }
+  wait_for 100 grep -q 'listening on http://' "$SERVER_LOG" || { cat "$SERVER_LOG"; fail "server did not start"; }
+  BASE=$(grep -o 'http://127.0.0.1:[0-9]*' "$SERVER_LOG" | head -n1)
+  wait_for 100 curl -sf "$BASE/health" || { cat "$SERVER_LOG"; fail "server did not answer /health"; }
 }
 
 stop_server() {

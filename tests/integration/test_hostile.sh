@@ -456,7 +456,7 @@ case_network_off() {
 test_network_off_reaches_nothing() {
   scratch
   # A listener on every host address, so "blocked" is not just "nobody there".
-  HOST_PORT=$((20000 + RANDOM % 20000))
+  HOST_PORT=$(free_port)
   "$PY" -m http.server "$HOST_PORT" --bind 0.0.0.0 --directory "$SCRATCH" >/dev/null 2>&1 &
   local web=$!
   wait_for 50 curl -sf "http://127.0.0.1:$HOST_PORT/" || fail "host listener did not start"

@@ -78,7 +78,7 @@ test_repo_test_job_runs_asynchronously() {
   git init -q -b main . && printf 'def test_ok():\n    assert 1 + 1 == 2\n\ndef test_bad():\n    assert 1 == 2\n' > test_x.py
   git add . && git -c user.email=t@t -c user.name=t commit -qm init
   touch git-daemon-export-ok
-  port=$((30000 + RANDOM % 20000))
+  port=$(free_port)
   git daemon --reuseaddr --listen=127.0.0.1 --port=$port --base-path="$SCRATCH/srv" --export-all "$SCRATCH/srv" >/dev/null 2>&1 &
   gd=$!
   start_server
