@@ -384,6 +384,7 @@ echo planted'
 test_no_persistence_between_runs() { both case_no_persistence; }
 
 pool_ready() { [ "$(json_get "$(curl -s "$BASE/health")" pool.python.ready)" -ge 1 ]; }
+pool_full() { [ "$(json_get "$(curl -s "$BASE/health")" pool.python.ready)" -ge 2 ]; }
 case_no_persistence_warm() {
   wait_for 300 pool_ready || fail "the pool never filled"
   hrun -c 'import os, subprocess, sys
@@ -929,6 +930,24 @@ EOF
   assert_eq 4.4.0 "$("$ORCH" run --runtime runsc -l bash -c 'uname -r')" "per server, asked for the same"
   out=$("$ORCH" run --runtime runc -l bash -c 'uname -r' 2>&1) && fail "a request overrode the server's runtime"
   assert_contains "$out" "chosen by the server"
+}
+
+# The warm pool's path (a pooled python runner whose output comes over its own sockets rather than
+# the engine's attach stream) under the cases that stress output, environment and privileges.
+test_battery_subset_through_the_warm_pool() {
+  scratch
+  MODE=serve-pool
+  start_server --pool python=2
+  export ORCH_HOST=$BASE
+  local c before after
+  for c in case_one_huge_line case_binary_output case_utf8_split_across_chunks case_env_is_clean case_privileges; do
+    wait_for 300 pool_full || fail "the pool did not refill before $c"
+    before=$(curl -s "$BASE/metrics" | awk '/orch_pool_requests_total\{result="hit"\}/{print $2}')
+    TOK=hx$RANDOM$RANDOM
+    SERVER_HWM_LIMIT_KB=120000 "$c"
+    after=$(curl -s "$BASE/metrics" | awk '/orch_pool_requests_total\{result="hit"\}/{print $2}')
+    [ "${after:-0}" -gt "${before:-0}" ] || fail "control: $c did not go through the pool"
+  done
 }
 
 # The representative subset: every battery family once through the CLI, the riskiest ones again

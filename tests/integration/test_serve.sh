@@ -259,6 +259,26 @@ test_pool_runs_keep_run_semantics() {
   assert_eq "oom" "$(json_get "$r" status)"
 }
 
+test_pool_python_output_comes_over_its_own_sockets() {
+  # A pooled python runner's stdout and stderr bypass the engine: two unix sockets in a read-only
+  # mount, whose host listeners are gone before the sandbox is offered.
+  start_server --pool python=2
+  wait_for 300 pool_ready python 2 || fail "pool never filled"
+  if [ "$(id -u)" = 0 ]; then
+    assert_eq "" "$(ls -A /run/orch 2>&1)" "listeners left on the host while the pool waits"
+  fi
+  r=$(body_of "$(post /v1/run '{"code":"import os, stat, subprocess, sys\nprint([stat.S_ISSOCK(os.fstat(fd).st_mode) for fd in (1, 2)], os.listdir(\"/.orch-io\"))\ntry:\n    open(\"/.orch-io/x\", \"w\")\n    print(\"written\")\nexcept OSError:\n    print(\"refused\")\nprint(\"to stderr\", file=sys.stderr)\nsubprocess.run([\"sh\", \"-c\", \"echo child; echo child-err >&2\"])\nprint(sys.stdin.read())","stdin":"from stdin"}')")
+  assert_eq "[True, True] []|refused|child|from stdin|" "$(json_get "$r" stdout | paste -sd'|')"
+  assert_eq "to stderr|child-err|" "$(json_get "$r" stderr | paste -sd"|")"
+  # A process left holding the sockets does not hold the run open.
+  wait_for 300 pool_ready python 1 || fail "pool did not refill"
+  r=$(body_of "$(post /v1/run '{"code":"import subprocess\nsubprocess.Popen([\"sleep\", \"300\"])\nprint(\"started\")"}')")
+  assert_eq "started" "$(json_get "$r" stdout)"
+  [ "$(json_get "$r" duration_ms)" -lt 3000 ] || fail "the run waited for its child: $(json_get "$r" duration_ms) ms"
+  hits=$(curl -s "$BASE/metrics" | awk '/orch_pool_requests_total\{result="hit"\}/{print $2}')
+  assert_eq 2 "$hits" "control: both runs came from the pool"
+}
+
 run_body() {  # language code-file [extra JSON fields]: a /v1/run body with files of every kind
   "$PY" -c '
 import json, sys

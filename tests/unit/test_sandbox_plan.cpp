@@ -257,6 +257,8 @@ TEST_CASE("create_body: the hardening is always there") {
   CHECK(h["Init"] == true);
   CHECK(h["Privileged"] == false);
   CHECK_FALSE(h.contains("Runtime"));
+  CHECK_FALSE(h.contains("Mounts"));  // only a warm runner's output directory is ever mounted
+  CHECK_FALSE(h.contains("Binds"));
   CHECK(h["Tmpfs"]["/tmp"] == "rw,nosuid,nodev,exec,size=16m,nr_inodes=32768,mode=1777");
   CHECK(h["Tmpfs"]["/workspace"] == "rw,nosuid,nodev,exec,size=48m,nr_inodes=32768,uid=1000,gid=1000,mode=0755");
   CHECK(b["Labels"] == json{{"orch.managed", "1"}, {"orch.id", "r-1"}});
@@ -279,6 +281,15 @@ TEST_CASE("create_body: the hardening is always there") {
   CHECK(b["HostConfig"]["Runtime"] == "runsc");
   CHECK(b["HostConfig"]["PidsLimit"] == s.pids + 128);  // headroom for gVisor's own threads
   CHECK(b["HostConfig"]["Tmpfs"]["/workspace"] == "rw,nosuid,nodev,exec,size=48m,nr_inodes=32768,mode=0755");
+
+  s.io_dir = "/run/orch/io-0123";
+  b = create_body(s);
+  REQUIRE(b["HostConfig"]["Mounts"].size() == 1);
+  const json& m = b["HostConfig"]["Mounts"][0];
+  CHECK(m["Type"] == "bind");
+  CHECK(m["Source"] == "/run/orch/io-0123");
+  CHECK(m["Target"] == "/.orch-io");
+  CHECK(m["ReadOnly"] == true);
 }
 
 TEST_CASE("plan + create_body: the user's limits reach the container") {

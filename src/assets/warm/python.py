@@ -2,24 +2,29 @@
 # "\x1eORCH-READY\x1e", then reads "SIZE\n" and a tar from stdin, unpacks it into /workspace and
 # runs the program its .orch/run.json names as __main__, with the rest of stdin left untouched for
 # the program. When it ends, "\x1eORCH-END-<token> <code>\x1e" goes to stdout and stderr so orch
-# knows both streams are complete without waiting for the container to stop.
+# knows both streams are complete without waiting for the container to stop. With a directory as
+# its argument it first connects to the sockets "o" and "e" there (orch's direct output): when orch
+# took them, the request comes over "o", and stdout and stderr go to "o" and "e".
 import atexit, builtins, json, os, sys, traceback
 from importlib.machinery import SourceFileLoader
 
 
-def _line():
+def _line(fd):
     buf = bytearray()
     while True:
-        c = os.read(0, 1)
+        try:
+            c = os.read(fd, 1)
+        except OSError:  # a socket orch did not take is reset
+            c = b""
         if not c or c == b"\n":
             return bytes(buf)
         buf += c
 
 
-def _exactly(n):
+def _exactly(fd, n):
     parts = []
     while n > 0:
-        b = os.read(0, min(n, 1 << 20))
+        b = os.read(fd, min(n, 1 << 20))
         if not b:
             break
         parts.append(b)
@@ -96,17 +101,46 @@ def _warm():
             pass
 
 
+def _direct():
+    if len(sys.argv) < 2:
+        return []
+    import _socket
+    socks = []
+    try:
+        for name in ("o", "e"):
+            s = _socket.socket(_socket.AF_UNIX, _socket.SOCK_STREAM)
+            socks.append(s)
+            s.connect(os.path.join(sys.argv[1], name))
+    except OSError:
+        for s in socks:
+            s.close()
+        return []  # orch's engine is elsewhere, or it did not ask: the attach stream carries the output
+    return socks
+
+
 def _main():
-    line = _line()
+    socks = _direct()
+    line = _line(0)
     while line == b"ping":  # orch asks whether the runner is up before it offers the sandbox
         os.write(1, b"\x1eORCH-READY\x1e")
-        line = _line()
+        if socks:
+            line = _line(socks[0].fileno())
+            if line:
+                break
+            for s in socks:
+                s.close()
+            socks = []
+        line = _line(0)
+    src = socks[0].fileno() if socks else 0
     size = int(line or b"0")
     try:
-        own = _unpack(_exactly(size), "/workspace")
+        own = _unpack(_exactly(src, size), "/workspace")
     except OSError as e:
         os.write(2, ("orch: could not unpack the input files: %s\n" % e).encode())
         os._exit(125)
+    for fd, s in zip((1, 2), socks):
+        os.dup2(s.fileno(), fd)
+        s.close()
     spec = json.loads(own[".orch/run.json"])
     os.environ.update(spec["env"])
     os.chdir("/workspace")
@@ -129,7 +163,7 @@ _file, _token = _main()
 _runner = sys.modules["__main__"]  # this module stays alive while the program's takes its name
 _program = _main_module(_file)
 sys.modules["__main__"] = _program
-del _line, _exactly, _unpack, _warm, _main, _main_module, json
+del _line, _exactly, _unpack, _warm, _direct, _main, _main_module, json
 _code = 0
 try:
     exec(_compiled(_file), vars(_program))

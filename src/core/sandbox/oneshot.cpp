@@ -209,16 +209,26 @@ RunResult drive(docker::Client& client, Started& st, std::string input, const Ru
   MarkerSplitter end_out(end_marker, 16, emit_stdout), end_err(end_marker, 16, emit_stderr);
   bool ends = !end_token.empty();
   auto ended = [](const MarkerSplitter& m) { return m.found() && !m.trailer().empty() && m.trailer().back() == '\x1e'; };
+  auto on_stdout = [&](std::string_view d) {
+    if (split) splitter.feed(d);
+    else if (ends) end_out.feed(d);
+    else emit_stdout(d);
+  };
+  auto on_stderr = [&](std::string_view d) {
+    if (ends) end_err.feed(d);
+    else emit_stderr(d);
+  };
   docker::Demuxer demux([&](StreamId s, std::string_view d) {
-    if (s == StreamId::Stderr) {
-      if (ends) end_err.feed(d);
-      else emit_stderr(d);
-    } else if (s == StreamId::Stdout) {
-      if (split) splitter.feed(d);
-      else if (ends) end_out.feed(d);
-      else emit_stdout(d);
-    }
+    if (s == StreamId::Stderr) on_stderr(d);
+    else if (s == StreamId::Stdout) on_stdout(d);
   });
+  // Streams read until their end: the attach stream, and a warm runner's direct output if it has one.
+  struct Source {
+    docker::Conn* conn;
+    int kind;  // 0 attach (multiplexed), 1 stdout, 2 stderr
+  };
+  std::vector<Source> sources = {{st.stream.conn.get(), 0}};
+  if (st.out && st.err) sources.insert(sources.end(), {{st.out.get(), 1}, {st.err.get(), 2}});
 
   int sock = st.stream.conn->fd();
   StdinPump pump(sock, std::move(input), plan.stdin_fd);
@@ -226,7 +236,7 @@ RunResult drive(docker::Client& client, Started& st, std::string input, const Ru
   bool timed_out = false, cancelled = false;
   Clock::time_point drain_deadline = Clock::time_point::max();
   char buf[65536];
-  for (;;) {
+  while (!sources.empty()) {
     auto now = Clock::now();
     if (!timed_out && !cancelled) {
       if (now >= deadline) timed_out = true;
@@ -238,24 +248,36 @@ RunResult drive(docker::Client& client, Started& st, std::string input, const Ru
       }
     }
     if (now >= drain_deadline) break;
-    pollfd fds[2];
+    pollfd fds[4];
     nfds_t n = 0;
-    fds[n++] = {sock, static_cast<short>(POLLIN | (pump.wants_write() ? POLLOUT : 0)), 0};
+    for (const auto& src : sources)
+      fds[n++] = {src.conn->fd(), static_cast<short>(POLLIN | (src.kind == 0 && pump.wants_write() ? POLLOUT : 0)), 0};
+    nfds_t pump_at = n;
     if (pump.wants_source()) fds[n++] = {pump.source(), POLLIN, 0};
     auto until = std::min(timed_out || cancelled ? drain_deadline : deadline, now + std::chrono::milliseconds(100));
     int wait_ms = static_cast<int>(std::chrono::duration_cast<std::chrono::milliseconds>(until - now).count());
     int r = ::poll(fds, n, std::max(wait_ms, 0));
     if (r < 0 && errno != EINTR) throw Error(ErrorKind::Infrastructure, "poll failed while running");
     if (r <= 0) continue;
-    if (fds[0].revents & POLLOUT) pump.on_writable();
-    if (n > 1 && (fds[1].revents & (POLLIN | POLLHUP | POLLERR))) pump.on_source_readable();
-    if (fds[0].revents & (POLLIN | POLLHUP | POLLERR)) {
-      long got = st.stream.conn->read_some(buf, sizeof buf, Clock::now());
-      if (got == 0) break;
-      if (got > 0 && !demux.feed(std::string_view(buf, static_cast<size_t>(got))))
+    if (n > pump_at && (fds[pump_at].revents & (POLLIN | POLLHUP | POLLERR))) pump.on_source_readable();
+    for (nfds_t i = pump_at; i-- > 0;) {
+      if ((fds[i].revents & POLLOUT) && sources[i].kind == 0) pump.on_writable();
+      if (!(fds[i].revents & (POLLIN | POLLHUP | POLLERR))) continue;
+      long got = sources[i].conn->read_some(buf, sizeof buf, Clock::now());
+      std::string_view data(buf, got > 0 ? static_cast<size_t>(got) : 0);
+      if (got == 0) {
+        // The container stopped: its direct output ends with it, so it gets a little while to drain.
+        if (sources[i].kind == 0 && sources.size() > 1) drain_deadline = std::min(drain_deadline, Clock::now() + std::chrono::seconds(2));
+        sources.erase(sources.begin() + static_cast<long>(i));
+      } else if (sources[i].kind == 1) {
+        on_stdout(data);
+      } else if (sources[i].kind == 2) {
+        on_stderr(data);
+      } else if (got > 0 && !demux.feed(data)) {
         throw Error(ErrorKind::Infrastructure, "the engine sent a malformed output stream");
-      if (ends && !timed_out && !cancelled && ended(end_out) && ended(end_err)) break;
+      }
     }
+    if (ends && !timed_out && !cancelled && ended(end_out) && ended(end_err)) break;
   }
   if (split) splitter.finish();
   bool reported = ends && ended(end_out) && ended(end_err);

@@ -97,6 +97,9 @@ struct Started {
   std::unique_ptr<ContainerGuard> guard;
   docker::AttachedStream stream;
   std::unique_ptr<docker::PendingWait> waiter;
+  // A warm runner's stdout and stderr when they come over DirectOutput's sockets; the attach
+  // stream then carries only stdin, and its end when the container stops.
+  std::unique_ptr<docker::Conn> out, err;
 };
 Started start_container(docker::Client& client, const Spec& spec, const std::string& name);
 // Throws BadInput naming the engine's runtimes when `runtime` (non-empty) is not one of them.

@@ -7,6 +7,7 @@
 #include <cstdlib>
 #include <mutex>
 
+#include "core/sandbox/direct_io.hpp"
 #include "core/sandbox/seccomp.hpp"
 #include "core/util/random.hpp"
 
@@ -49,6 +50,9 @@ json create_body(const Spec& s) {
       {"LogConfig", {{"Type", "none"}}},
   };
   if (!s.runtime.empty()) host["Runtime"] = s.runtime;
+  if (!s.io_dir.empty())
+    host["Mounts"] = json::array({{{"Type", "bind"}, {"Source", s.io_dir}, {"Target", DirectOutput::kMountPoint}, {"ReadOnly", true},
+                                   {"BindOptions", {{"Propagation", "rprivate"}}}}});
   json body = {
       {"Image", s.image},
       {"Cmd", s.cmd},

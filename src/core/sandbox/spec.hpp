@@ -37,6 +37,7 @@ struct Spec {
   std::string workspace_size = "64m";
   std::map<std::string, std::string> labels;
   bool open_stdin = false;
+  std::string io_dir;  // host directory mounted read-only at DirectOutput::kMountPoint (a warm runner's sockets)
 };
 
 nlohmann::json create_body(const Spec& spec);

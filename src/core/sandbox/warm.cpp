@@ -4,6 +4,7 @@
 #include <iostream>
 
 #include "core/docker/mux.hpp"
+#include "core/sandbox/direct_io.hpp"
 #include "core/error.hpp"
 #include "core/util/embedded.hpp"
 #include "core/util/random.hpp"
@@ -62,7 +63,7 @@ std::vector<std::string> warm_command(const templates::Language& lang) {
   return {"/bin/sh", "-c", asset("warm/shell.sh")};
 }
 
-std::string warm_input(const RunPlan& plan, const std::string& token) {
+std::string warm_request(const RunPlan& plan, const std::string& token) {
   std::vector<std::string> argv = {plan.lang->file};
   argv.insert(argv.end(), plan.args.begin(), plan.args.end());
   nlohmann::json env = nlohmann::json::object();
@@ -83,7 +84,7 @@ std::string warm_input(const RunPlan& plan, const std::string& token) {
   w.add_file(".orch/run.json", nlohmann::json({{"argv", argv}, {"env", env}, {"token", token}}).dump(), 0600);
   w.add_file(".orch/run.sh", script, 0600);
   std::string tar = build_input_tar(plan.files, std::move(w));
-  return std::to_string(tar.size()) + "\n" + tar + plan.stdin_data;
+  return std::to_string(tar.size()) + "\n" + tar;
 }
 
 bool fits_warm(const RunPlan& p, const std::string& runtime) {
@@ -96,7 +97,14 @@ bool fits_warm(const RunPlan& p, const std::string& runtime) {
 RunResult run_warm(docker::Client& client, Pool& pool, Started st, const RunPlan& plan, Observer& observer) {
   std::string token = random_hex(24);
   try {
-    RunResult r = drive(client, st, warm_input(plan, token), plan, "", observer, token);
+    std::string input = warm_request(plan, token);
+    if (st.out) {
+      // The program cannot exist before the request is read, so nothing else writes to this socket.
+      st.out->write_all(input);
+      st.out->shutdown_write();
+      input.clear();
+    }
+    RunResult r = drive(client, st, input + plan.stdin_data, plan, "", observer, token);
     pool.release(std::move(st));
     return r;
   } catch (...) {
@@ -108,12 +116,16 @@ RunResult run_warm(docker::Client& client, Pool& pool, Started st, const RunPlan
 Pool::Pool(docker::Client& client, const templates::Store& store, std::map<std::string, int> targets, std::string runtime)
     : client_(client), store_(store), targets_(std::move(targets)), runtime_(std::move(runtime)) {
   for (const auto& [name, n] : targets_) store_.get(name);  // unknown template: NotFound now, not later
+  // Direct output needs the engine's host to be this one, and a runtime whose sandbox can reach a
+  // host socket (gVisor's cannot).
+  direct_ = client_.endpoint_display().rfind("unix://", 0) == 0 && runtime_ != "runsc";
 }
 
 Pool::~Pool() { shutdown(); }
 
 void Pool::start() {
   if (targets_.empty()) return;
+  if (direct_) DirectOutput::remove_stale();
   thread_ = std::thread([this] { refill_loop(); });
 }
 
@@ -135,8 +147,26 @@ Started Pool::make(const templates::Template& t) {
   for (const auto& [k, v] : t.env) spec.env.push_back(k + "=" + v);
   spec.open_stdin = true;
   spec.cmd = warm_command(lang);
-  Started st = start_container(client_, spec, "orch-" + id);
+  std::unique_ptr<DirectOutput> io;
+  if (direct_.load() && runner_for(lang) == Runner::Python) io = DirectOutput::open();
+  if (io) {
+    spec.io_dir = io->dir();
+    spec.cmd.push_back(DirectOutput::kMountPoint);
+  }
+  Started st;
+  try {
+    st = start_container(client_, spec, "orch-" + id);
+  } catch (const Error& e) {
+    // An engine that cannot mount the directory (it sees another filesystem) gets attach-only sandboxes.
+    if (!io || std::string(e.what()).find("mount") == std::string::npos) throw;
+    direct_ = false;
+    io.reset();
+    spec.io_dir.clear();
+    spec.cmd.pop_back();
+    st = start_container(client_, spec, "orch-" + id);
+  }
   await_ready(st);
+  if (io) io->accept(st.id, st.out, st.err);
   return st;
 }
 
@@ -191,7 +221,7 @@ std::optional<Started> Pool::take(const RunPlan& plan) {
       if (it == ready_.end() || it->second.empty()) return std::nullopt;
       st = std::move(it->second.front());
       it->second.pop_front();
-      if (st->stream.conn->quiet()) {
+      if (st->stream.conn->quiet() && (!st->out || (st->out->quiet() && st->err->quiet()))) {
         ++in_use_;
         last_take_ = std::chrono::steady_clock::now();
         if (it->second.empty()) cv_.notify_all();

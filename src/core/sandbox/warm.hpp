@@ -1,4 +1,5 @@
 #pragma once
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <deque>
@@ -19,8 +20,9 @@ namespace orch::sandbox {
 // runner (src/assets/warm/) that waits on stdin for "SIZE\n" and a tar holding the files and
 // .orch/run.json (argv, env) and .orch/run.sh (the same for the shell runner).
 std::vector<std::string> warm_command(const templates::Language& lang);
-// What a warm container reads to run `plan`; `token` marks the end of its output.
-std::string warm_input(const RunPlan& plan, const std::string& token);
+// What a warm runner reads to run `plan` ("SIZE\n" and the tar), before the program's stdin;
+// `token` marks the end of its output.
+std::string warm_request(const RunPlan& plan, const std::string& token);
 // Whether a plan can use a warm sandbox of its template (default language, limits, network, no --out).
 bool fits_warm(const RunPlan& plan, const std::string& runtime);
 
@@ -52,6 +54,7 @@ class Pool {
   const templates::Store& store_;
   std::map<std::string, int> targets_;
   std::string runtime_;
+  std::atomic<bool> direct_{false};  // pooled python runners send their output over DirectOutput
   mutable std::mutex mu_;
   std::condition_variable cv_;
   std::map<std::string, std::deque<Started>> ready_;

@@ -1,0 +1,123 @@
+#include "core/sandbox/direct_io.hpp"
+
+#include <dirent.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <ctime>
+#include <cstdlib>
+#include <fstream>
+
+#include "core/util/random.hpp"
+
+namespace orch::sandbox {
+
+namespace {
+
+// Root's directory under /run; anyone else's under their runtime directory or /tmp. 0711: others
+// may pass through to a sandbox's directory, whose random name they cannot list.
+std::string base_dir() {
+  std::string base = ::geteuid() == 0 ? "/run/orch" : "";
+  if (base.empty()) {
+    const char* xdg = std::getenv("XDG_RUNTIME_DIR");
+    base = xdg && *xdg ? std::string(xdg) + "/orch" : "/tmp/orch-" + std::to_string(::geteuid());
+  }
+  if (::mkdir(base.c_str(), 0711) != 0 && errno != EEXIST) return "";
+  struct stat st {};
+  if (::lstat(base.c_str(), &st) != 0 || !S_ISDIR(st.st_mode) || st.st_uid != ::geteuid()) return "";
+  return base;
+}
+
+int listen_at(const std::string& path) {
+  sockaddr_un addr{};
+  if (path.size() >= sizeof addr.sun_path) return -1;
+  addr.sun_family = AF_UNIX;
+  path.copy(addr.sun_path, path.size());
+  int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+  if (fd < 0) return -1;
+  // The sandbox's user is not orch's: the socket must be connectable by anyone who can reach it.
+  if (::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 || ::chmod(path.c_str(), 0666) != 0 ||
+      ::listen(fd, 1) != 0) {
+    ::close(fd);
+    return -1;
+  }
+  return fd;
+}
+
+int accept_from(int listener, const std::string& id) {
+  int fd = ::accept4(listener, nullptr, nullptr, SOCK_CLOEXEC);
+  if (fd < 0) return -1;
+  ucred cred{};
+  socklen_t len = sizeof cred;
+  if (::getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) != 0 || !process_in_container(cred.pid, id)) {
+    ::close(fd);
+    return -1;
+  }
+  return fd;
+}
+
+}  // namespace
+
+bool process_in_container(int pid, const std::string& id) {
+  if (pid <= 0 || id.size() < 12) return false;
+  std::ifstream f("/proc/" + std::to_string(pid) + "/cgroup");
+  std::string line;
+  while (std::getline(f, line))
+    if (line.find(id) != std::string::npos) return true;
+  return false;
+}
+
+std::unique_ptr<DirectOutput> DirectOutput::open() {
+  std::string base = base_dir();
+  if (base.empty()) return nullptr;
+  std::unique_ptr<DirectOutput> d(new DirectOutput());
+  std::string dir = base + "/io-" + random_hex(16);
+  if (::mkdir(dir.c_str(), 0755) != 0) return nullptr;
+  d->dir_ = dir;  // from here the destructor removes it
+  d->out_listener_ = listen_at(dir + "/o");
+  d->err_listener_ = listen_at(dir + "/e");
+  if (d->out_listener_ < 0 || d->err_listener_ < 0) return nullptr;
+  return d;
+}
+
+void DirectOutput::remove_stale() {
+  std::string base = base_dir();
+  DIR* d = base.empty() ? nullptr : ::opendir(base.c_str());
+  if (!d) return;
+  time_t cutoff = ::time(nullptr) - 600;
+  while (dirent* e = ::readdir(d)) {
+    std::string name = e->d_name, dir = base + "/" + name;
+    struct stat st {};
+    if (name.rfind("io-", 0) != 0 || ::lstat(dir.c_str(), &st) != 0 || !S_ISDIR(st.st_mode) || st.st_mtime > cutoff) continue;
+    ::unlink((dir + "/o").c_str());
+    ::unlink((dir + "/e").c_str());
+    ::rmdir(dir.c_str());
+  }
+  ::closedir(d);
+}
+
+DirectOutput::~DirectOutput() {
+  for (int fd : {out_listener_, err_listener_})
+    if (fd >= 0) ::close(fd);
+  if (dir_.empty()) return;
+  ::unlink((dir_ + "/o").c_str());
+  ::unlink((dir_ + "/e").c_str());
+  ::rmdir(dir_.c_str());
+}
+
+bool DirectOutput::accept(const std::string& id, std::unique_ptr<docker::Conn>& out, std::unique_ptr<docker::Conn>& err) {
+  int o = accept_from(out_listener_, id);
+  int e = o < 0 ? -1 : accept_from(err_listener_, id);
+  if (o < 0 || e < 0) {
+    if (o >= 0) ::close(o);
+    return false;
+  }
+  out = std::make_unique<docker::Conn>(o);
+  err = std::make_unique<docker::Conn>(e);
+  return true;
+}
+
+}  // namespace orch::sandbox
