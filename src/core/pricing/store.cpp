@@ -8,20 +8,13 @@
 #include <sstream>
 
 #include "core/error.hpp"
+#include "core/util/hash.hpp"
 
 namespace orch::pricing {
 
 namespace fs = std::filesystem;
 
 namespace {
-
-std::string fnv_hex(const std::string& s) {
-  uint64_t h = 1469598103934665603ull;
-  for (unsigned char c : s) h = (h ^ c) * 1099511628211ull;
-  char buf[17];
-  std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(h));
-  return buf;
-}
 
 std::string slurp(const fs::path& p) {
   std::ifstream in(p, std::ios::binary);
@@ -47,7 +40,7 @@ nlohmann::json point_json(const HistoryPoint& p) {
 
 std::string Snapshot::id() const {
   if (kind == "live") return "live-" + origin;
-  return "import-" + fnv_hex(origin + "|" + provider_hint);
+  return "import-" + stable_hash_hex(origin + "|" + provider_hint);
 }
 
 Store Store::open_default() {

@@ -8,6 +8,7 @@
 #include <set>
 
 #include "core/error.hpp"
+#include "core/util/hash.hpp"
 
 namespace orch::pricing {
 
@@ -32,11 +33,7 @@ std::string WatchSpec::state_name() const {
   std::string sig = f.gpu + "|" + fmt(f.min_gpus) + "|" + fmt(f.gpus) + "|" + fmt(f.min_vcpus) + "|" +
                     fmt(f.min_memory_gib) + "|" + join(f.providers) + "|" + join(f.regions) + "|" +
                     (f.spot ? "spot" : "od") + "|" + f.currency + "|" + fmt(below);
-  uint64_t h = 1469598103934665603ull;
-  for (unsigned char c : sig) h = (h ^ c) * 1099511628211ull;
-  char buf[40];
-  std::snprintf(buf, sizeof buf, "watch-%016llx", static_cast<unsigned long long>(h));
-  return buf;
+  return "watch-" + stable_hash_hex(sig);
 }
 
 std::vector<Match> detect_crossings(const std::vector<Match>& current, double below, nlohmann::json& state) {

@@ -8,6 +8,7 @@
 #include <regex>
 
 #include "core/error.hpp"
+#include "core/util/hash.hpp"
 
 namespace orch::repo {
 
@@ -59,14 +60,6 @@ const std::vector<RiskyName>& risky_names() {
 std::string base_name(const std::string& p) {
   auto s = p.rfind('/');
   return s == std::string::npos ? p : p.substr(s + 1);
-}
-
-std::string fnv_hex(const std::string& s) {
-  uint64_t h = 1469598103934665603ULL;
-  for (unsigned char c : s) h = (h ^ c) * 1099511628211ULL;
-  char buf[17];
-  std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(h));
-  return buf;
 }
 
 // Values that look like secrets but are placeholders or references.
@@ -188,7 +181,7 @@ ScanReport scan_tree(const Tree& tree, const std::vector<AllowEntry>& allow, int
   ScanReport rep;
   auto add = [&](Finding f, const std::string& secret) {
     f.severity = rule(f.rule_id).severity;
-    f.fingerprint = fnv_hex(f.rule_id + "\n" + f.file + "\n" + secret);
+    f.fingerprint = stable_hash_hex(f.rule_id + "\n" + f.file + "\n" + secret);
     if (allowed(f, allow)) {
       ++rep.allowlisted;
       return;
