@@ -383,8 +383,7 @@ echo planted'
 }
 test_no_persistence_between_runs() { both case_no_persistence; }
 
-pool_ready() { [ "$(json_get "$(curl -s "$BASE/health")" pool.python.ready)" -ge 1 ]; }
-pool_full() { [ "$(json_get "$(curl -s "$BASE/health")" pool.python.ready)" -ge 2 ]; }
+pool_ready() { [ "$(json_get "$(curl -s "$BASE/health")" pool.python.ready)" -ge "${1:-1}" ]; }  # [count]
 case_no_persistence_warm() {
   wait_for 300 pool_ready || fail "the pool never filled"
   hrun -c 'import os, subprocess, sys
@@ -941,7 +940,7 @@ test_battery_subset_through_the_warm_pool() {
   export ORCH_HOST=$BASE
   local c before after
   for c in case_one_huge_line case_binary_output case_utf8_split_across_chunks case_env_is_clean case_privileges; do
-    wait_for 300 pool_full || fail "the pool did not refill before $c"
+    wait_for 300 pool_ready 2 || fail "the pool did not refill before $c"
     before=$(curl -s "$BASE/metrics" | awk '/orch_pool_requests_total\{result="hit"\}/{print $2}')
     TOK=hx$RANDOM$RANDOM
     SERVER_HWM_LIMIT_KB=120000 "$c"
