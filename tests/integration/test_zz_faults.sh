@@ -1,3 +1,4 @@
+# it: alone
 # Faults (issue 8, item 12): the Docker daemon restarted under running work, and orch itself killed
 # with SIGKILL mid-run. The name sorts last on purpose: restarting dockerd kills every container on
 # the engine (no live-restore), so this suite must run after all the others. Every test leaves the
