@@ -1,0 +1,158 @@
+# Hostile-input battery: hostile file names, links and forged archives.
+source "$(dirname "${BASH_SOURCE[0]}")/hostile_lib.sh"
+
+# Files: hostile names refused, links never followed on the host, forged archives contained.
+
+test_hostile_file_names_refused_cli() {
+  scratch
+  echo data >"$SCRATCH/f"
+  long=$(head -c 4100 /dev/zero | tr '\0' a)
+  for name in ../x ../../etc/cron.d/x /etc/x /workspace/../x a/../../x 'a\b' "$long" "d/$long" . a/./b a//b; do
+    out=$("$ORCH" run --json -f "$SCRATCH/f:$name" -c 'print(1)' 2>&1)
+    rc=$?
+    [ "$rc" = 125 ] || fail "--file name '${name:0:40}' was accepted (rc $rc): ${out:0:200}"
+    assert_contains "$out" "orch: error:"
+  done
+  # positive control: a nested relative name works
+  out=$("$ORCH" run -f "$SCRATCH/f:in/f.txt" -c 'import os; print(open("in/f.txt").read().strip(), os.getcwd())')
+  assert_eq "data /workspace" "$out"
+}
+
+test_hostile_file_names_refused_server() {
+  scratch
+  start_server
+  long=$(head -c 4100 /dev/zero | tr '\0' a)
+  for name in ../x /etc/x a/../../x 'a\\\\b' '' 'a\u0000b' "$long" '.' '..'; do
+    r=$(post /v1/run "{\"code\":\"print(1)\",\"files\":[{\"name\":\"$name\",\"content\":\"x\"}]}")
+    assert_eq 400 "$(status_of "$r")" "files[] name '${name:0:40}'"
+    r=$(post /v1/run "{\"code\":\"print(1)\",\"files\":{\"$name\":\"x\"}}")
+    assert_eq 400 "$(status_of "$r")" "files{} name '${name:0:40}'"
+  done
+  # Piston: the first file is the program; its name only picks the language, it is never a path
+  r=$(post /api/v2/execute '{"language":"python","version":"*","files":[{"name":"../../x.py","content":"import os; print(sorted(os.listdir()))"}]}')
+  assert_eq 200 "$(status_of "$r")" "piston entry file name"
+  assert_eq "['main.py']" "$(json_get "$(body_of "$r")" run.stdout | tr -d '\n')"
+  r=$(post /v1/run '{"code":"print(open(\"in/x.txt\").read())","files":[{"name":"in/x.txt","content":"ok"}]}')
+  assert_eq ok "$(json_get "$(body_of "$r")" stdout | tr -d '\n')" "control"
+  assert_eq 0 "$(containers_of_pid "$SERVER_PID")"
+}
+
+case_out_links() {
+  local res=$SCRATCH/res.$MODE
+  mkdir -p "$SCRATCH/victim"
+  echo untouched >"$SCRATCH/victim/keep"
+  hrun --out "$res" -l bash -c 'mkdir -p out/sub
+ln -s / out/root; ln -s /etc out/etc; ln -s ../../../../../../.. out/up; ln -s /etc/passwd out/sub/pw
+ln /etc/passwd out/hard_etc 2>/dev/null || echo no-hardlink-to-etc
+echo inside > secret_in_ws; ln secret_in_ws out/hard_ws
+echo real > out/real.txt; ln out/real.txt out/sub/real_again'
+  assert_eq ok "$STATUS" "[$MODE] status"
+  assert_contains "$(jf stdout)" no-hardlink-to-etc
+  assert_eq real "$(cat "$res/real.txt")"
+  assert_eq real "$(cat "$res/sub/real_again")" "[$MODE] a hard link within out is a copy"
+  assert_eq inside "$(cat "$res/hard_ws")" "[$MODE] a hard link to /workspace is a copy of sandbox data"
+  [ -z "$(find "$res" -type l)" ] || fail "[$MODE] a symlink came out: $(find "$res" -type l)"
+  for p in root etc up sub/pw hard_etc; do [ ! -e "$res/$p" ] || fail "[$MODE] $p came out"; done
+  assert_eq untouched "$(cat "$SCRATCH/victim/keep")"
+}
+test_out_symlinks_and_hard_links() { both case_out_links; }
+
+case_out_symlink_swap() {
+  # A loop swaps out/f between a file and a link to /etc while tar collects /workspace/out.
+  local res=$SCRATCH/swap.$MODE
+  hrun --timeout 30 --out "$res" -l bash -c 'mkdir -p out
+for i in $(seq 200); do echo "data $i" > out/f$i; done
+( while :; do rm -rf out/f1 out/d; ln -s /etc out/f1; ln -s / out/d; rm -f out/f1 out/d; echo again > out/f1; mkdir -p out/d; echo x > out/d/x; done ) &
+sleep 1; echo done'
+  assert_eq ok "$STATUS" "[$MODE] status"
+  [ -z "$(find "$res" -type l)" ] || fail "[$MODE] a symlink came out"
+  [ ! -e "$res/f1/passwd" ] && [ ! -e "$res/d/etc" ] || fail "[$MODE] a swapped link was followed"
+  assert_eq "data 7" "$(cat "$res/f7")"
+}
+test_out_symlink_swapped_during_copy() { both case_out_symlink_swap; }
+
+FORGE_PROG='
+import io, os, signal, sys, tarfile
+here, kind = sys.argv[1].lstrip("/"), sys.argv[2]
+marker = open(f"/proc/{os.getppid()}/cmdline", "rb").read().split(b"\0")[4]
+buf = io.BytesIO()
+t = tarfile.open(fileobj=buf, mode="w", format=tarfile.GNU_FORMAT)
+def add(name, data=b"x", kind=tarfile.REGTYPE, link=""):
+    i = tarfile.TarInfo(name); i.type = kind; i.linkname = link; i.size = len(data) if kind == tarfile.REGTYPE else 0
+    t.addfile(i, io.BytesIO(data) if kind == tarfile.REGTYPE else None)
+add("../escape/up.txt"); add(f"/{here}/victim/abs.txt"); add("ok.txt", b"fine")
+add("lnk", kind=tarfile.SYMTYPE, link=f"/{here}/victim"); add("lnk/through.txt")
+add("hl", kind=tarfile.LNKTYPE, link="/etc/passwd"); add("hl2", kind=tarfile.LNKTYPE, link="../escape/up.txt")
+add("hl3", kind=tarfile.LNKTYPE, link="ok.txt"); add("dev", kind=tarfile.CHRTYPE); add("a\\b.txt")
+end = t.offset  # before the zero blocks that close the archive
+t.close()
+data = buf.getvalue()
+if kind == "bomb":  # a last header that claims 8 GiB
+    h = bytearray(512); h[0:4] = b"bomb"; h[100:108] = b"0000644\0"; h[124:136] = b"77777777777\0"; h[156:157] = b"0"
+    h[257:263] = b"ustar\0"; h[148:156] = b" " * 8; h[148:155] = b"%06o\0" % sum(h)
+    data = data[:end] + bytes(h)
+sys.stdout.buffer.write(marker + data); sys.stdout.flush()
+os.kill(os.getppid(), signal.SIGKILL)'
+
+case_forged_out_archive() {
+  # The program learns the run's random marker from its parent's command line, prints it with an
+  # archive of its own (escapes, absolute paths, links, devices) and kills the parent so the real
+  # archive never follows. The forged entries are parsed like any other and must be contained.
+  local res=$SCRATCH/forged.$MODE
+  rm -rf "$SCRATCH/escape" "$SCRATCH/victim" "$res"
+  mkdir -p "$SCRATCH/victim"
+  hrun --timeout 30 --out "$res" -c "$FORGE_PROG" --arg "$SCRATCH" --arg plain
+  assert_eq fine "$(cat "$res/ok.txt")" "[$MODE] control: the forged archive was read"
+  assert_eq fine "$(cat "$res/hl3")" "[$MODE] a hard link to an entry in the archive is a copy"
+  [ ! -e "$SCRATCH/escape" ] || fail "[$MODE] an entry escaped --out"
+  [ -z "$(ls -A "$SCRATCH/victim")" ] || fail "[$MODE] something was written through a link: $(ls -A "$SCRATCH/victim")"
+  [ -z "$(find "$res" -type l -o -type c)" ] || fail "[$MODE] a link or device came out"
+  for p in hl hl2 dev 'a\b.txt' abs.txt; do [ ! -e "$res/$p" ] || fail "[$MODE] $p came out"; done
+  [ "$(find "$res" -type f | wc -l)" = 3 ] || fail "[$MODE] unexpected files: $(find "$res" -type f)"  # ok.txt hl3 lnk/through.txt (a real dir)
+  # the same with a header that claims 8 GiB: nothing is saved, the loss is flagged
+  rm -rf "$res"
+  hrun --timeout 30 --out "$res" -c "$FORGE_PROG" --arg "$SCRATCH" --arg bomb
+  assert_eq true "$(jf artifacts_truncated)" "[$MODE] a cut archive is flagged"
+  [ ! -e "$SCRATCH/escape" ] && [ -z "$(ls -A "$SCRATCH/victim")" ] || fail "[$MODE] the bomb archive wrote outside --out"
+}
+test_forged_out_archive_is_contained() { both case_forged_out_archive; }
+
+test_session_hostile_paths() {
+  scratch
+  S=$("$ORCH" session create -t bash) || fail "session create"
+  trap '"$ORCH" session rm "$S" >/dev/null 2>&1; rm -rf "$SCRATCH"' EXIT
+  echo payload >"$SCRATCH/f"
+  long=$(head -c 4100 /dev/zero | tr '\0' a)
+  # (an empty upload name means the local file's name, as cp does)
+  "$ORCH" session download "$S" "" "$SCRATCH/got" 2>/dev/null && fail "download of '' was allowed"
+  for p in "$long" "d/$long" "$(head -c 300 /dev/zero | tr '\0' b)"; do
+    out=$("$ORCH" session upload "$S" "$SCRATCH/f" "$p" 2>&1) && fail "upload to '${p:0:40}' was allowed"
+    assert_contains "$out" "orch: error:"
+    "$ORCH" session download "$S" "$p" "$SCRATCH/got" 2>/dev/null && fail "download of '${p:0:40}' was allowed"
+  done
+  # backslashes are ordinary name bytes inside the sandbox: the file stays in /workspace
+  "$ORCH" session upload "$S" "$SCRATCH/f" 'a\..\..\b' || fail "upload with backslashes"
+  assert_eq 'a\..\..\b' "$("$ORCH" session exec "$S" -c 'ls /workspace')"
+  # a link swapped while files move: the host gets bytes or a refusal, never a write elsewhere
+  "$ORCH" session exec "$S" -c 'echo inside > real; ( while :; do ln -sfn /etc/passwd f; ln -sfn /etc f; rm -f f; cp real f; sleep 0.02; done ) >/dev/null 2>&1 &' ||
+    fail "swap loop"
+  mkdir -p "$SCRATCH/dl"
+  for i in $(seq 30); do
+    "$ORCH" session download "$S" f "$SCRATCH/dl/f$i" 2>/dev/null
+    if [ $((i % 5)) = 0 ]; then
+      "$ORCH" session upload "$S" "$SCRATCH/f" f 2>/dev/null
+      "$ORCH" session upload "$S" "$SCRATCH/f" f/x 2>/dev/null
+    fi
+  done
+  # The download helper checks what it opened: a link swapped in after the path was resolved leads
+  # off /workspace's filesystem and is refused, so only the sandbox's own bytes come back.
+  local fetched=0
+  for got in "$SCRATCH"/dl/*; do
+    [ -e "$got" ] || continue
+    case "$(cat "$got")" in inside|payload) fetched=$((fetched + 1));; *) fail "a download returned bytes from outside /workspace: $(head -c 80 "$got")";; esac
+  done
+  [ "$fetched" -gt 0 ] || fail "no download got through the swap loop: the test saw nothing"
+  [ -z "$(find "$SCRATCH/dl" -type l)" ] || fail "a download made a link"
+  assert_eq payload "$(cat "$SCRATCH/f")"
+}
+

@@ -1,0 +1,128 @@
+# Hostile-input battery: fork bombs, memory bombs and what must die at the deadline.
+source "$(dirname "${BASH_SOURCE[0]}")/hostile_lib.sh"
+
+# Fork bombs: the pids limit holds them, the timeout ends them.
+
+case_fork_bomb_shell() {
+  hrun --timeout 3 --pids 64 -l bash --arg "$TOK" -c 'while :; do ( :(){ :|:& };: ) 2>/dev/null; done'
+  assert_eq timeout "$STATUS" "[$MODE] status"
+  assert_eq 124 "$RC"
+  duration_below 6000
+  no_procs "$TOK"
+}
+test_fork_bomb_shell() { both case_fork_bomb_shell; }
+
+case_fork_bomb_python() {
+  hrun --timeout 3 --pids 64 --arg "$TOK" -c 'import os
+while True:
+    try:
+        os.fork()
+    except OSError:
+        pass'
+  # Under gVisor the bomb exhausts the pids cgroup that gVisor's own threads share: the sandbox
+  # dies early (status error) instead of running to its deadline. Contained either way.
+  if [ "${RUNTIME:-}" = runsc ] && [ "$STATUS" = error ]; then :; else
+    assert_eq timeout "$STATUS" "[$MODE] status"
+    assert_eq 124 "$RC"
+  fi
+  duration_below 6000
+  no_procs "$TOK"
+}
+test_fork_bomb_python() { both case_fork_bomb_python; }
+
+case_pids_limit_counts() {
+  hrun --timeout 10 --pids 32 -c 'import os, time
+n = 0
+try:
+    for _ in range(1000):
+        if os.fork() == 0:
+            time.sleep(30)
+            os._exit(0)
+        n += 1
+except OSError as e:
+    print(n < 32, e.errno)'
+  assert_eq ok "$STATUS" "[$MODE] status"
+  assert_eq "True 11" "$(jf stdout | tr -d '\n')" "[$MODE] forks stop at the pids limit with EAGAIN"
+}
+test_pids_limit_holds() { both case_pids_limit_counts; }
+
+# ---------------------------------------------------------------------------------------------------
+# Memory bombs: status oom, the host never swaps.
+
+pswpout() { awk '/^pswpout/{print $2}' /proc/vmstat; }
+
+case_memory_bomb() {
+  local swap_before
+  swap_before=$(pswpout)
+  hrun --memory 128m --timeout 30 -c 'x = []
+while True:
+    x.append(bytearray(8 << 20))'
+  assert_eq oom "$STATUS" "[$MODE] status"
+  assert_eq 137 "$RC"
+  assert_eq "$swap_before" "$(pswpout)" "[$MODE] the host swapped"
+}
+test_memory_bomb_is_oom() { both case_memory_bomb; }
+
+case_node_memory_bomb() {
+  hrun --memory 128m --timeout 30 -l node -c 'const a = []; for (;;) a.push(Buffer.alloc(8 << 20, 1));'
+  assert_eq oom "$STATUS" "[$MODE] status"
+  assert_eq 137 "$RC"
+}
+test_node_memory_bomb_is_oom() { both case_node_memory_bomb; }
+
+case_shm_fill() {
+  # /dev/shm is a 16 MiB tmpfs: filling it is ENOSPC; filling it and then the heap is oom.
+  hrun --timeout 20 -c 'n = 0
+try:
+    with open("/dev/shm/fill", "wb") as f:
+        while True:
+            f.write(b"x" * (1 << 20)); f.flush(); n += 1
+except OSError as e:
+    print(n <= 16, e.errno)'
+  assert_eq ok "$STATUS" "[$MODE] status"
+  assert_eq "True 28" "$(jf stdout | tr -d '\n')" "[$MODE] /dev/shm is capped"
+  hrun --memory 48m --timeout 20 -c 'f = open("/dev/shm/fill", "wb")
+try:
+    while True:
+        f.write(b"x" * (1 << 20)); f.flush()
+except OSError:
+    pass
+x = []
+while True:
+    x.append(bytearray(4 << 20))'
+  assert_eq oom "$STATUS" "[$MODE] status with /dev/shm full"
+}
+test_dev_shm_is_capped_and_counted() { both case_shm_fill; }
+
+# ---------------------------------------------------------------------------------------------------
+# Nothing survives the deadline: CPU spin, sleep, SIGTERM traps, setsid and double-forked daemons.
+
+case_deadline_kills_everything() {
+  local seen=$SCRATCH/seen.$MODE
+  watch_procs "$TOK" "$seen"
+  hrun --timeout 3 -l bash --arg "$TOK" -c 'trap "" TERM INT HUP
+setsid bash -c "trap \"\" TERM; while :; do sleep 1; done" "d1-$1" </dev/null >/dev/null 2>&1 &
+( bash -c "trap \"\" TERM; while :; do sleep 1; done" "d2-$1" </dev/null >/dev/null 2>&1 & ) &
+nohup bash -c "while :; do :; done" "spin-$1" </dev/null >/dev/null 2>&1 &
+bash -c "sleep 300" "sleep-$1" &
+while :; do :; done'
+  wait "$WATCHER"
+  assert_eq timeout "$STATUS" "[$MODE] status"
+  assert_eq 124 "$RC"
+  duration_below 6500
+  [ "$(cat "$seen")" -ge 4 ] || fail "[$MODE] control: the daemons were never seen running ($(cat "$seen"))"
+  no_procs "$TOK"
+}
+test_deadline_kills_spin_traps_and_daemons() { both case_deadline_kills_everything; }
+
+case_daemon_outliving_program() {
+  hrun --timeout 20 -l bash --arg "$TOK" -c 'setsid bash -c "sleep 300" "d-$1" </dev/null >/dev/null 2>&1 &
+( setsid bash -c "sleep 300" "dd-$1" & ) &
+echo started'
+  assert_eq ok "$STATUS" "[$MODE] status"
+  assert_eq started "$(jf stdout | tr -d '\n')"
+  duration_below 5000  # a daemon does not hold the run open
+  no_procs "$TOK"
+}
+test_daemons_die_with_the_program() { both case_daemon_outliving_program; }
+

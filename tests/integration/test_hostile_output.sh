@@ -1,0 +1,74 @@
+# Hostile-input battery: output floods and bytes orch must keep exactly.
+source "$(dirname "${BASH_SOURCE[0]}")/hostile_lib.sh"
+
+# Output floods: bounded memory, capped and flagged output, valid JSON, exact bytes kept.
+
+case_flood_both_streams() {
+  hrun --timeout 60 -l bash -c "head -c ${FLOOD:-1G} /dev/zero & head -c ${FLOOD:-1G} /dev/urandom >&2; wait"
+  assert_eq ok "$STATUS" "[$MODE] status"
+  assert_eq true "$(jfile stdout_truncated)"
+  assert_eq true "$(jfile stderr_truncated)"
+  assert_eq true "$(jfile stderr_binary)" "[$MODE] random bytes are flagged"
+  sizes=$("$PY" -c 'import json,sys,base64; j=json.load(open(sys.argv[1]))
+print(len(j["stdout"]), len(base64.b64decode(j["stderr_base64"])))' "$OUT_FILE")
+  assert_eq "1048576 1048576" "$sizes" "[$MODE] each stream is cut at 1 MiB"
+  [ "$RSS_KB" -lt 60000 ] || fail "[$MODE] orch's peak memory was $RSS_KB KiB during a flood"
+}
+test_output_flood_on_both_streams() { FLOOD=1G SERVER_HWM_LIMIT_KB=120000 both case_flood_both_streams; }
+
+case_one_huge_line() {
+  hrun --timeout 60 -c 'import sys
+line = "z" * (1 << 20)
+for _ in range(300):
+    sys.stdout.write(line)'
+  assert_eq ok "$STATUS" "[$MODE] status"
+  assert_eq true "$(jfile stdout_truncated)"
+  assert_eq 1048576 "$("$PY" -c 'import json,sys; print(len(json.load(open(sys.argv[1]))["stdout"]))' "$OUT_FILE")"
+  [ "$RSS_KB" -lt 60000 ] || fail "[$MODE] orch's peak memory was $RSS_KB KiB"
+}
+test_one_huge_line_without_newline() { SERVER_HWM_LIMIT_KB=120000 both case_one_huge_line; }
+
+BINARY_PROG='import sys
+sys.stdout.buffer.write(bytes(range(256)) + b"|\xff\xfe\xc3\x28|\x00\x00|\x1b[31mred\x1b[0m|\x1b]0;title\x07|\xed\xa0\x80|\xf4\x90\x80\x80|")
+sys.stdout.flush()
+sys.stderr.write("\x1b[2J\x1b[Hcleared\0nul \u00e9\u4e2d\U0001f600")'
+BINARY_EXPECT='bytes(range(256)) + b"|\xff\xfe\xc3\x28|\x00\x00|\x1b[31mred\x1b[0m|\x1b]0;title\x07|\xed\xa0\x80|\xf4\x90\x80\x80|"'
+
+case_binary_output() {
+  hrun -c "$BINARY_PROG"
+  assert_eq ok "$STATUS" "[$MODE] status"
+  "$PY" - "$OUT_FILE" <<EOF || fail "[$MODE] bytes were not kept exactly"
+import base64, json, sys
+j = json.load(open(sys.argv[1]))
+assert j["stdout_binary"] is True, "stdout_binary"
+assert base64.b64decode(j["stdout_base64"]) == $BINARY_EXPECT, "stdout_base64"
+assert j["stderr_binary"] is False, "stderr_binary"
+assert j["stderr"] == "\x1b[2J\x1b[Hcleared\0nul \u00e9\u4e2d\U0001f600", "stderr text"
+EOF
+  # Streaming to a terminal or pipe, the bytes come out as the program wrote them.
+  "$ORCH" run -c "$BINARY_PROG" >"$SCRATCH/raw.out" 2>"$SCRATCH/raw.err" || fail "[$MODE] streaming run failed"
+  "$PY" - "$SCRATCH/raw.out" "$SCRATCH/raw.err" <<EOF || fail "[$MODE] streamed bytes changed"
+import sys
+assert open(sys.argv[1], "rb").read() == $BINARY_EXPECT, "stdout"
+assert open(sys.argv[2], "rb").read() == "\x1b[2J\x1b[Hcleared\0nul \u00e9\u4e2d\U0001f600".encode(), "stderr"
+EOF
+}
+test_binary_nul_invalid_utf8_and_ansi_output() { both case_binary_output; }
+
+case_utf8_split_across_chunks() {
+  # 3-byte characters written in pieces that never line up with the engine's frames.
+  hrun -c 'import sys, os
+s = ("\u4e2d" * 30000).encode()
+for i in range(0, len(s), 4097):
+    os.write(1, s[i:i + 4097])'
+  assert_eq false "$(jfile stdout_binary)" "[$MODE] valid UTF-8 split across writes is text"
+  assert_eq 30000 "$("$PY" -c 'import json,sys; print(len(json.load(open(sys.argv[1]))["stdout"]))' "$OUT_FILE")"
+  "$ORCH" run -c 'import sys, os
+s = ("\u4e2d" * 30000).encode()
+for i in range(0, len(s), 4097):
+    os.write(1, s[i:i + 4097])' >"$SCRATCH/cjk.out" || fail "streaming run failed"
+  assert_eq 90000 "$(stat -c %s "$SCRATCH/cjk.out")" "[$MODE] streamed bytes"
+  "$PY" -c 'import sys; assert open(sys.argv[1],"rb").read().decode() == "\u4e2d" * 30000' "$SCRATCH/cjk.out" || fail "[$MODE] streamed text changed"
+}
+test_utf8_split_across_chunks() { both case_utf8_split_across_chunks; }
+
