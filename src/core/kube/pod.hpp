@@ -1,0 +1,51 @@
+#pragma once
+#include <cstdint>
+#include <map>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "core/sandbox/spec.hpp"
+
+namespace orch::kube {
+
+// Cluster-wide choices for sandbox pods, from the server's (or CLI's) environment.
+struct PodOptions {
+  std::string runtime_class;      // runtimeClassName for sandboxes asking for runsc ("gvisor" by default)
+  std::string seccomp_localhost;  // a Localhost profile (relative to the kubelet's seccomp dir); "" = RuntimeDefault
+  int64_t active_deadline_s = 0;  // wall-clock backstop; 0 = none
+  std::string ephemeral_storage = "64Mi";  // logs and anything else the kubelet puts on the node's disk
+};
+
+// PodOptions from ORCH_K8S_RUNTIME_CLASS, ORCH_K8S_SECCOMP_PROFILE and ORCH_K8S_EPHEMERAL_STORAGE.
+PodOptions pod_options_from_env();
+
+// The label orch.net carries ("none", "bridge" or "private") and the one that groups a private
+// session's pods under its NetworkPolicy.
+inline constexpr const char* kLabelNetGroup = "orch.netgroup";
+// Every orch label with its exact value (label values cannot hold ':' or be long), as JSON.
+inline constexpr const char* kAnnotationLabels = "orch.labels";
+
+// A Pod name for an orch id: lowercase DNS-1123, at most 63 characters.
+std::string pod_name(const std::string& id);
+bool valid_label_value(const std::string& v);
+bool valid_label_key(const std::string& k);
+// The value as a label can carry it: invalid characters become '_', trimmed to 63, alphanumeric ends.
+std::string label_value(const std::string& v);
+// Orch's byte sizes as Kubernetes quantities: 67108864 -> "64Mi".
+std::string quantity(int64_t bytes);
+
+// The Pod for one sandbox, under the restricted Pod Security Standard: non-root numeric user,
+// no privilege escalation, every capability dropped, read-only root, seccomp, memory-backed
+// /workspace, /tmp and /dev/shm with size limits, limits equal to requests, no service-account
+// token, no service links, no host namespaces. Throws orch::Error(BadInput) for what a pod cannot
+// express (a root or non-numeric user, a host directory).
+nlohmann::json pod_manifest(const sandbox::Spec& spec, const std::string& name, const PodOptions& opts);
+
+// Denies all ingress and egress for pods labelled orch.net=none (enforced by the cluster's CNI).
+nlohmann::json deny_all_policy();
+// A private session network: its pods reach each other and nothing else.
+nlohmann::json session_network_policy(const std::string& session_id);
+std::string session_policy_name(const std::string& session_id);
+
+}  // namespace orch::kube

@@ -1,0 +1,184 @@
+// Pod manifests for each kind of sandbox against golden files (tests/fixtures/kube/*.json; set
+// ORCH_UPDATE_GOLDEN=1 to rewrite them after a deliberate change, then review the diff).
+#include <doctest/doctest.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <set>
+#include <sstream>
+
+#include "core/error.hpp"
+#include "core/kube/pod.hpp"
+
+using namespace orch;
+using namespace orch::kube;
+using nlohmann::json;
+
+namespace {
+
+void check_golden(const json& got, const std::string& name) {
+  auto path = std::filesystem::path(__FILE__).parent_path() / "../fixtures/kube" / name;
+  if (std::getenv("ORCH_UPDATE_GOLDEN")) std::ofstream(path) << got.dump(2) << "\n";
+  std::ifstream in(path);
+  REQUIRE_MESSAGE(in.good(), "missing golden file " << path);
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  json want = json::parse(ss.str());
+  CHECK_MESSAGE(got == want, name << " differs:\n" << json::diff(want, got).dump(2));
+}
+
+std::map<std::string, std::string> fixed_labels(const std::string& kind, const std::string& id) {
+  return {{sandbox::kLabelManaged, "1"}, {sandbox::kLabelKind, kind}, {sandbox::kLabelId, id},
+          {sandbox::kLabelTemplate, "python"}, {sandbox::kLabelCreated, "1700000000"}, {sandbox::kLabelPid, "builder-7:4242"}};
+}
+
+sandbox::Spec run_spec() {
+  sandbox::Spec s;
+  s.image = "orch/python:latest";
+  s.cmd = {"/bin/sh", "-c", "boot"};
+  s.env = {"HOME=/workspace", "ORCH_RUN_ID=r-0123456789ab", "EMPTY="};
+  s.memory_bytes = 256LL << 20;
+  s.cpus = 0.5;
+  s.labels = fixed_labels("run", "r-0123456789ab");
+  s.open_stdin = true;
+  return s;
+}
+
+// Every field the restricted Pod Security Standard asks for, and orch's own hardening besides.
+void check_restricted(const json& pod) {
+  const json& spec = pod["spec"];
+  CHECK(spec["automountServiceAccountToken"] == false);
+  CHECK(spec["enableServiceLinks"] == false);
+  CHECK(spec["hostNetwork"] == false);
+  CHECK(spec["hostPID"] == false);
+  CHECK(spec["hostIPC"] == false);
+  CHECK(spec["restartPolicy"] == "Never");
+  CHECK(spec["securityContext"]["runAsNonRoot"] == true);
+  CHECK(spec["securityContext"]["runAsUser"].get<int64_t>() > 0);
+  CHECK(spec["securityContext"]["seccompProfile"]["type"].is_string());
+  for (const auto& v : spec["volumes"]) {
+    CHECK(v.size() == 2);  // name and an emptyDir: no hostPath, no other volume type
+    CHECK(v["emptyDir"]["medium"] == "Memory");
+    CHECK(v["emptyDir"]["sizeLimit"].is_string());
+  }
+  REQUIRE(spec["containers"].size() == 1);
+  const json& c = spec["containers"][0];
+  const json& sc = c["securityContext"];
+  CHECK(sc["runAsNonRoot"] == true);
+  CHECK(sc["runAsUser"].get<int64_t>() > 0);
+  CHECK(sc["allowPrivilegeEscalation"] == false);
+  CHECK(sc["privileged"] == false);
+  CHECK(sc["readOnlyRootFilesystem"] == true);
+  CHECK(sc["capabilities"] == json{{"drop", {"ALL"}}});
+  CHECK_FALSE(sc["capabilities"].contains("add"));
+  std::string seccomp = sc["seccompProfile"]["type"];
+  CHECK((seccomp == "RuntimeDefault" || seccomp == "Localhost"));
+  CHECK(c["resources"]["limits"].contains("memory"));
+  CHECK(c["resources"]["limits"].contains("cpu"));
+  CHECK(c["resources"]["limits"].contains("ephemeral-storage"));
+  CHECK(c["resources"]["requests"] == c["resources"]["limits"]);
+  CHECK_FALSE(c.contains("ports"));
+  std::set<std::string> mounts;
+  for (const auto& m : c["volumeMounts"]) mounts.insert(m["mountPath"].get<std::string>());
+  CHECK(mounts == std::set<std::string>{"/workspace", "/tmp", "/dev/shm"});
+}
+
+}  // namespace
+
+TEST_CASE("one-shot run pod: golden manifest, restricted, isolated network, deadline") {
+  PodOptions o;
+  o.active_deadline_s = 60;
+  json pod = pod_manifest(run_spec(), pod_name("r-0123456789ab"), o);
+  check_restricted(pod);
+  CHECK(pod["metadata"]["labels"]["orch.net"] == "none");
+  CHECK(pod["spec"]["dnsPolicy"] == "None");
+  CHECK(pod["spec"]["activeDeadlineSeconds"] == 60);
+  CHECK_FALSE(pod["spec"].contains("runtimeClassName"));
+  check_golden(pod, "pod_run.json");
+}
+
+TEST_CASE("warm pool pod: golden manifest") {
+  sandbox::Spec s = run_spec();
+  s.cmd = {"python3", "-u", "/opt/orch/warm.py"};
+  s.env = {"HOME=/workspace"};
+  s.labels = fixed_labels("pool", "p-00000000000a");
+  s.memory_bytes = 512LL << 20;
+  s.cpus = 1;
+  json pod = pod_manifest(s, pod_name("p-00000000000a"), PodOptions{});
+  check_restricted(pod);
+  CHECK_FALSE(pod["spec"].contains("activeDeadlineSeconds"));
+  check_golden(pod, "pod_pool.json");
+}
+
+TEST_CASE("session pod on a private network under gVisor with a Localhost seccomp profile: golden manifest") {
+  sandbox::Spec s = run_spec();
+  s.user = "1000:1000";
+  s.workspace_owner = "1000:1001";
+  s.network = "orch-s-0123456789ab";
+  s.runtime = "runsc";
+  s.workspace_size = "1g";
+  s.labels = fixed_labels("session", "s-0123456789ab");
+  s.labels[sandbox::kLabelOwner] = "team a";
+  s.labels[sandbox::kLabelExpires] = "1700003600";
+  s.labels["orch.net"] = "private";
+  s.labels["project"] = "demo";
+  s.labels["not a key"] = "kept in the annotation";
+  PodOptions o;
+  o.runtime_class = "gvisor";
+  o.seccomp_localhost = "orch/seccomp.json";
+  o.active_deadline_s = 86400;
+  json pod = pod_manifest(s, pod_name("s-0123456789ab"), o);
+  check_restricted(pod);
+  CHECK(pod["spec"]["runtimeClassName"] == "gvisor");
+  CHECK(pod["spec"]["securityContext"]["fsGroup"] == 1001);
+  CHECK(pod["metadata"]["labels"][kLabelNetGroup] == "orch-s-0123456789ab");
+  CHECK(pod["metadata"]["labels"][sandbox::kLabelOwner] == "team_a");
+  CHECK_FALSE(pod["metadata"]["labels"].contains("not a key"));
+  json exact = json::parse(pod["metadata"]["annotations"][kAnnotationLabels].get<std::string>());
+  CHECK(exact["orch.pid"] == "builder-7:4242");
+  CHECK(exact["not a key"] == "kept in the annotation");
+  CHECK_FALSE(pod["spec"].contains("dnsPolicy"));
+  check_golden(pod, "pod_session.json");
+}
+
+TEST_CASE("network policies: deny-all for isolated sandboxes, one per private session") {
+  json deny = deny_all_policy();
+  CHECK(deny["spec"]["policyTypes"] == json::array({"Ingress", "Egress"}));
+  CHECK_FALSE(deny["spec"].contains("ingress"));
+  CHECK_FALSE(deny["spec"].contains("egress"));
+  check_golden(deny, "policy_deny_all.json");
+  json session = session_network_policy("s-0123456789ab");
+  CHECK(session["metadata"]["name"] == session_policy_name("s-0123456789ab"));
+  check_golden(session, "policy_session.json");
+}
+
+TEST_CASE("what a pod cannot be is refused") {
+  sandbox::Spec s = run_spec();
+  s.user = "0:0";
+  CHECK_THROWS_AS(pod_manifest(s, "x", {}), Error);
+  s.user = "sandbox";
+  CHECK_THROWS_AS(pod_manifest(s, "x", {}), Error);
+  s = run_spec();
+  s.io_dir = "/run/orch/x";
+  CHECK_THROWS_AS(pod_manifest(s, "x", {}), Error);
+}
+
+TEST_CASE("names, label values and quantities follow Kubernetes' rules") {
+  CHECK(pod_name("s-0123456789AB") == "orch-s-0123456789ab");
+  CHECK(pod_name(std::string(80, 'a')).size() == 63);
+  CHECK(pod_name("r_x.y") == "orch-r-x-y");
+  CHECK(label_value("host:4242") == "host_4242");
+  CHECK(label_value("-x-") == "x");
+  CHECK(label_value(std::string(70, 'v')).size() == 63);
+  CHECK(valid_label_value(""));
+  CHECK_FALSE(valid_label_value("a b"));
+  CHECK(valid_label_key("orch.kind"));
+  CHECK(valid_label_key("example.com/team"));
+  CHECK_FALSE(valid_label_key("Example.com/team"));
+  CHECK_FALSE(valid_label_key("/x"));
+  CHECK(quantity(64LL << 20) == "64Mi");
+  CHECK(quantity(1LL << 30) == "1Gi");
+  CHECK(quantity(1536LL << 10) == "1536Ki");
+  CHECK(quantity(1000) == "1000");
+}
