@@ -1,0 +1,123 @@
+# The Kubernetes API test double, checked by the real kubectl: if kubectl accepts what it says, the
+# double speaks what a real API server speaks (discovery, pods, selectors, patches, logs, exec and
+# attach over WebSocket v5, TLS, tokens, Pod Security admission, NetworkPolicies).
+source "$(dirname "${BASH_SOURCE[0]}")/kube_lib.sh"
+
+test_kubectl_pods_lifecycle_selectors_and_patches() {
+  start_double
+  scratch
+  pod_json keeper '["sleep","300"]' >"$SCRATCH/a.json"
+  pod_json other '["sleep","300"]' | sed 's/"suite": "kube-double"/"suite": "other"/' >"$SCRATCH/b.json"
+  assert_contains "$(kc create --validate=false -f "$SCRATCH/a.json" 2>&1)" "pod/keeper created"
+  kc create --validate=false -f "$SCRATCH/b.json" >/dev/null || fail "second create"
+  assert_contains "$(kc create --validate=false -f "$SCRATCH/a.json" 2>&1)" 'pods "keeper" already exists'
+  wait_for 100 [ "$(pod_phase keeper)" = Running ] || fail "keeper never ran: $(kc get pod keeper -o yaml)"
+  local table
+  table=$(kc get pods)
+  assert_contains "$table" "NAME"
+  assert_contains "$table" "keeper"
+  assert_contains "$table" "Running"
+  assert_eq "pod/keeper" "$(kc get pods -l suite=kube-double -o name)"
+  assert_eq "pod/other" "$(kc get pods -l 'suite notin (kube-double)' -o name)"
+  assert_eq "" "$(kc get pods -l 'suite,missing' -o name 2>/dev/null)"
+  kc label pod keeper tier=gold >/dev/null || fail "label"
+  kc annotate pod keeper orch.expires=1234 >/dev/null || fail "annotate"
+  assert_eq "pod/keeper" "$(kc get pods -l tier=gold -o name)"
+  assert_eq "1234" "$(kc get pod keeper -o jsonpath='{.metadata.annotations.orch\.expires}')"
+  assert_contains "$(kc get pod missing 2>&1)" 'pods "missing" not found'
+  assert_contains "$(kc delete pod keeper other 2>&1)" 'pod "keeper" deleted'
+  assert_eq "" "$(kc get pods -o name)"
+  wait_for 50 [ "$(docker ps -aq --filter "label=orch.k8s-double" --filter "label=io.kubernetes.pod.name=keeper" | wc -l)" = 0 ] ||
+    fail "the container of a deleted pod is still there"
+}
+
+test_kubectl_exec_attach_and_logs_over_websocket() {
+  start_double
+  scratch
+  pod_json sleeper '["sleep","300"]' >"$SCRATCH/s.json"
+  pod_json greeter '["sh","-c","read name; echo hello $name; echo bye >&2; exit 4"]' >"$SCRATCH/g.json"
+  kc create --validate=false -f "$SCRATCH/s.json" -f "$SCRATCH/g.json" >/dev/null || fail "create"
+  wait_for 100 [ "$(pod_phase sleeper)" = Running ] || fail "sleeper never ran"
+  local out rc
+  out=$(printf 'abc' | kc exec -i sleeper -- sh -c 'tr a-z A-Z; echo oops >&2; exit 3' 2>"$SCRATCH/err")
+  rc=$?
+  assert_eq "ABC" "$out"
+  assert_eq 3 "$rc" "kubectl exec passes the exit code from the status channel"
+  assert_contains "$(cat "$SCRATCH/err")" "oops"
+  assert_eq "uid=1000 gid=1000 groups=1000" "$(kc exec sleeper -- id)"
+  head -c 300000 /dev/urandom >"$SCRATCH/blob"
+  assert_eq "$(sha256sum <"$SCRATCH/blob" | cut -c1-64)" "$(kc exec -i sleeper -- sha256sum <"$SCRATCH/blob" | cut -c1-64)" \
+    "300 KB of stdin arrive whole, in many frames"
+  assert_eq "300000" "$(kc exec sleeper -- head -c 300000 /dev/zero | wc -c)" "300 KB of output arrive whole"
+
+  wait_for 100 [ "$(pod_phase greeter)" = Running ] || fail "greeter never ran"
+  out=$(echo world | kc attach -i greeter 2>&1)
+  assert_contains "$out" "hello world"
+  wait_for 50 [ "$(pod_phase greeter)" = Failed ] || fail "greeter did not end: $(pod_phase greeter)"
+  assert_eq 4 "$(kc get pod greeter -o jsonpath='{.status.containerStatuses[0].state.terminated.exitCode}')"
+  out=$(kc logs greeter)
+  assert_contains "$out" "hello world"
+  assert_contains "$out" "bye"
+  assert_eq "bye" "$(kc logs greeter --tail=1)"
+}
+
+test_tls_client_certificate_and_token_via_kubeconfig() {
+  scratch
+  start_double --tls-cert "$KUBE_TLS/server.crt" --tls-key "$KUBE_TLS/server.key" --client-ca "$KUBE_TLS/ca.crt" --token s3cret
+  assert_contains "$KUBE_URL" "https://"
+  write_kubeconfig "$SCRATCH/cert" "client-certificate-data: $(base64 -w0 "$KUBE_TLS/client.crt")" \
+    "client-key-data: $(base64 -w0 "$KUBE_TLS/client.key")"
+  write_kubeconfig "$SCRATCH/token" "token: s3cret"
+  write_kubeconfig "$SCRATCH/wrong" "token: wrong"
+  assert_contains "$(KUBECONFIG=$SCRATCH/cert kubectl get pods 2>&1)" "No resources found"
+  assert_contains "$(KUBECONFIG=$SCRATCH/token kubectl get pods 2>&1)" "No resources found"
+  assert_contains "$(KUBECONFIG=$SCRATCH/wrong kubectl get pods 2>&1)" "Unauthorized"
+  sed -i "s/certificate-authority-data: .*/certificate-authority-data: $(base64 -w0 "$KUBE_TLS/other-ca.crt")/" "$SCRATCH/token"
+  assert_contains "$(KUBECONFIG=$SCRATCH/token kubectl get pods 2>&1)" "certificate"
+}
+
+test_admission_refuses_what_the_restricted_profile_forbids() {
+  start_double
+  scratch
+  pod_json root '["true"]' '{"hostPID": true}' >"$SCRATCH/r.json"
+  local out
+  out=$(kc create --validate=false -f "$SCRATCH/r.json" 2>&1)
+  assert_contains "$out" 'violates PodSecurity "restricted:latest"'
+  assert_contains "$out" "hostPID=true"
+  pod_json Bad_Name '["true"]' >"$SCRATCH/n.json"
+  assert_contains "$(kc create --validate=false -f "$SCRATCH/n.json" 2>&1)" "RFC 1123"
+}
+
+test_deny_all_network_policy_leaves_only_loopback() {
+  start_double
+  scratch
+  cat >"$SCRATCH/deny.json" <<'JSON'
+{"apiVersion": "networking.k8s.io/v1", "kind": "NetworkPolicy", "metadata": {"name": "deny"},
+ "spec": {"podSelector": {"matchLabels": {"suite": "kube-double"}}, "policyTypes": ["Ingress", "Egress"]}}
+JSON
+  kc create --validate=false -f "$SCRATCH/deny.json" >/dev/null || fail "policy"
+  assert_eq "networkpolicy.networking.k8s.io/deny" "$(kc get networkpolicies -o name)"
+  pod_json isolated '["sleep","300"]' >"$SCRATCH/i.json"
+  pod_json open '["sleep","300"]' | sed 's/"suite": "kube-double"/"suite": "open"/' >"$SCRATCH/o.json"
+  kc create --validate=false -f "$SCRATCH/i.json" -f "$SCRATCH/o.json" >/dev/null || fail "create"
+  wait_for 100 [ "$(pod_phase isolated)" = Running ] || fail "isolated never ran"
+  wait_for 100 [ "$(pod_phase open)" = Running ] || fail "open never ran"
+  assert_eq "lo" "$(kc exec isolated -- ls /sys/class/net | tr '\n' ' ' | xargs)"
+  assert_contains "$(kc exec open -- ls /sys/class/net)" "eth0" "a pod no policy selects keeps the pod network"
+}
+
+test_stopping_the_double_removes_its_containers() {
+  start_double
+  scratch
+  pod_json doomed '["sleep","300"]' >"$SCRATCH/d.json"
+  kc create --validate=false -f "$SCRATCH/d.json" >/dev/null
+  wait_for 100 [ "$(pod_phase doomed)" = Running ] || fail "doomed never ran"
+  local label="label=io.kubernetes.pod.name=doomed"
+  local mine
+  mine=$(docker ps -aq --filter "$label" --filter label=orch.k8s-double | wc -l)
+  [ "$mine" -ge 1 ] || fail "no container for the pod"
+  local id
+  id=$(docker ps -aq --filter "$label" --filter label=orch.k8s-double | head -1)
+  stop_double
+  wait_for 50 [ -z "$(docker ps -aq --filter "id=$id")" ] || fail "the double left its container"
+}

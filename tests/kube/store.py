@@ -1,0 +1,232 @@
+"""The double's objects: pods backed by Docker containers, network policies backed by Docker networks."""
+import copy
+import random
+import string
+import threading
+import time
+import uuid
+
+import pods as podlib
+from docker_api import DockerError
+
+
+def suffix(n=5):
+    return "".join(random.choice(string.ascii_lowercase + string.digits) for _ in range(n))
+
+
+def selects(selector, labels):
+    """A NetworkPolicy podSelector (matchLabels only; an empty one selects every pod)."""
+    if selector.get("matchExpressions"):
+        return False
+    return all(labels.get(k) == v for k, v in (selector.get("matchLabels") or {}).items())
+
+
+class Store:
+    def __init__(self, docker, instance, runtimes):
+        self.docker, self.instance, self.runtimes = docker, instance, runtimes
+        self.owner = {"orch.k8s-double": instance}
+        self.lock = threading.RLock()
+        self.pods, self.policies, self.networks = {}, {}, {}
+        self._rv = 0
+        threading.Thread(target=self.enforce_deadlines, daemon=True).start()
+
+    def rv(self):
+        return str(self._rv)
+
+    def bump(self, obj):
+        self._rv += 1
+        obj["metadata"]["resourceVersion"] = str(self._rv)
+
+    @staticmethod
+    def public(obj):
+        out = copy.deepcopy(obj)
+        out["metadata"] = podlib.public_meta(out["metadata"])
+        return out
+
+    # --- pods ---
+    def add_pod(self, ns, pod):
+        name = pod["metadata"]["name"]
+        with self.lock:
+            if (ns, name) in self.pods:
+                return False
+            now = time.time()
+            pod["apiVersion"], pod["kind"] = "v1", "Pod"
+            pod["metadata"].update({"namespace": ns, "uid": str(uuid.uuid4()), "creationTimestamp": podlib.rfc3339(now),
+                                    "_created": now})
+            pod["status"] = {"phase": "Pending"}
+            self.bump(pod)
+            self.pods[(ns, name)] = pod
+            network = self.network_for(ns, pod)
+        threading.Thread(target=self.start_container, args=(ns, pod, network), daemon=True).start()
+        return True
+
+    def start_container(self, ns, pod, network):
+        name = pod["metadata"]["name"]
+        try:
+            body = podlib.docker_body(pod, network, self.runtimes, self.owner)
+            cid = self.docker.call("POST", "/containers/create", body,
+                                   {"name": "k8sdouble-%s-%s-%s" % (self.instance, ns, name)})["Id"]
+        except (DockerError, ValueError) as e:
+            reason = "ErrImageNeverPull" if isinstance(e, DockerError) and e.status == 404 else "CreateContainerConfigError"
+            with self.lock:
+                pod["status"]["containerStatuses"] = [{"name": pod["spec"]["containers"][0]["name"], "ready": False,
+                                                       "restartCount": 0, "state": {"waiting": {"reason": reason, "message": str(e)}}}]
+                self.bump(pod)
+            return
+        with self.lock:
+            gone = self.pods.get((ns, name)) is not pod
+            pod["metadata"]["_cid"] = cid
+        if gone:
+            self.remove_container(cid)
+            return
+        try:
+            self.docker.call("POST", "/containers/%s/start" % cid)
+        except DockerError:
+            pass  # the status shows the container as not started
+        with self.lock:
+            pod["metadata"]["_started"] = time.time()
+            pod["status"]["startTime"] = podlib.rfc3339(time.time())
+            self.refresh(pod)
+
+    def refresh(self, pod):
+        cid = pod["metadata"].get("_cid")
+        if not cid or pod["metadata"].get("_final"):
+            return
+        try:
+            inspect = self.docker.call("GET", "/containers/%s/json" % cid)
+        except DockerError:
+            inspect = None
+        phase, st = podlib.container_status(pod, inspect)
+        if pod["status"].get("phase") != phase or pod["status"].get("containerStatuses") != [st]:
+            pod["status"]["phase"] = phase
+            pod["status"]["containerStatuses"] = [st]
+            self.bump(pod)
+        if phase in ("Succeeded", "Failed"):
+            pod["metadata"]["_final"] = True
+
+    def get_pod(self, ns, name):
+        with self.lock:
+            pod = self.pods.get((ns, name))
+        if pod is not None:
+            with self.lock:
+                self.refresh(pod)
+        return pod
+
+    def list_pods(self, ns, selector, fields):
+        with self.lock:
+            found = [p for (n, _), p in sorted(self.pods.items()) if n == ns and podlib.selector_matches(selector, p["metadata"].get("labels") or {})]
+        if fields:
+            want = dict(f.split("=", 1) for f in fields.split(",") if "=" in f)
+            if "metadata.name" in want:
+                found = [p for p in found if p["metadata"]["name"] == want["metadata.name"]]
+        with self.lock:
+            for p in found:
+                self.refresh(p)
+        return found
+
+    def update_pod(self, ns, name, metadata, deadline):
+        with self.lock:
+            pod = self.pods[(ns, name)]
+            pod["metadata"]["labels"] = metadata.get("labels") or {}
+            pod["metadata"]["annotations"] = metadata.get("annotations") or {}
+            if deadline is not None:
+                pod["spec"]["activeDeadlineSeconds"] = deadline
+            self.bump(pod)
+            return pod
+
+    def delete_pod(self, ns, name):
+        with self.lock:
+            pod = self.pods.pop((ns, name))
+            pod["metadata"]["deletionTimestamp"] = podlib.rfc3339(time.time())
+            self.bump(pod)
+        if pod["metadata"].get("_cid"):
+            self.remove_container(pod["metadata"]["_cid"])
+        return pod
+
+    def remove_container(self, cid):
+        try:
+            self.docker.call("DELETE", "/containers/%s" % cid, query={"force": 1, "v": 1})
+        except DockerError:
+            pass
+
+    def enforce_deadlines(self):
+        """activeDeadlineSeconds: the kubelet kills the pod and marks it Failed, DeadlineExceeded."""
+        while True:
+            time.sleep(0.2)
+            with self.lock:
+                due = [p for p in self.pods.values()
+                       if p["spec"].get("activeDeadlineSeconds") and p["metadata"].get("_started")
+                       and not p["metadata"].get("_final")
+                       and time.time() > p["metadata"]["_started"] + p["spec"]["activeDeadlineSeconds"]]
+            for p in due:
+                try:
+                    self.docker.call("POST", "/containers/%s/kill" % p["metadata"]["_cid"])
+                except DockerError:
+                    pass
+                with self.lock:
+                    self.refresh(p)
+                    p["status"].update({"phase": "Failed", "reason": "DeadlineExceeded",
+                                        "message": "Pod was active on the node longer than the specified deadline"})
+                    p["metadata"]["_final"] = True
+                    self.bump(p)
+
+    # --- network policies: enforced when a pod starts, as far as Docker's networks can express ---
+    def network_for(self, ns, pod):
+        labels = pod["metadata"].get("labels") or {}
+        network = "bridge"
+        for (pns, pname), pol in sorted(self.policies.items()):
+            spec = pol.get("spec") or {}
+            if pns != ns or not selects(spec.get("podSelector") or {}, labels):
+                continue
+            if "Egress" in (spec.get("policyTypes") or ["Ingress"]) and not spec.get("egress"):
+                return "none"
+            network = self.group_network(ns, pname)
+        return network
+
+    def group_network(self, ns, policy):
+        name = "k8sdouble-%s-%s-%s" % (self.instance, ns, policy)
+        if name not in self.networks:
+            self.networks[name] = self.docker.call("POST", "/networks/create", {
+                "Name": name, "Internal": True, "Labels": self.owner})["Id"]
+        return name
+
+    def add_policy(self, ns, pol):
+        name = pol["metadata"]["name"]
+        with self.lock:
+            if (ns, name) in self.policies:
+                return False
+            pol["apiVersion"], pol["kind"] = "networking.k8s.io/v1", "NetworkPolicy"
+            pol["metadata"].update({"namespace": ns, "uid": str(uuid.uuid4()), "creationTimestamp": podlib.rfc3339(time.time())})
+            self.bump(pol)
+            self.policies[(ns, name)] = pol
+            return True
+
+    def get_policy(self, ns, name):
+        with self.lock:
+            return self.policies.get((ns, name))
+
+    def list_policies(self, ns, selector):
+        with self.lock:
+            return [p for (n, _), p in sorted(self.policies.items())
+                    if n == ns and podlib.selector_matches(selector, p["metadata"].get("labels") or {})]
+
+    def delete_policy(self, ns, name):
+        with self.lock:
+            self.policies.pop((ns, name), None)
+            net = self.networks.pop("k8sdouble-%s-%s-%s" % (self.instance, ns, name), None)
+        if net:
+            try:
+                self.docker.call("DELETE", "/networks/%s" % net)
+            except DockerError:
+                pass  # pods still on it; cleanup() removes it at the end
+
+    def cleanup(self):
+        label = "orch.k8s-double=" + self.instance
+        filters = '{"label": ["%s"]}' % label
+        for c in self.docker.call("GET", "/containers/json", query={"all": 1, "filters": filters}):
+            self.remove_container(c["Id"])
+        for n in self.docker.call("GET", "/networks", query={"filters": filters}):
+            try:
+                self.docker.call("DELETE", "/networks/%s" % n["Id"])
+            except DockerError:
+                pass
