@@ -11,7 +11,8 @@ test_kubectl_pods_lifecycle_selectors_and_patches() {
   assert_contains "$(kc create --validate=false -f "$SCRATCH/a.json" 2>&1)" "pod/keeper created"
   kc create --validate=false -f "$SCRATCH/b.json" >/dev/null || fail "second create"
   assert_contains "$(kc create --validate=false -f "$SCRATCH/a.json" 2>&1)" 'pods "keeper" already exists'
-  wait_for 100 [ "$(pod_phase keeper)" = Running ] || fail "keeper never ran: $(kc get pod keeper -o yaml)"
+  kc wait --for=jsonpath='{.status.phase}'=Running pod/keeper --timeout=20s >/dev/null ||
+    fail "kubectl wait (a list and a watch) never saw keeper running"
   local table
   table=$(kc get pods)
   assert_contains "$table" "NAME"
