@@ -36,7 +36,7 @@ test_kubectl_exec_attach_and_logs_over_websocket() {
   start_double
   scratch
   pod_json sleeper '["sleep","300"]' >"$SCRATCH/s.json"
-  pod_json greeter '["sh","-c","read name; echo hello $name; echo bye >&2; exit 4"]' >"$SCRATCH/g.json"
+  pod_json greeter '["sh","-c","read name; echo hello $name; sleep 0.3; echo bye >&2; exit 4"]' >"$SCRATCH/g.json"
   kc create --validate=false -f "$SCRATCH/s.json" -f "$SCRATCH/g.json" >/dev/null || fail "create"
   wait_for 100 [ "$(pod_phase sleeper)" = Running ] || fail "sleeper never ran"
   local out rc
