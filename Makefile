@@ -1,10 +1,14 @@
-# Front for CMake. `make` builds build/orch; `make hello` runs a first sandbox; `make test` runs every
-# test tier (it builds the base image and the templates first when they are missing); `make bench`.
+# Front for CMake. `make` builds build/orch; `make hello` installs and starts a Docker engine when none
+# answers, then runs a first sandbox; `make test` runs every test tier (it builds the base image and the
+# templates first when they are missing); `make install PREFIX=...`, `make package`, `make docker-image`.
 BUILD ?= build
 JOBS ?= $(shell nproc)
 ORCH := $(BUILD)/orch
+PREFIX ?= /usr/local
+# Root needs no sudo (CI, containers); anyone else is asked once.
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: all orch base-image templates hello test unit integration bench clean
+.PHONY: all orch engine base-image templates hello test unit integration bench install package docker-image clean
 
 all: orch
 
@@ -14,11 +18,14 @@ $(BUILD)/CMakeCache.txt:
 orch: $(BUILD)/CMakeCache.txt
 	cmake --build $(BUILD) -j $(JOBS)
 
-base-image:
-	bash scripts/bootstrap-base-image.sh
+engine:
+	@docker info >/dev/null 2>&1 || $(SUDO) bash scripts/install-docker.sh
+
+base-image: engine
+	@docker image inspect $${ORCH_BASE_IMAGE:-debian:bookworm-slim} >/dev/null 2>&1 || $(SUDO) bash scripts/bootstrap-base-image.sh
 
 templates: orch base-image
-	$(ORCH) templates build --all --missing
+	$(ORCH) templates build --missing
 
 hello: orch base-image
 	$(ORCH) run --build -l python -c 'print("hello from a sandbox")'
@@ -34,6 +41,17 @@ test: templates
 
 bench: templates
 	bash bench/run.sh $(ORCH)
+
+# DESTDIR=/tmp/stage make install PREFIX=/usr stages a tree, as packagers do.
+install: orch
+	cmake --install $(BUILD) --prefix $(PREFIX)
+
+# build/orch_VERSION_ARCH.deb and build/orch-VERSION-linux-ARCH.tar.gz
+package: orch
+	cd $(BUILD) && cpack
+
+docker-image: orch
+	bash deploy/docker/build.sh $(ORCH) orch:local
 
 clean:
 	rm -rf $(BUILD)

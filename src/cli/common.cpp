@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <csignal>
 #include <cstdio>
 #include <fstream>
@@ -9,7 +10,9 @@
 #include <sstream>
 #include <filesystem>
 
+#include "cli/describe.hpp"
 #include "core/error.hpp"
+#include "core/util/suggest.hpp"
 
 namespace orch::cli {
 
@@ -30,7 +33,40 @@ void install_signal_handlers() {
   std::signal(SIGPIPE, SIG_IGN);
 }
 
+namespace {
+
+// The chain of subcommands CLI11 selected, for "Run 'orch pricing watch --help'".
+std::string usage_path(CLI::App& app) {
+  std::string path = app.get_name();
+  for (auto subs = app.get_subcommands(); !subs.empty(); subs = subs.front()->get_subcommands())
+    path += " " + subs.front()->get_name();
+  return path;
+}
+
+// A command made of CLI11 subcommands names the missing or unknown one like the command table does.
+int check_subcommand(CLI::App& app, int argc, char** argv, int usage_exit) {
+  auto subs = app.get_subcommands([](CLI::App*) { return true; });
+  if (subs.empty()) return -1;
+  std::vector<std::string> names;
+  for (const auto* s : subs) names.push_back(s->get_name());
+  for (int i = 1; i < argc; ++i) {
+    std::string word = argv[i];
+    if (word == "--help" || word == "-h") return -1;
+    if (word.empty() || word[0] == '-') continue;
+    if (std::find(names.begin(), names.end(), word) != names.end()) return -1;
+    std::cerr << "orch: error: unknown " << app.get_name().substr(5) << " command '" << word << "'"
+              << did_you_mean(word, names) << "\nRun '" << app.get_name() << " --help' for the list.\n";
+    return usage_exit;
+  }
+  std::cerr << app.help();
+  return usage_exit;
+}
+
+}  // namespace
+
 int parse(CLI::App& app, int argc, char** argv, int usage_exit) {
+  if (prepare_app(app)) return 0;
+  if (int rc = check_subcommand(app, argc, argv, usage_exit); rc >= 0) return rc;
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
@@ -39,12 +75,33 @@ int parse(CLI::App& app, int argc, char** argv, int usage_exit) {
   } catch (const CLI::CallForAllHelp& e) {
     std::cout << app.help("", CLI::AppFormatMode::All);
     return 0;
+  } catch (const CLI::ExtrasError& e) {
+    // An unknown option's value is an extra too: name only the options when there are any.
+    auto extras = app.remaining(true);
+    bool any_option = std::any_of(extras.begin(), extras.end(), [](const std::string& a) { return a.size() > 1 && a[0] == '-'; });
+    for (const auto& arg : extras) {
+      if (arg.size() > 1 && arg[0] == '-') std::cerr << "orch: error: unknown option '" << arg << "'" << suggest_option(app, arg) << "\n";
+      else if (!any_option) std::cerr << "orch: error: unexpected argument '" << arg << "'\n";
+    }
+    std::cerr << "Run '" << usage_path(app) << " --help' for usage.\n";
+    return usage_exit;
   } catch (const CLI::ParseError& e) {
     std::cerr << "orch: error: " << e.what() << "\n"
-              << "Run 'orch " << app.get_name() << " --help' for usage.\n";
+              << "Run '" << usage_path(app) << " --help' for usage.\n";
     return usage_exit;
   }
   return -1;
+}
+
+std::vector<std::string> split_passthrough(int& argc, char** argv) {
+  std::vector<std::string> rest;
+  for (int i = 1; i < argc; ++i) {
+    if (std::string(argv[i]) != "--") continue;
+    rest.assign(argv + i + 1, argv + argc);
+    argc = i;
+    break;
+  }
+  return rest;
 }
 
 void print_json(const nlohmann::json& j) {

@@ -1,6 +1,7 @@
 #pragma once
 #include <atomic>
 #include <string>
+#include <vector>
 
 #include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
@@ -14,6 +15,9 @@ void install_signal_handlers();
 // Parses a subcommand's flags; prints help or a usage error and returns an exit code when parsing ends the command.
 // Returns -1 when the command should go on.
 int parse(CLI::App& app, int argc, char** argv, int usage_exit = 2);
+
+// Everything after the first "--" (for the program, never parsed as orch's options); argc is cut before it.
+std::vector<std::string> split_passthrough(int& argc, char** argv);
 
 void print_json(const nlohmann::json& j);
 std::string read_file_or_throw(const std::string& path, const std::string& what);

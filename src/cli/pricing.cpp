@@ -4,6 +4,7 @@
 
 #include "cli/commands.hpp"
 #include "cli/common.hpp"
+#include "cli/pricing_top.hpp"
 #include "core/error.hpp"
 #include "core/pricing/catalog_import.hpp"
 #include "core/pricing/history.hpp"
@@ -212,6 +213,7 @@ int cmd_watch(const FilterFlags& ff, const WatchFlags& w, double timeout) {
     print_warnings(r.warnings);
     auto state = store.read_state(spec.state_name());
     auto crossed = detect_crossings(r.matches, spec.below, state);
+    record_check(state, spec, crossed, now());
     // State is saved before the hooks run: a crash mid-hook must not launch the same offer twice.
     store.write_state(spec.state_name(), state);
     for (const auto& m : crossed) {
@@ -264,9 +266,7 @@ int pricing_main(int argc, char** argv) {
   CLI::App app{"GPU and CPU instance prices across clouds: fetch, import, filter, watch.", "pricing"};
   app.require_subcommand(1);
   app.footer(
-      "Prices are cached in $XDG_CACHE_HOME/orch/pricing (default ~/.cache/orch/pricing) and called stale after\n"
-      "ORCH_PRICING_MAX_AGE (default 24h). Each provider's base URL can be overridden with\n"
-      "ORCH_PRICING_<PROVIDER>_URL (AWS's spot feed with ORCH_PRICING_AWS_SPOT_URL); 'orch pricing providers' lists them.\n"
+      "AWS's spot feed is ORCH_PRICING_AWS_SPOT_URL; 'orch pricing providers' lists every provider's URL variable.\n"
       "Exit codes: 0 ok; 1 refresh: a provider failed (the others were saved), watch --once: an --exec command failed;\n"
       "2 bad input; 3 nothing matches (cheapest) or no such file/provider.");
   bool as_json = false, as_csv = false, quiet = false, spot = false;
@@ -323,6 +323,10 @@ int pricing_main(int argc, char** argv) {
   wa->add_flag("--json", wf.as_json, "print each crossing as one JSON line");
   wa->add_flag("-q,--quiet", wf.quiet, "no progress on stderr");
 
+  TopFlags tf;
+  auto* tp = app.add_subcommand("top", "full-screen view: cheapest offer per GPU model, watch thresholds, recent crossings");
+  add_top_flags(tp, tf);
+
   auto* hi = app.add_subcommand("history", "show how the cheapest per-GPU price moved across refreshes");
   hi->add_option("--gpu", gpu, "GPU model")->required();
   hi->add_option("--provider", names, "only these providers")->delimiter(',');
@@ -340,6 +344,7 @@ int pricing_main(int argc, char** argv) {
   }
   if (ch->parsed()) return cmd_cheapest(ff, count, as_json);
   if (wa->parsed()) return cmd_watch(ff, wf, timeout);
+  if (tp->parsed()) return run_top(tf);
   return cmd_history(gpu, names, spot, as_json);
 }
 

@@ -88,6 +88,7 @@ int finish(const sandbox::RunResult& res, const sandbox::RunOptions& o, const st
 
 int run_command(int argc, char** argv) {
   CLI::App app{"Run code once in a fresh, locked-down sandbox.", "run"};
+  std::vector<std::string> program_args = split_passthrough(argc, argv);
   std::string lang, tmpl, code, source, memory, net, runtime, out_dir;
   double timeout = 0, cpus = 0;
   int64_t pids = 0;
@@ -97,7 +98,7 @@ int run_command(int argc, char** argv) {
   app.add_option("-l,--lang", lang, "language (python, node, bash, ...; default from the file extension or template)");
   app.add_option("-t,--template", tmpl, "template to run in (orch templates ls)");
   app.add_option("-c,--code", code, "code to run");
-  app.add_option("source", source, "file with the code, or - for stdin");
+  app.add_option("source", source, "file with the code, or - for stdin; the program's arguments follow --");
   app.add_option("--timeout", timeout, "seconds before the sandbox is killed (default: template's, 30)");
   app.add_option("--memory", memory, "memory limit, e.g. 256m (swap is off)");
   app.add_option("--cpus", cpus, "CPU limit, e.g. 0.5");
@@ -141,6 +142,7 @@ int run_command(int argc, char** argv) {
   if (!runtime.empty()) o.runtime = runtime;
   o.env = envs;
   o.args = args;
+  o.args.insert(o.args.end(), program_args.begin(), program_args.end());
   for (const auto& f : files) o.files.push_back(read_file_spec(f));
   o.collect_out = !out_dir.empty();
   o.output_cap = static_cast<size_t>(parse_bytes(output_cap, "--output-limit"));

@@ -12,7 +12,6 @@
 #include "core/remote/sessions.hpp"
 #include "core/session/manager.hpp"
 #include "core/util/random.hpp"
-#include "core/util/suggest.hpp"
 #include "core/util/tar.hpp"
 #include "core/util/units.hpp"
 
@@ -99,7 +98,9 @@ class TerminalObserver : public session::ExecObserver {
   bool live_;
 };
 
-int create_cmd(int argc, char** argv) {
+}  // namespace
+
+int session_create_main(int argc, char** argv) {
   CLI::App app{"Create a session: a sandbox that lives until its TTL and keeps state between calls.", "session create"};
   std::string tmpl = "python", name, memory, net = "none", ttl = "1800";
   double cpus = 0;
@@ -136,7 +137,7 @@ int create_cmd(int argc, char** argv) {
   return 0;
 }
 
-int exec_cmd(int argc, char** argv) {
+int session_exec_main(int argc, char** argv) {
   CLI::App app{"Run code in a session; variables, imports, the working directory persist between calls.", "session exec"};
   std::string id, code, source, lang, out_dir, output_cap = "1m";
   double timeout = 0;
@@ -198,7 +199,7 @@ int exec_cmd(int argc, char** argv) {
   return r.exit_code;
 }
 
-int ls_cmd(int argc, char** argv) {
+int session_ls_main(int argc, char** argv) {
   CLI::App app{"List sessions.", "session ls"};
   bool as_json = false;
   app.add_flag("--json", as_json, "print JSON");
@@ -223,7 +224,7 @@ int ls_cmd(int argc, char** argv) {
   return 0;
 }
 
-int show_cmd(int argc, char** argv) {
+int session_show_main(int argc, char** argv) {
   CLI::App app{"Show one session as JSON.", "session show"};
   std::string id;
   app.add_option("id", id, "session id or name")->required();
@@ -233,7 +234,7 @@ int show_cmd(int argc, char** argv) {
   return 0;
 }
 
-int rm_cmd(int argc, char** argv) {
+int session_rm_main(int argc, char** argv) {
   CLI::App app{"Remove sessions with their services and networks.", "session rm"};
   std::vector<std::string> ids;
   app.add_option("ids", ids, "session ids or names")->required();
@@ -252,7 +253,7 @@ int rm_cmd(int argc, char** argv) {
   return rc;
 }
 
-int gc_cmd(int argc, char** argv) {
+int session_gc_main(int argc, char** argv) {
   CLI::App app{"Remove expired or stopped sessions, orphaned services and unused session networks.", "session gc"};
   bool as_json = false;
   app.add_flag("--json", as_json, "print JSON");
@@ -270,7 +271,7 @@ int gc_cmd(int argc, char** argv) {
   return 0;
 }
 
-int extend_cmd(int argc, char** argv) {
+int session_extend_main(int argc, char** argv) {
   CLI::App app{"Set a session's expiry to now + TTL.", "session extend"};
   std::string id, ttl;
   app.add_option("id", id, "session id or name")->required();
@@ -283,7 +284,7 @@ int extend_cmd(int argc, char** argv) {
   return 0;
 }
 
-int upload_cmd(int argc, char** argv) {
+int session_upload_main(int argc, char** argv) {
   CLI::App app{"Copy a local file into the session's /workspace.", "session upload"};
   std::string id, local, remote;
   app.add_option("id", id, "session id or name")->required();
@@ -308,7 +309,7 @@ int upload_cmd(int argc, char** argv) {
   return 0;
 }
 
-int download_cmd(int argc, char** argv) {
+int session_download_main(int argc, char** argv) {
   CLI::App app{"Copy a regular file out of the session's /workspace.", "session download"};
   std::string id, remote, local, max = "64m";
   app.add_option("id", id, "session id or name")->required();
@@ -329,7 +330,7 @@ int download_cmd(int argc, char** argv) {
   return 0;
 }
 
-int files_cmd(int argc, char** argv) {
+int session_files_main(int argc, char** argv) {
   CLI::App app{"List files in the session's /workspace with their sizes.", "session files"};
   std::string id, dir;
   bool recursive = false, as_json = false;
@@ -351,7 +352,7 @@ int files_cmd(int argc, char** argv) {
   return 0;
 }
 
-int service_cmd(int argc, char** argv) {
+int session_service_main(int argc, char** argv) {
   CLI::App app{"Start a service container on a session's private network and wait until it is ready.", "session service"};
   std::string id, memory;
   session::ServiceOptions o;
@@ -376,54 +377,6 @@ int service_cmd(int argc, char** argv) {
     std::cout << (s.url.empty() ? s.name : s.url) << "\n";
   }
   return 0;
-}
-
-struct Sub {
-  const char* name;
-  const char* summary;
-  int (*main)(int, char**);
-};
-
-const Sub kSubs[] = {
-    {"create", "create a session and print its id", create_cmd},
-    {"exec", "run code in a session (state persists)", exec_cmd},
-    {"ls", "list sessions", ls_cmd},
-    {"show", "show a session as JSON", show_cmd},
-    {"rm", "remove sessions", rm_cmd},
-    {"gc", "remove expired sessions and what they left", gc_cmd},
-    {"extend", "set a session's expiry to now + TTL", extend_cmd},
-    {"upload", "copy a file into /workspace", upload_cmd},
-    {"download", "copy a file out of /workspace", download_cmd},
-    {"files", "list files in /workspace", files_cmd},
-    {"service", "start a service on the session's network", service_cmd},
-};
-
-void print_usage() {
-  std::cout << "Usage: orch session COMMAND [OPTIONS]\n\nSessions are sandboxes that live until their TTL and keep "
-               "interpreter state, files and services between calls.\n\nCommands:\n";
-  for (const auto& s : kSubs) {
-    std::string n = s.name;
-    n.resize(10, ' ');
-    std::cout << "  " << n << s.summary << "\n";
-  }
-  std::cout << "\nRun 'orch session COMMAND --help' for a command's options.\n";
-}
-
-}  // namespace
-
-int session_main(int argc, char** argv) {
-  if (argc < 2 || !std::strcmp(argv[1], "--help") || !std::strcmp(argv[1], "-h") || !std::strcmp(argv[1], "help")) {
-    print_usage();
-    return argc < 2 ? 2 : 0;
-  }
-  std::vector<std::string> names;
-  for (const auto& s : kSubs) {
-    if (!std::strcmp(s.name, argv[1])) return s.main(argc - 1, argv + 1);
-    names.push_back(s.name);
-  }
-  std::cerr << "orch: error: unknown session command '" << argv[1] << "'" << did_you_mean(argv[1], names)
-            << "\nRun 'orch session --help' for the list.\n";
-  return 2;
 }
 
 }  // namespace orch::cli

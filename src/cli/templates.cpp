@@ -83,7 +83,7 @@ int build(const std::vector<std::string>& names, bool all, bool verbose, bool mi
   auto client = docker::Client::from_env();
   std::vector<const templates::Template*> todo;
   if (all || names.empty()) {
-    if (!all) throw Error(ErrorKind::BadInput, "name the templates to build, or use --all");
+    if (!all && !missing_only) throw Error(ErrorKind::BadInput, "name the templates to build, or use --all or --missing");
     for (const auto& t : store.all()) todo.push_back(&t);
   } else {
     for (const auto& n : names) todo.push_back(&store.get(n));
@@ -115,7 +115,7 @@ int templates_main(int argc, char** argv) {
   auto* bd = app.add_subcommand("build", "build template images");
   bd->add_option("names", names, "templates to build");
   bd->add_flag("--all", all, "build every template");
-  bd->add_flag("--missing", missing, "skip templates whose image is already built");
+  bd->add_flag("--missing", missing, "skip templates whose image is already built (alone: every missing template)");
   bd->add_flag("-v,--verbose", verbose, "show every line of build output");
   if (int rc = parse(app, argc, argv); rc >= 0) return rc;
   if (ls->parsed()) return list(as_json, !no_images);

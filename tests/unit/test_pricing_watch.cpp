@@ -8,6 +8,7 @@
 
 #include "core/pricing/history.hpp"
 #include "core/pricing/watch.hpp"
+#include "fake_daemon.hpp"
 
 using namespace orch::pricing;
 
@@ -92,4 +93,29 @@ TEST_CASE("price_series keeps the cheapest matching GPU per provider and refresh
   CHECK(sparkline({1, 2, 3}) == "▁▅█");
   CHECK(sparkline({2, 2}) == "▄▄");
   CHECK(sparkline({}) == "");
+}
+
+TEST_CASE("record_check labels the state and keeps the latest crossings for watch_states") {
+  orch::testing::TempDir dir;
+  Store store(dir.path());
+  WatchSpec spec;
+  spec.filter.gpu = "H100";
+  spec.below = 2.5;
+  nlohmann::json state = nlohmann::json::object();
+  auto crossed = detect_crossings({match("a", 2.49)}, spec.below, state);
+  record_check(state, spec, crossed, 1000);
+  store.write_state(spec.state_name(), state);
+  store.write_state("unrelated", {{"x", 1}});
+  for (int i = 0; i < 60; ++i) record_check(state, spec, crossed, 2000 + i);
+  CHECK(state["recent"].size() == 50);
+  CHECK(state["recent"].back()["at"] == 2059);
+
+  auto all = watch_states(store);
+  REQUIRE(all.size() == 1);
+  CHECK(all[0]["watch"]["gpu"] == "H100");
+  CHECK(all[0]["watch"]["below"] == 2.5);
+  CHECK(all[0]["checked_at"] == 1000);
+  REQUIRE(all[0]["recent"].size() == 1);
+  CHECK(all[0]["recent"][0]["instance_type"] == "a");
+  CHECK(all[0]["recent"][0]["price"] == 2.49);
 }

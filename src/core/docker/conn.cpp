@@ -190,8 +190,8 @@ namespace {
 
 [[noreturn]] void unreachable(const Endpoint& ep, const std::string& why) {
   throw Error(ErrorKind::Unavailable, "cannot reach Docker at " + ep.display() + ": " + why +
-                                          " (is dockerd running? scripts/install-docker.sh installs and starts one; "
-                                          "set DOCKER_HOST to use another engine)");
+                                          " (is dockerd running? install Docker, e.g. 'apt-get install docker.io', and "
+                                          "start it, or set DOCKER_HOST to use another engine)");
 }
 
 bool wait_connected(int fd, std::chrono::milliseconds timeout) {

@@ -3,6 +3,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <csignal>
 #include <cstdio>
 #include <set>
@@ -34,6 +35,39 @@ std::string WatchSpec::state_name() const {
                     fmt(f.min_memory_gib) + "|" + join(f.providers) + "|" + join(f.regions) + "|" +
                     (f.spot ? "spot" : "od") + "|" + f.currency + "|" + fmt(below);
   return "watch-" + stable_hash_hex(sig);
+}
+
+nlohmann::json WatchSpec::to_json() const {
+  return {{"gpu", filter.gpu},         {"below", below},           {"spot", filter.spot},
+          {"providers", filter.providers}, {"regions", filter.regions}, {"currency", filter.currency},
+          {"gpus", filter.gpus},       {"min_gpus", filter.min_gpus}};
+}
+
+void record_check(nlohmann::json& state, const WatchSpec& spec, const std::vector<Match>& crossed, int64_t now) {
+  state["watch"] = spec.to_json();
+  state["checked_at"] = now;
+  nlohmann::json recent = state.contains("recent") && state["recent"].is_array() ? state["recent"] : nlohmann::json::array();
+  for (const auto& m : crossed)
+    recent.push_back({{"at", now}, {"provider", m.offer.provider}, {"instance_type", m.offer.instance_type},
+                      {"region", m.offer.region}, {"gpu", m.offer.gpu_model}, {"price", m.price},
+                      {"currency", m.offer.currency}});
+  constexpr size_t kKeep = 50;
+  if (recent.size() > kKeep) recent.erase(recent.begin(), recent.begin() + static_cast<long>(recent.size() - kKeep));
+  state["recent"] = recent;
+}
+
+std::vector<nlohmann::json> watch_states(const Store& store) {
+  std::vector<std::filesystem::path> files;
+  std::error_code ec;
+  for (const auto& e : std::filesystem::directory_iterator(store.dir() / "state", ec))
+    if (e.path().filename().string().rfind("watch-", 0) == 0 && e.path().extension() == ".json") files.push_back(e.path());
+  std::sort(files.begin(), files.end());
+  std::vector<nlohmann::json> out;
+  for (const auto& f : files) {
+    auto j = store.read_state(f.stem().string());
+    if (j.is_object() && j.contains("watch") && j["watch"].is_object()) out.push_back(std::move(j));
+  }
+  return out;
 }
 
 std::vector<Match> detect_crossings(const std::vector<Match>& current, double below, nlohmann::json& state) {

@@ -149,7 +149,7 @@ void require_runtime(docker::Client& client, const std::string& runtime) {
   std::string have;
   for (const auto& [rt, _] : runtimes.items()) have += (have.empty() ? "" : ", ") + rt;
   throw Error(ErrorKind::BadInput, "runtime '" + runtime + "' is not available on this engine (it has: " + have +
-                                       "); scripts/install-docker.sh registers gVisor as runsc");
+                                       "); install gVisor ('apt-get install runsc') and register it in /etc/docker/daemon.json as 'runsc'");
 }
 
 Started start_container(docker::Client& client, const Spec& spec, const std::string& name) {

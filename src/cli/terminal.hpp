@@ -1,0 +1,35 @@
+#pragma once
+#include <string>
+#include <vector>
+
+namespace orch::cli {
+
+// A full-screen terminal session: the alternate screen, no echo, keys read one at a time, no cursor. The
+// terminal is put back as it was when this object ends, on any exit path (Ctrl-C and SIGTERM end the
+// program's loop through g_interrupted rather than killing it mid-frame).
+class FullScreen {
+ public:
+  FullScreen();
+  ~FullScreen();
+  FullScreen(const FullScreen&) = delete;
+  FullScreen& operator=(const FullScreen&) = delete;
+
+  int rows() const { return rows_; }
+  int cols() const { return cols_; }
+  void update_size();
+  // Draws a whole frame: each line cut or padded to the width, the rest of the screen cleared.
+  void draw(const std::vector<std::string>& lines);
+
+ private:
+  int rows_ = 24, cols_ = 80;
+};
+
+enum Key : int { kNoKey = -1, kKeyUp = 1000, kKeyDown, kKeyPageUp, kKeyPageDown, kKeyEscape };
+
+// The next key within timeout_ms: a byte, a Key for arrows and paging, or kNoKey.
+int read_key(int timeout_ms);
+
+// "\x1b[7m" + text + "\x1b[0m", padded to width first so the bar spans the line.
+std::string inverse(const std::string& text, int width);
+
+}  // namespace orch::cli

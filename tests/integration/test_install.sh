@@ -1,0 +1,94 @@
+# Installing orch: cmake --install / make install into a prefix, the systemd units checked by systemd-analyze,
+# the .deb installed with apt in a fresh debian:bookworm-slim container, the .tar.gz, and orch's own image.
+
+REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+BUILD=$(dirname "$ORCH")
+
+need_build_tree() {
+  [ -f "$BUILD/CMakeCache.txt" ] || fail "$BUILD is not the CMake build tree of $ORCH"
+}
+
+test_cmake_install_places_binary_completions_man_page_and_units() {
+  scratch
+  need_build_tree
+  cmake --install "$BUILD" --prefix "$SCRATCH/p" >/dev/null || fail "cmake --install"
+  local p=$SCRATCH/p f
+  for f in bin/orch share/bash-completion/completions/orch share/zsh/site-functions/_orch \
+           share/fish/vendor_completions.d/orch.fish share/man/man1/orch.1 lib/systemd/system/orch-serve.service \
+           lib/systemd/system/orch-gc.service lib/systemd/system/orch-gc.timer share/doc/orch/examples/orch-serve.env; do
+    [ -s "$p/$f" ] || fail "missing $f"
+  done
+  assert_eq "$("$ORCH" completion bash)" "$(cat "$p/share/bash-completion/completions/orch")" "installed completion is the binary's"
+  assert_contains "$(cat "$p/lib/systemd/system/orch-serve.service")" "ExecStart=$p/bin/orch serve"
+  assert_contains "$("$p/bin/orch" --version)" "orch "
+  # make install PREFIX=/usr with DESTDIR stages the tree as a package build does.
+  DESTDIR=$SCRATCH/stage make -s -C "$REPO" install BUILD="$BUILD" PREFIX=/usr >/dev/null || fail "make install"
+  [ -s "$SCRATCH/stage/usr/share/zsh/vendor-completions/_orch" ] || fail "Debian's zsh folder under /usr"
+  assert_contains "$(cat "$SCRATCH/stage/usr/lib/systemd/system/orch-gc.service")" "ExecStart=/usr/bin/orch gc"
+}
+
+test_systemd_units_pass_systemd_analyze_verify() {
+  scratch
+  need_build_tree
+  if ! command -v systemd-analyze >/dev/null; then
+    [ -n "${CI:-}" ] && fail "systemd-analyze must be installed in CI (.ci/run installs systemd)"
+    echo "skipping: no systemd-analyze"; return 0
+  fi
+  # Installed into a prefix, the units name a binary that exists, which verify checks.
+  cmake --install "$BUILD" --prefix "$SCRATCH/p" >/dev/null || fail "install"
+  local out units=$SCRATCH/p/lib/systemd/system
+  out=$(cd "$units" && systemd-analyze verify --man=no orch-serve.service orch-gc.service orch-gc.timer 2>&1)
+  assert_eq 0 "$?" "systemd-analyze verify: $out"
+  assert_eq "" "$out" "systemd-analyze has no complaint"
+  out=$(systemd-analyze security --offline=true "$units/orch-serve.service" 2>&1 | grep -o 'orch-serve.service: [0-9.]*')
+  awk -v v="${out##* }" 'BEGIN { exit !(v != "" && v < 3.0) }' || fail "systemd-analyze security exposure: [$out], want below 3.0"
+  # The hardening the issue asks for is in the unit as shipped.
+  out=$(cat "$REPO/deploy/systemd/orch-serve.service")
+  for d in DynamicUser=yes SupplementaryGroups=docker NoNewPrivileges=yes ProtectSystem=strict EnvironmentFile=; do
+    assert_contains "$out" "$d"
+  done
+}
+
+test_deb_installs_with_apt_in_a_fresh_debian() {
+  scratch
+  need_build_tree
+  (cd "$BUILD" && cpack -G DEB -B "$SCRATCH/pkg" >/dev/null 2>&1) || fail "cpack -G DEB"
+  local deb
+  deb=$(ls "$SCRATCH"/pkg/orch_*.deb 2>/dev/null | head -1)
+  [ -n "$deb" ] || fail "no orch_*.deb"
+  local out
+  out=$(docker run --rm -v "$SCRATCH/pkg:/pkg:ro" -v /var/run/docker.sock:/var/run/docker.sock \
+    debian:bookworm-slim sh -c '
+      set -e
+      apt-get install -y -qq /pkg/orch_*.deb >/tmp/apt.log 2>&1 || { cat /tmp/apt.log; exit 1; }
+      orch version
+      orch --help | head -3
+      for f in /usr/bin/orch /usr/share/bash-completion/completions/orch /usr/share/zsh/vendor-completions/_orch \
+               /usr/share/fish/vendor_completions.d/orch.fish /usr/share/man/man1/orch.1 \
+               /usr/lib/systemd/system/orch-serve.service /usr/lib/systemd/system/orch-gc.timer; do
+        test -s "$f" || { echo "MISSING $f"; exit 1; }
+      done
+      if command -v man >/dev/null; then man -w orch; fi
+      dpkg -s orch | grep -E "^(Status|Version):"
+    ' 2>&1)
+  assert_eq 0 "$?" "apt install ./orch.deb: $out"
+  assert_contains "$out" "engine: Docker"
+  assert_contains "$out" "Usage: orch COMMAND"
+  assert_contains "$out" "Status: install ok installed"
+  (cd "$BUILD" && cpack -G TGZ -B "$SCRATCH/pkg" >/dev/null 2>&1) || fail "cpack -G TGZ"
+  out=$(tar -tzf "$SCRATCH"/pkg/orch-*.tar.gz)
+  assert_contains "$out" "/usr/bin/orch"
+  assert_contains "$out" "/usr/lib/systemd/system/orch-serve.service"
+}
+
+test_orch_image_runs_against_the_mounted_socket() {
+  local tag=orch-it-image:$$ out
+  bash "$REPO/deploy/docker/build.sh" "$ORCH" "$tag" >/dev/null || fail "deploy/docker/build.sh"
+  out=$(docker run --rm -v /var/run/docker.sock:/var/run/docker.sock "$tag" version 2>&1)
+  local rc=$?
+  docker rmi -f "$tag" >/dev/null 2>&1
+  assert_eq 0 "$rc" "orch version in its image: $out"
+  assert_contains "$out" "engine: Docker"
+  assert_contains "$(cat "$REPO/deploy/docker/compose.yaml")" "/var/run/docker.sock:/var/run/docker.sock"
+  assert_contains "$(cat "$REPO/deploy/docker/compose.yaml")" "root on the host"
+}
