@@ -68,3 +68,9 @@ free_port() {
   done
   fail "no free port"
 }
+
+# Ends a test that cannot run on this machine; run.sh reports it as skipped with the reason.
+skip() {
+  echo "$*"
+  exit 77
+}

@@ -122,3 +122,57 @@ test_stopping_the_double_removes_its_containers() {
   stop_double
   wait_for 50 [ -z "$(docker ps -aq --filter "id=$id")" ] || fail "the double left its container"
 }
+
+test_deploy_manifests_map_validate_and_ask_for_the_least() {
+  start_double
+  scratch
+  local dir out
+  dir=$(cd "$(dirname "${BASH_SOURCE[0]}")/../../deploy/kubernetes" && pwd)
+  out=$(kc apply --dry-run=client --validate=false -f "$dir" -f "$dir/optional" 2>&1) || fail "kubectl apply: $out"
+  for want in namespace/orch namespace/orch-sandboxes serviceaccount/orch-serve role.rbac.authorization.k8s.io/orch-sandboxes \
+    rolebinding.rbac.authorization.k8s.io/orch-serve deployment.apps/orch-serve service/orch \
+    networkpolicy.networking.k8s.io/orch-sandbox-deny-all networkpolicy.networking.k8s.io/orch-serve runtimeclass.node.k8s.io/gvisor; do
+    # The double has every namespace already, so those two are "configured".
+    grep -qE "^$want (created|configured) \(dry run\)$" <<<"$out" || fail "$want not applied: $out"
+  done
+  kc create --dry-run=client --validate=false -o json -f "$dir" >"$SCRATCH/all.json" || fail "kubectl could not render the manifests"
+  "$PY" - "$SCRATCH/all.json" "$(dirname "$dir")/../tests/fixtures/kube/policy_deny_all.json" "$SCRATCH/orch-pod.json" <<'PYEOF' || fail "manifest check"
+import json, sys
+text, items, pos = open(sys.argv[1]).read(), [], 0
+while text[pos:].strip():  # kubectl prints one JSON object per manifest, back to back
+    obj, end = json.JSONDecoder().raw_decode(text, pos + len(text[pos:]) - len(text[pos:].lstrip()))
+    items, pos = items + [obj], end
+by = {(i["kind"], i["metadata"]["name"]): i for i in items}
+rules = by[("Role", "orch-sandboxes")]["rules"]
+granted = {(r["apiGroups"][0], res, v) for r in rules for res in r["resources"] for v in r["verbs"]}
+assert all(r["apiGroups"] in ([""], ["networking.k8s.io"]) for r in rules), "only core pods and network policies"
+assert not any("secrets" in r["resources"] or "*" in r["resources"] or "*" in r["verbs"] for r in rules), rules
+for need in [("", "pods", v) for v in ("create", "get", "list", "watch", "patch", "delete")] + [("", "pods/exec", "create"), ("", "pods/attach", "create"), ("", "pods/log", "get")]:
+    assert need in granted, need
+assert by[("Role", "orch-sandboxes")]["metadata"]["namespace"] == "orch-sandboxes"
+# The deny-all policy shipped is the one orch makes (sandbox/kube pod.cpp's deny_all_policy, golden file).
+shipped = by[("NetworkPolicy", "orch-sandbox-deny-all")]
+golden = json.load(open(sys.argv[2]))
+assert shipped["spec"] == golden["spec"], (shipped["spec"], golden["spec"])
+dep = by[("Deployment", "orch-serve")]
+env = {e["name"]: e["value"] for e in dep["spec"]["template"]["spec"]["containers"][0]["env"]}
+assert env == {"ORCH_BACKEND": "kubernetes", "ORCH_K8S_NAMESPACE": "orch-sandboxes"}, env
+assert by[("Namespace", "orch-sandboxes")]["metadata"]["labels"]["pod-security.kubernetes.io/enforce"] == "restricted"
+pod = {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "orch-serve-check"}, "spec": dep["spec"]["template"]["spec"]}
+json.dump(pod, open(sys.argv[3], "w"))
+PYEOF
+  # orch serve's own pod passes the restricted profile too (the double's admission, server-side dry run).
+  assert_contains "$(kc create --dry-run=server --validate=false -f "$SCRATCH/orch-pod.json" 2>&1)" "created (server dry run)"
+}
+
+test_real_cluster_suite_passes_against_the_double() {
+  start_double
+  scratch
+  write_kubeconfig "$SCRATCH/config" "token: unused"
+  local suite t
+  suite="$(dirname "${BASH_SOURCE[0]}")/test_kube_cluster.sh"
+  for t in test_cluster_runs_orchs_pod_with_its_hardening test_cluster_deny_all_policy_isolates_sandboxes; do
+    (ORCH_K8S_TEST_NAMESPACE=default KUBECONFIG=$SCRATCH/config ORCH_K8S_TEST_POLICY=1; source "$suite"; "$t") ||
+      fail "$t failed against the double"
+  done
+}

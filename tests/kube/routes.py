@@ -19,6 +19,17 @@ RESOURCES = {
                 ("namespaces", "Namespace", ["get", "list"])],
     "/apis/networking.k8s.io/v1": [("networkpolicies", "NetworkPolicy", ["create", "delete", "get", "list"])],
 }
+# Known to discovery only, so `kubectl apply --dry-run=client` can map deploy/kubernetes/ (a GET of
+# one of these answers 404, which client dry runs read as "would be created").
+MAPPED_ONLY = {
+    "/api/v1": [("serviceaccounts", "ServiceAccount"), ("services", "Service"), ("secrets", "Secret")],
+    "/apis/apps/v1": [("deployments", "Deployment")],
+    "/apis/rbac.authorization.k8s.io/v1": [("roles", "Role"), ("rolebindings", "RoleBinding")],
+    "/apis/node.k8s.io/v1": [("runtimeclasses", "RuntimeClass")],
+}
+for _path, _kinds in MAPPED_ONLY.items():
+    RESOURCES.setdefault(_path, []).extend((n, k, ["get"]) for n, k in _kinds)
+CLUSTER_SCOPED = {"namespaces", "runtimeclasses"}
 POD_PATH = re.compile(r"^/api/v1/namespaces/([^/]+)/pods(?:/([^/]+))?(?:/(exec|attach|log))?$")
 POLICY_PATH = re.compile(r"^/apis/networking.k8s.io/v1/namespaces/([^/]+)/networkpolicies(?:/([^/]+))?$")
 
@@ -106,12 +117,13 @@ class Api:
             return self.send_json(h, 200, {"kind": "APIVersions", "versions": ["v1"], "serverAddressByClientCIDRs": [
                 {"clientCIDR": "0.0.0.0/0", "serverAddress": "127.0.0.1"}]})
         if method == "GET" and path == "/apis":
+            groups = [p[len("/apis/"):] for p in RESOURCES if p.startswith("/apis/")]
             return self.send_json(h, 200, {"kind": "APIGroupList", "apiVersion": "v1", "groups": [
-                {"name": "networking.k8s.io", "versions": [{"groupVersion": "networking.k8s.io/v1", "version": "v1"}],
-                 "preferredVersion": {"groupVersion": "networking.k8s.io/v1", "version": "v1"}}]})
+                {"name": g.split("/")[0], "versions": [{"groupVersion": g, "version": "v1"}],
+                 "preferredVersion": {"groupVersion": g, "version": "v1"}} for g in groups]})
         if method == "GET" and path in RESOURCES:
             return self.send_json(h, 200, {"kind": "APIResourceList", "apiVersion": "v1", "groupVersion": path.split("/", 2)[2] if path.startswith("/apis") else "v1",
-                                           "resources": [{"name": n, "singularName": "", "namespaced": n != "namespaces", "kind": k, "verbs": v}
+                                           "resources": [{"name": n, "singularName": "", "namespaced": n not in CLUSTER_SCOPED, "kind": k, "verbs": v}
                                                          for n, k, v in RESOURCES[path]]})
         m = re.fullmatch(r"/api/v1/namespaces/([^/]+)", path)
         if m and method == "GET":

@@ -1,0 +1,68 @@
+# Against a real cluster (kind, k3s, GKE, ...), only when one is given: ORCH_K8S_TEST_NAMESPACE names
+# a namespace the tests may fill and empty, and ORCH_KUBECONFIG or KUBECONFIG a kubeconfig for it.
+# ORCH_K8S_TEST_IMAGE is an image the nodes can pull (debian:bookworm-slim by default);
+# ORCH_K8S_TEST_POLICY=1 says the CNI enforces NetworkPolicy, so isolation is checked too.
+GOLDEN_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")/../fixtures/kube" && pwd)
+
+cluster_ready() {
+  [ -n "${ORCH_K8S_TEST_NAMESPACE:-}" ] ||
+    skip "no cluster given (set ORCH_K8S_TEST_NAMESPACE and a kubeconfig in ORCH_KUBECONFIG or KUBECONFIG to run it)"
+  KCFG=${ORCH_KUBECONFIG:-${KUBECONFIG:-$HOME/.kube/config}}
+  [ -f "$KCFG" ] || skip "no kubeconfig at $KCFG"
+  kk get pods >/dev/null || fail "cannot list pods in $ORCH_K8S_TEST_NAMESPACE with $KCFG"
+  scratch
+}
+
+# The API server validates what it takes; kubectl's own schema check would need the OpenAPI download.
+kk() {
+  KUBECONFIG=$KCFG kubectl -n "$ORCH_K8S_TEST_NAMESPACE" "$@"
+}
+
+# orch's golden run pod (the generator's output, pinned by the unit tests) running ARGS.
+cluster_pod() {  # name args-json labels-json
+  "$PY" - "$GOLDEN_DIR/pod_run.json" "$@" "${ORCH_K8S_TEST_IMAGE:-debian:bookworm-slim}" <<'PYEOF'
+import json, sys
+pod = json.load(open(sys.argv[1]))
+pod["metadata"]["name"] = sys.argv[2]
+pod["metadata"]["labels"].update(json.loads(sys.argv[4]))
+c = pod["spec"]["containers"][0]
+c["image"], c["args"], c["stdin"], c["stdinOnce"] = sys.argv[5], json.loads(sys.argv[3]), False, False
+print(json.dumps(pod))
+PYEOF
+}
+
+finished() {  # name
+  local phase
+  phase=$(kk get pod "$1" -o jsonpath='{.status.phase}' 2>/dev/null)
+  [ "$phase" = Succeeded ] || [ "$phase" = Failed ]
+}
+
+test_cluster_runs_orchs_pod_with_its_hardening() {
+  cluster_ready
+  local name="orch-it-$$" out
+  cluster_pod "$name" '["/bin/sh","-c","grep -E \"^(NoNewPrivs|CapEff):\" /proc/self/status | tr -d \"\\t\"; awk '\''$2 == \"/\" {split($4, o, \",\"); print \"root:\" o[1]}'\'' /proc/mounts; echo user:$(id -u); echo mem:$(cat /sys/fs/cgroup/memory.max 2>/dev/null || cat /sys/fs/cgroup/memory/memory.limit_in_bytes)"]' '{}' \
+    >"$SCRATCH/pod.json"
+  out=$(kk create --validate=false -f "$SCRATCH/pod.json" 2>&1) || fail "the cluster refused orch's pod: $out"
+  wait_for 1200 finished "$name" || { kk delete pod "$name" --wait=false >/dev/null; fail "the pod never finished"; }
+  out=$(kk logs "$name")
+  kk delete pod "$name" --wait=false >/dev/null
+  assert_contains "$out" "NoNewPrivs:1"
+  assert_contains "$out" "CapEff:0000000000000000"
+  assert_contains "$out" "root:ro"
+  assert_contains "$out" "user:1000"
+  assert_contains "$out" "mem:268435456"
+}
+
+test_cluster_deny_all_policy_isolates_sandboxes() {
+  cluster_ready
+  [ "${ORCH_K8S_TEST_POLICY:-}" = 1 ] || skip "the CNI is not said to enforce NetworkPolicy (set ORCH_K8S_TEST_POLICY=1)"
+  local name="orch-it-net-$$" out
+  kk apply --validate=false -f "$GOLDEN_DIR/policy_deny_all.json" >/dev/null || fail "cannot create the deny-all policy"
+  cluster_pod "$name" '["/bin/sh","-c","exec 3<>/dev/tcp/kubernetes.default.svc/443 && echo reached || echo blocked"]' '{}' \
+    | sed 's#"/bin/sh"#"/bin/bash"#' >"$SCRATCH/pod.json"
+  kk create --validate=false -f "$SCRATCH/pod.json" >/dev/null || fail "create"
+  wait_for 1200 finished "$name" || fail "the pod never finished"
+  out=$(kk logs "$name")
+  kk delete pod "$name" --wait=false >/dev/null
+  assert_contains "$out" "blocked"
+}
