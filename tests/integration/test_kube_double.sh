@@ -11,7 +11,7 @@ test_kubectl_pods_lifecycle_selectors_and_patches() {
   assert_contains "$(kc create --validate=false -f "$SCRATCH/a.json" 2>&1)" "pod/keeper created"
   kc create --validate=false -f "$SCRATCH/b.json" >/dev/null || fail "second create"
   assert_contains "$(kc create --validate=false -f "$SCRATCH/a.json" 2>&1)" 'pods "keeper" already exists'
-  kc wait --for=jsonpath='{.status.phase}'=Running pod/keeper --timeout=20s >/dev/null ||
+  kc wait --for=jsonpath='{.status.phase}'=Running pod/keeper --timeout=60s >/dev/null ||
     fail "kubectl wait (a list and a watch) never saw keeper running"
   local table
   table=$(kc get pods)
@@ -38,7 +38,7 @@ test_kubectl_exec_attach_and_logs_over_websocket() {
   pod_json sleeper '["sleep","300"]' >"$SCRATCH/s.json"
   pod_json greeter '["sh","-c","read name; echo hello $name; sleep 0.3; echo bye >&2; exit 4"]' >"$SCRATCH/g.json"
   kc create --validate=false -f "$SCRATCH/s.json" -f "$SCRATCH/g.json" >/dev/null || fail "create"
-  wait_for 100 [ "$(pod_phase sleeper)" = Running ] || fail "sleeper never ran"
+  wait_for 300 [ "$(pod_phase sleeper)" = Running ] || fail "sleeper never ran"
   local out rc
   out=$(printf 'abc' | kc exec -i sleeper -- sh -c 'tr a-z A-Z; echo oops >&2; exit 3' 2>"$SCRATCH/err")
   rc=$?
@@ -51,10 +51,10 @@ test_kubectl_exec_attach_and_logs_over_websocket() {
     "300 KB of stdin arrive whole, in many frames"
   assert_eq "300000" "$(kc exec sleeper -- head -c 300000 /dev/zero | wc -c)" "300 KB of output arrive whole"
 
-  wait_for 100 [ "$(pod_phase greeter)" = Running ] || fail "greeter never ran"
+  wait_for 300 [ "$(pod_phase greeter)" = Running ] || fail "greeter never ran"
   out=$(echo world | kc attach -i greeter 2>&1)
   assert_contains "$out" "hello world"
-  wait_for 50 [ "$(pod_phase greeter)" = Failed ] || fail "greeter did not end: $(pod_phase greeter)"
+  wait_for 300 [ "$(pod_phase greeter)" = Failed ] || fail "greeter did not end: $(pod_phase greeter)"
   assert_eq 4 "$(kc get pod greeter -o jsonpath='{.status.containerStatuses[0].state.terminated.exitCode}')"
   out=$(kc logs greeter)
   assert_contains "$out" "hello world"
@@ -101,8 +101,8 @@ JSON
   pod_json isolated '["sleep","300"]' >"$SCRATCH/i.json"
   pod_json open '["sleep","300"]' | sed 's/"suite": "kube-double"/"suite": "open"/' >"$SCRATCH/o.json"
   kc create --validate=false -f "$SCRATCH/i.json" -f "$SCRATCH/o.json" >/dev/null || fail "create"
-  wait_for 100 [ "$(pod_phase isolated)" = Running ] || fail "isolated never ran"
-  wait_for 100 [ "$(pod_phase open)" = Running ] || fail "open never ran"
+  wait_for 300 [ "$(pod_phase isolated)" = Running ] || fail "isolated never ran"
+  wait_for 300 [ "$(pod_phase open)" = Running ] || fail "open never ran"
   assert_eq "lo" "$(kc exec isolated -- ls /sys/class/net | tr '\n' ' ' | xargs)"
   assert_contains "$(kc exec open -- ls /sys/class/net)" "eth0" "a pod no policy selects keeps the pod network"
 }
@@ -112,7 +112,7 @@ test_stopping_the_double_removes_its_containers() {
   scratch
   pod_json doomed '["sleep","300"]' >"$SCRATCH/d.json"
   kc create --validate=false -f "$SCRATCH/d.json" >/dev/null
-  wait_for 100 [ "$(pod_phase doomed)" = Running ] || fail "doomed never ran"
+  wait_for 300 [ "$(pod_phase doomed)" = Running ] || fail "doomed never ran"
   local label="label=io.kubernetes.pod.name=doomed"
   local mine
   mine=$(docker ps -aq --filter "$label" --filter label=orch.k8s-double | wc -l)
