@@ -65,7 +65,10 @@ std::string value_patterns(const std::vector<Node>& all) {
   for (const auto& n : all)
     for (const auto& o : n.options)
       if (!o.value.empty())
-        for (const auto& name : o.names) pats += (pats.empty() ? "" : "|") + quote(n.key + "|" + name);
+        for (const auto& name : o.names) {
+          if (!pats.empty()) pats += '|';
+          pats += quote(n.key + "|" + name);
+        }
   return pats;
 }
 

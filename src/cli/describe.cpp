@@ -67,6 +67,7 @@ CommandSpec spec_of(CLI::App& app, const std::string& path) {
     for (const auto& n : o->get_lnames()) os.names.push_back("--" + n);
     if (o->get_items_expected_max() > 0) os.value = o->get_type_name().empty() ? "VALUE" : o->get_type_name();
     os.help = o->get_description();
+    os.greedy = o->get_items_expected_max() > 1 && o->get_allow_extra_args();
     s.options.push_back(std::move(os));
   }
   for (CLI::App* sub : subcommands_of(app)) s.subs.push_back(spec_of(*sub, path + " " + sub->get_name()));

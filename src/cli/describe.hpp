@@ -13,6 +13,7 @@ struct OptionSpec {
   std::vector<std::string> names;  // "-c", "--code"
   std::string value;               // value placeholder ("TEXT", "FLOAT"); empty for a flag
   std::string help;
+  bool greedy = false;  // one occurrence swallows several words (never true after prepare_app)
 };
 
 struct CommandSpec {

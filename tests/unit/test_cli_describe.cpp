@@ -47,6 +47,20 @@ TEST_CASE("describe_all reads every command's own parser, CLI11 subcommands and 
   CHECK(find_spec(all, "session rm")->positionals == std::vector<std::string>{"ids..."});
 }
 
+TEST_CASE("no option of any command takes more than one word per occurrence") {
+  auto check = [](const CommandSpec& s, auto& self) -> void {
+    for (const auto& o : s.options) CHECK_MESSAGE(!o.greedy, "orch " << s.path << " " << o.names.back() << " is greedy");
+    for (const auto& sub : s.subs) self(sub, self);
+  };
+  auto all = describe_all();
+  check(all, check);
+  const auto* run = find_spec(all, "run");
+  REQUIRE(run != nullptr);
+  size_t repeatable = 0;
+  for (const auto& o : run->options) repeatable += o.names.back() == "--env" || o.names.back() == "--file";
+  CHECK(repeatable == 2);
+}
+
 TEST_CASE("every environment variable a command lists is documented, and the table's paths resolve") {
   std::set<std::string> known;
   for (const auto& v : env_vars()) known.insert(v.name);
