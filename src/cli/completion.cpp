@@ -73,7 +73,11 @@ std::string value_patterns(const std::vector<Node>& all) {
 }
 
 // `orch help session exec` completes like `orch session exec`.
-const char* kHelpKey = R"(case $path in help) key="" ;; "help "*) key=${path#help } ;; *) key=$path ;; esac)";
+// Template names for -t/--template values, from the orch being completed (it needs no engine for this).
+const char* kTemplatesFn =
+    "_orch_templates() {\n  \"${1:-orch}\" templates ls --no-engine 2>/dev/null | awk 'NR > 1 {print $1}'\n}\n";
+
+const char* kHelpKey = R"(case $words_path in help) key="" ;; "help "*) key=${words_path#help } ;; *) key=$words_path ;; esac)";
 
 std::string bash_script(const std::vector<Node>& all) {
   std::ostringstream o;
@@ -85,8 +89,9 @@ std::string bash_script(const std::vector<Node>& all) {
   for (const auto& n : all) o << "    " << quote(n.key) << ") echo " << quote(joined_names(n, true)) << " ;;\n";
   o << "  esac\n}\n_orch_takes_value() {\n  case \"$1|$2\" in\n    " << value_patterns(all)
     << ") return 0 ;;\n  esac\n  return 1\n}\n"
+    << kTemplatesFn <<
        "_orch() {\n"
-       "  local cur=${COMP_WORDS[COMP_CWORD]} path=\"\" key=\"\" value_for=\"\" i w\n"
+       "  local cur=${COMP_WORDS[COMP_CWORD]} words_path=\"\" key=\"\" value_for=\"\" i w\n"
        "  COMPREPLY=()\n"
        "  for ((i = 1; i < COMP_CWORD; i++)); do\n"
        "    w=${COMP_WORDS[i]}\n"
@@ -96,10 +101,13 @@ std::string bash_script(const std::vector<Node>& all) {
        "      ((i++))\n"
        "      continue\n"
        "    fi\n"
-       "    case \" $(_orch_subs \"$key\") \" in *\" $w \"*) path=${path:+$path }$w ;; esac\n"
+       "    case \" $(_orch_subs \"$key\") \" in *\" $w \"*) words_path=${words_path:+$words_path }$w ;; esac\n"
        "    " << kHelpKey << "\n"
        "  done\n"
-       "  [ -n \"$value_for\" ] && return 0\n"
+       "  if [ -n \"$value_for\" ]; then\n"
+       "    case $value_for in -t|--template) COMPREPLY=($(compgen -W \"$(_orch_templates \"${COMP_WORDS[0]}\")\" -- \"$cur\")) ;; esac\n"
+       "    return 0\n"
+       "  fi\n"
        "  if [[ $cur == -* ]]; then\n"
        "    COMPREPLY=($(compgen -W \"$(_orch_words \"$key\")\" -- \"$cur\"))\n"
        "  else\n"
@@ -132,8 +140,9 @@ std::string zsh_script(const std::vector<Node>& all) {
   }
   o << "    *) reply=() ;;\n  esac\n}\n_orch_takes_value() {\n  case \"$1|$2\" in\n    " << value_patterns(all)
     << ") return 0 ;;\n  esac\n  return 1\n}\n"
+    << kTemplatesFn <<
        "_orch_complete() {\n"
-       "  local path=\"\" key=\"\" value_for=\"\" i w\n"
+       "  local words_path=\"\" key=\"\" value_for=\"\" i w\n"
        "  local -a reply names\n"
        "  for ((i = 2; i < CURRENT; i++)); do\n"
        "    w=${words[i]}\n"
@@ -145,9 +154,14 @@ std::string zsh_script(const std::vector<Node>& all) {
        "    fi\n"
        "    _orch_subs \"$key\"\n"
        "    names=(${reply%%:*})\n"
-       "    (( ${names[(Ie)$w]} )) && path=${path:+$path }$w\n"
+       "    (( ${names[(Ie)$w]} )) && words_path=${words_path:+$words_path }$w\n"
        "    " << kHelpKey << "\n"
        "  done\n"
+       "  if [[ $value_for == (-t|--template) ]]; then\n"
+       "    reply=(${(f)\"$(_orch_templates ${words[1]})\"})\n"
+       "    compadd -a reply\n"
+       "    return\n"
+       "  fi\n"
        "  if [[ -n $value_for ]]; then _files; return; fi\n"
        "  if [[ ${words[CURRENT]} == -* ]]; then\n"
        "    _orch_opts \"$key\"\n"
@@ -198,6 +212,10 @@ std::string fish_script(const std::vector<Node>& all) {
        "    echo $key\n"
        "end\n"
        "function __orch_at\n    set -l key (__orch_key)\n    test \"$key\" = \"$argv[1]\"\nend\n"
+       "function __orch_templates\n"
+       "    set -l bin (commandline -opc)[1]\n"
+       "    $bin templates ls --no-engine 2>/dev/null | awk 'NR > 1 {print $1}'\n"
+       "end\n"
        "complete -c orch -e\n";
   for (const auto& n : all) {
     std::string cond = "-n " + fish_quote("__orch_at " + fish_quote(n.key));
@@ -208,6 +226,7 @@ std::string fish_script(const std::vector<Node>& all) {
       o << "complete -c orch " << cond;
       for (const auto& name : opt.names) o << (name.rfind("--", 0) == 0 ? " -l " + name.substr(2) : " -s " + name.substr(1));
       if (!opt.value.empty()) o << " -r";
+      if (opt.names.back() == "--template") o << " -f -a '(__orch_templates)'";
       o << " -d " << fish_quote(opt.help) << "\n";
     }
   }

@@ -70,6 +70,8 @@ test_bash_completion_from_the_real_script() {
   assert_eq "exec extend" "$(probe orch help session e)"
   assert_eq "bash zsh fish" "$(probe orch completion '')"
   assert_contains "$(probe orch templates build --)" "--missing"
+  assert_eq "python python-data" "$(probe "$ORCH" run -t py)" "template names come from the orch being completed"
+  assert_contains "$(probe "$ORCH" session create --template '')" "minimal"
   # Every command and every option of run is offered: nothing drifts from the parser.
   out=$(probe orch '')
   for c in run serve session templates repo pricing gc version completion help; do assert_contains " $out " " $c "; done
@@ -93,13 +95,18 @@ test_zsh_and_fish_completions_load_in_real_shells() {
 _describe() { local arr=${@[-1]}; print -r -- "${(@)${(P)arr}%%:*}"; }
 _files() { print FILES; }
 words=(orch session e); CURRENT=3; _orch_complete
-words=(orch run --timeout ""); CURRENT=4; _orch_complete' _ "$SCRATCH/_orch")
+compadd() { print -r -- "${(@P)${@[-1]}}"; }
+words=(orch run --timeout ""); CURRENT=4; _orch_complete
+words=("$2" run -t ""); CURRENT=4; _orch_complete' _ "$SCRATCH/_orch" "$ORCH")
   assert_contains "$out" "create exec ls"
   assert_contains "$out" "FILES"
-  out=$(HOME=$SCRATCH fish -c 'source $argv[1]; complete -C"orch session e"; complete -C"orch pricing watch --bel"' "$SCRATCH/orch.fish")
+  assert_contains "$out" "python-data"
+  out=$(HOME=$SCRATCH fish -c 'source $argv[1]; complete -C"orch session e"; complete -C"orch pricing watch --bel"
+    complete -C"$argv[2] run -t python-d"' "$SCRATCH/orch.fish" "$ORCH")
   assert_contains "$out" "exec"
   assert_contains "$out" "extend"
   assert_contains "$out" "--below"
+  assert_contains "$out" "python-data"
   assert_not_contains "$out" "create"
 }
 
