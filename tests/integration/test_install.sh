@@ -82,13 +82,35 @@ test_deb_installs_with_apt_in_a_fresh_debian() {
 }
 
 test_orch_image_runs_against_the_mounted_socket() {
-  local tag=orch-it-image:$$ out
-  bash "$REPO/deploy/docker/build.sh" "$ORCH" "$tag" >/dev/null || fail "deploy/docker/build.sh"
+  scratch
+  local tag=orch-it-image:$$ name=orch-it-serve-$$ out rc
+  trap 'docker rm -f "$name" >/dev/null 2>&1; docker rmi -f "$tag" >/dev/null 2>&1; rm -rf "$SCRATCH"' EXIT
+  bash "$REPO/deploy/docker/build.sh" "$ORCH" "$tag" >/dev/null 2>&1 || fail "deploy/docker/build.sh"
   out=$(docker run --rm -v /var/run/docker.sock:/var/run/docker.sock "$tag" version 2>&1)
-  local rc=$?
-  docker rmi -f "$tag" >/dev/null 2>&1
-  assert_eq 0 "$rc" "orch version in its image: $out"
+  assert_eq 0 "$?" "orch version in its image: $out"
   assert_contains "$out" "engine: Docker"
-  assert_contains "$(cat "$REPO/deploy/docker/compose.yaml")" "/var/run/docker.sock:/var/run/docker.sock"
-  assert_contains "$(cat "$REPO/deploy/docker/compose.yaml")" "root on the host"
+  # orch serve as compose.yaml runs it (read-only root, no capabilities, the socket and /run/orch mounted),
+  # on this host's loopback, with a warm pool: a run answers, SIGTERM drains and stops it.
+  local token=it-token-0123456789abcdef
+  printf '%s tenant-a\n' "$token" > "$SCRATCH/tokens"
+  docker run -d --name "$name" --network host --read-only --tmpfs /tmp --cap-drop ALL \
+    --security-opt no-new-privileges -v /var/run/docker.sock:/var/run/docker.sock -v /run/orch:/run/orch \
+    -v "$SCRATCH/tokens:/etc/orch/tokens:ro" "$tag" serve --listen 127.0.0.1:0 --tokens /etc/orch/tokens \
+    --pool python=1 >/dev/null || fail "docker run serve"
+  wait_for 100 sh -c "docker logs $name 2>&1 | grep -q 'listening on'" || fail "serve did not start: $(docker logs "$name" 2>&1)"
+  local url
+  url=$(docker logs "$name" 2>&1 | grep -o 'http://127.0.0.1:[0-9]*' | head -1)
+  out=$(curl -s -H "Authorization: Bearer $token" "$url/v1/run" -d '{"language":"python","code":"print(6 * 7)"}')
+  assert_eq "42" "$(json_get "$out" stdout)" "run through orch serve in its image: $out"
+  wait_for 50 test "$(containers_of_pid 1)" -ge 1 || fail "no pool sandbox labelled with the image's orch"
+  docker stop -t 20 "$name" >/dev/null
+  assert_eq 0 "$(docker inspect -f '{{.State.ExitCode}}' "$name")" "serve exits 0 after SIGTERM"
+  assert_contains "$(docker logs "$name" 2>&1)" "orch serve: stopped"
+  # orch is pid 1 in its container, on the host's network (so with the host's name): its pool is gone.
+  wait_for 50 test "$(containers_of_pid 1)" = 0 || fail "the image's orch left $(containers_of_pid 1) sandboxes"
+  local compose
+  compose=$(cat "$REPO/deploy/docker/compose.yaml")
+  assert_contains "$compose" "/var/run/docker.sock:/var/run/docker.sock"
+  assert_contains "$compose" "root on the host"
+  assert_contains "$compose" "/run/orch:/run/orch"
 }
