@@ -16,7 +16,7 @@ start_top() {
   # After orch ends, the pane says how it ended and whether the terminal is back in canonical mode.
   tmux -L "$TMUX_SOCK" -f /dev/null new-session -d -x 150 -y 32 \
     "XDG_CACHE_HOME=$XDG_CACHE_HOME $ORCH pricing top --interval 1s $*; echo EXIT=\$?; stty -a | grep -o -- '-\?icanon' | head -1; sleep 600"
-  wait_for 50 screen_has "orch pricing top" || fail "top did not draw: $(screen)"
+  wait_for 100 screen_has "orch pricing top" || fail "top did not draw: $(screen)"
 }
 
 screen() { tmux -L "$TMUX_SOCK" capture-pane -p; }
@@ -38,7 +38,7 @@ test_top_shows_cheapest_per_model_thresholds_and_crossings() {
   assert_contains "$(screen | grep -F 'below 2.5000')" "H100"
   assert_contains "$(screen | grep -A2 'RECENT CROSSINGS')" "gpu_1x_h100_pcie"
   keys q
-  wait_for 30 screen_has "EXIT=0" || fail "q did not quit: $(screen)"
+  wait_for 100 screen_has "EXIT=0" || fail "q did not quit: $(screen)"
   assert_not_contains "$(screen)" "-icanon" "the terminal is back in canonical mode"
   assert_contains "$(screen)" "icanon"
 }
@@ -46,21 +46,21 @@ test_top_shows_cheapest_per_model_thresholds_and_crossings() {
 test_top_keys_filter_and_sort() {
   start_top
   keys s
-  wait_for 30 screen_has "price: spot" || fail "s did not switch to spot"
+  wait_for 100 screen_has "price: spot" || fail "s did not switch to spot"
   assert_contains "$(row H100)" "4.8125"  # aws spot 38.5 / 8; lambda has no spot price
   assert_eq "" "$(row A100-80GB)" "no spot price, no row"
   keys s / A 1 0 0 Enter
-  wait_for 30 screen_has "GPU: A100 " || fail "/ did not filter: $(screen)"
+  wait_for 100 screen_has "GPU: A100 " || fail "/ did not filter: $(screen)"
   assert_eq "" "$(row H100)" "H100 filtered out"
   assert_contains "$(row A100-80GB)" "lambda"
   keys p
-  wait_for 30 screen_has "provider: aws" || fail "p did not pick a provider: $(screen)"
+  wait_for 100 screen_has "provider: aws" || fail "p did not pick a provider: $(screen)"
   assert_eq "" "$(row A100-80GB)" "only aws rows"
   assert_contains "$(row A100)" "aws"
   keys o
-  wait_for 30 screen_has "sort: model" || fail "o did not sort"
+  wait_for 100 screen_has "sort: model" || fail "o did not sort"
   keys C-c
-  wait_for 30 screen_has "EXIT=130" || fail "Ctrl-C did not end top: $(screen)"
+  wait_for 100 screen_has "EXIT=130" || fail "Ctrl-C did not end top: $(screen)"
   assert_not_contains "$(screen)" "-icanon"
 }
 
@@ -73,7 +73,7 @@ test_top_restores_the_terminal_on_sigterm_and_needs_a_tty() {
   orch_pid=$(ps -o pid= --ppid "$shell_pid" | head -1)
   [ -n "$orch_pid" ] || fail "no orch under the pane's shell"
   kill -TERM "$orch_pid"
-  wait_for 30 screen_has "EXIT=130" || fail "SIGTERM did not end top: $(screen)"
+  wait_for 100 screen_has "EXIT=130" || fail "SIGTERM did not end top: $(screen)"
   assert_not_contains "$(screen)" "-icanon"
   assert_not_contains "$(screen)" "orch pricing top  " "the alternate screen is gone"
   local out
