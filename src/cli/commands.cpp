@@ -129,6 +129,12 @@ int dispatch(const Command& c, const std::string& path, int argc, char** argv) {
     if (argc >= 2 && !std::strcmp(s.name, argv[1])) return dispatch(s, path + " " + s.name, argc - 1, argv + 1);
     names.push_back(s.name);
   }
+  if (argc >= 3 && !std::strcmp(argv[1], "help")) {  // `orch session help exec` is `orch session exec --help`
+    static char help_flag[] = "--help";
+    std::vector<char*> args(argv + 1, argv + argc);
+    args.push_back(help_flag);
+    return dispatch(c, path, static_cast<int>(args.size()), args.data());
+  }
   bool asked = argc >= 2 && (!std::strcmp(argv[1], "--help") || !std::strcmp(argv[1], "-h") || !std::strcmp(argv[1], "help"));
   if (argc < 2 || asked) {
     print_list(c, path);

@@ -13,6 +13,7 @@ test_help_names_orch_examples_and_environment() {
   assert_contains "$out" "Usage: orch pricing watch"
   assert_contains "$out" "ORCH_PRICING_<PROVIDER>_URL"
   assert_eq "$("$ORCH" session exec --help)" "$("$ORCH" help session exec)" "orch help session exec is its --help"
+  assert_eq "$("$ORCH" session exec --help)" "$("$ORCH" session help exec)" "so is orch session help exec"
   assert_contains "$("$ORCH" help templates build)" "Usage: orch templates build"
   out=$("$ORCH" help nosuch 2>&1)
   assert_eq 2 "$?" "help for an unknown command"
