@@ -1,8 +1,5 @@
-#include <fcntl.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
-#include <cstring>
 #include <filesystem>
 #include <iostream>
 
@@ -10,10 +7,10 @@
 #include "cli/commands.hpp"
 #include "cli/common.hpp"
 #include "cli/file_spec.hpp"
+#include "cli/out_dir.hpp"
 #include "core/error.hpp"
 #include "core/remote/client.hpp"
 #include "core/sandbox/run.hpp"
-#include "core/util/tar.hpp"
 #include "core/util/units.hpp"
 
 namespace orch::cli {
@@ -44,35 +41,11 @@ class TerminalObserver : public sandbox::Observer {
   bool live_;
 };
 
-// Writes artifacts under dir without following any link: each path was checked relative and
-// every directory on the way is created by us.
-void save_artifacts(const std::vector<sandbox::Artifact>& arts, const std::string& dir) {
-  std::error_code ec;
-  fs::create_directories(dir, ec);
-  if (ec) throw Error(ErrorKind::BadInput, "cannot create --out directory '" + dir + "': " + ec.message());
-  for (const auto& a : arts) {
-    if (!tar::is_safe_relative(a.path)) continue;
-    fs::path target = fs::path(dir) / a.path;
-    fs::create_directories(target.parent_path(), ec);
-    int fd = ::open(target.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0644);
-    if (fd < 0) throw Error(ErrorKind::BadInput, "cannot write '" + target.string() + "': " + std::strerror(errno));
-    size_t off = 0;
-    while (off < a.data.size()) {
-      ssize_t n = ::write(fd, a.data.data() + off, a.data.size() - off);
-      if (n <= 0) {
-        ::close(fd);
-        throw Error(ErrorKind::Infrastructure, "short write to '" + target.string() + "'");
-      }
-      off += static_cast<size_t>(n);
-    }
-    ::close(fd);
-  }
-}
-
 // Saves artifacts, prints the result or the notes a person needs, and returns the exit code.
-int finish(const sandbox::RunResult& res, const sandbox::RunOptions& o, const std::string& out_dir, bool as_json,
-           double timeout_s, int64_t memory_bytes) {
-  if (!out_dir.empty()) save_artifacts(res.artifacts, out_dir);
+int finish(sandbox::RunResult& res, const sandbox::RunOptions& o, const OutFlags& out, bool as_json, double timeout_s,
+           int64_t memory_bytes) {
+  if (out.dir) save_artifacts(res, *out.dir, out.overwrite);
+  report_skipped(res.artifacts_skipped);
   if (as_json) {
     print_json(sandbox::to_json(res, false));
   } else {
@@ -81,7 +54,6 @@ int finish(const sandbox::RunResult& res, const sandbox::RunOptions& o, const st
     if (res.status == "timeout") std::cerr << "orch: timed out" << (timeout_s > 0 ? " after " + std::to_string(static_cast<int>(timeout_s)) + "s" : "") << "; the sandbox was killed\n";
     if (res.status == "oom") std::cerr << "orch: killed: out of memory" << (memory_bytes > 0 ? " (limit " + format_bytes(memory_bytes) + ")" : "") << "\n";
     if (res.status == "killed") std::cerr << "orch: interrupted; the sandbox was removed\n";
-    if (res.artifacts_truncated) std::cerr << "orch: some files in /workspace/out were not copied (too large, or names too long)\n";
   }
   return sandbox::exit_code_for(res);
 }
@@ -90,6 +62,7 @@ int run_command(int argc, char** argv) {
   CLI::App app{"Run code once in a fresh, locked-down sandbox.", "run"};
   std::vector<std::string> program_args = split_passthrough(argc, argv);
   std::string lang, tmpl, code, source, memory, net, runtime, out_dir;
+  OutFlags out;
   double timeout = 0, cpus = 0;
   int64_t pids = 0;
   std::vector<std::string> envs, files, args;
@@ -107,6 +80,8 @@ int run_command(int argc, char** argv) {
   app.add_option("-e,--env", envs, "environment variable KEY=VALUE (repeatable)");
   app.add_option("-f,--file", files, "copy LOCAL[:REMOTE] into /workspace (repeatable)");
   app.add_option("--out", out_dir, "copy files the program leaves in /workspace/out into this directory");
+  app.add_flag("--out-overwrite", out.overwrite, "let --out replace files that already exist");
+  app.add_flag("--out-force", out.force, "let --out write at the top of a git repository");
   app.add_option("--output-limit", output_cap, "bytes kept per stream (default 1m)");
   app.add_option("--runtime", runtime, "container runtime, e.g. runsc for gVisor");
   app.add_flag("--stdin", force_stdin, "forward stdin even from a terminal");
@@ -145,6 +120,7 @@ int run_command(int argc, char** argv) {
   o.args.insert(o.args.end(), program_args.begin(), program_args.end());
   for (const auto& f : files) o.files.push_back(read_file_spec(f));
   o.collect_out = !out_dir.empty();
+  if (o.collect_out) out.dir.emplace(HostDir::open(out_dir, out.force));
   o.output_cap = static_cast<size_t>(parse_bytes(output_cap, "--output-limit"));
   if (!stdin_used_for_code && !no_stdin && (force_stdin || !::isatty(0))) o.stdin_fd = 0;
 
@@ -152,7 +128,7 @@ int run_command(int argc, char** argv) {
     install_signal_handlers();
     TerminalObserver observer(!as_json);
     sandbox::RunResult res = remote::run(*server, o, observer);
-    return finish(res, o, out_dir, as_json, o.timeout_s.value_or(0), o.memory_bytes.value_or(0));
+    return finish(res, o, out, as_json, o.timeout_s.value_or(0), o.memory_bytes.value_or(0));
   }
   auto store = templates::Store::load();
   auto client = docker::Client::from_env();
@@ -169,7 +145,7 @@ int run_command(int argc, char** argv) {
                                            " missing): run 'orch templates build " + plan.tmpl->name + "' or add --build");
     throw;
   }
-  return finish(res, o, out_dir, as_json, plan.timeout_s, plan.spec.memory_bytes);
+  return finish(res, o, out, as_json, plan.timeout_s, plan.spec.memory_bytes);
 }
 
 }  // namespace

@@ -1,4 +1,3 @@
-#include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -11,6 +10,7 @@
 #include "core/error.hpp"
 #include "core/remote/sessions.hpp"
 #include "core/session/manager.hpp"
+#include "core/util/host_dir.hpp"
 #include "core/util/random.hpp"
 #include "core/util/tar.hpp"
 #include "core/util/units.hpp"
@@ -66,19 +66,6 @@ void write_all(int fd, std::string_view d) {
     }
     d.remove_prefix(static_cast<size_t>(n));
   }
-}
-
-// Creates or replaces a regular file, never following a link at the target.
-void write_local_file(const std::string& path, std::string_view data) {
-  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0644);
-  if (fd < 0) throw Error(ErrorKind::BadInput, "cannot write '" + path + "': " + std::strerror(errno));
-  try {
-    write_all(fd, data);
-  } catch (...) {
-    ::close(fd);
-    throw;
-  }
-  ::close(fd);
 }
 
 class TerminalObserver : public session::ExecObserver {
@@ -141,13 +128,15 @@ int session_exec_main(int argc, char** argv) {
   CLI::App app{"Run code in a session; variables, imports, the working directory persist between calls.", "session exec"};
   std::string id, code, source, lang, out_dir, output_cap = "1m";
   double timeout = 0;
-  bool as_json = false;
+  bool as_json = false, out_overwrite = false, out_force = false;
   app.add_option("id", id, "session id or name")->required();
   app.add_option("source", source, "file with the code, or - for stdin");
   app.add_option("-c,--code", code, "code to run");
   app.add_option("-l,--lang", lang, "language (default: the template's)");
   app.add_option("--timeout", timeout, "seconds before the kernel is killed and restarted (default: the template's)");
-  app.add_option("--out", out_dir, "save images (figures) to this directory");
+  app.add_option("--out", out_dir, "save images (figures) to this directory (a taken name gets -2, -3, ...)");
+  app.add_flag("--out-overwrite", out_overwrite, "let --out replace files that already exist");
+  app.add_flag("--out-force", out_force, "let --out write at the top of a git repository");
   app.add_option("--output-limit", output_cap, "bytes kept per stream (default 1m)");
   app.add_flag("--json", as_json, "print one JSON result (images inline as base64)");
   app.footer("Exit code: 0 ok; the program's status (bash) or 1 (python/node error); 124 timeout; 137 kernel died; 130 interrupted.");
@@ -162,15 +151,18 @@ int session_exec_main(int argc, char** argv) {
   if (app.count("--timeout")) req.timeout_s = timeout;
   req.output_cap = static_cast<size_t>(parse_bytes(output_cap, "--output-limit"));
 
+  std::optional<HostDir> out;
+  if (!out_dir.empty()) out.emplace(HostDir::open(out_dir, out_force));
   Context ctx;
   install_signal_handlers();
   TerminalObserver obs(!as_json);
   auto r = ctx.manager().exec(id, req, obs);
-  if (!out_dir.empty()) {
-    std::error_code ec;
-    fs::create_directories(out_dir, ec);
-    if (ec) throw Error(ErrorKind::BadInput, "cannot create --out directory '" + out_dir + "': " + ec.message());
-    for (const auto& a : r.artifacts) write_local_file((fs::path(out_dir) / a.name).string(), a.data);
+  std::vector<std::string> saved;  // where each artifact went, or "" when it was not saved
+  for (const auto& a : r.artifacts) {
+    if (!out) break;
+    auto w = out->write(a.name, a.data, out_overwrite ? OnExists::Replace : OnExists::NewName);
+    saved.push_back(w.written);
+    if (!w.refused.empty()) std::cerr << "orch: not saved: " << a.name << ": " << w.refused << "\n";
   }
   if (as_json) {
     print_json(session::to_json(r, true));
@@ -186,9 +178,11 @@ int session_exec_main(int argc, char** argv) {
       if (!r.error->traceback.empty()) std::cerr << r.error->traceback << (r.error->traceback.back() == '\n' ? "" : "\n");
       else std::cerr << r.error->name << ": " << r.error->value << "\n";
     }
-    for (const auto& a : r.artifacts) {
-      if (out_dir.empty()) std::cerr << "orch: " << a.name << " (" << a.mime << ", " << format_bytes(static_cast<int64_t>(a.data.size())) << ") not saved: use --out DIR or --json\n";
-      else std::cerr << "orch: saved " << (fs::path(out_dir) / a.name).string() << " (" << a.mime << ", " << format_bytes(static_cast<int64_t>(a.data.size())) << ")\n";
+    for (size_t i = 0; i < r.artifacts.size(); ++i) {
+      const auto& a = r.artifacts[i];
+      std::string what = " (" + a.mime + ", " + format_bytes(static_cast<int64_t>(a.data.size())) + ")";
+      if (!out) std::cerr << "orch: " << a.name << what << " not saved: use --out DIR or --json\n";
+      else if (!saved[i].empty()) std::cerr << "orch: saved " << (fs::path(out_dir) / saved[i]).string() << what << "\n";
     }
     if (r.stdout_truncated || r.stderr_truncated) std::cerr << "orch: output truncated at " << output_cap << " per stream\n";
     if (r.state_lost && r.status != "timeout" && r.status != "crashed" && r.status != "cancelled")
@@ -325,8 +319,13 @@ int session_download_main(int argc, char** argv) {
     return 0;
   }
   if (local.empty()) local = fs::path(remote).filename().string();
-  if (local.empty() || local == "." || local == "..") throw Error(ErrorKind::BadInput, "give a LOCAL path");
-  write_local_file(local, data);
+  fs::path target(local);
+  std::string name = target.filename().string();
+  if (name.empty() || name == "." || name == "..") throw Error(ErrorKind::BadInput, "give a LOCAL path naming a file");
+  // The user named this file: it replaces one that is there (as cp does), and a link there is replaced, not followed.
+  auto dir = HostDir::open(target.has_parent_path() ? target.parent_path().string() : ".", true);
+  auto w = dir.write(name, data, OnExists::Replace);
+  if (!w.refused.empty()) throw Error(ErrorKind::BadInput, "cannot write '" + local + "': " + w.refused);
   return 0;
 }
 

@@ -322,8 +322,9 @@ TEST_CASE("boot_command: shape with and without an out marker") {
   REQUIRE(out.size() == 7);
   CHECK(out[2].find("count=512 ") != std::string::npos);
   CHECK(out[2].find("exec \"$@\"") == std::string::npos);
-  CHECK(out[2].find("mkdir -p /workspace/out; \"$@\"; rc=$?; printf %s \"$m\"; tar -c -f - -C /workspace/out .") !=
-        std::string::npos);
+  CHECK(out[2].find("mkdir -p /workspace/out; \"$@\"; rc=$?; printf %s \"$m\"; cd /workspace/out") != std::string::npos);
+  CHECK(out[2].find("| sort -zn |") != std::string::npos);  // smallest files first
+
   CHECK(out[2].substr(out[2].size() - 8) == "exit $rc");
   CHECK(out[4] == "ORCH-MARK-abc123");
   CHECK(out[5] == "sh");

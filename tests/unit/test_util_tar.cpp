@@ -314,6 +314,27 @@ TEST_CASE("tar: truncated archives are errors") {
   CHECK(tar::read("").empty());
 }
 
+TEST_CASE("tar: read_prefix keeps the entries before a cut and names the entry that was cut") {
+  tar::Writer w;
+  w.add_file("small", "s");
+  w.add_file("big", std::string(5000, 'b'));
+  w.add_file("after", "a");
+  std::string a = w.finish();
+  auto p = tar::read_prefix(a.substr(0, 512 * 2 + 512 + 1000));
+  REQUIRE(p.entries.size() == 1);
+  CHECK(p.entries[0].path == "small");
+  CHECK(p.error == "tar archive is truncated");
+  CHECK(p.cut == "big");
+  std::string bad = a;
+  bad[1024 + 10] ^= 1;  // the second header's checksum no longer matches
+  p = tar::read_prefix(bad);
+  CHECK(p.entries.size() == 1);
+  CHECK(p.error == "tar archive has a corrupt header");
+  p = tar::read_prefix(a);
+  CHECK(p.entries.size() == 3);
+  CHECK(p.error.empty());
+}
+
 TEST_CASE("tar: is_safe_relative") {
   for (const char* ok : {"a", "a/b", "./a", "a/./b", "dir/", "a..b", "..a", "a/..b/c", ".hidden"}) {
     CAPTURE(std::string(ok));

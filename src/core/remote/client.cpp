@@ -93,6 +93,8 @@ sandbox::RunResult result_from_json(const json& j) {
     auto data = base64_decode(a.value("content_base64", ""));
     r.artifacts.push_back(sandbox::Artifact{a.value("path", ""), data.value_or("")});
   }
+  for (const auto& a : j.value("artifacts_skipped", json::array()))
+    r.artifacts_skipped.push_back(sandbox::SkippedArtifact{a.value("path", ""), a.value("reason", "")});
   return r;
 }
 

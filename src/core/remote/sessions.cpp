@@ -51,7 +51,8 @@ session::ExecResult exec_result_from_json(const json& j) {
   for (const auto& d : j.value("displays", json::array())) {
     session::Display disp;
     disp.main = d.value("main", false);
-    for (const auto& [mime, v] : d.value("data", json::object()).items())
+    json data = d.value("data", json::object());  // items() of a temporary would dangle
+    for (const auto& [mime, v] : data.items())
       disp.data[mime] = binary_mime(mime) ? base64_decode(v.get<std::string>()).value_or("") : v.get<std::string>();
     r.displays.push_back(std::move(disp));
   }
@@ -119,6 +120,7 @@ session::ExecResult SessionClient::exec(const std::string& id, const session::Ex
     r.exit_code = 130;
     return r;
   }
+  throw Error(ErrorKind::Infrastructure, "the server ended the call without a result");
 }
 
 void SessionClient::upload(const std::string& id, const std::string& path, const std::string& data, const session::Owner&,

@@ -2,15 +2,18 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cctype>
 #include <cerrno>
 #include <chrono>
+#include <set>
 
 #include "core/docker/mux.hpp"
 #include "core/error.hpp"
 #include "core/sandbox/capture.hpp"
 #include "core/sandbox/run.hpp"
 #include "core/util/base64.hpp"
+#include "core/util/host_dir.hpp"
 #include "core/util/random.hpp"
 #include "core/util/tar.hpp"
 #include "core/util/url.hpp"
@@ -105,41 +108,72 @@ bool stopped_by_engine(docker::Client& client, const std::string& id, int64_t si
   }
 }
 
-std::vector<Artifact> read_artifacts(const std::string& tar_bytes, bool& truncated) {
-  std::vector<Artifact> out;
-  std::vector<tar::Entry> entries;
-  try {
-    entries = tar::read(tar_bytes);
-  } catch (const Error&) {
-    truncated = true;  // a cut-off archive still yields the entries before the cut
-    return out;
-  }
+// Reads the archive of /workspace/out into `res`: regular files become artifacts, and every entry
+// that is not saved (a link, a device, an unsafe or clashing name, past the size cap) is reported.
+void read_artifacts(const std::string& tar_bytes, bool cut_at_cap, size_t cap, RunResult& res) {
   auto clean = [](std::string p) {
     while (p.rfind("./", 0) == 0) p = p.substr(2);
     return p;
   };
-  for (const auto& e : entries) {
+  auto skip = [&](const std::string& path, const std::string& why) { res.artifacts_skipped.push_back({path, why}); };
+  tar::Prefix archive = tar::read_prefix(tar_bytes);
+  std::set<std::string> files, dirs;
+  for (const auto& e : archive.entries) {
     std::string path = clean(e.path);
-    if (!tar::is_safe_relative(path)) continue;
-    if (path.size() > kMaxArtifactPath) {  // the host could not write it under --out
-      truncated = true;
+    if (e.type == tar::EntryType::Dir) continue;  // directories are made for the files in them
+    if (auto why = unsafe_host_path_reason(path); !why.empty()) {
+      skip(path, why);
       continue;
     }
-    if (e.type == tar::EntryType::File) {
-      out.push_back(Artifact{path, std::string(e.data)});
-    } else if (e.type == tar::EntryType::Hardlink) {
+    if (path.size() > kMaxArtifactPath) {
+      skip(path.substr(0, 200) + "...", "path longer than " + std::to_string(kMaxArtifactPath) + " bytes");
+      continue;
+    }
+    if (e.type == tar::EntryType::Symlink) {
+      skip(path, "a symbolic link");
+      continue;
+    }
+    if (e.type != tar::EntryType::File && e.type != tar::EntryType::Hardlink) {
+      skip(path, "not a regular file");
+      continue;
+    }
+    std::string data(e.data);
+    if (e.type == tar::EntryType::Hardlink) {
       // A hard link to a file already in the archive is a copy of it; anything else is dropped.
       std::string target = clean(e.link);
-      for (const auto& a : out)
-        if (a.path == target) {
-          out.push_back(Artifact{path, a.data});
-          break;
-        }
-    }  // symlinks and devices never leave the sandbox
+      auto it = std::find_if(res.artifacts.begin(), res.artifacts.end(), [&](const Artifact& a) { return a.path == target; });
+      if (it == res.artifacts.end()) {
+        skip(path, "a hard link to a file outside /workspace/out");
+        continue;
+      }
+      data = it->data;
+    }
+    if (files.count(path)) {
+      skip(path, "a second entry with the same name");
+      continue;
+    }
+    if (dirs.count(path)) {
+      skip(path, "a directory of that name holds other files");
+      continue;
+    }
+    std::string clash;
+    for (size_t slash = path.find('/'); slash != std::string::npos && clash.empty(); slash = path.find('/', slash + 1))
+      if (files.count(path.substr(0, slash))) clash = path.substr(0, slash);
+    if (!clash.empty()) {
+      skip(path, "'" + clash + "' is a file, not a directory");
+      continue;
+    }
+    for (size_t slash = path.find('/'); slash != std::string::npos; slash = path.find('/', slash + 1)) dirs.insert(path.substr(0, slash));
+    files.insert(path);
+    res.artifacts.push_back(Artifact{path, std::move(data)});
   }
-  return out;
+  if (!archive.error.empty() || cut_at_cap) {
+    res.artifacts_truncated = true;
+    std::string why = cut_at_cap ? "past the " + std::to_string(cap >> 20) + " MiB limit for all files in /workspace/out"
+                                 : "the archive of /workspace/out ended early (" + archive.error + ")";
+    skip(clean(archive.cut), why + (archive.cut.empty() ? "" : "; files after it were not copied"));
+  }
 }
-
 }  // namespace
 
 void require_runtime(docker::Client& client, const std::string& runtime) {
@@ -314,10 +348,7 @@ RunResult drive(docker::Client& client, Started& st, std::string input, const Ru
   } else {
     res.status = code == 0 ? "ok" : "error";
   }
-  if (split && splitter.found()) {
-    res.artifacts = read_artifacts(splitter.trailer(), res.artifacts_truncated);
-    res.artifacts_truncated = res.artifacts_truncated || splitter.trailer_truncated();
-  }
+  if (split && splitter.found()) read_artifacts(splitter.trailer(), splitter.trailer_truncated(), plan.out_cap, res);
   return res;
 }
 
@@ -348,6 +379,8 @@ nlohmann::json to_json(const RunResult& r, bool include_artifact_data) {
     if (include_artifact_data) j["content_base64"] = base64_encode(a.data);
     arts.push_back(j);
   }
+  nlohmann::json skipped = nlohmann::json::array();
+  for (const auto& a : r.artifacts_skipped) skipped.push_back({{"path", a.path}, {"reason", a.reason}});
   nlohmann::json j = {{"run_id", r.run_id},
           {"status", r.status},
           {"exit_code", exit_code_for(r)},
@@ -357,6 +390,7 @@ nlohmann::json to_json(const RunResult& r, bool include_artifact_data) {
           {"stderr_truncated", r.stderr_truncated},
           {"duration_ms", r.duration_ms},
           {"artifacts", arts},
+          {"artifacts_skipped", skipped},
           {"artifacts_truncated", r.artifacts_truncated}};
   add_exact_output(j, r.stdout_data, r.stderr_data);
   return j;

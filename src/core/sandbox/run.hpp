@@ -67,6 +67,13 @@ struct Artifact {
   std::string data;
 };
 
+// A file in /workspace/out that was not saved, and why; `path` is empty when the names past a cut
+// archive are unknown.
+struct SkippedArtifact {
+  std::string path;
+  std::string reason;
+};
+
 struct RunResult {
   std::string run_id;
   std::string status;  // ok | error | timeout | oom | killed
@@ -77,7 +84,8 @@ struct RunResult {
   bool stderr_truncated = false;
   int64_t duration_ms = 0;
   std::vector<Artifact> artifacts;
-  bool artifacts_truncated = false;
+  std::vector<SkippedArtifact> artifacts_skipped;
+  bool artifacts_truncated = false;  // the archive of /workspace/out was cut (size cap, or forged)
 };
 
 // Receives output as it happens; asked regularly whether the caller gave up (Ctrl-C, client gone).

@@ -124,8 +124,9 @@ void apply_pax(std::string_view recs, std::string& path, std::string& link, uint
 
 }  // namespace
 
-std::vector<Entry> read(std::string_view archive) {
-  std::vector<Entry> entries;
+Prefix read_prefix(std::string_view archive) {
+  Prefix res;
+  auto& entries = res.entries;
   size_t off = 0;
   std::string long_name, long_link;
   uint64_t pax_size = 0;
@@ -137,12 +138,19 @@ std::vector<Entry> read(std::string_view archive) {
     if (zero) break;
     unsigned sum = 0;
     for (size_t i = 0; i < kBlock; ++i) sum += (i >= 148 && i < 156) ? ' ' : static_cast<unsigned char>(h[i]);
-    if (sum != get_octal(h + 148, 8)) throw Error(ErrorKind::BadInput, "tar archive has a corrupt header");
+    if (sum != get_octal(h + 148, 8)) {
+      res.error = "tar archive has a corrupt header";
+      return res;
+    }
     uint64_t size = get_octal(h + 124, 12);
     if (has_pax_size) size = pax_size;
     char type = h[156];
     off += kBlock;
-    if (size > archive.size() - off) throw Error(ErrorKind::BadInput, "tar archive is truncated");
+    if (size > archive.size() - off) {
+      res.error = "tar archive is truncated";
+      res.cut = !long_name.empty() ? long_name : field_str(h, 100);
+      return res;
+    }
     std::string_view data = archive.substr(off, static_cast<size_t>(size));
     off += padded(size);
     if (off > archive.size()) off = archive.size();
@@ -183,9 +191,14 @@ std::vector<Entry> read(std::string_view archive) {
     while (e.path.size() > 1 && e.path.back() == '/') e.path.pop_back();
     entries.push_back(std::move(e));
   }
-  if (off < archive.size() && off + kBlock > archive.size())
-    throw Error(ErrorKind::BadInput, "tar archive is truncated");
-  return entries;
+  if (off < archive.size() && off + kBlock > archive.size()) res.error = "tar archive is truncated";
+  return res;
+}
+
+std::vector<Entry> read(std::string_view archive) {
+  Prefix p = read_prefix(archive);
+  if (!p.error.empty()) throw Error(ErrorKind::BadInput, p.error);
+  return std::move(p.entries);
 }
 
 bool is_safe_relative(std::string_view path) {

@@ -39,6 +39,15 @@ struct Entry {
 // pax path/linkpath/size records, which is what `tar -c` inside templates produces.
 std::vector<Entry> read(std::string_view archive);
 
+// As much of an archive as is whole: the entries before the first malformed or cut-off part, why
+// parsing stopped ("" when it did not), and the name of an entry whose data was cut off.
+struct Prefix {
+  std::vector<Entry> entries;
+  std::string error;
+  std::string cut;
+};
+Prefix read_prefix(std::string_view archive);
+
 // True when a relative path stays inside its root: no absolute path, no "..", no NUL, not empty.
 bool is_safe_relative(std::string_view path);
 
