@@ -37,6 +37,8 @@ struct ServerConfig {
   std::string runtime;             // forced runtime for every sandbox ("" = engine default)
   std::map<std::string, int> pool; // template -> warm sandboxes
   double drain_grace_s = 10;
+  std::string access_log = "-";    // "-" stderr, "off", or a file
+  bool insecure_no_auth = false;   // listen beyond loopback without tokens
 };
 
 // An asynchronous job (a repository test run) and what GET /v1/jobs/{id} reports of it.

@@ -15,6 +15,47 @@ std::string_view asset(std::string_view path) {
   return {};
 }
 
+// Families read at scrape time: the engine, the pool, sessions and jobs as they are now, and the process.
+std::vector<Family> scraped_families(Context& ctx) {
+  bool engine_up = true;
+  try {
+    ctx.client.ping();
+  } catch (const Error&) {
+    engine_up = false;
+  }
+  Family ready{"orch_pool_ready", "gauge", "Warm sandboxes ready to take a run, per template.", {}};
+  Family target{"orch_pool_target", "gauge", "Warm sandboxes the pool keeps per template (--pool).", {}};
+  Family refills{"orch_pool_refills_total", "counter", "Warm sandboxes made to refill the pool, per template.", {}};
+  json pool = ctx.pool ? ctx.pool->state() : json::object();
+  for (const auto& [name, st] : pool.items()) {
+    std::string labels = "{template=\"" + name + "\"}";
+    ready.samples.push_back({labels, st["ready"].get<double>()});
+    target.samples.push_back({labels, st["target"].get<double>()});
+    refills.samples.push_back({labels, st["refills"].get<double>()});
+  }
+  double sessions = 0;
+  if (engine_up) {
+    try {
+      sessions = static_cast<double>(ctx.sessions->list().size());
+    } catch (const Error&) {
+    }
+  }
+  double jobs = 0;
+  {
+    std::lock_guard<std::mutex> lock(ctx.jobs_mu);
+    for (const auto& [id, job] : ctx.jobs) jobs += job->status == "running" ? 1 : 0;
+  }
+  std::vector<Family> out = {
+      {"orch_build_info", "gauge", "Always 1; the labels say which orch this is.", {{"{version=\"" ORCH_VERSION "\"}", 1}}},
+      {"orch_engine_up", "gauge", "1 when the container engine answered a ping during this scrape, else 0.", {{"", engine_up ? 1.0 : 0.0}}},
+      {"orch_runs_in_flight", "gauge", "Runs, session executions and jobs holding a concurrency slot now.", {{"", static_cast<double>(ctx.limiter.in_flight())}}},
+      {"orch_sessions_active", "gauge", "Sessions on the engine now, every owner.", {{"", sessions}}},
+      {"orch_jobs_running", "gauge", "Repository test jobs running now.", {{"", jobs}}},
+      std::move(ready), std::move(target), std::move(refills)};
+  for (auto& f : process_families()) out.push_back(std::move(f));
+  return out;
+}
+
 }  // namespace
 
 void add_info_routes(httplib::Server& svr, Context& ctx) {
@@ -39,13 +80,7 @@ void add_info_routes(httplib::Server& svr, Context& ctx) {
   }));
 
   svr.Get("/metrics", guarded([&ctx](const httplib::Request&, httplib::Response& res) {
-    std::map<std::string, double> gauges = {{"orch_runs_in_flight", ctx.limiter.in_flight()}};
-    json pool = ctx.pool ? ctx.pool->state() : json::object();
-    for (const auto& [name, st] : pool.items()) {
-        gauges["orch_pool_ready{template=\"" + name + "\"}"] = st["ready"].get<double>();
-        gauges["orch_pool_target{template=\"" + name + "\"}"] = st["target"].get<double>();
-    }
-    res.set_content(ctx.metrics.prometheus(gauges), "text/plain; version=0.0.4");
+    res.set_content(ctx.metrics.prometheus(scraped_families(ctx)), "text/plain; version=0.0.4");
   }));
 
   svr.Get("/v1/templates", guarded([&ctx](const httplib::Request&, httplib::Response& res) {

@@ -1,7 +1,9 @@
 // Asynchronous jobs (repository tests) and price queries over HTTP, on the same core as the CLI.
+#include <algorithm>
 #include <cstdlib>
 #include <thread>
 
+#include "core/pricing/history.hpp"
 #include "core/pricing/query.hpp"
 #include "core/pricing/store.hpp"
 #include "core/repo/test.hpp"
@@ -68,6 +70,7 @@ void add_job_routes(httplib::Server& svr, Context& ctx) {
         ctx.jobs.erase(oldest);
       }
       ++ctx.jobs_running;
+      ctx.metrics.record_job("started");
       std::thread([&ctx, job, opts, slot]() mutable {
         JobObserver obs(ctx, job);
         json report, error;
@@ -83,6 +86,7 @@ void add_job_routes(httplib::Server& svr, Context& ctx) {
           if (!error.is_null()) job->error = error.get<std::string>();
           job->finished = unix_now();
         }
+        ctx.metrics.record_job(job->status);
         slot.reset();  // touches the limiter: before shutdown may proceed
         --ctx.jobs_running;
       }).detach();
@@ -90,6 +94,20 @@ void add_job_routes(httplib::Server& svr, Context& ctx) {
     res.set_header("Location", "/v1/jobs/" + job->id);
     std::lock_guard<std::mutex> lock(ctx.jobs_mu);
     send_json(res, job_json(*job), 202);
+  }));
+
+  svr.Get("/v1/jobs", guarded([&ctx](const httplib::Request&, httplib::Response& res) {
+    std::vector<std::shared_ptr<Job>> mine;
+    {
+      std::lock_guard<std::mutex> lock(ctx.jobs_mu);
+      for (const auto& [id, job] : ctx.jobs)
+        if (job->tenant == current_tenant().name) mine.push_back(job);
+    }
+    std::sort(mine.begin(), mine.end(), [](const auto& a, const auto& b) { return a->created > b->created; });
+    json arr = json::array();
+    std::lock_guard<std::mutex> lock(ctx.jobs_mu);
+    for (const auto& job : mine) arr.push_back(job_json(*job));
+    send_json(res, {{"jobs", arr}});
   }));
 
   svr.Get(R"(/v1/jobs/([^/]+))", guarded([&ctx](const httplib::Request& req, httplib::Response& res) {
@@ -104,6 +122,21 @@ void add_job_routes(httplib::Server& svr, Context& ctx) {
     std::vector<std::pair<std::string, std::string>> params(req.params.begin(), req.params.end());
     pricing::Filter f = pricing::parse_filter(params);
     send_json(res, pricing::to_json(pricing::query(pricing::Store::open_default(), f, unix_now())));
+  }));
+
+  svr.Get("/v1/pricing/history", guarded([](const httplib::Request& req, httplib::Response& res) {
+    std::string gpu = req.get_param_value("gpu");
+    if (gpu.empty()) throw Error(ErrorKind::BadInput, "query parameter 'gpu' is required (a GPU model, as --gpu takes it)");
+    std::vector<std::string> providers;
+    for (std::string_view rest = req.get_param_value("provider"); !rest.empty();) {
+      auto comma = rest.find(',');
+      providers.emplace_back(rest.substr(0, comma));
+      rest = comma == std::string_view::npos ? std::string_view{} : rest.substr(comma + 1);
+    }
+    bool spot = req.get_param_value("spot") == "1";
+    json series = json::array();
+    for (const auto& s : pricing::price_series(pricing::Store::open_default().history(), gpu, providers, spot)) series.push_back(pricing::to_json(s));
+    send_json(res, {{"gpu", gpu}, {"spot", spot}, {"series", series}});
   }));
 }
 

@@ -42,10 +42,15 @@ class DrainObserver : public session::ExecObserver {
   Context& ctx_;
 };
 
-// With tokens, a tenant sees only its own sessions; without, the server is single-user and sees all.
-session::Owner owner(const Context& ctx) {
-  if (!ctx.tokens.enabled()) return std::nullopt;
-  return current_tenant().name;
+// A tenant sees only its own sessions; without tokens every request is the `local` tenant, whose
+// sessions the local CLI creates too, so other owners' sessions on the same engine stay out of reach.
+session::Owner owner(const Context&) { return current_tenant().name; }
+
+session::ExecResult exec_counted(Context& ctx, const std::string& id, const session::ExecRequest& er, session::ExecObserver& obs,
+                                 const session::Owner& who) {
+  auto r = ctx.sessions->exec(id, er, obs, who);
+  ctx.metrics.record_exec(r.status, static_cast<double>(r.duration_ms) / 1000.0);
+  return r;
 }
 
 std::string query_path(const httplib::Request& req) {
@@ -85,7 +90,9 @@ void add_session_routes(httplib::Server& svr, Context& ctx) {
     int cap = tenant.limits.max_sessions > 0 ? tenant.limits.max_sessions : ctx.cfg.tenant_max_sessions;
     if (ctx.tokens.enabled() && static_cast<int>(ctx.sessions->list(tenant.name).size()) >= cap)
       throw Error(ErrorKind::Busy, "tenant '" + tenant.name + "' already has " + std::to_string(cap) + " sessions; remove one first");
-    send_json(res, session::to_json(ctx.sessions->create(o)), 201);
+    auto created = ctx.sessions->create(o);
+    ctx.metrics.record_session("created");
+    send_json(res, session::to_json(created), 201);
   }));
 
   svr.Get("/v1/sessions", guarded([&ctx](const httplib::Request&, httplib::Response& res) {
@@ -100,6 +107,7 @@ void add_session_routes(httplib::Server& svr, Context& ctx) {
 
   svr.Delete(R"(/v1/sessions/([^/]+))", guarded([&ctx](const httplib::Request& req, httplib::Response& res) {
     ctx.sessions->remove(req.matches[1], owner(ctx));
+    ctx.metrics.record_session("deleted");
     res.status = 204;
   }));
 
@@ -131,7 +139,7 @@ void add_session_routes(httplib::Server& svr, Context& ctx) {
     auto slot = std::make_shared<Slot>(acquire_slot(ctx, tenant));
     if (req.get_header_value("Accept").find("text/event-stream") == std::string::npos) {
       DrainObserver obs(ctx);
-      send_json(res, session::to_json(ctx.sessions->exec(id, er, obs, who), true));
+      send_json(res, session::to_json(exec_counted(ctx, id, er, obs, who), true));
       return;
     }
     ctx.sessions->get(id, who);  // a missing session is a 404, not an event in a 200 stream
@@ -139,7 +147,7 @@ void add_session_routes(httplib::Server& svr, Context& ctx) {
     res.set_chunked_content_provider("text/event-stream", [&ctx, id, er, slot, who](size_t, httplib::DataSink& sink) {
       SseExecObserver obs(sink, ctx);
       try {
-        obs.event("result", session::to_json(ctx.sessions->exec(id, er, obs, who), true));
+        obs.event("result", session::to_json(exec_counted(ctx, id, er, obs, who), true));
       } catch (const Error& e) {
         obs.event("error", {{"error", {{"code", kind_name(e.kind())}, {"message", e.what()}}}});
       }

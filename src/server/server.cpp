@@ -10,6 +10,7 @@
 #include <thread>
 
 #include "core/sandbox/gc.hpp"
+#include "server/access_log.hpp"
 
 namespace orch::server {
 
@@ -21,6 +22,10 @@ bool is_public(const std::string& path) {
 }
 
 void log_line(const std::string& s) { std::cerr << "orch serve: " << s << std::endl; }
+
+bool is_loopback(const std::string& host) {
+  return host == "localhost" || host == "::1" || host.rfind("127.", 0) == 0;
+}
 }  // namespace
 
 const Tenant& current_tenant() { return t_tenant; }
@@ -84,6 +89,10 @@ int serve(const ServerConfig& cfg) {
   auto store = templates::Store::load();
   Context ctx(cfg, client, store);
   ctx.tokens.load();
+  if (!ctx.tokens.enabled() && !is_loopback(cfg.host) && !cfg.insecure_no_auth)
+    throw Error(ErrorKind::BadInput, "refusing to listen on " + cfg.host + " without --tokens: anyone who reaches it could run code and manage the local tenant's "
+                                     "sessions (give --tokens FILE, listen on 127.0.0.1, or pass --insecure-no-auth)");
+  AccessLog access_log(cfg.access_log);
 
   try {
     sandbox::require_runtime(client, cfg.runtime);
@@ -119,6 +128,7 @@ int serve(const ServerConfig& cfg) {
   svr.set_keep_alive_timeout(std::min(5, cfg.read_timeout_s));
 
   svr.set_pre_routing_handler([&ctx](const httplib::Request& req, httplib::Response& res) {
+    begin_request_timer();
     // Without a tokens file the server is single-user and shares the local CLI's tenant and sessions.
     set_current_tenant(Tenant{"local", {}});
     if (!ctx.tokens.enabled() || is_public(req.path)) return httplib::Server::HandlerResponse::Unhandled;
@@ -139,7 +149,13 @@ int serve(const ServerConfig& cfg) {
                                           : "the request could not be read";
     send_json(res, {{"error", {{"code", code}, {"message", msg}}}}, res.status);
   });
-  svr.set_logger([&ctx](const httplib::Request&, const httplib::Response& res) { ctx.metrics.record_request(res.status); });
+  svr.set_logger([&ctx, &access_log](const httplib::Request& req, const httplib::Response& res) {
+    std::string route = route_template(req);
+    double seconds = request_seconds();
+    ctx.metrics.record_request(req.method, route, res.status, seconds);
+    bool anonymous = res.status == 401 || (ctx.tokens.enabled() && is_public(req.path));
+    access_log.write(req, res.status, route, anonymous ? nullptr : &current_tenant().name, seconds);
+  });
 
   add_info_routes(svr, ctx);
   add_run_routes(svr, ctx);
@@ -159,6 +175,10 @@ int serve(const ServerConfig& cfg) {
       if (sig == SIGHUP) {
         try {
           ctx.tokens.load();
+  if (!ctx.tokens.enabled() && !is_loopback(cfg.host) && !cfg.insecure_no_auth)
+    throw Error(ErrorKind::BadInput, "refusing to listen on " + cfg.host + " without --tokens: anyone who reaches it could run code and manage the local tenant's "
+                                     "sessions (give --tokens FILE, listen on 127.0.0.1, or pass --insecure-no-auth)");
+  AccessLog access_log(cfg.access_log);
           log_line("reloaded " + std::to_string(ctx.tokens.size()) + " tokens");
         } catch (const Error& e) {
           log_line(std::string("token reload failed, keeping the old tokens: ") + e.what());
@@ -183,7 +203,7 @@ int serve(const ServerConfig& cfg) {
       std::this_thread::sleep_for(std::chrono::milliseconds(200));
       if (tick % 150 != 149) continue;
       try {
-        ctx.sessions->gc();
+        ctx.metrics.record_session("expired", ctx.sessions->gc().sessions.size());
       } catch (const std::exception& e) {
         log_line(std::string("session gc: ") + e.what());
       }

@@ -29,3 +29,26 @@ post() {  # path json [curl args...]
 
 status_of() { tail -n1 <<<"$1"; }
 body_of() { sed '$d' <<<"$1"; }
+
+# The npm tools pinned by tests/js/package-lock.json (.ci/run installs them; a developer's first run does).
+need_js_tools() {
+  JS=$(cd "$(dirname "${BASH_SOURCE[0]}")/../js" && pwd)
+  if [ ! -d "$JS/node_modules/.bin" ] || [ "$JS/package-lock.json" -nt "$JS/node_modules/.package-lock.json" ]; then
+    (cd "$JS" && npm ci --no-audit --no-fund --silent >/dev/null 2>&1) || fail "could not install tests/js's npm packages (npm ci)"
+  fi
+}
+
+# A git repository with one passing and one failing pytest test, served by git daemon on loopback
+# (the API refuses local paths). Sets GIT_URL; needs $SCRATCH.
+serve_git_repo() {
+  mkdir -p "$SCRATCH/srv/proj"
+  (cd "$SCRATCH/srv/proj" && git init -q -b main . &&
+    printf 'def test_ok():\n    assert 1 + 1 == 2\n\ndef test_bad():\n    assert 1 == 2\n' > test_x.py &&
+    git add . && git -c user.email=t@t -c user.name=t commit -qm init && touch git-daemon-export-ok)
+  local port
+  port=$(free_port)
+  git daemon --reuseaddr --listen=127.0.0.1 --port="$port" --base-path="$SCRATCH/srv" --export-all "$SCRATCH/srv" >/dev/null 2>&1 &
+  GIT_DAEMON_PID=$!
+  wait_for 50 bash -c "echo > /dev/tcp/127.0.0.1/$port" || fail "git daemon did not start"
+  GIT_URL="git://127.0.0.1:$port/proj"
+}

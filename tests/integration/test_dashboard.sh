@@ -3,17 +3,13 @@ source "$(dirname "${BASH_SOURCE[0]}")/serve_lib.sh"
 
 test_dashboard_runs_a_snippet_in_chromium() {
   command -v chromium >/dev/null || fail "chromium is not installed (apt-get install chromium)"
-  here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+  need_js_tools
   dir=$(cd "$(dirname "$ORCH")" && pwd)/e2e
-  if [ ! -d "$dir/node_modules/playwright-core" ]; then
-    mkdir -p "$dir" && (cd "$dir" && npm install --no-audit --no-fund --silent playwright-core@1 >/dev/null 2>&1) ||
-      fail "could not install playwright-core from npm"
-  fi
-  cp "$here/dashboard.mjs" "$dir/"
+  mkdir -p "$dir"
   start_server
   shot="$dir/dashboard.png"
   rm -f "$shot"
-  out=$(cd "$dir" && timeout 90 node dashboard.mjs "$BASE" "$shot") || fail "browser run failed: $out"
+  out=$(timeout 90 node "$JS/dashboard.mjs" "$BASE" "$shot") || fail "browser run failed: $out"
   assert_contains "$(json_get "$out" engine)" "engine: Docker"
   assert_contains "$(json_get "$out" output)" "dash 42"
   assert_contains "$(json_get "$out" output)" "warn"

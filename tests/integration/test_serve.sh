@@ -12,7 +12,7 @@ test_health_metrics_templates() {
   m=$(curl -s "$BASE/metrics")
   assert_contains "$m" 'orch_runs_total{status="ok"} 1'
   assert_contains "$m" 'orch_run_duration_seconds_count 1'
-  assert_contains "$m" 'orch_http_requests_total{code="200"}'
+  assert_contains "$m" 'orch_http_requests_total{method="GET",route="/health",code="200"}'
 }
 
 test_run_json_fields_and_files() {

@@ -73,17 +73,9 @@ two" "$(json_get "$last" stdout)"
 
 test_repo_test_job_runs_asynchronously() {
   scratch
-  # The API refuses local paths, so the repository is served over git's own http-free transport: git daemon on loopback.
-  mkdir -p "$SCRATCH/srv/proj" && cd "$SCRATCH/srv/proj"
-  git init -q -b main . && printf 'def test_ok():\n    assert 1 + 1 == 2\n\ndef test_bad():\n    assert 1 == 2\n' > test_x.py
-  git add . && git -c user.email=t@t -c user.name=t commit -qm init
-  touch git-daemon-export-ok
-  port=$(free_port)
-  git daemon --reuseaddr --listen=127.0.0.1 --port=$port --base-path="$SCRATCH/srv" --export-all "$SCRATCH/srv" >/dev/null 2>&1 &
-  gd=$!
   start_server
-  wait_for 50 bash -c "echo > /dev/tcp/127.0.0.1/$port" || fail "git daemon did not start"
-  r=$(post /v1/repo/test "{\"source\":\"git://127.0.0.1:$port/proj\"}")
+  serve_git_repo
+  r=$(post /v1/repo/test "{\"source\":\"$GIT_URL\"}")
   assert_eq "202" "$(status_of "$r")"
   job=$(json_get "$(body_of "$r")" id)
   for _ in $(seq 240); do
@@ -91,7 +83,7 @@ test_repo_test_job_runs_asynchronously() {
     [ "$(json_get "$j" status)" != "running" ] && break
     sleep 0.5
   done
-  kill $gd 2>/dev/null
+  kill "$GIT_DAEMON_PID" 2>/dev/null
   assert_eq "done" "$(json_get "$j" status)"
   assert_eq "1" "$(json_get "$j" report.counts.passed)"
   assert_eq "1" "$(json_get "$j" report.counts.failed)"

@@ -205,7 +205,7 @@ void Pool::refill_loop() {
       error = e.what();
     }
     lock.lock();
-    if (made) ready_[need->name].push_back(std::move(*made));
+    if (made) ready_[need->name].push_back(std::move(*made)), ++refills_[need->name];
     if (!error.empty() && last_error_[need->name] != error) std::cerr << "orch serve: pool " << need->name << ": " << error << std::endl;
     last_error_[need->name] = error;
   }
@@ -254,7 +254,7 @@ nlohmann::json Pool::state() const {
   nlohmann::json j = nlohmann::json::object();
   for (const auto& [name, n] : targets_) {
     auto it = ready_.find(name);
-    j[name] = {{"ready", it == ready_.end() ? 0 : it->second.size()}, {"target", n}};
+    j[name] = {{"ready", it == ready_.end() ? 0 : it->second.size()}, {"target", n}, {"refills", refills_.count(name) ? refills_.at(name) : 0}};
     auto err = last_error_.find(name);
     if (err != last_error_.end() && !err->second.empty()) j[name]["error"] = err->second;
   }

@@ -59,6 +59,7 @@ class Pool {
   std::condition_variable cv_;
   std::map<std::string, std::deque<Started>> ready_;
   std::map<std::string, std::string> last_error_;
+  std::map<std::string, uint64_t> refills_;  // sandboxes made, per template
   std::deque<Started> discarded_;
   int in_use_ = 0;  // taken and not yet released
   std::chrono::steady_clock::time_point last_take_;
