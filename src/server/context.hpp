@@ -18,6 +18,7 @@
 #include "server/auth.hpp"
 #include "server/limiter.hpp"
 #include "server/metrics.hpp"
+#include "server/run_cancel.hpp"
 
 namespace orch::server {
 
@@ -62,6 +63,7 @@ struct Context {
   TokenStore tokens;
   Limiter limiter;
   Metrics metrics;
+  RunCancels run_cancels;
   std::unique_ptr<sandbox::Pool> pool;  // only with --pool
   std::unique_ptr<session::Manager> sessions;
   std::mutex jobs_mu;

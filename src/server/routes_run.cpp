@@ -103,6 +103,11 @@ void add_run_routes(httplib::Server& svr, Context& ctx) {
     CancelOnDrain observer(ctx);
     send_json(res, compat_result(execute_run(ctx, prepared, observer)));
   });
+  svr.Delete(R"(/v1/runs/([^/]+))", guarded([&ctx](const httplib::Request& req, httplib::Response& res) {
+    if (!ctx.run_cancels.cancel(req.matches[1], current_tenant().name))
+      throw Error(ErrorKind::NotFound, "no run " + std::string(req.matches[1]).substr(0, 64) + " in flight");
+    res.status = 204;
+  }));
   svr.Post("/execute", compat);
   svr.Post("/run", compat);
 }

@@ -19,9 +19,15 @@ sandbox::RunResult execute_run(Context& ctx, PreparedRun& run, sandbox::Observer
     warm = ctx.pool->take(run.plan);
     ctx.metrics.record_pool(warm.has_value());
   }
+  CancellableObserver cancellable(observer, ctx.run_cancels.add(run.plan.run_id, run.tenant.name));
+  struct Forget {
+    RunCancels& cancels;
+    const std::string& id;
+    ~Forget() { cancels.remove(id); }
+  } forget{ctx.run_cancels, run.plan.run_id};
   try {
-    result = warm ? sandbox::run_warm(ctx.client, *ctx.pool, std::move(*warm), run.plan, observer)
-                  : sandbox::run_oneshot(ctx.client, run.plan, observer);
+    result = warm ? sandbox::run_warm(ctx.client, *ctx.pool, std::move(*warm), run.plan, cancellable)
+                  : sandbox::run_oneshot(ctx.client, run.plan, cancellable);
   } catch (const Error& e) {
     if (e.kind() == ErrorKind::NotFound && std::string(e.what()).rfind("image ", 0) == 0)
       throw Error(ErrorKind::Unavailable, "template '" + run.plan.tmpl->name + "' is not built on this server (orch templates build " + run.plan.tmpl->name + ")");

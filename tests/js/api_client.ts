@@ -45,6 +45,21 @@ const stream = await client.POST("/v1/run", { body: { language: "python", code: 
 expect(String(stream.data).includes("event: result"), "run: event stream");
 expect((await client.POST("/v1/run", { body: { language: "nosuch", code: "x" } })).error?.error.code, "run: unknown language");
 expect((await client.POST("/v1/run", { body: { language: "python", code: "x", timeout: 1e9 } })).response.status === 400, "run: cap");
+// Cancel: the stream is read by hand, since the checker would wait for the whole stream first.
+const long = await fetch(baseUrl + "/v1/run", { method: "POST", headers: { Authorization: `Bearer ${token}`, Accept: "text/event-stream" },
+  body: JSON.stringify({ language: "python", code: "import time\nprint('up', flush=True)\ntime.sleep(60)" }) });
+let events = "";
+const reader = long.body!.getReader();
+while (!events.includes("event: stdout")) {
+  const chunk = await reader.read();
+  if (chunk.done) break;
+  events += new TextDecoder().decode(chunk.value);
+}
+const runId = /"run_id":"([^"]+)"/.exec(events)?.[1] ?? "missing";
+expect((await client.DELETE("/v1/runs/{id}", { params: { path: { id: runId } } })).response.status === 204, "cancel: 204");
+for (let chunk = await reader.read(); !chunk.done; chunk = await reader.read()) events += new TextDecoder().decode(chunk.value);
+expect(events.includes('"status":"killed"'), "cancel: the run ended killed");
+expect((await client.DELETE("/v1/runs/{id}", { params: { path: { id: runId } } })).error?.error.code === "not_found", "cancel: 404 once ended");
 expect((await client.POST("/execute", { body: { language: "python", code: "print(2)" } })).data?.success, "execute");
 expect((await client.POST("/run", { body: { language: "python", code: "print(3)" } })).data?.stdout === "3\n", "compat run");
 const piston = await client.POST("/api/v2/execute", { body: { language: "python", version: "*", files: [{ content: "print(4)" }] } });
