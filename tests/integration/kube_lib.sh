@@ -2,23 +2,32 @@
 KUBE_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")/../kube" && pwd)
 KUBE_TLS=$(cd "$(dirname "${BASH_SOURCE[0]}")/../fixtures/kube/tls" && pwd)
 
-# Starts a double (extra arguments go to it) and sets KUBE_URL and KUBE_PID; it is stopped, and
-# its containers removed, when the test's subshell exits.
+# Starts a double (extra arguments go to it) and sets KUBE_URL and KUBE_PID, and SCRATCH as
+# scratch() does; the double is stopped, its containers removed and SCRATCH with them when the
+# test's subshell exits (so do not call scratch() after this: its trap would replace this one).
 start_double() {
   local out
-  out=$(mktemp /tmp/orch-kube.XXXXXX)
+  [ -n "${SCRATCH:-}" ] || SCRATCH=$(mktemp -d /tmp/orch-it.XXXXXX)
+  out=$SCRATCH/double.out
   "$PY" "$KUBE_DIR/double.py" --port 0 "$@" >"$out" 2>"$out.err" &
   KUBE_PID=$!
-  trap 'stop_double; rm -f "'"$out"'" "'"$out"'.err"; [ -n "${SCRATCH:-}" ] && rm -rf "$SCRATCH"' EXIT
+  trap 'stop_double; rm -rf "$SCRATCH"' EXIT
   wait_for 100 grep -q listening "$out" || fail "the Kubernetes double did not start: $(cat "$out.err")"
+  wait_for 50 grep -q '^instance ' "$out" || fail "the Kubernetes double did not say its instance"
   KUBE_URL=$(sed -n 's/^listening on //p' "$out")
+  KUBE_INSTANCE=$(sed -n 's/^instance //p' "$out")
 }
 
+# Stops the double; fails when it left a container or network of its own behind.
 stop_double() {
   [ -n "${KUBE_PID:-}" ] || return 0
   kill "$KUBE_PID" 2>/dev/null
   wait "$KUBE_PID" 2>/dev/null
   KUBE_PID=
+  local left
+  left=$(( $(docker ps -aq --filter "label=orch.k8s-double=$KUBE_INSTANCE" | wc -l) +
+           $(docker network ls -q --filter "label=orch.k8s-double=$KUBE_INSTANCE" | wc -l) ))
+  [ "$left" = 0 ] || fail "the Kubernetes double left $left containers or networks behind"
 }
 
 # kubectl against the double, with no kubeconfig of the user's.

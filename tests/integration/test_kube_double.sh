@@ -5,7 +5,6 @@ source "$(dirname "${BASH_SOURCE[0]}")/kube_lib.sh"
 
 test_kubectl_pods_lifecycle_selectors_and_patches() {
   start_double
-  scratch
   pod_json keeper '["sleep","300"]' >"$SCRATCH/a.json"
   pod_json other '["sleep","300"]' | sed 's/"suite": "kube-double"/"suite": "other"/' >"$SCRATCH/b.json"
   assert_contains "$(kc create --validate=false -f "$SCRATCH/a.json" 2>&1)" "pod/keeper created"
@@ -34,7 +33,6 @@ test_kubectl_pods_lifecycle_selectors_and_patches() {
 
 test_kubectl_exec_attach_and_logs_over_websocket() {
   start_double
-  scratch
   pod_json sleeper '["sleep","300"]' >"$SCRATCH/s.json"
   pod_json greeter '["sh","-c","read name; echo hello $name; sleep 0.3; echo bye >&2; exit 4"]' >"$SCRATCH/g.json"
   kc create --validate=false -f "$SCRATCH/s.json" -f "$SCRATCH/g.json" >/dev/null || fail "create"
@@ -63,7 +61,6 @@ test_kubectl_exec_attach_and_logs_over_websocket() {
 }
 
 test_tls_client_certificate_and_token_via_kubeconfig() {
-  scratch
   start_double --tls-cert "$KUBE_TLS/server.crt" --tls-key "$KUBE_TLS/server.key" --client-ca "$KUBE_TLS/ca.crt" --token s3cret
   assert_contains "$KUBE_URL" "https://"
   write_kubeconfig "$SCRATCH/cert" "client-certificate-data: $(base64 -w0 "$KUBE_TLS/client.crt")" \
@@ -79,7 +76,6 @@ test_tls_client_certificate_and_token_via_kubeconfig() {
 
 test_admission_refuses_what_the_restricted_profile_forbids() {
   start_double
-  scratch
   pod_json root '["true"]' '{"hostPID": true}' >"$SCRATCH/r.json"
   local out
   out=$(kc create --validate=false -f "$SCRATCH/r.json" 2>&1)
@@ -91,7 +87,6 @@ test_admission_refuses_what_the_restricted_profile_forbids() {
 
 test_deny_all_network_policy_leaves_only_loopback() {
   start_double
-  scratch
   cat >"$SCRATCH/deny.json" <<'JSON'
 {"apiVersion": "networking.k8s.io/v1", "kind": "NetworkPolicy", "metadata": {"name": "deny"},
  "spec": {"podSelector": {"matchLabels": {"suite": "kube-double"}}, "policyTypes": ["Ingress", "Egress"]}}
@@ -109,7 +104,6 @@ JSON
 
 test_stopping_the_double_removes_its_containers() {
   start_double
-  scratch
   pod_json doomed '["sleep","300"]' >"$SCRATCH/d.json"
   kc create --validate=false -f "$SCRATCH/d.json" >/dev/null
   wait_for 300 [ "$(pod_phase doomed)" = Running ] || fail "doomed never ran"
@@ -125,7 +119,6 @@ test_stopping_the_double_removes_its_containers() {
 
 test_deploy_manifests_map_validate_and_ask_for_the_least() {
   start_double
-  scratch
   local dir out
   dir=$(cd "$(dirname "${BASH_SOURCE[0]}")/../../deploy/kubernetes" && pwd)
   out=$(kc apply --dry-run=client --validate=false -f "$dir" -f "$dir/optional" 2>&1) || fail "kubectl apply: $out"
@@ -167,7 +160,6 @@ PYEOF
 
 test_real_cluster_suite_passes_against_the_double() {
   start_double
-  scratch
   write_kubeconfig "$SCRATCH/config" "token: unused"
   local suite t
   suite="$(dirname "${BASH_SOURCE[0]}")/test_kube_cluster.sh"

@@ -78,6 +78,7 @@ def main():
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
     print("listening on %s://127.0.0.1:%d" % (scheme, server.server_address[1]), flush=True)
+    print("instance %s" % api.store.instance, flush=True)
     try:
         server.serve_forever(poll_interval=0.2)
     finally:

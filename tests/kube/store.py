@@ -28,6 +28,8 @@ class Store:
         self.lock = threading.RLock()
         self.pods, self.policies, self.networks = {}, {}, {}
         self._rv = 0
+        self.stopping = False
+        self.starters = []  # threads creating containers, joined before cleanup
         threading.Thread(target=self.enforce_deadlines, daemon=True).start()
 
     def rv(self):
@@ -57,7 +59,10 @@ class Store:
             self.bump(pod)
             self.pods[(ns, name)] = pod
             network = self.network_for(ns, pod)
-        threading.Thread(target=self.start_container, args=(ns, pod, network), daemon=True).start()
+        starter = threading.Thread(target=self.start_container, args=(ns, pod, network), daemon=True)
+        with self.lock:
+            self.starters = [t for t in self.starters if t.is_alive()] + [starter]
+        starter.start()
         return True
 
     def start_container(self, ns, pod, network):
@@ -74,7 +79,7 @@ class Store:
                 self.bump(pod)
             return
         with self.lock:
-            gone = self.pods.get((ns, name)) is not pod
+            gone = self.stopping or self.pods.get((ns, name)) is not pod
             pod["metadata"]["_cid"] = cid
         if gone:
             self.remove_container(cid)
@@ -221,6 +226,11 @@ class Store:
                 pass  # pods still on it; cleanup() removes it at the end
 
     def cleanup(self):
+        with self.lock:
+            self.stopping = True
+            starters = list(self.starters)
+        for t in starters:
+            t.join(timeout=60)
         label = "orch.k8s-double=" + self.instance
         filters = '{"label": ["%s"]}' % label
         for c in self.docker.call("GET", "/containers/json", query={"all": 1, "filters": filters}):
