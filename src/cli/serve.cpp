@@ -52,6 +52,8 @@ int serve_main(int argc, char** argv) {
   app.add_option("--drain", cfg.drain_grace_s, "seconds in-flight work gets after SIGTERM (10)");
   app.add_option("--runtime", cfg.runtime, "runtime for every sandbox, e.g. runsc");
   app.add_flag("--allow-net", cfg.allow_network, "let requests ask for network=bridge");
+  app.add_option("--allow-repo-host", cfg.allow_repo_hosts,
+                 "let repo jobs clone from this host, address or range (10.0.0.0/8) though it is loopback, private or this host's (repeatable)");
   app.add_option("--access-log", cfg.access_log, "one JSON line per request to FILE, '-' (stderr, the default) or 'off'");
   app.add_flag("--insecure-no-auth", cfg.insecure_no_auth, "listen beyond loopback without --tokens (anyone who reaches the port can run code)");
   if (int rc = parse(app, argc, argv); rc >= 0) return rc;

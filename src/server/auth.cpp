@@ -39,7 +39,7 @@ void TokenStore::load() {
     auto where = path_ + ":" + std::to_string(lineno);
     if (!(ss >> tenant)) throw Error(ErrorKind::BadInput, where + ": expected TOKEN TENANT [key=value ...]");
     if (token.size() < 16) throw Error(ErrorKind::BadInput, where + ": tokens must be at least 16 characters");
-    Tenant t{tenant, {}};
+    Tenant t{tenant, {}, ""};
     while (ss >> kv) {
       auto eq = kv.find('=');
       if (eq == std::string::npos) throw Error(ErrorKind::BadInput, where + ": '" + kv + "' is not key=value");
@@ -49,7 +49,8 @@ void TokenStore::load() {
         else if (k == "max_sessions") t.limits.max_sessions = std::stoi(v);
         else if (k == "max_timeout") t.limits.max_timeout_s = parse_seconds(v, k);
         else if (k == "max_memory") t.limits.max_memory_bytes = parse_bytes(v, k);
-        else throw Error(ErrorKind::BadInput, "unknown key '" + k + "' (max_concurrent, max_sessions, max_timeout, max_memory)");
+        else if (k == "github_token") t.github_token = v;
+        else throw Error(ErrorKind::BadInput, "unknown key '" + k + "' (max_concurrent, max_sessions, max_timeout, max_memory, github_token)");
       } catch (const std::invalid_argument&) {
         throw Error(ErrorKind::BadInput, where + ": '" + v + "' is not a number");
       } catch (const Error& e) {

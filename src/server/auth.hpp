@@ -19,6 +19,7 @@ struct TenantLimits {
 struct Tenant {
   std::string name;
   TenantLimits limits;
+  std::string github_token;  // credentials for this tenant's repository clones ("" = none)
 };
 
 // Bearer tokens from a file: `TOKEN TENANT [key=value ...]` per line, `#` comments. Reloadable.

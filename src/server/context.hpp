@@ -35,6 +35,7 @@ struct ServerConfig {
   double max_timeout_s = 300;
   int64_t max_memory_bytes = 2LL << 30;
   bool allow_network = false;      // may requests ask for net=bridge?
+  std::vector<std::string> allow_repo_hosts;  // hosts, addresses or ranges repo jobs may clone from besides public ones
   std::string runtime;             // forced runtime for every sandbox ("" = engine default)
   std::map<std::string, int> pool; // template -> warm sandboxes
   double drain_grace_s = 10;

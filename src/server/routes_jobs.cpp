@@ -1,11 +1,11 @@
 // Asynchronous jobs (repository tests) and price queries over HTTP, on the same core as the CLI.
 #include <algorithm>
-#include <cstdlib>
 #include <thread>
 
 #include "core/pricing/history.hpp"
 #include "core/pricing/query.hpp"
 #include "core/pricing/store.hpp"
+#include "core/repo/remote_check.hpp"
 #include "core/repo/test.hpp"
 #include "core/util/random.hpp"
 #include "server/body.hpp"
@@ -50,7 +50,10 @@ void add_job_routes(httplib::Server& svr, Context& ctx) {
     repo::TestOptions opts = repo::test_options_from_json(parse_body(req.body), false);
     if (opts.setup_network && !ctx.cfg.allow_network)
       throw Error(ErrorKind::BadInput, "setup_net is not allowed on this server (it runs with --allow-net off)");
-    if (const char* t = std::getenv("GITHUB_TOKEN")) opts.token = t;
+    // A tenant's clones use that tenant's own credentials, never the server's.
+    opts.token = tenant.github_token;
+    opts.remote = {true, ctx.cfg.allow_repo_hosts};
+    repo::check_remote(repo::parse_source(opts.source), opts.remote);  // a refused host is a 400 now, not a failed job
     if (!ctx.cfg.runtime.empty()) opts.runtime = ctx.cfg.runtime;
     auto slot = std::make_shared<Slot>(acquire_slot(ctx, tenant));
     auto job = std::make_shared<Job>();

@@ -15,7 +15,7 @@
 namespace orch::server {
 
 namespace {
-thread_local Tenant t_tenant{"local", {}};
+thread_local Tenant t_tenant{"local", {}, ""};
 
 bool is_public(const std::string& path) {
   return path == "/health" || path == "/" || path == "/openapi.json" || path.rfind("/assets/", 0) == 0;
@@ -130,7 +130,7 @@ int serve(const ServerConfig& cfg) {
   svr.set_pre_routing_handler([&ctx](const httplib::Request& req, httplib::Response& res) {
     begin_request_timer();
     // Without a tokens file the server is single-user and shares the local CLI's tenant and sessions.
-    set_current_tenant(Tenant{"local", {}});
+    set_current_tenant(Tenant{"local", {}, ""});
     if (!ctx.tokens.enabled() || is_public(req.path)) return httplib::Server::HandlerResponse::Unhandled;
     auto tenant = ctx.tokens.authenticate(bearer_token(req.get_header_value("Authorization")));
     if (!tenant) {

@@ -39,7 +39,8 @@ need_js_tools() {
 }
 
 # A git repository with one passing and one failing pytest test, served by git daemon on loopback
-# (the API refuses local paths). Sets GIT_URL; needs $SCRATCH.
+# (the API refuses local paths; a server clones from loopback with --allow-repo-host 127.0.0.1).
+# Sets GIT_URL; needs $SCRATCH.
 serve_git_repo() {
   mkdir -p "$SCRATCH/srv/proj"
   (cd "$SCRATCH/srv/proj" && git init -q -b main . &&

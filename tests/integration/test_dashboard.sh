@@ -13,7 +13,7 @@ test_dashboard_views_in_chromium() {
   "$ORCH" pricing import "$fx/lambda/vms.csv" >/dev/null && sleep 1.1 && "$ORCH" pricing import "$fx/aws/vms.csv" >/dev/null &&
     sleep 1.1 && "$ORCH" pricing import "$fx/lambda/vms.csv" >/dev/null || fail "pricing import failed"
   printf 'tok-dashboard-0000000 alice\n' > "$SCRATCH/tokens"
-  start_server --tokens "$SCRATCH/tokens"
+  start_server --tokens "$SCRATCH/tokens" --allow-repo-host 127.0.0.1
   H="Authorization: Bearer tok-dashboard-0000000"
   serve_git_repo
   job=$(json_get "$(body_of "$(post /v1/repo/test "{\"source\":\"$GIT_URL\"}" -H "$H")")" id)

@@ -63,7 +63,7 @@ test_typed_client_calls_every_route_and_answers_match_the_schemas() {
   export XDG_CACHE_HOME="$SCRATCH/cache"
   "$ORCH" pricing import "$(dirname "${BASH_SOURCE[0]}")/../fixtures/pricing/catalogs/v8/lambda/vms.csv" >/dev/null || fail "pricing import failed"
   printf 'tok-openapi-alice-000 alice\n' > "$SCRATCH/tokens"
-  start_server --tokens "$SCRATCH/tokens"
+  start_server --tokens "$SCRATCH/tokens" --allow-repo-host 127.0.0.1
   serve_git_repo
   out=$(cd "$JS" && timeout 300 node out/api_client.js "$BASE" "$DOC" tok-openapi-alice-000 "$GIT_URL" 2>&1)
   rc=$?

@@ -73,7 +73,7 @@ two" "$(json_get "$last" stdout)"
 
 test_repo_test_job_runs_asynchronously() {
   scratch
-  start_server
+  start_server --allow-repo-host 127.0.0.1
   serve_git_repo
   r=$(post /v1/repo/test "{\"source\":\"$GIT_URL\"}")
   assert_eq "202" "$(status_of "$r")"

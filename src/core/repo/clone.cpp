@@ -83,14 +83,19 @@ std::string git_complaint(const std::string& err) {
 class GitRunner {
  public:
   GitRunner(const Source& src, const CloneOptions& o, const std::string& home, const std::string& work,
-            const std::function<bool()>& cancelled, const CloneProgress& progress)
-      : src_(src), o_(o), env_(git_environment(src, o, home)), work_(work), cancelled_(cancelled), progress_(progress) {}
+            const std::function<bool()>& cancelled, const CloneProgress& progress, const PinnedGit& pinned)
+      : src_(src), o_(o), env_(git_environment(src, o, home)), work_(work), cancelled_(cancelled), progress_(progress), pinned_(pinned) {
+    if (!pinned.ssh_options.empty())
+      for (auto& e : env_)
+        if (e.rfind("GIT_SSH_COMMAND=", 0) == 0) e += " " + pinned.ssh_options;
+  }
 
   ProcessResult run(const std::vector<std::string>& args, double timeout_s) {
     ProcessOptions p;
     p.argv = {"git"};
     auto safety = git_safety_args(src_);
     p.argv.insert(p.argv.end(), safety.begin(), safety.end());
+    for (const auto& kv : pinned_.config) p.argv.insert(p.argv.end(), {"-c", kv});
     p.argv.insert(p.argv.end(), args.begin(), args.end());
     p.env = env_;
     p.cwd = work_;
@@ -130,6 +135,7 @@ class GitRunner {
   std::string work_;
   const std::function<bool()>& cancelled_;
   const CloneProgress& progress_;
+  const PinnedGit& pinned_;
   int64_t size_ = 0;
 };
 
@@ -138,14 +144,19 @@ class GitRunner {
 Checkout clone(const Source& src, const CloneOptions& o, const std::function<bool()>& cancelled, const CloneProgress& progress) {
   if (!o.ref.empty() && (o.ref[0] == '-' || o.ref.find("..") != std::string::npos || o.ref.find_first_of(" \t\n:~^?*[\\") != std::string::npos))
     throw Error(ErrorKind::BadInput, "--ref '" + o.ref + "' is not a valid branch, tag or commit name");
+  PinnedGit pinned{{}, src.url, ""};
+  if (auto pin = check_remote(src, o.remote)) {
+    if (o.submodules) throw Error(ErrorKind::BadInput, "submodules are not fetched here: their URLs come from the repository, not from you");
+    pinned = pin_git(src, *pin);
+  }
   Checkout c;
   c.dir = std::make_shared<TempDir>("repo");
   c.path = c.dir->path() + "/src";
   fs::create_directory(c.path);
-  GitRunner git(src, o, c.dir->path(), c.path, cancelled, progress);
+  GitRunner git(src, o, c.dir->path(), c.path, cancelled, progress, pinned);
   // An empty --template leaves .git/hooks empty: no sample or planted hook can exist.
   git.check(git.run({"init", "-q", "--template=", "."}, 30), "git init");
-  git.check(git.run({"remote", "add", "origin", src.url}, 30), "git remote add");
+  git.check(git.run({"remote", "add", "origin", pinned.url}, 30), "git remote add");
   std::string want = o.ref.empty() ? "HEAD" : o.ref;
   if (progress) progress("fetching " + src.display + (o.ref.empty() ? "" : " at " + o.ref));
   auto fetched = git.run({"fetch", "-q", "--progress", "--depth", "1", "--no-tags", "--no-recurse-submodules", "origin", want}, o.timeout_s);

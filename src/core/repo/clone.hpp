@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "core/repo/remote_check.hpp"
 #include "core/repo/source.hpp"
 
 namespace orch::repo {
@@ -15,6 +16,7 @@ struct CloneOptions {
   double timeout_s = 300;
   int64_t max_bytes = 256LL << 20;  // checkout plus .git
   std::string token;             // sent to https GitHub URLs only, never in argv or output
+  RemotePolicy remote;           // which hosts the clone may reach (enforced for the server's jobs)
 };
 
 // A private temporary folder, removed with everything in it when the last owner lets go.
@@ -45,7 +47,8 @@ class CloneError : public std::runtime_error {
 using CloneProgress = std::function<void(const std::string& line)>;
 
 // Fetches one commit (shallow where the server allows) into a temporary folder with hooks off,
-// no credential prompts and no submodules unless asked. Throws CloneError naming the cause
+// no credential prompts and no submodules unless asked. Under an enforced RemotePolicy the host
+// is checked and git held to the checked address, and submodules are refused. Throws CloneError naming the cause
 // (redacted), orch::Error(Infrastructure) when git itself is missing.
 Checkout clone(const Source& src, const CloneOptions& opts, const std::function<bool()>& cancelled = {},
                const CloneProgress& progress = {});

@@ -124,7 +124,7 @@ TestReport run_tests(docker::Client& client, const templates::Store& store, cons
     r.source = src.display;
     r.name = short_name(src);
     progress.on_phase(r.source, Phase::Cloning, src.display + (o.ref.empty() ? "" : " @ " + o.ref));
-    CloneOptions copts{o.ref, o.submodules, o.clone_timeout_s, o.max_repo_bytes, o.token};
+    CloneOptions copts{o.ref, o.submodules, o.clone_timeout_s, o.max_repo_bytes, o.token, o.remote};
     co = clone(src, copts, [&] { return progress.cancelled(); },
                [&](const std::string& line) { progress.on_phase(r.source, Phase::Cloning, line); });
     r.commit = co.commit;

@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/docker/client.hpp"
+#include "core/repo/remote_check.hpp"
 #include "core/repo/results.hpp"
 #include "core/templates/template.hpp"
 
@@ -32,6 +33,7 @@ struct TestOptions {
   std::optional<std::string> runtime;
   std::vector<std::string> env;  // K=V for the sandbox
   std::string token;             // GitHub token; never printed, logged or stored in the report
+  RemotePolicy remote;           // the hosts a server's job may clone from
   size_t output_cap = 4 << 20;
 };
 
