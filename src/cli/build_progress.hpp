@@ -1,10 +1,10 @@
 #pragma once
-#include "core/docker/client.hpp"
+#include "core/engine/engine.hpp"
 #include "core/templates/template.hpp"
 
 namespace orch::cli {
 
 // Builds a template's image, showing its steps on stderr (every line with verbose).
-void build_template(docker::Client& client, const templates::Template& t, bool verbose);
+void build_template(engine::Engine& engine, const templates::Template& t, bool verbose);
 
 }  // namespace orch::cli

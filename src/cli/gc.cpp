@@ -13,8 +13,8 @@ int gc_main(int argc, char** argv) {
   app.add_flag("-n,--dry-run", dry, "only list what would be removed");
   app.add_flag("--json", as_json, "print JSON");
   if (int rc = parse(app, argc, argv); rc >= 0) return rc;
-  auto client = docker::Client::from_env();
-  auto report = sandbox::collect_garbage(client, {all, dry});
+  auto engine = engine::engine_from_env();
+  auto report = sandbox::collect_garbage(*engine, {all, dry});
   if (as_json) {
     print_json({{"removed", report.removed}, {"kept", report.kept}, {"networks_removed", report.networks_removed}, {"dry_run", dry}});
     return 0;

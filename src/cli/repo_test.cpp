@@ -166,10 +166,10 @@ int run_test_command(const RepoTestFlags& f) {
   }
   if (f.setup_net && f.setup.empty()) throw Error(ErrorKind::BadInput, "--setup-net needs --setup CMD");
   auto store = templates::Store::load();
-  auto client = docker::Client::from_env();
+  auto engine = engine::engine_from_env();
   install_signal_handlers();
   CliProgress progress(f.verbose, all.size() == 1 || f.jobs == 1);
-  auto reports = repo::run_tests_parallel(client, store, all, f.jobs, progress);
+  auto reports = repo::run_tests_parallel(*engine, store, all, f.jobs, progress);
   if (!f.junit.empty()) write_file(f.junit, repo::to_junit(reports), "--junit");
   if (f.json) print_json(repo::summary_json(reports));
   else print_human(reports);

@@ -11,6 +11,7 @@
 #include "core/error.hpp"
 #include "core/remote/client.hpp"
 #include "core/sandbox/run.hpp"
+#include "core/templates/build.hpp"
 #include "core/util/units.hpp"
 
 namespace orch::cli {
@@ -51,9 +52,9 @@ int finish(sandbox::RunResult& res, const sandbox::RunOptions& o, const OutFlags
   } else {
     if (res.stdout_truncated) std::cerr << "\norch: stdout truncated at " << format_bytes(o.output_cap) << "\n";
     if (res.stderr_truncated) std::cerr << "\norch: stderr truncated at " << format_bytes(o.output_cap) << "\n";
-    if (res.status == "timeout") std::cerr << "orch: timed out" << (timeout_s > 0 ? " after " + std::to_string(static_cast<int>(timeout_s)) + "s" : "") << "; the sandbox was killed\n";
-    if (res.status == "oom") std::cerr << "orch: killed: out of memory" << (memory_bytes > 0 ? " (limit " + format_bytes(memory_bytes) + ")" : "") << "\n";
-    if (res.status == "killed") std::cerr << "orch: interrupted; the sandbox was removed\n";
+    if (res.status == sandbox::RunStatus::Timeout) std::cerr << "orch: timed out" << (timeout_s > 0 ? " after " + std::to_string(static_cast<int>(timeout_s)) + "s" : "") << "; the sandbox was killed\n";
+    if (res.status == sandbox::RunStatus::Oom) std::cerr << "orch: killed: out of memory" << (memory_bytes > 0 ? " (limit " + format_bytes(memory_bytes) + ")" : "") << "\n";
+    if (res.status == sandbox::RunStatus::Cancelled) std::cerr << "orch: interrupted; the sandbox was removed\n";
   }
   return sandbox::exit_code_for(res);
 }
@@ -131,18 +132,16 @@ int run_command(int argc, char** argv) {
     return finish(res, o, out, as_json, o.timeout_s.value_or(0), o.memory_bytes.value_or(0));
   }
   auto store = templates::Store::load();
-  auto client = docker::Client::from_env();
+  auto engine = engine::engine_from_env();
   sandbox::RunPlan plan = sandbox::plan_run(store, o);
-  if (build && !client.inspect_image(plan.tmpl->image)) build_template(client, *plan.tmpl, false);
+  if (build && !templates::image_present(*engine, *plan.tmpl)) build_template(*engine, *plan.tmpl, false);
   install_signal_handlers();
   TerminalObserver observer(!as_json);
   sandbox::RunResult res;
   try {
-    res = sandbox::run_oneshot(client, plan, observer);
+    res = sandbox::run_oneshot(*engine, plan, observer);
   } catch (const Error& e) {
-    if (e.kind() == ErrorKind::NotFound && e.what() == std::string("image " + plan.tmpl->image + " is not on the engine"))
-      throw Error(ErrorKind::NotFound, "template '" + plan.tmpl->name + "' is not built (image " + plan.tmpl->image +
-                                           " missing): run 'orch templates build " + plan.tmpl->name + "' or add --build");
+    if (e.reason() == Reason::ImageMissing) throw templates::not_built(*plan.tmpl, " or add --build");
     throw;
   }
   return finish(res, o, out, as_json, plan.timeout_s, plan.spec.memory_bytes);

@@ -35,15 +35,15 @@ struct Context {
     if (auto server = remote::server_from_env()) {
       remote_ = std::make_unique<remote::SessionClient>(*server);
     } else {
-      client_ = std::make_unique<docker::Client>(std::make_shared<docker::SocketTransport>(docker::endpoint_from_env()));
+      engine_ = engine::engine_from_env();
       store_ = std::make_unique<templates::Store>(templates::Store::load());
-      local_ = std::make_unique<Manager>(*client_, *store_);
+      local_ = std::make_unique<Manager>(*engine_, *store_);
     }
   }
   session::Backend& manager() { return remote_ ? static_cast<session::Backend&>(*remote_) : *local_; }
 
  private:
-  std::unique_ptr<docker::Client> client_;
+  std::unique_ptr<engine::Engine> engine_;
   std::unique_ptr<templates::Store> store_;
   std::unique_ptr<Manager> local_;
   std::unique_ptr<remote::SessionClient> remote_;

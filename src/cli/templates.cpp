@@ -13,10 +13,10 @@ namespace orch::cli {
 namespace {
 
 // Image state needs the engine; listing must still work without one.
-std::string image_state(docker::Client& client, const templates::Template& t, bool& engine_ok) {
+std::string image_state(engine::Engine& engine, const templates::Template& t, bool& engine_ok) {
   if (!engine_ok) return "unknown";
   try {
-    return templates::image_present(client, t) ? "built" : "missing";
+    return templates::image_present(engine, t) ? "built" : "missing";
   } catch (const Error&) {
     engine_ok = false;
     return "unknown";
@@ -25,13 +25,13 @@ std::string image_state(docker::Client& client, const templates::Template& t, bo
 
 int list(bool as_json, bool with_images) {
   auto store = templates::Store::load();
-  auto client = docker::Client::from_env();
+  auto engine = engine::engine_from_env();
   bool engine_ok = with_images;
   if (as_json) {
     nlohmann::json arr = nlohmann::json::array();
     for (const auto& t : store.all()) {
       auto j = templates::to_json(t);
-      if (with_images) j["image_state"] = image_state(client, t, engine_ok);
+      if (with_images) j["image_state"] = image_state(*engine, t, engine_ok);
       arr.push_back(j);
     }
     print_json(arr);
@@ -42,7 +42,7 @@ int list(bool as_json, bool with_images) {
       std::string langs;
       for (const auto& l : t.languages) langs += (langs.empty() ? "" : ",") + l.name;
       std::cout << std::setw(14) << t.name << std::setw(22) << langs << std::setw(9)
-                << (with_images ? image_state(client, t, engine_ok) : "-") << t.description << "\n";
+                << (with_images ? image_state(*engine, t, engine_ok) : "-") << t.description << "\n";
     }
   }
   for (const auto& w : store.warnings()) std::cerr << "orch: warning: " << w << "\n";
@@ -80,7 +80,7 @@ int show(const std::string& name, bool as_json) {
 
 int build(const std::vector<std::string>& names, bool all, bool verbose, bool missing_only) {
   auto store = templates::Store::load();
-  auto client = docker::Client::from_env();
+  auto engine = engine::engine_from_env();
   std::vector<const templates::Template*> todo;
   if (all || names.empty()) {
     if (!all && !missing_only) throw Error(ErrorKind::BadInput, "name the templates to build, or use --all or --missing");
@@ -89,11 +89,11 @@ int build(const std::vector<std::string>& names, bool all, bool verbose, bool mi
     for (const auto& n : names) todo.push_back(&store.get(n));
   }
   for (const auto* t : todo) {
-    if (missing_only && templates::image_present(client, *t)) {
+    if (missing_only && templates::image_present(*engine, *t)) {
       std::cerr << "template " << t->name << ": " << t->image << " already built\n";
       continue;
     }
-    build_template(client, *t, verbose);
+    build_template(*engine, *t, verbose);
   }
   return 0;
 }

@@ -2,7 +2,7 @@
 
 #include "cli/commands.hpp"
 #include "cli/common.hpp"
-#include "core/docker/client.hpp"
+#include "core/engine/engine.hpp"
 #include "core/error.hpp"
 #include "version.hpp"
 
@@ -13,16 +13,11 @@ int version_main(int argc, char** argv) {
   bool as_json = false;
   app.add_flag("--json", as_json, "print JSON");
   if (int rc = parse(app, argc, argv); rc >= 0) return rc;
-  auto client = docker::Client::from_env();
-  nlohmann::json out = {{"orch", ORCH_VERSION}, {"docker_host", client.endpoint_display()}};
+  auto engine = engine::engine_from_env();
+  nlohmann::json out = {{"orch", ORCH_VERSION}, {"docker_host", engine->endpoint()}};
   try {
-    auto v = client.version();
-    out["engine"] = {{"version", v.value("Version", "")}, {"api_version", client.api_version()}, {"os", v.value("Os", "")}};
-    auto info = client.info();
-    nlohmann::json runtimes = nlohmann::json::array();
-    nlohmann::json engine_runtimes = info.value("Runtimes", nlohmann::json::object());
-    for (const auto& [name, _] : engine_runtimes.items()) runtimes.push_back(name);
-    out["engine"]["runtimes"] = runtimes;
+    auto info = engine->info();
+    out["engine"] = {{"version", info.version}, {"api_version", info.api_version}, {"os", info.os}, {"runtimes", info.runtimes}};
   } catch (const Error& e) {
     out["engine_error"] = e.what();
   }
@@ -32,7 +27,7 @@ int version_main(int argc, char** argv) {
     std::cout << "orch " << ORCH_VERSION << "\n";
     if (out.contains("engine")) {
       std::cout << "engine: Docker " << out["engine"]["version"].get<std::string>() << " (API "
-                << out["engine"]["api_version"].get<std::string>() << ") at " << client.endpoint_display() << "\n"
+                << out["engine"]["api_version"].get<std::string>() << ") at " << engine->endpoint() << "\n"
                 << "runtimes:";
       for (const auto& r : out["engine"]["runtimes"]) std::cout << " " << r.get<std::string>();
       std::cout << "\n";

@@ -15,13 +15,28 @@ enum class ErrorKind {
   Infrastructure,  // the engine or the host failed
 };
 
+// What exactly went wrong, for callers that react to it: set where the error is raised, so no
+// caller has to read the message.
+enum class Reason {
+  Unspecified,
+  ImageMissing,    // the image a sandbox needs is not on the engine
+  UnknownRuntime,  // the engine has no such runtime (gVisor not registered, ...)
+  MountRefused,    // the engine could not mount a host directory into the sandbox
+  NotFound,        // the sandbox, exec or network named does not exist (any more)
+  NotRunning,      // the sandbox exists but is not running
+  NameInUse,       // another sandbox or network has that name
+};
+
 class Error : public std::runtime_error {
  public:
-  Error(ErrorKind kind, const std::string& message) : std::runtime_error(message), kind_(kind) {}
+  Error(ErrorKind kind, const std::string& message, Reason reason = Reason::Unspecified)
+      : std::runtime_error(message), kind_(kind), reason_(reason) {}
   ErrorKind kind() const { return kind_; }
+  Reason reason() const { return reason_; }
 
  private:
   ErrorKind kind_;
+  Reason reason_;
 };
 
 const char* kind_name(ErrorKind kind);

@@ -9,7 +9,7 @@
 #include <httplib.h>
 #include <nlohmann/json.hpp>
 
-#include "core/docker/client.hpp"
+#include "core/engine/engine.hpp"
 #include "core/error.hpp"
 #include "core/sandbox/run.hpp"
 #include "core/sandbox/warm.hpp"
@@ -56,10 +56,10 @@ struct Job {
 
 // Everything the route handlers share. One per server.
 struct Context {
-  Context(ServerConfig c, docker::Client& cl, templates::Store& st)
-      : cfg(std::move(c)), client(cl), store(st), tokens(cfg.tokens_file), limiter(cfg.max_concurrent, cfg.tenant_max_concurrent) {}
+  Context(ServerConfig c, engine::Engine& e, templates::Store& st)
+      : cfg(std::move(c)), engine(e), store(st), tokens(cfg.tokens_file), limiter(cfg.max_concurrent, cfg.tenant_max_concurrent) {}
   ServerConfig cfg;
-  docker::Client& client;
+  engine::Engine& engine;
   templates::Store& store;
   TokenStore tokens;
   Limiter limiter;

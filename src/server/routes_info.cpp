@@ -19,7 +19,7 @@ std::string_view asset(std::string_view path) {
 std::vector<Family> scraped_families(Context& ctx) {
   bool engine_up = true;
   try {
-    ctx.client.ping();
+    ctx.engine.ping();
   } catch (const Error&) {
     engine_up = false;
   }
@@ -62,9 +62,9 @@ void add_info_routes(httplib::Server& svr, Context& ctx) {
   svr.Get("/health", guarded([&ctx](const httplib::Request&, httplib::Response& res) {
     json engine = {{"reachable", false}};
     try {
-      std::string v = ctx.client.ping();
-      if (v.empty()) v = ctx.client.version().value("Version", "");
-      engine = {{"reachable", true}, {"version", v}, {"api_version", ctx.client.api_version()}};
+      auto e = ctx.engine.ping();
+      if (e.version.empty()) e.version = ctx.engine.info().version;
+      engine = {{"reachable", true}, {"version", e.version}, {"api_version", e.api_version}};
     } catch (const Error& e) {
       engine["error"] = e.what();
     }
@@ -89,7 +89,7 @@ void add_info_routes(httplib::Server& svr, Context& ctx) {
       json j = templates::to_json(t);
       j.erase("source");
       try {
-        j["image_state"] = templates::image_present(ctx.client, t) ? "built" : "missing";
+        j["image_state"] = templates::image_present(ctx.engine, t) ? "built" : "missing";
       } catch (const Error&) {
         j["image_state"] = "unknown";
       }

@@ -78,7 +78,7 @@ void add_job_routes(httplib::Server& svr, Context& ctx) {
         JobObserver obs(ctx, job);
         json report, error;
         try {
-          report = repo::to_json(repo::run_tests(ctx.client, ctx.store, opts, obs));
+          report = repo::to_json(repo::run_tests(ctx.engine, ctx.store, opts, obs));
         } catch (const std::exception& e) {
           error = e.what();
         }

@@ -43,13 +43,14 @@ bool version_matches(const std::string& want, const std::string& have) {
 json piston_error(const std::string& message) { return {{"message", message}}; }
 
 json piston_stage(const sandbox::RunResult& r) {
-  bool signalled = r.status == "timeout" || r.status == "oom" || r.status == "killed";
+  using sandbox::RunStatus;
+  bool signalled = r.status == RunStatus::Timeout || r.status == RunStatus::Oom || r.status == RunStatus::Cancelled;
   json status = nullptr;
   std::string message;
-  if (r.status == "timeout") status = "TO", message = "Timeout exceeded";
+  if (r.status == RunStatus::Timeout) status = "TO", message = "Timeout exceeded";
   else if (r.stdout_truncated) status = "OL", message = "stdout length exceeded";
   else if (r.stderr_truncated) status = "EL", message = "stderr length exceeded";
-  else if (signalled) status = "SG", message = r.status == "oom" ? "Out of memory" : "Killed";
+  else if (signalled) status = "SG", message = r.status == RunStatus::Oom ? "Out of memory" : "Killed";
   else if (r.exit_code != 0) status = "RE", message = "Exited with code " + std::to_string(r.exit_code);
   return {{"stdout", r.stdout_data},
           {"stderr", r.stderr_data},

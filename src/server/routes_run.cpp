@@ -56,13 +56,13 @@ class SseObserver : public sandbox::Observer {
 // The response shape shared by simple Docker-sandbox services: success, exit_code, stdout, stderr,
 // execution_time (seconds), timed_out.
 json compat_result(const sandbox::RunResult& r) {
-  return {{"success", r.status == "ok"},
+  return {{"success", r.status == sandbox::RunStatus::Ok},
           {"exit_code", sandbox::exit_code_for(r)},
           {"stdout", r.stdout_data},
           {"stderr", r.stderr_data},
           {"execution_time", static_cast<double>(r.duration_ms) / 1000.0},
-          {"timed_out", r.status == "timeout"},
-          {"status", r.status},
+          {"timed_out", r.status == sandbox::RunStatus::Timeout},
+          {"status", sandbox::status_name(r.status)},
           {"run_id", r.run_id}};
 }
 

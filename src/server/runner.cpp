@@ -2,6 +2,7 @@
 
 #include <optional>
 
+#include "core/templates/build.hpp"
 #include "core/util/random.hpp"
 
 namespace orch::server {
@@ -26,14 +27,13 @@ sandbox::RunResult execute_run(Context& ctx, PreparedRun& run, sandbox::Observer
     ~Forget() { cancels.remove(id); }
   } forget{ctx.run_cancels, run.plan.run_id};
   try {
-    result = warm ? sandbox::run_warm(ctx.client, *ctx.pool, std::move(*warm), run.plan, cancellable)
-                  : sandbox::run_oneshot(ctx.client, run.plan, cancellable);
+    result = warm ? sandbox::run_warm(ctx.engine, *ctx.pool, std::move(*warm), run.plan, cancellable)
+                  : sandbox::run_oneshot(ctx.engine, run.plan, cancellable);
   } catch (const Error& e) {
-    if (e.kind() == ErrorKind::NotFound && std::string(e.what()).rfind("image ", 0) == 0)
-      throw Error(ErrorKind::Unavailable, "template '" + run.plan.tmpl->name + "' is not built on this server (orch templates build " + run.plan.tmpl->name + ")");
+    if (e.reason() == Reason::ImageMissing) throw templates::not_built(*run.plan.tmpl);
     throw;
   }
-  ctx.metrics.record_run(RecentRun{result.run_id, run.tenant.name, run.plan.tmpl->name, result.status,
+  ctx.metrics.record_run(RecentRun{result.run_id, run.tenant.name, run.plan.tmpl->name, sandbox::status_name(result.status),
                                    sandbox::exit_code_for(result), result.duration_ms, unix_now(), warm.has_value()});
   run.slot.reset();
   return result;

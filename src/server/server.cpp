@@ -85,9 +85,9 @@ int serve(const ServerConfig& cfg) {
   pthread_sigmask(SIG_BLOCK, &set, nullptr);
   ::signal(SIGPIPE, SIG_IGN);
 
-  auto client = docker::Client::from_env();
+  auto engine = engine::engine_from_env();
   auto store = templates::Store::load();
-  Context ctx(cfg, client, store);
+  Context ctx(cfg, *engine, store);
   ctx.tokens.load();
   if (!ctx.tokens.enabled() && !is_loopback(cfg.host) && !cfg.insecure_no_auth)
     throw Error(ErrorKind::BadInput, "refusing to listen on " + cfg.host + " without --tokens: anyone who reaches it could run code and manage the local tenant's "
@@ -95,23 +95,23 @@ int serve(const ServerConfig& cfg) {
   AccessLog access_log(cfg.access_log);
 
   try {
-    sandbox::require_runtime(client, cfg.runtime);
+    sandbox::require_runtime(*engine, cfg.runtime);
   } catch (const Error& e) {
     if (e.kind() == ErrorKind::BadInput) throw;  // checked again per run when the engine was away
   }
   try {
-    auto report = sandbox::collect_garbage(client, {});
+    auto report = sandbox::collect_garbage(*engine, {});
     if (!report.removed.empty()) log_line("removed " + std::to_string(report.removed.size()) + " orphaned sandboxes");
   } catch (const Error& e) {
     log_line(std::string("warning: engine not reachable at start: ") + e.what());
   }
 
   if (!cfg.pool.empty()) {
-    ctx.pool = std::make_unique<sandbox::Pool>(client, store, cfg.pool, cfg.runtime);
+    ctx.pool = std::make_unique<sandbox::Pool>(*engine, store, cfg.pool, cfg.runtime);
     ctx.pool->start();
   }
 
-  ctx.sessions = std::make_unique<session::Manager>(client, store, session::ManagerOptions{true});
+  ctx.sessions = std::make_unique<session::Manager>(*engine, store, session::ManagerOptions{true});
 
   httplib::Server svr;
   int threads = cfg.threads;

@@ -33,10 +33,11 @@ std::map<std::string, std::string> fixed_labels(const std::string& kind, const s
           {sandbox::kLabelTemplate, "python"}, {sandbox::kLabelCreated, "1700000000"}, {sandbox::kLabelPid, "builder-7:4242"}};
 }
 
-sandbox::Spec run_spec() {
-  sandbox::Spec s;
+engine::SandboxSpec run_spec() {
+  engine::SandboxSpec s;
   s.image = "orch/python:latest";
-  s.cmd = {"/bin/sh", "-c", "boot"};
+  s.argv = {"/bin/sh", "-c", "boot"};
+  s.scratch = {{"/tmp", "64m", "", "1777"}, {"/workspace", "64m", "", "0755"}};
   s.env = {"HOME=/workspace", "ORCH_RUN_ID=r-0123456789ab", "EMPTY="};
   s.memory_bytes = 256LL << 20;
   s.cpus = 0.5;
@@ -99,8 +100,8 @@ TEST_CASE("one-shot run pod: golden manifest, restricted, isolated network, dead
 }
 
 TEST_CASE("warm pool pod: golden manifest") {
-  sandbox::Spec s = run_spec();
-  s.cmd = {"python3", "-u", "/opt/orch/warm.py"};
+  engine::SandboxSpec s = run_spec();
+  s.argv = {"python3", "-u", "/opt/orch/warm.py"};
   s.env = {"HOME=/workspace"};
   s.labels = fixed_labels("pool", "p-00000000000a");
   s.memory_bytes = 512LL << 20;
@@ -112,12 +113,12 @@ TEST_CASE("warm pool pod: golden manifest") {
 }
 
 TEST_CASE("session pod on a private network under gVisor with a Localhost seccomp profile: golden manifest") {
-  sandbox::Spec s = run_spec();
+  engine::SandboxSpec s = run_spec();
   s.user = "1000:1000";
-  s.workspace_owner = "1000:1001";
+  s.scratch[1].owner = "1000:1001";
   s.network = "orch-s-0123456789ab";
   s.runtime = "runsc";
-  s.workspace_size = "1g";
+  s.scratch[1].size = "1g";
   s.labels = fixed_labels("session", "s-0123456789ab");
   s.labels[sandbox::kLabelOwner] = "team a";
   s.labels[sandbox::kLabelExpires] = "1700003600";
@@ -154,13 +155,13 @@ TEST_CASE("network policies: deny-all for isolated sandboxes, one per private se
 }
 
 TEST_CASE("what a pod cannot be is refused") {
-  sandbox::Spec s = run_spec();
+  engine::SandboxSpec s = run_spec();
   s.user = "0:0";
   CHECK_THROWS_AS(pod_manifest(s, "x", {}), Error);
   s.user = "sandbox";
   CHECK_THROWS_AS(pod_manifest(s, "x", {}), Error);
   s = run_spec();
-  s.io_dir = "/run/orch/x";
+  s.host_mounts = {{"/run/orch/x", "/.orch-io", true}};
   CHECK_THROWS_AS(pod_manifest(s, "x", {}), Error);
 }
 

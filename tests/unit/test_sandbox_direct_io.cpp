@@ -62,7 +62,7 @@ TEST_CASE("DirectOutput: connections from outside the container are refused") {
   auto d = DirectOutput::open();
   REQUIRE(d);
   int o = connect_to(d->dir() + "/o"), e = connect_to(d->dir() + "/e");
-  std::unique_ptr<orch::docker::Conn> out, err;
+  std::unique_ptr<orch::engine::Stream> out, err;
   // This test process is in no container with this id.
   CHECK_FALSE(d->accept("0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef", out, err));
   CHECK_FALSE(out);
@@ -74,7 +74,7 @@ TEST_CASE("DirectOutput: connections from outside the container are refused") {
 TEST_CASE("DirectOutput: nothing waiting is no connection") {
   auto d = DirectOutput::open();
   REQUIRE(d);
-  std::unique_ptr<orch::docker::Conn> out, err;
+  std::unique_ptr<orch::engine::Stream> out, err;
   CHECK_FALSE(d->accept("0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef", out, err));
 }
 
@@ -89,7 +89,7 @@ TEST_CASE("process_in_container: by the id in the process's cgroup path") {
     auto d = DirectOutput::open();
     REQUIRE(d);
     int o = connect_to(d->dir() + "/o"), e = connect_to(d->dir() + "/e");
-    std::unique_ptr<orch::docker::Conn> out, err;
+    std::unique_ptr<orch::engine::Stream> out, err;
     CHECK(d->accept(leaf, out, err));
     CHECK(out);
     CHECK(err);

@@ -4,7 +4,9 @@
 #include <string>
 
 #include "core/error.hpp"
+#include "core/engine/docker_engine.hpp"
 #include "core/sandbox/run.hpp"
+#include "core/sandbox/seccomp.hpp"
 #include "fake_daemon.hpp"
 
 using namespace orch;
@@ -34,6 +36,12 @@ std::string bad_input(const templates::Store& store, const RunOptions& o) {
     return e.what();
   }
   FAIL("plan accepted");
+  return "";
+}
+
+std::string size_of(const engine::SandboxSpec& s, const std::string& path) {
+  for (const auto& m : s.scratch)
+    if (m.path == path) return m.size;
   return "";
 }
 
@@ -118,8 +126,8 @@ TEST_CASE("plan_run: limits come from the template unless overridden") {
   CHECK(p.spec.cpus == 1.0);
   CHECK(p.spec.pids == 128);
   CHECK(p.timeout_s == 60.0);
-  CHECK(p.spec.tmp_size == "128m");
-  CHECK(p.spec.workspace_size == "128m");
+  CHECK(size_of(p.spec, "/tmp") == "128m");
+  CHECK(size_of(p.spec, "/workspace") == "128m");
   CHECK(p.spec.network == "none");
   CHECK(p.spec.user == "1000:1000");
 
@@ -137,8 +145,8 @@ TEST_CASE("plan_run: limits come from the template unless overridden") {
   CHECK(p.timeout_s == 2.5);
   CHECK(p.spec.network == "bridge");
   CHECK(p.spec.runtime == "runsc");
-  CHECK(p.spec.workspace_size == "8m");
-  CHECK(p.spec.tmp_size == "128m");
+  CHECK(size_of(p.spec, "/workspace") == "8m");
+  CHECK(size_of(p.spec, "/tmp") == "128m");
 }
 
 TEST_CASE("plan_run: out-of-range limits and bad values are BadInput") {
@@ -231,18 +239,18 @@ TEST_CASE("plan_run: run id and labels") {
 }
 
 TEST_CASE("create_body: the hardening is always there") {
-  Spec s;
+  engine::SandboxSpec s;
   s.image = "orch/python:latest";
-  s.cmd = {"python3", "-c", "1"};
+  s.argv = {"python3", "-c", "1"};
   s.env = {"A=1"};
   s.memory_bytes = 300LL << 20;
   s.cpus = 1.5;
   s.pids = 77;
-  s.tmp_size = "16m";
-  s.workspace_size = "48m";
+  s.scratch = {{"/tmp", "16m", "", "1777"}, {"/workspace", "48m", "1000:1000", "0755"}};
+  s.seccomp_profile = seccomp_profile();
   s.labels = {{"orch.managed", "1"}, {"orch.id", "r-1"}};
   s.open_stdin = true;
-  json b = create_body(s);
+  json b = engine::docker_create_body(s);
   const json& h = b["HostConfig"];
   CHECK(h["CapDrop"] == json::array({"ALL"}));
   CHECK(h["SecurityOpt"].size() == 2);  // no-new-privileges and the seccomp profile (test_sandbox_seccomp.cpp)
@@ -275,15 +283,16 @@ TEST_CASE("create_body: the hardening is always there") {
   s.network = "bridge";
   s.runtime = "runsc";
   s.user = "nobody";
-  b = create_body(s);
+  s.scratch[1].owner = s.user;
+  b = engine::docker_create_body(s);
   CHECK(b["HostConfig"]["NetworkMode"] == "bridge");
   CHECK(b["NetworkDisabled"] == false);
   CHECK(b["HostConfig"]["Runtime"] == "runsc");
   CHECK(b["HostConfig"]["PidsLimit"] == s.pids + 128);  // headroom for gVisor's own threads
   CHECK(b["HostConfig"]["Tmpfs"]["/workspace"] == "rw,nosuid,nodev,exec,size=48m,nr_inodes=32768,mode=0755");
 
-  s.io_dir = "/run/orch/io-0123";
-  b = create_body(s);
+  s.host_mounts = {{"/run/orch/io-0123", "/.orch-io", true}};
+  b = engine::docker_create_body(s);
   REQUIRE(b["HostConfig"]["Mounts"].size() == 1);
   const json& m = b["HostConfig"]["Mounts"][0];
   CHECK(m["Type"] == "bind");
@@ -298,7 +307,7 @@ TEST_CASE("plan + create_body: the user's limits reach the container") {
   o.memory_bytes = 100LL << 20;
   o.pids = 50;
   RunPlan p = plan_run(store, o);
-  json b = create_body(p.spec);
+  json b = engine::docker_create_body(p.spec);
   CHECK(b["HostConfig"]["Memory"] == 100LL << 20);
   CHECK(b["HostConfig"]["MemorySwap"] == 100LL << 20);
   CHECK(b["HostConfig"]["PidsLimit"] == 50);

@@ -6,6 +6,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "core/engine/docker_engine.hpp"
 #include "core/sandbox/seccomp.hpp"
 #include "core/sandbox/spec.hpp"
 
@@ -84,9 +85,12 @@ TEST_CASE("clone is allowed only without namespace flags") {
 }
 
 TEST_CASE("every sandbox is created with the profile and no-new-privileges") {
-  Spec s;
-  s.image = "img";
-  json opts = create_body(s)["HostConfig"]["SecurityOpt"];
+  orch::templates::Template t;
+  t.image = "img";
+  SandboxRequest run;
+  run.kind = "run";
+  run.id = "r-1";
+  json opts = orch::engine::docker_create_body(sandbox_spec(t, run))["HostConfig"]["SecurityOpt"];
   REQUIRE(opts.size() == 2);
   CHECK(opts[0] == "no-new-privileges");
   CHECK(opts[1] == "seccomp=" + seccomp_profile());

@@ -3,6 +3,7 @@
 
 #include <string>
 
+#include "core/engine/docker_engine.hpp"
 #include "core/sandbox/spec.hpp"
 #include "fake_daemon.hpp"
 
@@ -30,7 +31,7 @@ TEST_CASE("ContainerGuard removes its container on scope exit, unless released")
     if (r.method == "DELETE") return Reply::json(204, "");
     return Reply::json(404, "{}");
   });
-  docker::Client c(std::make_shared<docker::SocketTransport>(docker::parse_endpoint(d.docker_host())));
+  engine::DockerEngine c(std::make_shared<docker::SocketTransport>(docker::parse_endpoint(d.docker_host())));
   {
     ContainerGuard g(c, "abc");
   }
@@ -52,6 +53,6 @@ TEST_CASE("ContainerGuard removes its container on scope exit, unless released")
 
 TEST_CASE("ContainerGuard does not throw when the engine is gone") {
   orch::testing::TempDir dir;
-  docker::Client c(std::make_shared<docker::SocketTransport>(docker::parse_endpoint("unix://" + dir.path() + "/none.sock")));
+  engine::DockerEngine c(std::make_shared<docker::SocketTransport>(docker::parse_endpoint("unix://" + dir.path() + "/none.sock")));
   CHECK_NOTHROW([&] { ContainerGuard g(c, "abc"); }());
 }

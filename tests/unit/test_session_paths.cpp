@@ -2,6 +2,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "core/engine/docker_engine.hpp"
 #include "core/error.hpp"
 #include "core/sandbox/spec.hpp"
 #include "core/session/paths.hpp"
@@ -43,32 +44,41 @@ TEST_CASE("path tricks are refused with a reason") {
 }
 
 TEST_CASE("the live expiry comes from the container name") {
-  using orch::sandbox::expiry_in_name;
+  using orch::engine::expiry_in_name;
   CHECK(expiry_in_name("orch-s-0123456789ab-x1712345678") == 1712345678);
   CHECK(expiry_in_name("/orch-s-0123456789ab-svc-web-x42") == 42);
   CHECK(!expiry_in_name("orch-r-0123456789ab"));
   CHECK(!expiry_in_name("orch-s-0123456789ab-x"));
   CHECK(!expiry_in_name("orch-s-0123456789ab-x12a"));
-  nlohmann::json listed = {{"Names", {"/orch-s-0123456789ab-x200"}}, {"Labels", {{"orch.expires", "100"}}}};
-  CHECK(orch::sandbox::expiry_of(listed) == 200);
-  listed["Names"] = {"/orch-r-abc"};
-  CHECK(orch::sandbox::expiry_of(listed) == 100);
-  listed["Labels"] = nlohmann::json::object();
-  CHECK(!orch::sandbox::expiry_of(listed));
+  auto listed = [](const std::string& name, orch::engine::Labels labels) {
+    orch::engine::SandboxInfo i;
+    i.name = name;
+    i.labels = std::move(labels);
+    i.expires = expiry_in_name(name);  // as DockerEngine::list reports it
+    return i;
+  };
+  CHECK(orch::sandbox::expiry_of(listed("orch-s-0123456789ab-x200", {{"orch.expires", "100"}})) == 200);
+  CHECK(orch::sandbox::expiry_of(listed("orch-r-abc", {{"orch.expires", "100"}})) == 100);
+  CHECK(!orch::sandbox::expiry_of(listed("orch-r-abc", {})));
 }
 
 TEST_CASE("session names and ids") {
   using namespace orch::session;
-  CHECK(container_name("s-0123456789ab", 5) == "orch-s-0123456789ab-x5");
+  orch::engine::SandboxSpec spec;
+  spec.name = "orch-s-0123456789ab";
+  spec.expires = 5;
+  CHECK(orch::engine::docker_container_name(spec) == "orch-s-0123456789ab-x5");
   CHECK(valid_session_id("s-0123456789ab"));
   CHECK(!valid_session_id("s-0123456789AB"));
   CHECK(!valid_session_id("s-0123456789a"));
   CHECK(!valid_session_id("x-0123456789ab"));
-  nlohmann::json c = {{"Id", "abc"},
-                      {"Names", {"/orch-s-0123456789ab-x900"}},
-                      {"State", "running"},
-                      {"Labels", {{"orch.id", "s-0123456789ab"}, {"orch.owner", "t1"}, {"orch.expires", "100"},
-                                  {"orch.created", "50"}, {"orch.net", "private"}, {"team", "qa"}}}};
+  orch::engine::SandboxInfo c;
+  c.id = "abc";
+  c.name = "orch-s-0123456789ab-x900";
+  c.expires = 900;
+  c.state = orch::engine::State::Running;
+  c.labels = {{"orch.id", "s-0123456789ab"}, {"orch.owner", "t1"}, {"orch.expires", "100"},
+              {"orch.created", "50"}, {"orch.net", "private"}, {"team", "qa"}};
   Record r = record_from_listing(c);
   CHECK(r.id == "s-0123456789ab");
   CHECK(r.expires == 900);

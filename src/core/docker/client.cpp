@@ -62,12 +62,24 @@ void Client::check(const Response& r, const std::string& what) {
   }
   if (msg.empty()) msg = r.body.substr(0, 200);
   std::string text = what + ": " + msg;
+  Reason reason = reason_for(r.status, msg);
   switch (r.status) {
-    case 400: throw Error(ErrorKind::BadInput, text);
-    case 404: throw Error(ErrorKind::NotFound, text);
-    case 409: throw Error(ErrorKind::Conflict, text);
-    default: throw Error(ErrorKind::Infrastructure, text + " (HTTP " + std::to_string(r.status) + ")");
+    case 400: throw Error(ErrorKind::BadInput, text, reason);
+    case 404: throw Error(ErrorKind::NotFound, text, reason);
+    case 409: throw Error(ErrorKind::Conflict, text, reason);
+    default: throw Error(ErrorKind::Infrastructure, text + " (HTTP " + std::to_string(r.status) + ")", reason);
   }
+}
+
+// The one place that reads the engine's words: the answer's status and message become a Reason.
+Reason reason_for(int status, const std::string& message) {
+  auto says = [&message](const char* words) { return message.find(words) != std::string::npos; };
+  if (status == 404) return says("No such image") ? Reason::ImageMissing : Reason::NotFound;
+  if (status == 409 && (says("is not running") || says("is paused") || says("is restarting"))) return Reason::NotRunning;
+  if (status == 409 && says("already in use")) return Reason::NameInUse;
+  if (says("nknown runtime")) return Reason::UnknownRuntime;
+  if (says("mount")) return Reason::MountRefused;
+  return Reason::Unspecified;
 }
 
 Response Client::call(const std::string& method, const std::string& path, const std::string& body,
@@ -95,7 +107,7 @@ json Client::info() {
 std::string Client::create_container(const json& body, const std::string& name) {
   auto r = call("POST", "/containers/create" + (name.empty() ? "" : "?name=" + url_encode(name)), body.dump());
   if (r.status == 404) {
-    throw Error(ErrorKind::NotFound, "image " + body.value("Image", std::string("?")) + " is not on the engine");
+    throw Error(ErrorKind::NotFound, "image " + body.value("Image", std::string("?")) + " is not on the engine", Reason::ImageMissing);
   }
   check(r, "create container");
   return json::parse(r.body).at("Id").get<std::string>();

@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/docker/transport.hpp"
+#include "core/error.hpp"
 
 namespace orch::docker {
 
@@ -106,5 +107,7 @@ class Client {
 inline constexpr const char* kMaxApiVersion = "1.43";
 std::string min_version(const std::string& a, const std::string& b);
 std::string url_encode(std::string_view s);
+// The Reason for a non-2xx answer with the engine's message.
+Reason reason_for(int status, const std::string& message);
 
 }  // namespace orch::docker

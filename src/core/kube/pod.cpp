@@ -91,11 +91,17 @@ std::string quantity(int64_t bytes) {
   return std::to_string(bytes);
 }
 
-json pod_manifest(const sandbox::Spec& s, const std::string& name, const PodOptions& opts) {
-  if (!s.io_dir.empty())
+json pod_manifest(const engine::SandboxSpec& s, const std::string& name, const PodOptions& opts) {
+  if (!s.host_mounts.empty())
     throw Error(ErrorKind::BadInput, "a sandbox pod cannot mount a host directory (direct output is Docker-only)");
+  auto scratch = [&s](const std::string& path) {
+    for (const auto& m : s.scratch)
+      if (m.path == path) return m;
+    return engine::ScratchMount{path, "64m", "", "0755"};
+  };
   auto [uid, gid] = numeric_user(s.user);
-  auto [ws_uid, ws_gid] = numeric_user(s.workspace_owner.empty() ? s.user : s.workspace_owner);
+  std::string ws_owner = scratch("/workspace").owner;
+  auto [ws_uid, ws_gid] = numeric_user(ws_owner.empty() ? s.user : ws_owner);
   (void)ws_uid;
 
   json labels = json::object();
@@ -120,7 +126,7 @@ json pod_manifest(const sandbox::Spec& s, const std::string& name, const PodOpti
       {"name", "sandbox"},
       {"image", s.image},
       {"imagePullPolicy", "IfNotPresent"},
-      {"args", s.cmd},
+      {"args", s.argv},
       {"env", env},
       {"workingDir", "/workspace"},
       {"stdin", s.open_stdin},
@@ -158,7 +164,7 @@ json pod_manifest(const sandbox::Spec& s, const std::string& name, const PodOpti
         {"runAsGroup", gid},
         {"fsGroup", ws_gid},
         {"seccompProfile", seccomp}}},
-      {"volumes", json::array({memory_volume("workspace", s.workspace_size), memory_volume("tmp", s.tmp_size),
+      {"volumes", json::array({memory_volume("workspace", scratch("/workspace").size), memory_volume("tmp", scratch("/tmp").size),
                                memory_volume("dshm", "16m")})},
   };
   if (isolated) {

@@ -5,6 +5,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "core/engine/spec.hpp"
 #include "core/sandbox/spec.hpp"
 
 namespace orch::kube {
@@ -40,7 +41,7 @@ std::string quantity(int64_t bytes);
 // /workspace, /tmp and /dev/shm with size limits, limits equal to requests, no service-account
 // token, no service links, no host namespaces. Throws orch::Error(BadInput) for what a pod cannot
 // express (a root or non-numeric user, a host directory).
-nlohmann::json pod_manifest(const sandbox::Spec& spec, const std::string& name, const PodOptions& opts);
+nlohmann::json pod_manifest(const engine::SandboxSpec& spec, const std::string& name, const PodOptions& opts);
 
 // Denies all ingress and egress for pods labelled orch.net=none (enforced by the cluster's CNI).
 nlohmann::json deny_all_policy();

@@ -78,7 +78,7 @@ json run_request_json(const sandbox::RunOptions& o) {
 sandbox::RunResult result_from_json(const json& j) {
   sandbox::RunResult r;
   r.run_id = j.value("run_id", "");
-  r.status = j.value("status", "error");
+  r.status = sandbox::parse_status(j.value("status", "")).value_or(sandbox::RunStatus::Error);
   r.exit_code = j.value("exit_code", 125);
   // The text fields carry U+FFFD for bytes that are not UTF-8; the exact bytes travel as base64.
   r.stdout_data = base64_decode(j.value("stdout_base64", "")).value_or("");
@@ -114,7 +114,7 @@ sandbox::RunResult run(const ServerAddress& server, const sandbox::RunOptions& o
   auto result = post_sse(server, "/v1/run", body, opts.timeout_s.value_or(300) + 60, observer);
   if (result) return result_from_json(*result);
   sandbox::RunResult r;  // cancelled: the server sees the stream close and removes the sandbox
-  r.status = "killed";
+  r.status = sandbox::RunStatus::Cancelled;
   return r;
 }
 

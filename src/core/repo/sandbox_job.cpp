@@ -55,7 +55,7 @@ std::string job_script() {
          "fi\n";
 }
 
-JobResult run_job(docker::Client& client, const templates::Store& store, const TestOptions& o, const JobRun& job,
+JobResult run_job(engine::Engine& engine, const templates::Store& store, const TestOptions& o, const JobRun& job,
                   const std::string& source, ProgressObserver& progress) {
   const auto& tmpl = store.get(job.template_name);
   sandbox::RunOptions ro;
@@ -81,7 +81,7 @@ JobResult run_job(docker::Client& client, const templates::Store& store, const T
   auto plan = sandbox::plan_run(store, ro);
   JobObserver obs(progress, source);
   JobResult r;
-  r.run = sandbox::run_oneshot(client, plan, obs);
+  r.run = sandbox::run_oneshot(engine, plan, obs);
   r.setup_rc = read_rc(r, ".orch-setup-rc");
   r.test_rc = read_rc(r, ".orch-test-rc");
   return r;

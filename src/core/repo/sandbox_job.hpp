@@ -2,7 +2,7 @@
 #include <string>
 #include <vector>
 
-#include "core/docker/client.hpp"
+#include "core/engine/engine.hpp"
 #include "core/repo/test.hpp"
 #include "core/sandbox/run.hpp"
 
@@ -28,7 +28,7 @@ struct JobResult {
 };
 
 // Sizes the sandbox from the options and the input, runs it, and streams output to `progress`.
-JobResult run_job(docker::Client& client, const templates::Store& store, const TestOptions& opts, const JobRun& job,
+JobResult run_job(engine::Engine& engine, const templates::Store& store, const TestOptions& opts, const JobRun& job,
                   const std::string& source, ProgressObserver& progress);
 
 // The boot script: $1 setup, $2 test, $3 "save" or "".

@@ -10,6 +10,7 @@
 #include "core/repo/sandbox_job.hpp"
 #include "core/repo/source.hpp"
 #include "core/repo/tree.hpp"
+#include "core/templates/build.hpp"
 
 namespace orch::repo {
 
@@ -78,10 +79,8 @@ void fail(TestReport& r, const std::string& status, const std::string& message) 
 }
 
 // Turns an engine error into a report status with a message that says what to do.
-void engine_failure(TestReport& r, const Error& e, const std::string& image, const std::string& tmpl) {
-  std::string msg = e.what();
-  if (e.kind() == ErrorKind::NotFound && msg.find(image) != std::string::npos)
-    msg = "template '" + tmpl + "' is not built (image " + image + " missing): run 'orch templates build " + tmpl + "'";
+void engine_failure(TestReport& r, const Error& e, const templates::Template& tmpl) {
+  std::string msg = e.reason() == Reason::ImageMissing ? templates::not_built(tmpl).what() : e.what();
   fail(r, e.kind() == ErrorKind::BadInput ? "error" : "infra_error", msg);
 }
 
@@ -99,7 +98,7 @@ const char* phase_name(Phase p) {
   return "done";
 }
 
-TestReport run_tests(docker::Client& client, const templates::Store& store, const TestOptions& o, ProgressObserver& progress) {
+TestReport run_tests(engine::Engine& engine, const templates::Store& store, const TestOptions& o, ProgressObserver& progress) {
   auto t0 = Clock::now();
   TestReport r;
   r.source = mask_url_credentials(o.source);
@@ -175,9 +174,9 @@ TestReport run_tests(docker::Client& client, const templates::Store& store, cons
       progress.on_phase(r.source, Phase::Setup, o.setup + " (with network)");
       auto ts = Clock::now();
       JobRun setup{plan.template_name, std::move(input), o.setup, "", true, "bridge", o.setup_timeout_s};
-      JobResult s = run_job(client, store, o, setup, r.source, progress);
+      JobResult s = run_job(engine, store, o, setup, r.source, progress);
       r.setup_ms = ms_since(ts);
-      if (s.run.status == "timeout") {
+      if (s.run.status == sandbox::RunStatus::Timeout) {
         fail(r, "error", "the setup timed out after " + std::to_string(static_cast<int>(o.setup_timeout_s)) + "s");
         return finish();
       }
@@ -197,15 +196,15 @@ TestReport run_tests(docker::Client& client, const templates::Store& store, cons
     auto tt = Clock::now();
     bool inline_setup = !o.setup.empty() && !o.setup_network;
     JobRun run{plan.template_name, std::move(input), inline_setup ? o.setup : "", plan.command, false, "none", o.timeout_s};
-    JobResult j = run_job(client, store, o, run, r.source, progress);
+    JobResult j = run_job(engine, store, o, run, r.source, progress);
     r.test_ms = ms_since(tt);
     r.test_exit_code = j.test_rc;
     r.output_tail = clip(tail(j.run.stdout_data, 3000) + (j.run.stderr_data.empty() ? "" : "\n" + tail(j.run.stderr_data, 3000)), 8000);
-    if (j.run.status == "timeout") {
+    if (j.run.status == sandbox::RunStatus::Timeout) {
       fail(r, "error", "the tests timed out after " + std::to_string(static_cast<int>(o.timeout_s)) + "s (raise --timeout)");
-    } else if (j.run.status == "oom") {
+    } else if (j.run.status == sandbox::RunStatus::Oom) {
       fail(r, "error", "the tests ran out of memory (raise --memory)");
-    } else if (j.run.status == "killed") {
+    } else if (j.run.status == sandbox::RunStatus::Cancelled) {
       fail(r, "error", "cancelled");
     } else if (inline_setup && j.setup_rc != 0) {
       fail(r, "error", "the setup command failed (exit code " + std::to_string(j.setup_rc < 0 ? j.run.exit_code : j.setup_rc) + ")");
@@ -217,19 +216,19 @@ TestReport run_tests(docker::Client& client, const templates::Store& store, cons
     r.results = collect_results(plan, j, r.warnings);
     r.status = r.results.counts.failed + r.results.counts.errored > 0 ? "failed" : "passed";
   } catch (const Error& e) {
-    engine_failure(r, e, tmpl.image, tmpl.name);
+    engine_failure(r, e, tmpl);
   }
   return finish();
 }
 
-std::vector<TestReport> run_tests_parallel(docker::Client& client, const templates::Store& store,
+std::vector<TestReport> run_tests_parallel(engine::Engine& engine, const templates::Store& store,
                                            const std::vector<TestOptions>& all, int jobs, ProgressObserver& progress) {
   std::vector<TestReport> out(all.size());
   std::atomic<size_t> next{0};
   auto worker = [&] {
     for (size_t i = next++; i < all.size(); i = next++) {
       try {
-        out[i] = run_tests(client, store, all[i], progress);
+        out[i] = run_tests(engine, store, all[i], progress);
       } catch (const std::exception& e) {
         out[i].source = mask_url_credentials(all[i].source);
         out[i].name = out[i].source;

@@ -7,7 +7,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "core/docker/client.hpp"
+#include "core/engine/engine.hpp"
 #include "core/repo/remote_check.hpp"
 #include "core/repo/results.hpp"
 #include "core/templates/template.hpp"
@@ -74,11 +74,11 @@ struct TestReport {
 // Clones, detects, runs the setup and tests in sandboxes, parses results. Never throws for a
 // repository's own problems (they become the report's status); throws orch::Error(BadInput) for
 // invalid options only.
-TestReport run_tests(docker::Client& client, const templates::Store& store, const TestOptions& opts,
+TestReport run_tests(engine::Engine& engine, const templates::Store& store, const TestOptions& opts,
                      ProgressObserver& progress);
 
 // Runs several jobs, at most `jobs` at once; reports come back in the order of `all`.
-std::vector<TestReport> run_tests_parallel(docker::Client& client, const templates::Store& store,
+std::vector<TestReport> run_tests_parallel(engine::Engine& engine, const templates::Store& store,
                                            const std::vector<TestOptions>& all, int jobs, ProgressObserver& progress);
 
 // The server's POST /v1/repo/test body: {source, ref, cmd, template, setup, setup_net, submodules,

@@ -11,6 +11,7 @@
 #include <cstdlib>
 #include <fstream>
 
+#include "core/engine/socket_stream.hpp"
 #include "core/util/random.hpp"
 
 namespace orch::sandbox {
@@ -108,15 +109,15 @@ DirectOutput::~DirectOutput() {
   ::rmdir(dir_.c_str());
 }
 
-bool DirectOutput::accept(const std::string& id, std::unique_ptr<docker::Conn>& out, std::unique_ptr<docker::Conn>& err) {
+bool DirectOutput::accept(const std::string& id, std::unique_ptr<engine::Stream>& out, std::unique_ptr<engine::Stream>& err) {
   int o = accept_from(out_listener_, id);
   int e = o < 0 ? -1 : accept_from(err_listener_, id);
   if (o < 0 || e < 0) {
     if (o >= 0) ::close(o);
     return false;
   }
-  out = std::make_unique<docker::Conn>(o);
-  err = std::make_unique<docker::Conn>(e);
+  out = engine::socket_stream(std::make_unique<docker::Conn>(o), engine::StreamKind::Stdout);
+  err = engine::socket_stream(std::make_unique<docker::Conn>(e), engine::StreamKind::Stderr);
   return true;
 }
 

@@ -2,7 +2,7 @@
 #include <memory>
 #include <string>
 
-#include "core/docker/conn.hpp"
+#include "core/engine/stream.hpp"
 
 namespace orch::sandbox {
 
@@ -28,8 +28,9 @@ class DirectOutput {
   static void remove_stale();
 
   const std::string& dir() const { return dir_; }
-  // The waiting connections, when both came from a process in container `id`'s cgroup.
-  bool accept(const std::string& id, std::unique_ptr<docker::Conn>& out, std::unique_ptr<docker::Conn>& err);
+  // The waiting connections as a stdout and a stderr stream, when both came from a process in
+  // container `id`'s cgroup.
+  bool accept(const std::string& id, std::unique_ptr<engine::Stream>& out, std::unique_ptr<engine::Stream>& err);
 
  private:
   DirectOutput() = default;

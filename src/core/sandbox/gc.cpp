@@ -22,42 +22,41 @@ bool owner_alive(const std::string& pid_label) {
   return ::kill(static_cast<pid_t>(pid), 0) == 0 || errno == EPERM;
 }
 
-GcReport collect_garbage(docker::Client& client, const GcOptions& opts) {
+GcReport collect_garbage(engine::Engine& engine, const GcOptions& opts) {
   GcReport report;
   int64_t now = unix_now();
-  for (const auto& c : client.list_containers({std::string(kLabelManaged) + "=1"})) {
-    const auto& labels = c.value("Labels", nlohmann::json::object());
-    std::string kind = labels.value(kLabelKind, "");
-    std::string name = c.value("Names", nlohmann::json::array({""}))[0].get<std::string>();
-    if (!name.empty() && name[0] == '/') name = name.substr(1);
+  for (const auto& c : engine.list({{kLabelManaged, "1"}})) {
+    auto label = [&c](const char* key) {
+      auto it = c.labels.find(key);
+      return it == c.labels.end() ? std::string() : it->second;
+    };
+    std::string kind = label(kLabelKind);
     bool remove = opts.all;
     if (!remove) {
       if (kind == "session" || kind == "service") {
-        auto exp = expiry_of(c);  // the name's live expiry: `orch session extend` moves it
+        auto exp = expiry_of(c);  // the live expiry: `orch session extend` moves it
         remove = exp && *exp <= now;
       } else {
-        remove = !owner_alive(labels.value(kLabelPid, ""));
+        remove = !owner_alive(label(kLabelPid));
       }
     }
     if (!remove) {
-      report.kept.push_back(name);
+      report.kept.push_back(c.name);
       continue;
     }
-    if (!opts.dry_run) client.remove(c.value("Id", ""));
-    report.removed.push_back(name);
+    if (!opts.dry_run) engine.remove(c.id);
+    report.removed.push_back(c.name);
   }
-  for (const auto& n : client.list_networks({std::string(kLabelManaged) + "=1"})) {
-    const auto& containers = n.value("Containers", nlohmann::json::object());
-    if (!containers.empty() && !opts.all) continue;
-    std::string name = n.value("Name", "");
+  for (const auto& n : engine.list_networks({{kLabelManaged, "1"}})) {
+    if (n.members > 0 && !opts.all) continue;
     if (!opts.dry_run) {
       try {
-        client.remove_network(n.value("Id", ""));
+        engine.remove_network(n.id);
       } catch (const std::exception&) {
-        continue;  // still in use by a container being created
+        continue;  // still in use by a sandbox being created
       }
     }
-    report.networks_removed.push_back(name);
+    report.networks_removed.push_back(n.name);
   }
   return report;
 }

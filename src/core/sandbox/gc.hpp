@@ -2,7 +2,7 @@
 #include <string>
 #include <vector>
 
-#include "core/docker/client.hpp"
+#include "core/engine/engine.hpp"
 
 namespace orch::sandbox {
 
@@ -19,7 +19,7 @@ struct GcReport {
 
 // Removes what orch left behind: run and pool containers whose orch process is gone, sessions past
 // their expiry, and orch networks no container uses.
-GcReport collect_garbage(docker::Client& client, const GcOptions& opts);
+GcReport collect_garbage(engine::Engine& engine, const GcOptions& opts);
 
 // True when the orch.pid label names a process on this host that is still alive.
 bool owner_alive(const std::string& pid_label);

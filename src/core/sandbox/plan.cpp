@@ -12,7 +12,6 @@ namespace orch::sandbox {
 
 namespace {
 
-constexpr int64_t kMaxMemory = 64LL << 30;
 constexpr double kMaxTimeout = 24 * 3600;
 
 std::string extension_of(const std::string& name) {
@@ -78,38 +77,15 @@ RunPlan plan_run(const templates::Store& store, const RunOptions& o) {
     throw Error(ErrorKind::BadInput, "template '" + p.tmpl->name + "' has no language '" + lang + "' (it offers " + offered + ")");
   }
 
-  const auto& lim = p.tmpl->limits;
-  p.spec.image = p.tmpl->image;
-  p.spec.user = p.tmpl->user;
-  p.spec.memory_bytes = o.memory_bytes.value_or(lim.memory_bytes);
-  p.spec.cpus = o.cpus.value_or(lim.cpus);
-  p.spec.pids = o.pids.value_or(lim.pids);
-  p.spec.network = o.network.value_or(p.tmpl->network);
-  p.spec.runtime = o.runtime.value_or(p.tmpl->runtime);
-  p.spec.tmp_size = lim.tmp_size;
-  p.spec.workspace_size = o.workspace_size.value_or(lim.workspace_size);
-  parse_bytes(p.spec.workspace_size, "workspace size");
-  p.timeout_s = o.timeout_s.value_or(lim.timeout_s);
-  if (p.spec.memory_bytes < (6 << 20) || p.spec.memory_bytes > kMaxMemory)
-    throw Error(ErrorKind::BadInput, "--memory must be between 6m and 64g");
-  if (p.spec.cpus <= 0 || p.spec.cpus > 256) throw Error(ErrorKind::BadInput, "--cpus must be above 0 and at most 256");
-  if (p.spec.pids < 8 || p.spec.pids > 100000) throw Error(ErrorKind::BadInput, "--pids must be between 8 and 100000");
+  for (const auto& kv : o.env) check_env(kv);
+  p.run_id = "r-" + random_hex(12);
+  SandboxRequest req{"run", p.run_id, o.memory_bytes, o.cpus, o.pids, o.network, o.runtime, o.workspace_size, o.env, o.labels};
+  p.spec = sandbox_spec(*p.tmpl, req);
+  p.extra_env = o.env;
+  p.timeout_s = o.timeout_s.value_or(p.tmpl->limits.timeout_s);
   if (p.timeout_s <= 0 || p.timeout_s > kMaxTimeout) throw Error(ErrorKind::BadInput, "--timeout must be above 0 and at most 86400 seconds");
   if (p.spec.network != "none" && p.spec.network != "bridge")
     throw Error(ErrorKind::BadInput, "--net must be none or bridge (got '" + p.spec.network + "')");
-
-  p.run_id = "r-" + random_hex(12);
-  p.spec.labels = base_labels("run", p.run_id, p.tmpl->name);
-  for (const auto& [k, v] : o.labels) p.spec.labels[k] = v;
-  p.spec.env.push_back("HOME=/workspace");
-  p.spec.env.push_back("ORCH_RUN_ID=" + p.run_id);
-  for (const auto& [k, v] : p.tmpl->env) p.spec.env.push_back(k + "=" + v);
-  for (const auto& kv : o.env) {
-    check_env(kv);
-    p.spec.env.push_back(kv);
-    p.extra_env.push_back(kv);
-  }
-  p.spec.open_stdin = true;
 
   for (const auto& f : o.files) {
     if (!is_file_name(f.path))

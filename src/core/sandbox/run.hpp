@@ -7,7 +7,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "core/docker/client.hpp"
+#include "core/engine/engine.hpp"
 #include "core/sandbox/spec.hpp"
 #include "core/util/tar.hpp"
 #include "core/templates/template.hpp"
@@ -48,7 +48,7 @@ struct RunOptions {
 struct RunPlan {
   const templates::Template* tmpl = nullptr;
   const templates::Language* lang = nullptr;
-  Spec spec;
+  engine::SandboxSpec spec;
   std::string run_id;
   std::vector<FileInput> files;
   std::vector<std::string> args;     // appended to the language's run command
@@ -74,9 +74,15 @@ struct SkippedArtifact {
   std::string reason;
 };
 
+// How a run ended. Cancelled: the caller gave up (Ctrl-C, the client went away); sessions' calls
+// use the same word in code, and each keeps its JSON word ("killed" here, "cancelled" there).
+enum class RunStatus { Ok, Error, Timeout, Oom, Cancelled };
+const char* status_name(RunStatus s);  // ok | error | timeout | oom | killed
+std::optional<RunStatus> parse_status(const std::string& word);
+
 struct RunResult {
   std::string run_id;
-  std::string status;  // ok | error | timeout | oom | killed
+  RunStatus status = RunStatus::Error;
   int exit_code = -1;
   std::string stdout_data;
   std::string stderr_data;
@@ -97,27 +103,30 @@ class Observer {
 };
 
 RunPlan plan_run(const templates::Store& store, const RunOptions& opts);
-RunResult run_oneshot(docker::Client& client, const RunPlan& plan, Observer& observer);
+RunResult run_oneshot(engine::Engine& engine, const RunPlan& plan, Observer& observer);
 
-// A created, attached and started container with its exit wait registered; removed when dropped.
+// A created, attached and started sandbox with its exit wait registered; removed when dropped.
 struct Started {
   std::string id;
   std::unique_ptr<ContainerGuard> guard;
-  docker::AttachedStream stream;
-  std::unique_ptr<docker::PendingWait> waiter;
+  std::unique_ptr<engine::Stream> stream;  // stdin, and the output unless `out` and `err` carry it
+  std::unique_ptr<engine::ExitWait> waiter;
   // A warm runner's stdout and stderr when they come over DirectOutput's sockets; the attach
-  // stream then carries only stdin, and its end when the container stops.
-  std::unique_ptr<docker::Conn> out, err;
+  // stream then carries only stdin, and its end when the sandbox stops.
+  std::unique_ptr<engine::Stream> out, err;
 };
-Started start_container(docker::Client& client, const Spec& spec, const std::string& name);
+Started start_sandbox(engine::Engine& engine, const engine::SandboxSpec& spec);
 // Throws BadInput naming the engine's runtimes when `runtime` (non-empty) is not one of them.
-void require_runtime(docker::Client& client, const std::string& runtime);
-// Feeds `input` (then the plan's stdin fd) to a started container, collects its output under the
+void require_runtime(engine::Engine& engine, const std::string& runtime);
+// Feeds `input` (then the plan's stdin fd) to a started sandbox, collects its output under the
 // plan's caps and deadline, and reports how it ended. `marker` splits /workspace/out files off stdout.
 // With an `end_token`, the run is over when both streams end with "\x1eORCH-END-<token> <code>\x1e"
-// (a warm runner's report), without waiting for the container to stop.
-RunResult drive(docker::Client& client, Started& st, std::string input, const RunPlan& plan, const std::string& marker,
+// (a warm runner's report), without waiting for the sandbox to stop.
+RunResult drive(engine::Engine& engine, Started& st, std::string input, const RunPlan& plan, const std::string& marker,
                 Observer& observer, const std::string& end_token = "");
+// Reads the archive of /workspace/out into `res`: regular files become artifacts, and every entry
+// that is not saved (a link, a device, an unsafe or clashing name, past the size cap) is reported.
+void read_artifacts(const std::string& tar_bytes, bool cut_at_cap, size_t cap, RunResult& res);
 // The tar of input files (parents first); `w` may already hold entries.
 std::string build_input_tar(const std::vector<FileInput>& files, tar::Writer w = {});
 // The shell that unpacks the input files from stdin and then runs the program (exec, or with --out,

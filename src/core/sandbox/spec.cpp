@@ -2,97 +2,69 @@
 
 #include <unistd.h>
 
-#include <cmath>
-#include <cstdio>
 #include <cstdlib>
 #include <mutex>
 
-#include "core/sandbox/direct_io.hpp"
+#include "core/error.hpp"
 #include "core/sandbox/seccomp.hpp"
 #include "core/util/random.hpp"
+#include "core/util/units.hpp"
 
 namespace orch::sandbox {
 
-using nlohmann::json;
-
 namespace {
-// gVisor's Sentry threads and ptrace stubs live in the sandbox's pids cgroup: a 2-core host needs
-// about 70 before the program starts, so a small limit would stop gVisor itself.
-constexpr int64_t kGvisorPidsHeadroom = 128;
+
+constexpr int64_t kMaxMemory = 64LL << 30;
+
+void check_limits(const engine::SandboxSpec& s) {
+  if (s.memory_bytes < (6 << 20) || s.memory_bytes > kMaxMemory) throw Error(ErrorKind::BadInput, "--memory must be between 6m and 64g");
+  if (s.cpus <= 0 || s.cpus > 256) throw Error(ErrorKind::BadInput, "--cpus must be above 0 and at most 256");
+  if (s.pids < 8 || s.pids > 100000) throw Error(ErrorKind::BadInput, "--pids must be between 8 and 100000");
+  for (const auto& m : s.scratch) parse_bytes(m.size, m.path == "/workspace" ? "workspace size" : "tmp size");
+}
+
 }  // namespace
 
-json create_body(const Spec& s) {
-  // The engine copies the image's /workspace owner and mode onto the tmpfs unless uid/gid are explicit.
-  std::string owner;
-  const std::string& ws_owner = s.workspace_owner.empty() ? s.user : s.workspace_owner;
-  if (unsigned uid = 0, gid = 0; std::sscanf(ws_owner.c_str(), "%u:%u", &uid, &gid) == 2)
-    owner = ",uid=" + std::to_string(uid) + ",gid=" + std::to_string(gid);
-  // nr_inodes caps file count: a million empty files would otherwise cost kernel memory, not tmpfs size.
-  json tmpfs = {{"/tmp", "rw,nosuid,nodev,exec,size=" + s.tmp_size + ",nr_inodes=32768,mode=1777"},
-                {"/workspace", "rw,nosuid,nodev,exec,size=" + s.workspace_size + ",nr_inodes=32768" + owner + ",mode=0755"}};
-  json host = {
-      {"NetworkMode", s.network},
-      {"Memory", s.memory_bytes},
-      {"MemorySwap", s.memory_bytes},  // equal to Memory: no swap
-      {"NanoCpus", static_cast<int64_t>(std::llround(s.cpus * 1e9))},
-      {"PidsLimit", s.pids + (s.runtime == "runsc" ? kGvisorPidsHeadroom : 0)},
-      {"ReadonlyRootfs", true},
-      {"Tmpfs", tmpfs},
-      {"CapDrop", json::array({"ALL"})},
-      {"SecurityOpt", json::array({"no-new-privileges", "seccomp=" + seccomp_profile()})},
-      {"Init", true},
-      {"IpcMode", "private"},
-      {"ShmSize", 16LL << 20},
-      {"OomScoreAdj", 1000},
-      {"Privileged", false},
-      {"Ulimits", json::array({{{"Name", "core"}, {"Soft", 0}, {"Hard", 0}},
-                                {{"Name", "nofile"}, {"Soft", 1024}, {"Hard", 1024}}})},
-      {"LogConfig", {{"Type", "none"}}},
-  };
-  if (!s.runtime.empty()) host["Runtime"] = s.runtime;
-  if (!s.io_dir.empty())
-    host["Mounts"] = json::array({{{"Type", "bind"}, {"Source", s.io_dir}, {"Target", DirectOutput::kMountPoint}, {"ReadOnly", true},
-                                   {"BindOptions", {{"Propagation", "rprivate"}}}}});
-  json body = {
-      {"Image", s.image},
-      {"Cmd", s.cmd},
-      {"Env", s.env},
-      {"User", s.user},
-      {"WorkingDir", "/workspace"},
-      {"Labels", s.labels},
-      {"HostConfig", host},
-      {"NetworkDisabled", s.network == "none"},
-      {"StopTimeout", 1},
-      {"AttachStdin", s.open_stdin},
-      {"AttachStdout", true},
-      {"AttachStderr", true},
-      {"OpenStdin", s.open_stdin},
-      {"StdinOnce", s.open_stdin},
-      {"Tty", false},
-  };
-  return body;
+engine::SandboxSpec sandbox_spec(const templates::Template& t, const SandboxRequest& r) {
+  const auto& lim = t.limits;
+  engine::SandboxSpec s;
+  s.name = "orch-" + r.id;
+  s.image = t.image;
+  s.user = t.user;
+  s.memory_bytes = r.memory_bytes.value_or(lim.memory_bytes);
+  s.cpus = r.cpus.value_or(lim.cpus);
+  s.pids = r.pids.value_or(lim.pids);
+  s.network = r.network.value_or(t.network);
+  s.runtime = r.runtime.value_or(t.runtime);
+  s.scratch = {{"/tmp", lim.tmp_size, "", "1777"}, {"/workspace", r.workspace_size.value_or(lim.workspace_size), t.user, "0755"}};
+  s.seccomp_profile = seccomp_profile();
+  s.open_stdin = true;
+  check_limits(s);
+  s.labels = base_labels(r.kind, r.id, t.name);
+  for (const auto& [k, v] : r.labels) s.labels[k] = v;
+  s.env = {"HOME=/workspace"};
+  if (r.kind == "run") s.env.push_back("ORCH_RUN_ID=" + r.id);
+  if (r.kind == "session") s.env.push_back("ORCH_SESSION_ID=" + r.id);
+  for (const auto& [k, v] : t.env) s.env.push_back(k + "=" + v);
+  s.env.insert(s.env.end(), r.env.begin(), r.env.end());
+  return s;
 }
 
-std::optional<int64_t> expiry_in_name(const std::string& name) {
-  auto x = name.rfind("-x");
-  if (x == std::string::npos || x + 2 >= name.size() || name.size() - x > 14) return std::nullopt;
-  int64_t v = 0;
-  for (size_t i = x + 2; i < name.size(); ++i) {
-    if (name[i] < '0' || name[i] > '9') return std::nullopt;
-    v = v * 10 + (name[i] - '0');
-  }
-  return v;
+bool same_limits(const engine::SandboxSpec& a, const engine::SandboxSpec& b) {
+  auto sizes = [](const engine::SandboxSpec& s) {
+    std::vector<std::string> out;
+    for (const auto& m : s.scratch) out.push_back(m.path + "=" + m.size);
+    return out;
+  };
+  return a.memory_bytes == b.memory_bytes && a.cpus == b.cpus && a.pids == b.pids && a.network == b.network &&
+         a.runtime == b.runtime && sizes(a) == sizes(b);
 }
 
-std::optional<int64_t> expiry_of(const json& c) {
-  if (c.contains("Names") && c["Names"].is_array()) {
-    for (const auto& n : c["Names"])
-      if (n.is_string())
-        if (auto e = expiry_in_name(n.get<std::string>())) return e;
-  }
-  std::string label = c.value("Labels", json::object()).value(kLabelExpires, "");
-  if (label.empty()) return std::nullopt;
-  return std::strtoll(label.c_str(), nullptr, 10);
+std::optional<int64_t> expiry_of(const engine::SandboxInfo& s) {
+  if (s.expires) return s.expires;
+  auto label = s.labels.find(kLabelExpires);
+  if (label == s.labels.end() || label->second.empty()) return std::nullopt;
+  return std::strtoll(label->second.c_str(), nullptr, 10);
 }
 
 std::map<std::string, std::string> base_labels(const std::string& kind, const std::string& id, const std::string& tmpl) {
@@ -108,13 +80,13 @@ std::map<std::string, std::string> base_labels(const std::string& kind, const st
 
 namespace {
 std::mutex g_pending_mu;
-std::vector<std::string> g_pending;  // containers whose removal failed
+std::vector<std::string> g_pending;  // sandboxes whose removal failed
 }  // namespace
 
 ContainerGuard::~ContainerGuard() {
   if (id_.empty()) return;
   try {
-    client_.remove(id_);
+    engine_.remove(id_);
   } catch (...) {
     // The engine is away: this process retries later, and `orch gc` finds it by label if we exit first.
     std::lock_guard<std::mutex> lock(g_pending_mu);
@@ -122,7 +94,7 @@ ContainerGuard::~ContainerGuard() {
   }
 }
 
-void retry_pending_removals(docker::Client& client) {
+void retry_pending_removals(engine::Engine& engine) {
   std::vector<std::string> ids;
   {
     std::lock_guard<std::mutex> lock(g_pending_mu);
@@ -130,7 +102,7 @@ void retry_pending_removals(docker::Client& client) {
   }
   for (size_t i = 0; i < ids.size(); ++i) {
     try {
-      client.remove(ids[i]);
+      engine.remove(ids[i]);
     } catch (...) {
       std::lock_guard<std::mutex> lock(g_pending_mu);
       g_pending.insert(g_pending.end(), ids.begin() + static_cast<long>(i), ids.end());

@@ -3,7 +3,6 @@
 #include <chrono>
 #include <iostream>
 
-#include "core/docker/mux.hpp"
 #include "core/sandbox/direct_io.hpp"
 #include "core/error.hpp"
 #include "core/util/embedded.hpp"
@@ -32,18 +31,26 @@ Runner runner_for(const templates::Language& lang) {
 // the path through the engine has carried a message (the first one costs several ms more).
 void await_ready(Started& st) {
   static const std::string kReady = "\x1eORCH-READY\x1e";
-  st.stream.conn->write_all("ping\n");
+  st.stream->write("ping\n");
   std::string said;
-  docker::Demuxer demux([&](docker::StreamId, std::string_view d) { said.append(d); });
-  auto deadline = docker::Clock::now() + std::chrono::seconds(120);
-  char buf[4096];
+  auto deadline = engine::Clock::now() + std::chrono::seconds(120);
+  auto sink = [&said](engine::StreamKind, std::string_view d) { said.append(d); };
   while (said.size() < kReady.size() && said == kReady.substr(0, said.size())) {
-    long got = st.stream.conn->read_some(buf, sizeof buf, deadline);
+    long got = st.stream->read(sink, deadline);
     if (got < 0) throw Error(ErrorKind::Infrastructure, "the warm runner did not start within 120s");
-    if (got == 0 || !demux.feed(std::string_view(buf, static_cast<size_t>(got)))) break;
+    if (got == 0) break;
   }
   if (said != kReady)
     throw Error(ErrorKind::Infrastructure, "the warm runner did not start" + (said.empty() ? std::string() : ": " + said.substr(0, 400)));
+}
+
+// The sandbox a pooled run of `t` gets: the template's limits and the pool's runtime.
+engine::SandboxSpec pool_spec(const templates::Template& t, const std::string& runtime, const std::string& id) {
+  SandboxRequest req;
+  req.kind = "pool";
+  req.id = id;
+  req.runtime = runtime;
+  return sandbox_spec(t, req);
 }
 
 std::string sh_quote(const std::string& s) {
@@ -88,23 +95,21 @@ std::string warm_request(const RunPlan& plan, const std::string& token) {
 }
 
 bool fits_warm(const RunPlan& p, const std::string& runtime) {
-  const auto& lim = p.tmpl->limits;
   return p.lang->name == p.tmpl->default_language && p.command.empty() && !p.collect_out &&
-         p.spec.memory_bytes == lim.memory_bytes && p.spec.cpus == lim.cpus && p.spec.pids == lim.pids &&
-         p.spec.network == p.tmpl->network && p.spec.runtime == runtime && p.spec.workspace_size == lim.workspace_size;
+         same_limits(p.spec, pool_spec(*p.tmpl, runtime, ""));
 }
 
-RunResult run_warm(docker::Client& client, Pool& pool, Started st, const RunPlan& plan, Observer& observer) {
+RunResult run_warm(engine::Engine& engine, Pool& pool, Started st, const RunPlan& plan, Observer& observer) {
   std::string token = random_hex(24);
   try {
     std::string input = warm_request(plan, token);
     if (st.out) {
       // The program cannot exist before the request is read, so nothing else writes to this socket.
-      st.out->write_all(input);
-      st.out->shutdown_write();
+      st.out->write(input);
+      st.out->close_stdin();
       input.clear();
     }
-    RunResult r = drive(client, st, input + plan.stdin_data, plan, "", observer, token);
+    RunResult r = drive(engine, st, input + plan.stdin_data, plan, "", observer, token);
     pool.release(std::move(st));
     return r;
   } catch (...) {
@@ -113,12 +118,12 @@ RunResult run_warm(docker::Client& client, Pool& pool, Started st, const RunPlan
   }
 }
 
-Pool::Pool(docker::Client& client, const templates::Store& store, std::map<std::string, int> targets, std::string runtime)
-    : client_(client), store_(store), targets_(std::move(targets)), runtime_(std::move(runtime)) {
+Pool::Pool(engine::Engine& engine, const templates::Store& store, std::map<std::string, int> targets, std::string runtime)
+    : engine_(engine), store_(store), targets_(std::move(targets)), runtime_(std::move(runtime)) {
   for (const auto& [name, n] : targets_) store_.get(name);  // unknown template: NotFound now, not later
-  // Direct output needs the engine's host to be this one, and a runtime whose sandbox can reach a
-  // host socket (gVisor's cannot).
-  direct_ = client_.endpoint_display().rfind("unix://", 0) == 0 && runtime_ != "runsc";
+  // Direct output needs an engine that mounts host directories, and a runtime whose sandbox can
+  // reach a host socket (gVisor's cannot).
+  direct_ = engine_.capabilities().host_mounts && runtime_ != "runsc";
 }
 
 Pool::~Pool() { shutdown(); }
@@ -130,40 +135,26 @@ void Pool::start() {
 }
 
 Started Pool::make(const templates::Template& t) {
-  Spec spec;
   const auto& lang = *t.language(t.default_language);
-  spec.image = t.image;
-  spec.user = t.user;
-  spec.memory_bytes = t.limits.memory_bytes;
-  spec.cpus = t.limits.cpus;
-  spec.pids = t.limits.pids;
-  spec.network = t.network;
-  spec.runtime = runtime_;
-  spec.tmp_size = t.limits.tmp_size;
-  spec.workspace_size = t.limits.workspace_size;
-  std::string id = "p-" + random_hex(12);
-  spec.labels = base_labels("pool", id, t.name);
-  spec.env = {"HOME=/workspace"};
-  for (const auto& [k, v] : t.env) spec.env.push_back(k + "=" + v);
-  spec.open_stdin = true;
-  spec.cmd = warm_command(lang);
+  engine::SandboxSpec spec = pool_spec(t, runtime_, "p-" + random_hex(12));
+  spec.argv = warm_command(lang);
   std::unique_ptr<DirectOutput> io;
   if (direct_.load() && runner_for(lang) == Runner::Python) io = DirectOutput::open();
   if (io) {
-    spec.io_dir = io->dir();
-    spec.cmd.push_back(DirectOutput::kMountPoint);
+    spec.host_mounts = {{io->dir(), DirectOutput::kMountPoint, true}};
+    spec.argv.push_back(DirectOutput::kMountPoint);
   }
   Started st;
   try {
-    st = start_container(client_, spec, "orch-" + id);
+    st = start_sandbox(engine_, spec);
   } catch (const Error& e) {
     // An engine that cannot mount the directory (it sees another filesystem) gets attach-only sandboxes.
-    if (!io || std::string(e.what()).find("mount") == std::string::npos) throw;
+    if (!io || e.reason() != Reason::MountRefused) throw;
     direct_ = false;
     io.reset();
-    spec.io_dir.clear();
-    spec.cmd.pop_back();
-    st = start_container(client_, spec, "orch-" + id);
+    spec.host_mounts.clear();
+    spec.argv.pop_back();
+    st = start_sandbox(engine_, spec);
   }
   await_ready(st);
   if (io) io->accept(st.id, st.out, st.err);
@@ -221,7 +212,7 @@ std::optional<Started> Pool::take(const RunPlan& plan) {
       if (it == ready_.end() || it->second.empty()) return std::nullopt;
       st = std::move(it->second.front());
       it->second.pop_front();
-      if (st->stream.conn->quiet() && (!st->out || (st->out->quiet() && st->err->quiet()))) {
+      if (st->stream->quiet() && (!st->out || (st->out->quiet() && st->err->quiet()))) {
         ++in_use_;
         last_take_ = std::chrono::steady_clock::now();
         if (it->second.empty()) cv_.notify_all();

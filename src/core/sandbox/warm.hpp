@@ -32,7 +32,7 @@ bool fits_warm(const RunPlan& plan, const std::string& runtime);
 // machine creating a container beside a running one costs that run more than the pool saves.
 class Pool {
  public:
-  Pool(docker::Client& client, const templates::Store& store, std::map<std::string, int> targets, std::string runtime);
+  Pool(engine::Engine& engine, const templates::Store& store, std::map<std::string, int> targets, std::string runtime);
   ~Pool();
   Pool(const Pool&) = delete;
   Pool& operator=(const Pool&) = delete;
@@ -50,7 +50,7 @@ class Pool {
   Started make(const templates::Template& t);
   void discard(Started st);
 
-  docker::Client& client_;
+  engine::Engine& engine_;
   const templates::Store& store_;
   std::map<std::string, int> targets_;
   std::string runtime_;
@@ -68,6 +68,6 @@ class Pool {
 };
 
 // Runs a plan in a warm sandbox taken from `pool`, which then removes it in the background.
-RunResult run_warm(docker::Client& client, Pool& pool, Started st, const RunPlan& plan, Observer& observer);
+RunResult run_warm(engine::Engine& engine, Pool& pool, Started st, const RunPlan& plan, Observer& observer);
 
 }  // namespace orch::sandbox

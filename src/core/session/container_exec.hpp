@@ -1,8 +1,9 @@
 #pragma once
 #include <chrono>
+#include <memory>
 #include <string>
 
-#include "core/docker/client.hpp"
+#include "core/engine/engine.hpp"
 
 namespace orch::session {
 
@@ -13,18 +14,14 @@ struct ExecOutput {
   bool out_truncated = false;
 };
 
-// Starts a process in a session's container with stdin attached (`opts.attach_stdin` is set here).
-// Throws Conflict when the container is not running.
-struct StartedExec {
-  std::string id;
-  docker::AttachedStream stream;
-};
-StartedExec start_exec(docker::Client& client, const std::string& container, docker::ExecOptions opts);
+// Starts a process in a session's sandbox with stdin attached. Throws Conflict when the sandbox is
+// not running.
+std::unique_ptr<engine::Process> start_exec(engine::Engine& engine, const std::string& container, engine::ExecSpec spec);
 
-// Runs a short helper process in a running container through `docker exec`: feeds `input` on its
-// stdin (then EOF), collects its output, and returns its exit code. Throws Timeout at the deadline
-// and Conflict when the container is not running.
-ExecOutput exec_capture(docker::Client& client, const std::string& container, const docker::ExecOptions& opts,
+// Runs a short helper process in a running sandbox: feeds `input` on its stdin (then EOF), collects
+// its output, and returns its exit code. Throws Timeout at the deadline and Conflict when the
+// sandbox is not running.
+ExecOutput exec_capture(engine::Engine& engine, const std::string& container, const engine::ExecSpec& spec,
                         const std::string& input, size_t out_cap, std::chrono::milliseconds timeout);
 
 }  // namespace orch::session

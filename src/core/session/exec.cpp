@@ -57,7 +57,7 @@ void Manager::start_kernel(const Target& t, const templates::Template& tmpl) {
   try {
     auto relay = relay_for(t, lang->kernel);
     std::lock_guard<std::mutex> busy(relay->busy);
-    auto channel = std::make_unique<KernelChannel>(client_, t.container_id, lang->kernel, tmpl.user);
+    auto channel = std::make_unique<KernelChannel>(engine_, t.container_id, lang->kernel, tmpl.user);
     ExecResult r;
     ExecObserver quiet;
     ResultBuilder rb(r, quiet, 4096);
@@ -99,7 +99,7 @@ ExecResult Manager::exec(const std::string& id_or_name, const ExecRequest& req, 
     bool reused = relay->channel && !relay->channel->stale();
     if (!reused) {
       try {
-        relay->channel = std::make_unique<KernelChannel>(client_, t.container_id, lang->kernel, tmpl.user);
+        relay->channel = std::make_unique<KernelChannel>(engine_, t.container_id, lang->kernel, tmpl.user);
       } catch (const Error& e) {
         drop_relays(t.id);
         if (e.kind() == ErrorKind::NotFound) throw Error(ErrorKind::NotFound, "no session '" + id_or_name + "' (it was removed)");
@@ -118,11 +118,11 @@ ExecResult Manager::exec(const std::string& id_or_name, const ExecRequest& req, 
   if (end != ReplyEnd::Done || r.state_lost || !opts_.keep_relays) relay->channel.reset();
 
   if (end == ReplyEnd::Timeout || end == ReplyEnd::Cancelled) {
-    docker::ExecOptions kill;
-    kill.cmd = kill_kernel_command(lang->kernel);
+    engine::ExecSpec kill;
+    kill.argv = kill_kernel_command(lang->kernel);
     kill.user = tmpl.user;
     try {
-      exec_capture(client_, t.container_id, kill, "", 4096, std::chrono::seconds(30));
+      exec_capture(engine_, t.container_id, kill, "", 4096, std::chrono::seconds(30));
     } catch (const Error&) {
       // the session itself is gone: nothing left to kill
     }
@@ -136,8 +136,8 @@ ExecResult Manager::exec(const std::string& id_or_name, const ExecRequest& req, 
                         ""};
   } else if (end == ReplyEnd::Closed) {
     drop_relays(t.id);
-    auto c = client_.try_inspect(t.container_id);
-    if (!c || !(*c)["State"].value("Running", false))
+    auto c = engine_.inspect(t.container_id);
+    if (!c || !c->running)
       throw Error(ErrorKind::Conflict, "session " + t.id + " ended during the call (expired or removed)");
     r.status = "crashed";
     r.exit_code = 137;

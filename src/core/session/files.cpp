@@ -75,10 +75,10 @@ void Manager::upload(const std::string& id_or_name, const std::string& path, con
                      const Owner& owner, bool executable) {
   std::string rel = workspace_relative(path, false);
   Target t = resolve(id_or_name, owner);
-  docker::ExecOptions o;
+  engine::ExecSpec o;
   o.user = template_of(t.template_name).user;
-  o.cmd = {"bash", "-c", std::string(kResolve) + kUpload, "orch-upload", rel, executable ? "0755" : "0644"};
-  auto res = exec_capture(client_, t.container_id, o, data, 4096, std::chrono::minutes(10));
+  o.argv = {"bash", "-c", std::string(kResolve) + kUpload, "orch-upload", rel, executable ? "0755" : "0644"};
+  auto res = exec_capture(engine_, t.container_id, o, data, 4096, std::chrono::minutes(10));
   if (res.exit_code == 7 && res.err.find("No space") != std::string::npos)
     throw Error(ErrorKind::BadInput, "upload of '" + rel + "': the session's /workspace is full");
   check_helper(res, "upload of", rel);
@@ -87,10 +87,10 @@ void Manager::upload(const std::string& id_or_name, const std::string& path, con
 std::string Manager::download(const std::string& id_or_name, const std::string& path, size_t cap, const Owner& owner) {
   std::string rel = workspace_relative(path, false);
   Target t = resolve(id_or_name, owner);
-  docker::ExecOptions o;
+  engine::ExecSpec o;
   o.user = template_of(t.template_name).user;
-  o.cmd = {"bash", "-c", std::string(kResolve) + kDownload, "orch-download", rel, std::to_string(cap)};
-  auto res = exec_capture(client_, t.container_id, o, "", cap, std::chrono::minutes(10));
+  o.argv = {"bash", "-c", std::string(kResolve) + kDownload, "orch-download", rel, std::to_string(cap)};
+  auto res = exec_capture(engine_, t.container_id, o, "", cap, std::chrono::minutes(10));
   check_helper(res, "download of", rel);
   if (res.out_truncated) throw Error(ErrorKind::BadInput, "download of '" + rel + "': the file grew over the limit while being read");
   return std::move(res.out);
@@ -100,11 +100,11 @@ std::vector<FileEntry> Manager::files(const std::string& id_or_name, const std::
                                       const Owner& owner) {
   std::string rel = workspace_relative(dir, true);
   Target t = resolve(id_or_name, owner);
-  docker::ExecOptions o;
+  engine::ExecSpec o;
   o.user = template_of(t.template_name).user;
-  o.cmd = {"bash", "-c", std::string(kResolve) + kList, "orch-files", rel, recursive ? "1" : "0"};
+  o.argv = {"bash", "-c", std::string(kResolve) + kList, "orch-files", rel, recursive ? "1" : "0"};
   constexpr size_t kCap = 16 << 20;
-  auto res = exec_capture(client_, t.container_id, o, "", kCap, std::chrono::minutes(2));
+  auto res = exec_capture(engine_, t.container_id, o, "", kCap, std::chrono::minutes(2));
   check_helper(res, "listing of", rel.empty() ? "/workspace" : rel);
   std::vector<FileEntry> out;
   size_t start = 0;

@@ -4,11 +4,11 @@
 #include <regex>
 #include <set>
 
-#include "core/docker/mux.hpp"
 #include "core/error.hpp"
 #include "core/sandbox/spec.hpp"
 #include "core/session/boot.hpp"
 #include "core/session/container_exec.hpp"
+#include "core/templates/build.hpp"
 #include "core/util/random.hpp"
 
 namespace orch::session {
@@ -24,11 +24,18 @@ void check_ttl(int64_t ttl) {
   if (ttl < 1 || ttl > kMaxTtl) throw Error(ErrorKind::BadInput, "--ttl must be between 1 second and 30 days");
 }
 
-std::string label_filter(const char* key, const std::string& value) { return std::string(key) + "=" + value; }
+engine::Labels of_kind(const char* kind) { return {{sb::kLabelManaged, "1"}, {sb::kLabelKind, kind}}; }
 
-std::vector<std::string> session_filters(const Owner& owner) {
-  std::vector<std::string> f = {label_filter(sb::kLabelManaged, "1"), label_filter(sb::kLabelKind, "session")};
-  if (owner) f.push_back(label_filter(sb::kLabelOwner, *owner));
+engine::Labels session_filters(const Owner& owner) {
+  engine::Labels f = of_kind("session");
+  if (owner) f[sb::kLabelOwner] = *owner;
+  return f;
+}
+
+engine::Labels named(const std::string& name, const std::string& owner) {
+  engine::Labels f = of_kind("session");
+  f[kLabelName] = name;
+  f[sb::kLabelOwner] = owner;
   return f;
 }
 
@@ -53,33 +60,31 @@ void check_create(const CreateOptions& o) {
 }
 
 // Attaches before start so the ready line cannot be missed; the kernels travel on stdin.
-void boot(docker::Client& client, const std::string& cid, const std::string& tar) {
-  auto stream = client.attach(cid, true);
-  client.start(cid);
-  stream.conn->write_all(tar);
-  stream.conn->shutdown_write();
+void boot(engine::Engine& engine, const std::string& cid, const std::string& tar) {
+  auto stream = engine.attach(cid, true);
+  engine.start(cid);
+  stream->write(tar);
+  stream->close_stdin();
   std::string out, err;
-  docker::Demuxer demux([&](docker::StreamId s, std::string_view d) {
-    if (s == docker::StreamId::Stdout) out.append(d.substr(0, 4096));
-    else if (s == docker::StreamId::Stderr && err.size() < 4096) err.append(d.substr(0, 4096));
-  });
-  auto deadline = docker::Clock::now() + std::chrono::seconds(60);
-  char buf[8192];
+  auto sink = [&](engine::StreamKind kind, std::string_view d) {
+    if (kind == engine::StreamKind::Stdout) out.append(d.substr(0, 4096));
+    else if (err.size() < 4096) err.append(d.substr(0, 4096));
+  };
+  auto deadline = engine::Clock::now() + std::chrono::seconds(60);
   while (out.find(kReadyLine) == std::string::npos) {
-    long n = stream.conn->read_some(buf, sizeof buf, deadline);
-    if (n < 0 && docker::Clock::now() >= deadline)
+    long n = stream->read(sink, deadline);
+    if (n < 0 && engine::Clock::now() >= deadline)
       throw Error(ErrorKind::Timeout, "the session container did not become ready within 60 s");
     if (n == 0)
       throw Error(ErrorKind::Infrastructure,
                   "the session container stopped while starting" + (err.empty() ? std::string() : ": " + err));
-    if (n > 0) demux.feed(std::string_view(buf, static_cast<size_t>(n)));
   }
 }
 
 }  // namespace
 
-Manager::Manager(docker::Client& client, const templates::Store& store, ManagerOptions opts)
-    : client_(client), store_(store), opts_(opts) {}
+Manager::Manager(engine::Engine& engine, const templates::Store& store, ManagerOptions opts)
+    : engine_(engine), store_(store), opts_(opts) {}
 
 Manager::~Manager() = default;
 
@@ -93,67 +98,46 @@ Record Manager::create(const CreateOptions& o) {
   check_create(o);
   const auto& tmpl = store_.get(o.template_name);
   if (!o.name.empty()) {
-    auto same = client_.list_containers({label_filter(sb::kLabelManaged, "1"), label_filter(sb::kLabelKind, "session"),
-                                         label_filter(kLabelName, o.name), label_filter(sb::kLabelOwner, o.owner)});
-    if (!same.empty()) throw Error(ErrorKind::Conflict, "a session named '" + o.name + "' already exists");
+    if (!engine_.list(named(o.name, o.owner)).empty()) throw Error(ErrorKind::Conflict, "a session named '" + o.name + "' already exists");
   }
   std::string id = "s-" + random_hex(12);
   int64_t now = unix_now();
   int64_t expires = now + o.ttl_s;
 
-  sb::Spec spec;
-  spec.image = tmpl.image;
-  spec.user = kSupervisorUser;
-  spec.workspace_owner = tmpl.user;
-  spec.memory_bytes = o.memory_bytes.value_or(tmpl.limits.memory_bytes);
-  spec.cpus = o.cpus.value_or(tmpl.limits.cpus);
-  spec.pids = tmpl.limits.pids;
-  spec.runtime = tmpl.runtime;
-  spec.tmp_size = tmpl.limits.tmp_size;
-  spec.workspace_size = tmpl.limits.workspace_size;
-  if (spec.memory_bytes < (6 << 20) || spec.memory_bytes > (64LL << 30))
-    throw Error(ErrorKind::BadInput, "--memory must be between 6m and 64g");
-  if (spec.cpus <= 0 || spec.cpus > 256) throw Error(ErrorKind::BadInput, "--cpus must be above 0 and at most 256");
-  spec.labels = sb::base_labels("session", id, tmpl.name);
-  spec.labels[sb::kLabelOwner] = o.owner;
-  spec.labels[sb::kLabelExpires] = std::to_string(expires);
-  spec.labels[kLabelNet] = o.network;
-  if (!o.name.empty()) spec.labels[kLabelName] = o.name;
-  for (const auto& [k, v] : o.labels) spec.labels[k] = v;
-  spec.env = {"HOME=/workspace", "ORCH_SESSION_ID=" + id};
-  for (const auto& [k, v] : tmpl.env) spec.env.push_back(k + "=" + v);
-  spec.open_stdin = true;
+  sb::SandboxRequest req;
+  req.kind = "session";
+  req.id = id;
+  req.memory_bytes = o.memory_bytes;
+  req.cpus = o.cpus;
+  req.network = o.network == "private" ? network_name(id) : o.network;
+  req.labels = {{sb::kLabelOwner, o.owner}, {sb::kLabelExpires, std::to_string(expires)}, {kLabelNet, o.network}};
+  if (!o.name.empty()) req.labels[kLabelName] = o.name;
+  for (const auto& [k, v] : o.labels) req.labels[k] = v;
+  engine::SandboxSpec spec = sb::sandbox_spec(tmpl, req);
+  spec.user = kSupervisorUser;  // the kernels run as the template's user, which owns /workspace
+  spec.expires = expires;
+  spec.remove_on_exit = true;   // when the supervisor ends the session, nothing stays
   std::string tar = kernel_tar();
-  spec.cmd = supervisor_command(expires, tar.size());
+  spec.argv = supervisor_command(expires, tar.size());
 
   std::string net;
   if (o.network == "private") {
-    net = network_name(id);
-    client_.create_network(net, true, {{sb::kLabelManaged, "1"}, {sb::kLabelKind, "session"}, {sb::kLabelId, id},
-                                       {sb::kLabelOwner, o.owner}});
-    spec.network = net;
-  } else {
-    spec.network = o.network;
+    net = spec.network;
+    engine_.create_network({net, true, {{sb::kLabelManaged, "1"}, {sb::kLabelKind, "session"}, {sb::kLabelId, id}, {sb::kLabelOwner, o.owner}}});
   }
   try {
-    json body = sb::create_body(spec);
-    body["HostConfig"]["AutoRemove"] = true;  // when the supervisor ends the session, nothing stays
     std::string cid;
     try {
-      cid = client_.create_container(body, container_name(id, expires));
+      cid = engine_.create(spec);
     } catch (const Error& e) {
-      if (e.kind() == ErrorKind::NotFound)
-        throw Error(ErrorKind::NotFound, "template '" + tmpl.name + "' is not built (image " + tmpl.image +
-                                             " missing): run 'orch templates build " + tmpl.name + "'");
+      if (e.reason() == Reason::ImageMissing) throw templates::not_built(tmpl);
       throw;
     }
-    sb::ContainerGuard guard(client_, cid);
-    boot(client_, cid, tar);
+    sb::ContainerGuard guard(engine_, cid);
+    boot(engine_, cid, tar);
     if (!o.name.empty()) {
       // Two creators may race past the first check: the later-created session gives way.
-      auto same = client_.list_containers({label_filter(sb::kLabelManaged, "1"), label_filter(sb::kLabelKind, "session"),
-                                           label_filter(kLabelName, o.name), label_filter(sb::kLabelOwner, o.owner)});
-      for (const auto& c : same) {
+      for (const auto& c : engine_.list(named(o.name, o.owner))) {
         Record other = record_from_listing(c);
         if (other.id != id && std::tie(other.created, other.id) < std::tie(now, id))
           throw Error(ErrorKind::Conflict, "a session named '" + o.name + "' already exists");
@@ -176,7 +160,7 @@ Record Manager::create(const CreateOptions& o) {
   } catch (...) {
     if (!net.empty()) {
       try {
-        client_.remove_network(net);
+        engine_.remove_network(net);
       } catch (...) {
         // `orch session gc` removes it later
       }
@@ -186,20 +170,22 @@ Record Manager::create(const CreateOptions& o) {
 }
 
 std::vector<ServiceInfo> Manager::list_services(const std::string& session_id) {
-  std::vector<std::string> f = {label_filter(sb::kLabelManaged, "1"), label_filter(sb::kLabelKind, "service")};
-  if (!session_id.empty()) f.push_back(label_filter(kLabelSession, session_id));
+  engine::Labels f = of_kind("service");
+  if (!session_id.empty()) f[kLabelSession] = session_id;
   std::vector<ServiceInfo> out;
-  for (const auto& c : client_.list_containers(f)) out.push_back(service_from_listing(c));
+  for (const auto& c : engine_.list(f)) out.push_back(service_from_listing(c));
   return out;
 }
 
 std::vector<Record> Manager::list(const Owner& owner) {
   std::vector<Record> out;
-  for (const auto& c : client_.list_containers(session_filters(owner))) out.push_back(record_from_listing(c));
+  for (const auto& c : engine_.list(session_filters(owner))) out.push_back(record_from_listing(c));
   if (out.empty()) return out;
   std::map<std::string, std::vector<ServiceInfo>> by_session;
-  for (const auto& c : client_.list_containers({label_filter(sb::kLabelManaged, "1"), label_filter(sb::kLabelKind, "service")}))
-    by_session[c.value("Labels", json::object()).value(kLabelSession, "")].push_back(service_from_listing(c));
+  for (const auto& c : engine_.list(of_kind("service"))) {
+    auto it = c.labels.find(kLabelSession);
+    by_session[it == c.labels.end() ? "" : it->second].push_back(service_from_listing(c));
+  }
   for (auto& r : out) r.services = by_session[r.id];
   std::sort(out.begin(), out.end(), [](const Record& a, const Record& b) { return std::tie(a.created, a.id) < std::tie(b.created, b.id); });
   return out;
@@ -207,8 +193,8 @@ std::vector<Record> Manager::list(const Owner& owner) {
 
 Record Manager::get(const std::string& id_or_name, const Owner& owner) {
   auto f = session_filters(owner);
-  f.push_back(valid_session_id(id_or_name) ? label_filter(sb::kLabelId, id_or_name) : label_filter(kLabelName, id_or_name));
-  auto found = client_.list_containers(f);
+  f[valid_session_id(id_or_name) ? sb::kLabelId : kLabelName] = id_or_name;
+  auto found = engine_.list(f);
   if (found.empty() || id_or_name.empty())
     throw Error(ErrorKind::NotFound, "no session '" + id_or_name + "' ('orch session ls' lists them)");
   if (found.size() > 1)
@@ -231,11 +217,11 @@ Manager::Target Manager::resolve(const std::string& id_or_name, const Owner& own
 
 void Manager::remove_record(const Record& r) {
   drop_relays(r.id);
-  for (const auto& s : list_services(r.id)) client_.remove(s.container_id);
-  client_.remove(r.container_id);
+  for (const auto& s : list_services(r.id)) engine_.remove(s.container_id);
+  engine_.remove(r.container_id);
   if (r.network == "private") {
     try {
-      client_.remove_network(network_name(r.id));
+      engine_.remove_network(network_name(r.id));
     } catch (const Error&) {
       // still detaching from a container being removed: gc finds it later
     }
@@ -249,14 +235,14 @@ Record Manager::extend(const std::string& id_or_name, int64_t ttl_s, const Owner
   Record r = get(id_or_name, owner);
   if (r.state != "running") throw Error(ErrorKind::Conflict, "session " + r.id + " is " + r.state + ", not running");
   int64_t expires = unix_now() + ttl_s;
-  docker::ExecOptions o;
-  o.cmd = set_expiry_command(expires);
+  engine::ExecSpec o;
+  o.argv = set_expiry_command(expires);
   o.user = kSupervisorUser;
-  auto res = exec_capture(client_, r.container_id, o, "", 4096, std::chrono::seconds(30));
+  auto res = exec_capture(engine_, r.container_id, o, "", 4096, std::chrono::seconds(30));
   if (res.exit_code != 0)
     throw Error(ErrorKind::Infrastructure, "could not set the expiry of session " + r.id + ": " + res.err);
-  client_.rename(r.container_id, container_name(r.id, expires));
-  for (auto& s : r.services) client_.rename(s.container_id, service_container_name(r.id, s.name, expires));
+  engine_.set_expiry(r.container_id, expires);
+  for (auto& s : r.services) engine_.set_expiry(s.container_id, expires);
   r.expires = expires;
   return r;
 }
@@ -276,19 +262,18 @@ GcResult Manager::gc() {
     remove_record(r);
     g.sessions.push_back(r.id);
   }
-  for (const auto& c : client_.list_containers({label_filter(sb::kLabelManaged, "1"), label_filter(sb::kLabelKind, "service")})) {
-    std::string sid = c.value("Labels", json::object()).value(kLabelSession, "");
-    if (live.count(sid)) continue;
-    client_.remove(c.value("Id", ""));
-    auto names = c.value("Names", json::array());
-    g.services.push_back(names.empty() ? c.value("Id", "") : names[0].get<std::string>().substr(1));
+  for (const auto& c : engine_.list(of_kind("service"))) {
+    auto sid = c.labels.find(kLabelSession);
+    if (sid != c.labels.end() && live.count(sid->second)) continue;
+    engine_.remove(c.id);
+    g.services.push_back(c.name.empty() ? c.id : c.name);
   }
-  for (const auto& n : client_.list_networks({label_filter(sb::kLabelManaged, "1"), label_filter(sb::kLabelKind, "session")})) {
-    std::string sid = n.value("Labels", json::object()).value(sb::kLabelId, "");
-    if (live.count(sid)) continue;
+  for (const auto& n : engine_.list_networks(of_kind("session"))) {
+    auto sid = n.labels.find(sb::kLabelId);
+    if (sid != n.labels.end() && live.count(sid->second)) continue;
     try {
-      client_.remove_network(n.value("Id", ""));
-      g.networks.push_back(n.value("Name", ""));
+      engine_.remove_network(n.id);
+      g.networks.push_back(n.name);
     } catch (const Error&) {
       // in use by a container still being removed
     }

@@ -7,7 +7,7 @@
 #include <string>
 #include <vector>
 
-#include "core/docker/client.hpp"
+#include "core/engine/engine.hpp"
 #include "core/session/backend.hpp"
 #include "core/session/record.hpp"
 #include "core/session/result.hpp"
@@ -66,12 +66,12 @@ struct ManagerOptions {
   bool keep_relays = false;
 };
 
-// Sessions: long-lived sandboxes with a TTL, stateful kernels, files and services. Docker is the
-// only store: every method reads the containers' labels and names, so several orch processes
+// Sessions: long-lived sandboxes with a TTL, stateful kernels, files and services. The engine is the
+// only store: every method reads the sandboxes' labels and expiries, so several orch processes
 // share the same sessions. Thread-safe; calls on one session's kernel run one at a time.
 class Manager : public Backend {
  public:
-  Manager(docker::Client& client, const templates::Store& store, ManagerOptions opts = {});
+  Manager(engine::Engine& engine, const templates::Store& store, ManagerOptions opts = {});
   ~Manager();
   Manager(const Manager&) = delete;
   Manager& operator=(const Manager&) = delete;
@@ -112,7 +112,7 @@ class Manager : public Backend {
   const templates::Template& template_of(const std::string& name) const;
   std::vector<ServiceInfo> list_services(const std::string& session_id);
 
-  docker::Client& client_;
+  engine::Engine& engine_;
   const templates::Store& store_;
   ManagerOptions opts_;
   std::mutex mu_;

@@ -9,13 +9,7 @@ namespace orch::session {
 
 using nlohmann::json;
 
-std::string container_name(const std::string& id, int64_t expires) {
-  return "orch-" + id + "-x" + std::to_string(expires);
-}
-
-std::string service_container_name(const std::string& id, const std::string& service, int64_t expires) {
-  return "orch-" + id + "-svc-" + service + "-x" + std::to_string(expires);
-}
+std::string service_sandbox_name(const std::string& id, const std::string& service) { return "orch-" + id + "-svc-" + service; }
 
 std::string network_name(const std::string& id) { return "orch-" + id; }
 
@@ -28,38 +22,37 @@ bool valid_session_id(const std::string& s) {
 
 namespace {
 
-int64_t label_int(const json& labels, const char* key) {
-  return std::strtoll(labels.value(key, std::string("0")).c_str(), nullptr, 10);
+std::string label(const engine::SandboxInfo& c, const char* key, const std::string& otherwise = "") {
+  auto it = c.labels.find(key);
+  return it == c.labels.end() ? otherwise : it->second;
 }
 
 }  // namespace
 
-Record record_from_listing(const json& c) {
+Record record_from_listing(const engine::SandboxInfo& c) {
   using namespace sandbox;
-  const json labels = c.value("Labels", json::object());
   Record r;
-  r.id = labels.value(kLabelId, "");
-  r.name = labels.value(kLabelName, "");
-  r.container_id = c.value("Id", "");
-  r.template_name = labels.value(kLabelTemplate, "");
-  r.owner = labels.value(kLabelOwner, "");
-  r.network = labels.value(kLabelNet, "none");
-  r.state = c.value("State", "");
-  r.created = label_int(labels, kLabelCreated);
+  r.id = label(c, kLabelId);
+  r.name = label(c, kLabelName);
+  r.container_id = c.id;
+  r.template_name = label(c, kLabelTemplate);
+  r.owner = label(c, kLabelOwner);
+  r.network = label(c, kLabelNet, "none");
+  r.state = engine::state_name(c.state);
+  r.created = std::strtoll(label(c, kLabelCreated, "0").c_str(), nullptr, 10);
   r.expires = sandbox::expiry_of(c).value_or(0);
-  for (const auto& [k, v] : labels.items())
-    if (k.rfind("orch.", 0) != 0 && v.is_string()) r.labels[k] = v.get<std::string>();
+  for (const auto& [k, v] : c.labels)
+    if (k.rfind("orch.", 0) != 0) r.labels[k] = v;
   return r;
 }
 
-ServiceInfo service_from_listing(const json& c) {
-  const json labels = c.value("Labels", json::object());
+ServiceInfo service_from_listing(const engine::SandboxInfo& c) {
   ServiceInfo s;
-  s.name = labels.value(kLabelService, "");
-  s.image = c.value("Image", "");
-  s.container_id = c.value("Id", "");
-  s.state = c.value("State", "");
-  s.port = static_cast<int>(std::strtol(labels.value(kLabelPort, std::string("0")).c_str(), nullptr, 10));
+  s.name = label(c, kLabelService);
+  s.image = c.image;
+  s.container_id = c.id;
+  s.state = engine::state_name(c.state);
+  s.port = static_cast<int>(std::strtol(label(c, kLabelPort, "0").c_str(), nullptr, 10));
   s.url = s.port > 0 ? "http://" + s.name + ":" + std::to_string(s.port) : "";
   return s;
 }

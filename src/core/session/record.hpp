@@ -7,6 +7,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "core/engine/engine.hpp"
+
 namespace orch::session {
 
 // Labels sessions carry besides the standard ones in sandbox/spec.hpp.
@@ -20,7 +22,7 @@ struct ServiceInfo {
   std::string name;  // also its host name on the session's network
   std::string image;
   std::string container_id;
-  std::string state;  // Docker's: running, exited, ...
+  std::string state;  // engine::state_name: running, exited, ...
   int port = 0;
   std::string url;  // http://NAME:PORT, reachable from the session only
 };
@@ -32,22 +34,21 @@ struct Record {
   std::string template_name;
   std::string owner;
   std::string network;  // none | bridge | private
-  std::string state;    // Docker's: running, exited, removing, ...
+  std::string state;    // engine::state_name: running, exited, removing, ...
   int64_t created = 0;
   int64_t expires = 0;  // the live expiry (extend moves it), unix seconds
   std::map<std::string, std::string> labels;  // the caller's own labels
   std::vector<ServiceInfo> services;
 };
 
-// The container name carries the live expiry ("orch-s-0123456789ab-x1712345678"), because labels
-// cannot change and the name comes back in the one list call, so `ls` needs no exec per session.
-std::string container_name(const std::string& id, int64_t expires);
-std::string service_container_name(const std::string& id, const std::string& service, int64_t expires);
+// The engine keeps the live expiry with the sandbox (SandboxSpec::expires; Docker in the container
+// name, since labels cannot change) and reports it in the one list call, so `ls` needs no exec per session.
+std::string service_sandbox_name(const std::string& id, const std::string& service);
 std::string network_name(const std::string& id);
 
-// Builds a record from one entry of GET /containers/json (a container labelled orch.kind=session).
-Record record_from_listing(const nlohmann::json& c);
-ServiceInfo service_from_listing(const nlohmann::json& c);
+// Builds a record from one listed sandbox labelled orch.kind=session.
+Record record_from_listing(const engine::SandboxInfo& c);
+ServiceInfo service_from_listing(const engine::SandboxInfo& c);
 
 bool valid_session_id(const std::string& s);
 nlohmann::json to_json(const Record& r);

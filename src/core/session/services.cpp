@@ -12,7 +12,6 @@
 
 namespace orch::session {
 
-using nlohmann::json;
 namespace sb = sandbox;
 
 namespace {
@@ -73,53 +72,56 @@ ServiceInfo Manager::add_service(const std::string& id_or_name, const ServiceOpt
   for (const auto& s : r.services)
     if (s.name == name) throw Error(ErrorKind::Conflict, "session " + r.id + " already has a service named '" + name + "'");
 
-  std::string net = network_name(r.id);
-  auto labels = sb::base_labels("service", r.id + "-svc-" + name, r.template_name);
-  labels[sb::kLabelOwner] = r.owner;
-  labels[sb::kLabelExpires] = std::to_string(r.expires);
-  labels[kLabelSession] = r.id;
-  labels[kLabelService] = name;
-  labels[kLabelPort] = std::to_string(o.port);
-  json host = {
-      {"NetworkMode", net},
-      {"PidMode", "container:" + r.container_id},
-      {"Memory", o.memory_bytes},
-      {"MemorySwap", o.memory_bytes},
-      {"NanoCpus", 1000000000LL},
-      {"PidsLimit", 256},
-      {"CapDrop", json::array({"ALL"})},
-      // Enough for images that prepare their own files; no SETUID, so nothing can become the supervisor's user.
-      {"CapAdd", json::array({"CHOWN", "DAC_OVERRIDE", "FOWNER", "SETGID", "NET_BIND_SERVICE"})},
-      {"SecurityOpt", json::array({"no-new-privileges"})},
-      {"AutoRemove", true},
-      {"LogConfig", {{"Type", "none"}}},
-  };
-  json body = {{"Image", o.image}, {"Labels", labels}, {"Env", o.env}, {"Hostname", name}, {"HostConfig", host},
-               {"NetworkingConfig", {{"EndpointsConfig", {{net, {{"Aliases", json::array({name})}}}}}}}};
-  if (!o.cmd.empty()) body["Cmd"] = o.cmd;
+  engine::SandboxSpec spec;
+  spec.name = service_sandbox_name(r.id, name);
+  spec.expires = r.expires;
+  spec.image = o.image;
+  spec.argv = o.cmd;
+  spec.env = o.env;
+  spec.user = "";     // the image's own
+  spec.workdir = "";  // the image's own
+  spec.hostname = name;
+  spec.labels = sb::base_labels("service", r.id + "-svc-" + name, r.template_name);
+  spec.labels[sb::kLabelOwner] = r.owner;
+  spec.labels[sb::kLabelExpires] = std::to_string(r.expires);
+  spec.labels[kLabelSession] = r.id;
+  spec.labels[kLabelService] = name;
+  spec.labels[kLabelPort] = std::to_string(o.port);
+  spec.memory_bytes = o.memory_bytes;
+  spec.cpus = 1;
+  spec.pids = 256;
+  spec.read_only_root = false;  // a service image writes where it was built to
+  spec.init = false;
+  spec.hardened_limits = false;
+  // Enough for images that prepare their own files; no SETUID, so nothing can become the supervisor's user.
+  spec.add_capabilities = {"CHOWN", "DAC_OVERRIDE", "FOWNER", "SETGID", "NET_BIND_SERVICE"};
+  spec.network = network_name(r.id);
+  spec.network_aliases = {name};
+  spec.share_pids_with = r.container_id;
+  spec.remove_on_exit = true;
   std::string cid;
   try {
-    cid = client_.create_container(body, service_container_name(r.id, name, r.expires));
+    cid = engine_.create(spec);
   } catch (const Error& e) {
-    if (e.kind() == ErrorKind::NotFound)
-      throw Error(ErrorKind::NotFound, "image " + o.image + " is not on the engine (orch does not pull service images)");
+    if (e.reason() == Reason::ImageMissing)
+      throw Error(ErrorKind::NotFound, "image " + o.image + " is not on the engine (orch does not pull service images)", e.reason());
     throw;
   }
-  sb::ContainerGuard guard(client_, cid);
-  client_.start(cid);
+  sb::ContainerGuard guard(engine_, cid);
+  engine_.start(cid);
 
   std::string failure;
   if (o.port > 0) {
-    docker::ExecOptions probe;
+    engine::ExecSpec probe;
     probe.user = template_of(r.template_name).user;
     int tries = std::max(1, static_cast<int>(std::ceil(o.startup_timeout_s / 0.25)));
-    probe.cmd = {"bash", "-c", kProbe, "orch-probe", name, std::to_string(o.port), o.health_path, std::to_string(tries)};
+    probe.argv = {"bash", "-c", kProbe, "orch-probe", name, std::to_string(o.port), o.health_path, std::to_string(tries)};
     auto wait = std::chrono::milliseconds(static_cast<int64_t>(o.startup_timeout_s * 2000) + 10000);
-    auto res = exec_capture(client_, r.container_id, probe, "", 4096, wait);
+    auto res = exec_capture(engine_, r.container_id, probe, "", 4096, wait);
     if (res.exit_code != 0) failure = res.err.empty() ? "the probe failed" : res.err;
   }
-  auto state = client_.try_inspect(cid);
-  if (!state || !(*state)["State"].value("Running", false)) failure = "it exited right after starting";
+  auto state = engine_.inspect(cid);
+  if (!state || !state->running) failure = "it exited right after starting";
   if (!failure.empty()) {
     while (!failure.empty() && failure.back() == '\n') failure.pop_back();
     throw Error(ErrorKind::Timeout, "service '" + name + "' (" + o.image + ") did not become ready: " + failure);

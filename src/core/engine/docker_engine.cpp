@@ -1,0 +1,216 @@
+#include "core/engine/docker_engine.hpp"
+
+#include <thread>
+
+#include "core/engine/socket_stream.hpp"
+#include "core/error.hpp"
+#include "core/util/url.hpp"
+
+namespace orch::engine {
+
+using nlohmann::json;
+
+namespace {
+
+std::vector<std::string> label_filters(const Labels& match) {
+  std::vector<std::string> f;
+  for (const auto& [k, v] : match) f.push_back(k + "=" + v);
+  return f;
+}
+
+Labels labels_of(const json& j) {
+  Labels out;
+  if (!j.is_object()) return out;
+  for (const auto& [k, v] : j.items())
+    if (v.is_string()) out[k] = v.get<std::string>();
+  return out;
+}
+
+std::string first_name(const json& listed) {
+  auto names = listed.value("Names", json::array());
+  if (names.empty() || !names[0].is_string()) return "";
+  std::string n = names[0].get<std::string>();
+  return !n.empty() && n[0] == '/' ? n.substr(1) : n;
+}
+
+class DockerExitWait : public ExitWait {
+ public:
+  explicit DockerExitWait(docker::PendingWait w) : wait_(std::move(w)) {}
+  int64_t exit_code(std::chrono::milliseconds timeout) override { return wait_.result(timeout); }
+
+ private:
+  docker::PendingWait wait_;
+};
+
+class DockerProcess : public Process {
+ public:
+  DockerProcess(docker::Client& client, std::string exec_id, std::unique_ptr<Stream> stream)
+      : client_(client), exec_id_(std::move(exec_id)), stream_(std::move(stream)) {}
+  Stream& stream() override { return *stream_; }
+  int exit_code() override {
+    // The engine sets the exit code a moment after the stream ends.
+    for (int i = 0; i < 50; ++i) {
+      auto j = client_.exec_inspect(exec_id_);
+      if (!j.value("Running", false) && !j["ExitCode"].is_null()) return j.value("ExitCode", -1);
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    return -1;
+  }
+
+ private:
+  docker::Client& client_;
+  std::string exec_id_;
+  std::unique_ptr<Stream> stream_;
+};
+
+}  // namespace
+
+std::unique_ptr<DockerEngine> DockerEngine::from_env() {
+  return std::make_unique<DockerEngine>(std::make_shared<docker::SocketTransport>(docker::endpoint_from_env()));
+}
+
+std::unique_ptr<Engine> engine_from_env() { return DockerEngine::from_env(); }
+
+std::string DockerEngine::endpoint() const { return client_.endpoint_display(); }
+
+EngineInfo DockerEngine::ping() {
+  EngineInfo out;
+  out.kind = "docker";
+  out.version = client_.ping();
+  out.api_version = client_.api_version();
+  return out;
+}
+
+EngineInfo DockerEngine::info() {
+  EngineInfo out;
+  out.kind = "docker";
+  auto v = client_.version();
+  out.version = v.value("Version", "");
+  out.os = v.value("Os", "");
+  out.api_version = client_.api_version();
+  const json runtimes = client_.info().value("Runtimes", json::object());  // items() must not outlive it
+  for (const auto& [name, _] : runtimes.items()) out.runtimes.push_back(name);
+  return out;
+}
+
+Capabilities DockerEngine::capabilities() {
+  // A unix socket means the engine runs on this host, so its bind mounts and processes are ours to see.
+  return Capabilities{endpoint().rfind("unix://", 0) == 0};
+}
+
+std::string DockerEngine::create(const SandboxSpec& spec) {
+  return client_.create_container(docker_create_body(spec), docker_container_name(spec));
+}
+
+void DockerEngine::start(const std::string& id) { client_.start(id); }
+
+std::unique_ptr<Stream> DockerEngine::attach(const std::string& id, bool with_stdin) {
+  return multiplexed_stream(std::move(client_.attach(id, with_stdin).conn));
+}
+
+std::unique_ptr<ExitWait> DockerEngine::wait_exit(const std::string& id) {
+  return std::make_unique<DockerExitWait>(client_.wait_next_exit(id));
+}
+
+void DockerEngine::kill(const std::string& id) { client_.kill(id, "KILL"); }
+
+void DockerEngine::remove(const std::string& id) { client_.remove(id); }
+
+std::optional<SandboxStatus> DockerEngine::inspect(const std::string& id) {
+  auto c = client_.try_inspect(id);
+  if (!c) return std::nullopt;
+  const json state = c->value("State", json::object());
+  SandboxStatus s;
+  s.state = parse_state(state.value("Status", ""));
+  s.running = state.value("Running", false);
+  s.exit_code = state.value("ExitCode", int64_t{-1});
+  s.oom_killed = state.value("OOMKilled", false);
+  return s;
+}
+
+std::vector<SandboxInfo> DockerEngine::list(const Labels& match) {
+  std::vector<SandboxInfo> out;
+  for (const auto& c : client_.list_containers(label_filters(match))) {
+    SandboxInfo i;
+    i.id = c.value("Id", "");
+    i.name = first_name(c);
+    i.image = c.value("Image", "");
+    i.labels = labels_of(c.value("Labels", json::object()));
+    i.state = parse_state(c.value("State", ""));
+    i.expires = expiry_in_name(i.name);
+    out.push_back(std::move(i));
+  }
+  return out;
+}
+
+void DockerEngine::set_expiry(const std::string& id, int64_t expires) {
+  std::string name = client_.inspect(id).value("Name", "");
+  if (!name.empty() && name[0] == '/') name = name.substr(1);
+  if (expiry_in_name(name)) name = name.substr(0, name.rfind("-x"));
+  client_.rename(id, name + "-x" + std::to_string(expires));
+}
+
+bool DockerEngine::stopped_by_engine(const std::string& id, int64_t since_unix) {
+  // Signals sent inside a sandbox leave no engine event; a restart or `docker stop` leaves one.
+  try {
+    auto now = std::chrono::system_clock::now().time_since_epoch();
+    auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(now).count();
+    std::string until = std::to_string(ns / 1000000000) + "." + std::to_string(1000000000 + ns % 1000000000).substr(1);
+    json filters = {{"container", {id}}, {"event", {"kill", "stop"}}};
+    auto r = client_.call("GET", "/events?since=" + std::to_string(since_unix) + "&until=" + until + "&filters=" + percent_encode(filters.dump()),
+                          "", "application/json", std::chrono::seconds(5));
+    return r.status != 200 || r.body.find("\"Action\"") != std::string::npos;
+  } catch (const std::exception&) {
+    return true;
+  }
+}
+
+std::unique_ptr<Process> DockerEngine::exec(const std::string& id, const ExecSpec& spec) {
+  docker::ExecOptions o;
+  o.cmd = spec.argv;
+  o.env = spec.env;
+  o.user = spec.user;
+  o.workdir = spec.workdir;
+  o.attach_stdin = spec.attach_stdin;
+  std::string exec_id = client_.exec_create(id, o);
+  auto stream = multiplexed_stream(std::move(client_.exec_start(exec_id).conn));
+  return std::make_unique<DockerProcess>(client_, std::move(exec_id), std::move(stream));
+}
+
+std::string DockerEngine::create_network(const NetworkSpec& spec) {
+  return client_.create_network(spec.name, spec.internal, spec.labels);
+}
+
+void DockerEngine::remove_network(const std::string& id_or_name) { client_.remove_network(id_or_name); }
+
+std::vector<NetworkInfo> DockerEngine::list_networks(const Labels& match) {
+  std::vector<NetworkInfo> out;
+  for (const auto& n : client_.list_networks(label_filters(match))) {
+    NetworkInfo i;
+    i.id = n.value("Id", "");
+    i.name = n.value("Name", "");
+    i.labels = labels_of(n.value("Labels", json::object()));
+    i.members = n.value("Containers", json::object()).size();
+    out.push_back(std::move(i));
+  }
+  return out;
+}
+
+bool DockerEngine::image_exists(const std::string& ref) { return client_.inspect_image(ref).has_value(); }
+
+void DockerEngine::build_image(const ImageBuild& build, const std::function<void(const std::string&)>& on_line) {
+  std::string pending;
+  client_.build_image(build.context_tar, build.tag, build.labels, [&](const json& j) {
+    std::string text = j.value("stream", "");
+    if (text.empty() && j.contains("status")) text = j.value("status", "") + "\n";
+    if (text.empty() && j.contains("error")) text = "error: " + j.value("error", "") + "\n";
+    pending += text;
+    for (size_t nl; (nl = pending.find('\n')) != std::string::npos;) {
+      on_line(pending.substr(0, nl));
+      pending.erase(0, nl + 1);
+    }
+  });
+  if (!pending.empty()) on_line(pending);
+}
+
+}  // namespace orch::engine

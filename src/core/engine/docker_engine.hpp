@@ -1,0 +1,56 @@
+#pragma once
+#include <memory>
+
+#include <nlohmann/json.hpp>
+
+#include "core/docker/client.hpp"
+#include "core/engine/engine.hpp"
+
+namespace orch::engine {
+
+// The Engine over the Docker Engine API (docker::Client): a sandbox is a container, a network a
+// bridge network, the expiry a "-x<unix seconds>" suffix of the container name.
+class DockerEngine : public Engine {
+ public:
+  explicit DockerEngine(std::shared_ptr<docker::Transport> transport) : client_(std::move(transport)) {}
+  static std::unique_ptr<DockerEngine> from_env();
+
+  std::string endpoint() const override;
+  EngineInfo ping() override;
+  EngineInfo info() override;
+  Capabilities capabilities() override;
+
+  std::string create(const SandboxSpec& spec) override;
+  void start(const std::string& id) override;
+  std::unique_ptr<Stream> attach(const std::string& id, bool with_stdin) override;
+  std::unique_ptr<ExitWait> wait_exit(const std::string& id) override;
+  void kill(const std::string& id) override;
+  void remove(const std::string& id) override;
+  std::optional<SandboxStatus> inspect(const std::string& id) override;
+  std::vector<SandboxInfo> list(const Labels& match) override;
+  void set_expiry(const std::string& id, int64_t expires) override;
+  bool stopped_by_engine(const std::string& id, int64_t since_unix) override;
+
+  std::unique_ptr<Process> exec(const std::string& id, const ExecSpec& spec) override;
+
+  std::string create_network(const NetworkSpec& spec) override;
+  void remove_network(const std::string& id_or_name) override;
+  std::vector<NetworkInfo> list_networks(const Labels& match) override;
+
+  bool image_exists(const std::string& ref) override;
+  void build_image(const ImageBuild& build, const std::function<void(const std::string&)>& on_line) override;
+
+  docker::Client& client() { return client_; }
+
+ private:
+  docker::Client client_;
+};
+
+// The body of POST /containers/create for a spec.
+nlohmann::json docker_create_body(const SandboxSpec& spec);
+// The container name for a spec: its name, with "-x<expires>" when it has an expiry.
+std::string docker_container_name(const SandboxSpec& spec);
+// The expiry a container name carries ("...-x<unix seconds>"), if any.
+std::optional<int64_t> expiry_in_name(const std::string& name);
+
+}  // namespace orch::engine

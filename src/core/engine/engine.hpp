@@ -1,0 +1,136 @@
+#pragma once
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/engine/spec.hpp"
+#include "core/engine/stream.hpp"
+
+namespace orch::engine {
+
+// The states orch tells apart; engines map theirs onto these (a Pod's phases too).
+enum class State { Created, Running, Paused, Restarting, Removing, Exited, Dead, Unknown };
+// The JSON word for a state ("running", "exited", ...); session records carry it.
+const char* state_name(State s);
+State parse_state(const std::string& word);
+
+// One sandbox as list() sees it.
+struct SandboxInfo {
+  std::string id;
+  std::string name;
+  std::string image;
+  Labels labels;
+  State state = State::Unknown;
+  std::optional<int64_t> expires;  // what create or set_expiry gave it
+};
+
+// One sandbox as inspect() sees it.
+struct SandboxStatus {
+  State state = State::Unknown;
+  bool running = false;
+  int64_t exit_code = -1;
+  bool oom_killed = false;  // the kernel killed its process for memory
+};
+
+struct NetworkInfo {
+  std::string id;
+  std::string name;
+  Labels labels;
+  size_t members = 0;  // sandboxes attached, as far as the listing tells
+};
+
+// What an engine is and has, for `orch version` and /health.
+struct EngineInfo {
+  std::string kind;     // "docker"
+  std::string version;  // the engine's own
+  std::string api_version;
+  std::string os;
+  std::vector<std::string> runtimes;
+};
+
+// What an engine can do beyond the interface; callers use an extra only when it is there.
+struct Capabilities {
+  // Host directories mount into sandboxes (SandboxSpec::host_mounts), and sandbox processes are
+  // processes of this host (a unix socket's peer credentials name them): the warm pool's direct
+  // output path (sandbox/direct_io) needs both.
+  bool host_mounts = false;
+};
+
+// The exit of a sandbox's main process, registered before start so it cannot be missed.
+class ExitWait {
+ public:
+  virtual ~ExitWait() = default;
+  // The exit code once the process ended; throws when the engine fails or `timeout` passes first.
+  virtual int64_t exit_code(std::chrono::milliseconds timeout) = 0;
+};
+
+// A process started by exec() in a running sandbox.
+class Process {
+ public:
+  virtual ~Process() = default;
+  virtual Stream& stream() = 0;
+  // The exit code after the stream ended; -1 when the engine does not tell within a short while.
+  virtual int exit_code() = 0;
+};
+
+// The container engine behind orch: everything sessions, the pool, one-shot runs, services and gc
+// ask of it. DockerEngine speaks the Docker Engine API; another backend (a Pod per sandbox on
+// Kubernetes) implements the same calls in its own terms. Errors are orch::Error with a kind and,
+// where a caller reacts to it, a Reason (ImageMissing, UnknownRuntime, MountRefused, NotFound,
+// NotRunning, NameInUse). Thread-safe.
+class Engine {
+ public:
+  virtual ~Engine() = default;
+
+  // Where the engine is, for messages ("unix:///var/run/docker.sock").
+  virtual std::string endpoint() const = 0;
+  // A cheap liveness check (under a millisecond): kind, version and api_version as far as the
+  // answer carries them (version may be ""); info() has the rest. Throws Unavailable when the
+  // engine does not answer.
+  virtual EngineInfo ping() = 0;
+  virtual EngineInfo info() = 0;
+  virtual Capabilities capabilities() = 0;
+
+  // Sandboxes. create() makes one without starting it and returns its id; attach() and
+  // wait_exit() before start() see everything from its first byte to its exit.
+  virtual std::string create(const SandboxSpec& spec) = 0;
+  virtual void start(const std::string& id) = 0;
+  virtual std::unique_ptr<Stream> attach(const std::string& id, bool with_stdin) = 0;
+  virtual std::unique_ptr<ExitWait> wait_exit(const std::string& id) = 0;
+  // Kills the main process; a sandbox that is gone or stopped is not an error.
+  virtual void kill(const std::string& id) = 0;
+  // Removes the sandbox and its scratch space; one that is gone (or going) is not an error.
+  virtual void remove(const std::string& id) = 0;
+  // nullopt when the sandbox does not exist.
+  virtual std::optional<SandboxStatus> inspect(const std::string& id) = 0;
+  // Every sandbox (running or not) carrying all of `match`'s labels.
+  virtual std::vector<SandboxInfo> list(const Labels& match) = 0;
+  // Moves the sandbox's expiry (see SandboxSpec::expires).
+  virtual void set_expiry(const std::string& id, int64_t expires) = 0;
+  // Whether the engine itself (a restart, an operator's stop) ended the sandbox since `since_unix`,
+  // rather than its own program; true when the engine cannot tell because it is going away.
+  virtual bool stopped_by_engine(const std::string& id, int64_t since_unix) = 0;
+
+  // A process in a running sandbox; throws Conflict (Reason::NotRunning) when it is not running.
+  virtual std::unique_ptr<Process> exec(const std::string& id, const ExecSpec& spec) = 0;
+
+  // Networks that sandboxes join by name (SandboxSpec::network); Kubernetes maps one to a
+  // NetworkPolicy over a label.
+  virtual std::string create_network(const NetworkSpec& spec) = 0;
+  virtual void remove_network(const std::string& id_or_name) = 0;  // gone is not an error
+  virtual std::vector<NetworkInfo> list_networks(const Labels& match) = 0;
+
+  // Images.
+  virtual bool image_exists(const std::string& ref) = 0;
+  // Builds an image, giving each line of progress as it comes; throws when the build fails.
+  virtual void build_image(const ImageBuild& build, const std::function<void(const std::string&)>& on_line) = 0;
+};
+
+// The engine orch is configured to use (DOCKER_HOST today).
+std::unique_ptr<Engine> engine_from_env();
+
+}  // namespace orch::engine
