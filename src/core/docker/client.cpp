@@ -190,11 +190,6 @@ json Client::list_containers(const std::vector<std::string>& label_filters, bool
   return json::parse(r.body);
 }
 
-void Client::update_container(const std::string& id, const json& body) {
-  auto r = call("POST", "/containers/" + id + "/update", body.dump());
-  check(r, "update container");
-}
-
 void Client::rename(const std::string& id, const std::string& new_name) {
   auto r = call("POST", "/containers/" + id + "/rename?name=" + url_encode(new_name));
   check(r, "rename container");
@@ -232,36 +227,6 @@ AttachedStream Client::exec_start(const std::string& exec_id) {
 json Client::exec_inspect(const std::string& exec_id) {
   auto r = call("GET", "/exec/" + exec_id + "/json");
   check(r, "exec inspect");
-  return json::parse(r.body);
-}
-
-void Client::put_archive(const std::string& id, const std::string& dir, const std::string& tar) {
-  auto r = call("PUT", "/containers/" + id + "/archive?path=" + url_encode(dir), tar, "application/x-tar");
-  check(r, "copy into container");
-}
-
-std::string Client::get_archive(const std::string& id, const std::string& path, size_t max_bytes) {
-  Request req;
-  req.target = versioned("/containers/" + id + "/archive?path=" + url_encode(path));
-  std::string out;
-  bool too_big = false;
-  BodySink sink = [&](std::string_view d) {
-    if (out.size() + d.size() > max_bytes) {
-      too_big = true;
-      return false;
-    }
-    out.append(d);
-    return true;
-  };
-  auto r = t_->send(req, &sink, std::chrono::seconds(120));
-  check(r, "copy from container");
-  if (too_big) throw Error(ErrorKind::BadInput, "archive of " + path + " is larger than " + std::to_string(max_bytes) + " bytes");
-  return out;
-}
-
-json Client::list_images() {
-  auto r = call("GET", "/images/json");
-  check(r, "list images");
   return json::parse(r.body);
 }
 
@@ -318,33 +283,6 @@ void Client::build_image(const std::string& context_tar, const std::string& tag,
   if (!error.empty()) throw Error(ErrorKind::Infrastructure, "build of " + tag + " failed: " + error);
 }
 
-void Client::pull_image(const std::string& image, const std::function<void(const json&)>& on_progress) {
-  Request req;
-  req.method = "POST";
-  std::string name = image, tag = "latest";
-  if (auto colon = image.rfind(':'); colon != std::string::npos && image.find('/', colon) == std::string::npos) {
-    name = image.substr(0, colon);
-    tag = image.substr(colon + 1);
-  }
-  req.target = versioned("/images/create?fromImage=" + url_encode(name) + "&tag=" + url_encode(tag));
-  std::string error;
-  JsonStreamSplitter split;
-  split.on_object = [&](const json& j) {
-    if (j.contains("error")) error = j.value("error", "");
-    on_progress(j);
-  };
-  BodySink sink = [&split](std::string_view d) { return split.feed(d); };
-  auto r = t_->send(req, &sink, std::chrono::minutes(30));
-  check(r, "pull " + image);
-  if (!error.empty()) throw Error(ErrorKind::Unavailable, "pull of " + image + " failed: " + error);
-}
-
-void Client::remove_image(const std::string& name) {
-  auto r = call("DELETE", "/images/" + url_encode(name) + "?force=1");
-  if (r.status == 404) return;
-  check(r, "remove image");
-}
-
 std::string Client::create_network(const std::string& name, bool internal,
                                    const std::map<std::string, std::string>& labels) {
   json body = {{"Name", name}, {"Driver", "bridge"}, {"Internal", internal}, {"CheckDuplicate", true}, {"Labels", labels}};
@@ -357,14 +295,6 @@ void Client::remove_network(const std::string& id) {
   auto r = call("DELETE", "/networks/" + id);
   if (r.status == 404) return;
   check(r, "remove network");
-}
-
-void Client::connect_network(const std::string& network, const std::string& container,
-                             const std::vector<std::string>& aliases) {
-  json body = {{"Container", container}};
-  if (!aliases.empty()) body["EndpointConfig"] = {{"Aliases", aliases}};
-  auto r = call("POST", "/networks/" + network + "/connect", body.dump());
-  check(r, "connect network");
 }
 
 json Client::list_networks(const std::vector<std::string>& label_filters) {

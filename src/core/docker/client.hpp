@@ -67,27 +67,19 @@ class Client {
   json inspect(const std::string& id);
   std::optional<json> try_inspect(const std::string& id);
   json list_containers(const std::vector<std::string>& label_filters, bool all = true);
-  void update_container(const std::string& id, const json& body);
   void rename(const std::string& id, const std::string& new_name);
 
   std::string exec_create(const std::string& id, const ExecOptions& opts);
   AttachedStream exec_start(const std::string& exec_id);
   json exec_inspect(const std::string& exec_id);
 
-  void put_archive(const std::string& id, const std::string& dir, const std::string& tar);
-  std::string get_archive(const std::string& id, const std::string& path, size_t max_bytes);
-
-  json list_images();
   std::optional<json> inspect_image(const std::string& name);
   // Builds from a context tar; each decoded progress object goes to on_progress. Throws on build errors.
   void build_image(const std::string& context_tar, const std::string& tag, const std::map<std::string, std::string>& labels,
                    const std::function<void(const json&)>& on_progress);
-  void pull_image(const std::string& image, const std::function<void(const json&)>& on_progress);
-  void remove_image(const std::string& name);
 
   std::string create_network(const std::string& name, bool internal, const std::map<std::string, std::string>& labels);
   void remove_network(const std::string& id);
-  void connect_network(const std::string& network, const std::string& container, const std::vector<std::string>& aliases);
   json list_networks(const std::vector<std::string>& label_filters);
 
   Response call(const std::string& method, const std::string& path, const std::string& body = "",
