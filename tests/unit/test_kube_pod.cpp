@@ -10,6 +10,7 @@
 
 #include "core/error.hpp"
 #include "core/kube/pod.hpp"
+#include "core/sandbox/spec.hpp"
 
 using namespace orch;
 using namespace orch::kube;
@@ -35,9 +36,11 @@ std::map<std::string, std::string> fixed_labels(const std::string& kind, const s
 
 engine::SandboxSpec run_spec() {
   engine::SandboxSpec s;
+  s.name = "orch-r-0123456789ab";
   s.image = "orch/python:latest";
   s.argv = {"/bin/sh", "-c", "boot"};
-  s.scratch = {{"/tmp", "64m", "", "1777"}, {"/workspace", "64m", "", "0755"}};
+  s.scratch = {{"/tmp", "64m", "", "1777"}, {"/workspace", "64m", "1000:1000", "0755"}};
+  s.seccomp_profile = "{}";
   s.env = {"HOME=/workspace", "ORCH_RUN_ID=r-0123456789ab", "EMPTY="};
   s.memory_bytes = 256LL << 20;
   s.cpus = 0.5;
@@ -90,23 +93,28 @@ void check_restricted(const json& pod) {
 TEST_CASE("one-shot run pod: golden manifest, restricted, isolated network, deadline") {
   PodOptions o;
   o.active_deadline_s = 60;
-  json pod = pod_manifest(run_spec(), pod_name("r-0123456789ab"), o);
+  json pod = pod_manifest(run_spec(), o);
+  CHECK(pod["metadata"]["name"] == "orch-r-0123456789ab");
   check_restricted(pod);
   CHECK(pod["metadata"]["labels"]["orch.net"] == "none");
   CHECK(pod["spec"]["dnsPolicy"] == "None");
   CHECK(pod["spec"]["activeDeadlineSeconds"] == 60);
   CHECK_FALSE(pod["spec"].contains("runtimeClassName"));
+  CHECK(pod["spec"]["shareProcessNamespace"] == true);
   check_golden(pod, "pod_run.json");
 }
 
 TEST_CASE("warm pool pod: golden manifest") {
   engine::SandboxSpec s = run_spec();
+  s.name = "orch-p-00000000000a";
   s.argv = {"python3", "-u", "/opt/orch/warm.py"};
   s.env = {"HOME=/workspace"};
   s.labels = fixed_labels("pool", "p-00000000000a");
   s.memory_bytes = 512LL << 20;
   s.cpus = 1;
-  json pod = pod_manifest(s, pod_name("p-00000000000a"), PodOptions{});
+  PodOptions o;
+  o.active_deadline_s = 0;
+  json pod = pod_manifest(s, o);
   check_restricted(pod);
   CHECK_FALSE(pod["spec"].contains("activeDeadlineSeconds"));
   check_golden(pod, "pod_pool.json");
@@ -114,14 +122,15 @@ TEST_CASE("warm pool pod: golden manifest") {
 
 TEST_CASE("session pod on a private network under gVisor with a Localhost seccomp profile: golden manifest") {
   engine::SandboxSpec s = run_spec();
-  s.user = "1000:1000";
+  s.name = "orch-s-0123456789ab";
+  s.user = "59999:59999";  // the supervisor's: exec cannot switch users, so the pod runs as /workspace's owner
   s.scratch[1].owner = "1000:1001";
+  s.scratch[1].size = "1g";
+  s.expires = 1700003600;
   s.network = "orch-s-0123456789ab";
   s.runtime = "runsc";
-  s.scratch[1].size = "1g";
   s.labels = fixed_labels("session", "s-0123456789ab");
   s.labels[sandbox::kLabelOwner] = "team a";
-  s.labels[sandbox::kLabelExpires] = "1700003600";
   s.labels["orch.net"] = "private";
   s.labels["project"] = "demo";
   s.labels["not a key"] = "kept in the annotation";
@@ -129,7 +138,9 @@ TEST_CASE("session pod on a private network under gVisor with a Localhost seccom
   o.runtime_class = "gvisor";
   o.seccomp_localhost = "orch/seccomp.json";
   o.active_deadline_s = 86400;
-  json pod = pod_manifest(s, pod_name("s-0123456789ab"), o);
+  json pod = pod_manifest(s, o);
+  CHECK(pod["spec"]["securityContext"]["runAsUser"] == 1000);
+  CHECK(pod["metadata"]["labels"][sandbox::kLabelExpires] == "1700003600");
   check_restricted(pod);
   CHECK(pod["spec"]["runtimeClassName"] == "gvisor");
   CHECK(pod["spec"]["securityContext"]["fsGroup"] == 1001);
@@ -143,32 +154,41 @@ TEST_CASE("session pod on a private network under gVisor with a Localhost seccom
   check_golden(pod, "pod_session.json");
 }
 
-TEST_CASE("network policies: deny-all for isolated sandboxes, one per private session") {
+TEST_CASE("network policies: deny-all for isolated sandboxes, one per private session network") {
   json deny = deny_all_policy();
   CHECK(deny["spec"]["policyTypes"] == json::array({"Ingress", "Egress"}));
   CHECK_FALSE(deny["spec"].contains("ingress"));
   CHECK_FALSE(deny["spec"].contains("egress"));
   check_golden(deny, "policy_deny_all.json");
-  json session = session_network_policy("s-0123456789ab");
-  CHECK(session["metadata"]["name"] == session_policy_name("s-0123456789ab"));
+  engine::NetworkSpec n{"orch-s-0123456789ab", true, {{sandbox::kLabelKind, "session"}, {sandbox::kLabelId, "s-0123456789ab"}}};
+  json session = network_policy(n);
+  CHECK(session["metadata"]["name"] == "orch-s-0123456789ab");
   check_golden(session, "policy_session.json");
+  n.internal = false;
+  CHECK(network_policy(n)["spec"]["policyTypes"] == json::array({"Ingress"}));
 }
 
 TEST_CASE("what a pod cannot be is refused") {
   engine::SandboxSpec s = run_spec();
-  s.user = "0:0";
-  CHECK_THROWS_AS(pod_manifest(s, "x", {}), Error);
-  s.user = "sandbox";
-  CHECK_THROWS_AS(pod_manifest(s, "x", {}), Error);
+  s.scratch[1].owner = "0:0";
+  CHECK_THROWS_AS(pod_manifest(s, {}), Error);
+  s.scratch[1].owner = "sandbox";
+  CHECK_THROWS_AS(pod_manifest(s, {}), Error);
   s = run_spec();
   s.host_mounts = {{"/run/orch/x", "/.orch-io", true}};
-  CHECK_THROWS_AS(pod_manifest(s, "x", {}), Error);
+  CHECK_THROWS_AS(pod_manifest(s, {}), Error);
+  s = run_spec();
+  s.add_capabilities = {"CHOWN"};
+  CHECK_THROWS_AS(pod_manifest(s, {}), Error);
+  s = run_spec();
+  s.share_pids_with = "abc";
+  CHECK_THROWS_AS(pod_manifest(s, {}), Error);
 }
 
 TEST_CASE("names, label values and quantities follow Kubernetes' rules") {
-  CHECK(pod_name("s-0123456789AB") == "orch-s-0123456789ab");
-  CHECK(pod_name(std::string(80, 'a')).size() == 63);
-  CHECK(pod_name("r_x.y") == "orch-r-x-y");
+  CHECK(dns_label("orch-s-0123456789AB") == "orch-s-0123456789ab");
+  CHECK(dns_label(std::string(80, 'a')).size() == 63);
+  CHECK(dns_label("-r_x.y-") == "r-x-y");
   CHECK(label_value("host:4242") == "host_4242");
   CHECK(label_value("-x-") == "x");
   CHECK(label_value(std::string(70, 'v')).size() == 63);

@@ -6,6 +6,7 @@
 #include <cstdlib>
 
 #include "core/error.hpp"
+#include "core/sandbox/spec.hpp"
 #include "core/util/units.hpp"
 
 namespace orch::kube {
@@ -32,8 +33,18 @@ std::string env_get(const char* name, const std::string& fallback) {
   return v && *v ? v : fallback;
 }
 
-json memory_volume(const char* name, const std::string& size) {
+json memory_volume(const std::string& name, const std::string& size) {
   return {{"name", name}, {"emptyDir", {{"medium", "Memory"}, {"sizeLimit", quantity(parse_bytes(size, name))}}}};
+}
+
+std::string volume_name(const std::string& path, size_t index) {
+  if (path == "/workspace") return "workspace";
+  if (path == "/tmp") return "tmp";
+  return "scratch-" + std::to_string(index);
+}
+
+[[noreturn]] void cannot(const std::string& what) {
+  throw Error(ErrorKind::BadInput, "a sandbox pod cannot " + what + " (the Kubernetes backend does not support it)");
 }
 
 }  // namespace
@@ -43,14 +54,16 @@ PodOptions pod_options_from_env() {
   o.runtime_class = env_get("ORCH_K8S_RUNTIME_CLASS", "gvisor");
   o.seccomp_localhost = env_get("ORCH_K8S_SECCOMP_PROFILE", "");
   o.ephemeral_storage = env_get("ORCH_K8S_EPHEMERAL_STORAGE", o.ephemeral_storage);
+  o.active_deadline_s = std::strtoll(env_get("ORCH_K8S_MAX_LIFETIME", std::to_string(o.active_deadline_s)).c_str(), nullptr, 10);
   return o;
 }
 
-std::string pod_name(const std::string& id) {
-  std::string name = "orch-";
-  for (char c : id) name += alnum(c) ? static_cast<char>(std::tolower(static_cast<unsigned char>(c))) : '-';
+std::string dns_label(const std::string& text) {
+  std::string name;
+  for (char c : text) name += alnum(c) ? static_cast<char>(std::tolower(static_cast<unsigned char>(c))) : '-';
   if (name.size() > 63) name.resize(63);
   while (!name.empty() && name.back() == '-') name.pop_back();
+  while (!name.empty() && name.front() == '-') name.erase(0, 1);
   return name;
 }
 
@@ -91,18 +104,20 @@ std::string quantity(int64_t bytes) {
   return std::to_string(bytes);
 }
 
-json pod_manifest(const engine::SandboxSpec& s, const std::string& name, const PodOptions& opts) {
-  if (!s.host_mounts.empty())
-    throw Error(ErrorKind::BadInput, "a sandbox pod cannot mount a host directory (direct output is Docker-only)");
-  auto scratch = [&s](const std::string& path) {
-    for (const auto& m : s.scratch)
-      if (m.path == path) return m;
-    return engine::ScratchMount{path, "64m", "", "0755"};
-  };
-  auto [uid, gid] = numeric_user(s.user);
-  std::string ws_owner = scratch("/workspace").owner;
-  auto [ws_uid, ws_gid] = numeric_user(ws_owner.empty() ? s.user : ws_owner);
-  (void)ws_uid;
+json pod_manifest(const engine::SandboxSpec& s, const PodOptions& opts) {
+  if (!s.host_mounts.empty()) cannot("mount a host directory (direct output is Docker-only)");
+  if (!s.add_capabilities.empty()) cannot("add capabilities under the restricted profile");
+  if (!s.share_pids_with.empty()) cannot("join another sandbox's processes");
+  // exec cannot switch users on Kubernetes: the pod runs as the user owning /workspace (a session's
+  // kernels run as that user; its supervisor shares it).
+  std::string user = s.user, group_owner = s.user;
+  for (const auto& m : s.scratch)
+    if (!m.owner.empty()) user = group_owner = m.owner;
+  auto [uid, gid] = numeric_user(user);
+  auto [owner_uid, fs_group] = numeric_user(group_owner);
+  (void)owner_uid;
+  std::string name = dns_label(s.name);
+  if (name.empty()) throw Error(ErrorKind::BadInput, "a sandbox pod needs a name");
 
   json labels = json::object();
   for (const auto& [k, v] : s.labels)
@@ -119,6 +134,16 @@ json pod_manifest(const engine::SandboxSpec& s, const std::string& name, const P
   }
   std::string cpu = std::to_string(static_cast<int64_t>(std::llround(s.cpus * 1000))) + "m";
   json limits = {{"memory", quantity(s.memory_bytes)}, {"cpu", cpu}, {"ephemeral-storage", opts.ephemeral_storage}};
+  json volumes = json::array(), mounts = json::array();
+  for (size_t i = 0; i < s.scratch.size(); ++i) {
+    std::string v = volume_name(s.scratch[i].path, i);
+    volumes.push_back(memory_volume(v, s.scratch[i].size));
+    mounts.push_back({{"name", v}, {"mountPath", s.scratch[i].path}});
+  }
+  if (s.hardened_limits) {
+    volumes.push_back(memory_volume("dshm", "16m"));
+    mounts.push_back({{"name", "dshm"}, {"mountPath", "/dev/shm"}});
+  }
   json seccomp = opts.seccomp_localhost.empty()
                      ? json{{"type", "RuntimeDefault"}}
                      : json{{"type", "Localhost"}, {"localhostProfile", opts.seccomp_localhost}};
@@ -128,7 +153,7 @@ json pod_manifest(const engine::SandboxSpec& s, const std::string& name, const P
       {"imagePullPolicy", "IfNotPresent"},
       {"args", s.argv},
       {"env", env},
-      {"workingDir", "/workspace"},
+      {"workingDir", s.workdir},
       {"stdin", s.open_stdin},
       {"stdinOnce", s.open_stdin},
       {"tty", false},
@@ -139,12 +164,10 @@ json pod_manifest(const engine::SandboxSpec& s, const std::string& name, const P
         {"runAsGroup", gid},
         {"allowPrivilegeEscalation", false},
         {"privileged", false},
-        {"readOnlyRootFilesystem", true},
+        {"readOnlyRootFilesystem", s.read_only_root},
         {"capabilities", {{"drop", json::array({"ALL"})}}},
         {"seccompProfile", seccomp}}},
-      {"volumeMounts", json::array({{{"name", "workspace"}, {"mountPath", "/workspace"}},
-                                    {{"name", "tmp"}, {"mountPath", "/tmp"}},
-                                    {{"name", "dshm"}, {"mountPath", "/dev/shm"}}})},
+      {"volumeMounts", mounts},
       {"terminationMessagePolicy", "File"},
   };
   json spec = {
@@ -157,15 +180,14 @@ json pod_manifest(const engine::SandboxSpec& s, const std::string& name, const P
       {"hostPID", false},
       {"hostIPC", false},
       // The pause process becomes PID 1 and reaps orphans, as Docker's --init does.
-      {"shareProcessNamespace", true},
+      {"shareProcessNamespace", s.init},
       {"securityContext",
        {{"runAsNonRoot", true},
         {"runAsUser", uid},
         {"runAsGroup", gid},
-        {"fsGroup", ws_gid},
+        {"fsGroup", fs_group},
         {"seccompProfile", seccomp}}},
-      {"volumes", json::array({memory_volume("workspace", scratch("/workspace").size), memory_volume("tmp", scratch("/tmp").size),
-                               memory_volume("dshm", "16m")})},
+      {"volumes", volumes},
   };
   if (isolated) {
     // No cluster DNS either: a name lookup fails at once instead of reaching kube-dns.
@@ -174,6 +196,8 @@ json pod_manifest(const engine::SandboxSpec& s, const std::string& name, const P
   }
   if (s.runtime == "runsc" && !opts.runtime_class.empty()) spec["runtimeClassName"] = opts.runtime_class;
   if (opts.active_deadline_s > 0) spec["activeDeadlineSeconds"] = opts.active_deadline_s;
+  if (!s.hostname.empty()) spec["hostname"] = dns_label(s.hostname);
+  if (s.expires) labels[sandbox::kLabelExpires] = std::to_string(*s.expires);
   json annotations = {{kAnnotationLabels, json(s.labels).dump()}};
   return {{"apiVersion", "v1"},
           {"kind", "Pod"},
@@ -190,21 +214,20 @@ json deny_all_policy() {
             {"policyTypes", json::array({"Ingress", "Egress"})}}}};
 }
 
-std::string session_policy_name(const std::string& session_id) { return pod_name(session_id) + "-net"; }
-
-json session_network_policy(const std::string& session_id) {
-  std::string group = label_value("orch-" + session_id);
+json network_policy(const engine::NetworkSpec& n) {
+  std::string group = label_value(n.name);
+  json labels = {{sandbox::kLabelManaged, "1"}};
+  for (const auto& [k, v] : n.labels)
+    if (valid_label_key(k)) labels[k] = label_value(v);
   json peers = json::array({{{"podSelector", {{"matchLabels", {{kLabelNetGroup, group}}}}}}});
+  json spec = {{"podSelector", {{"matchLabels", {{kLabelNetGroup, group}}}}},
+               {"policyTypes", n.internal ? json::array({"Ingress", "Egress"}) : json::array({"Ingress"})},
+               {"ingress", json::array({{{"from", peers}}})}};
+  if (n.internal) spec["egress"] = json::array({{{"to", peers}}});
   return {{"apiVersion", "networking.k8s.io/v1"},
           {"kind", "NetworkPolicy"},
-          {"metadata",
-           {{"name", session_policy_name(session_id)},
-            {"labels", {{sandbox::kLabelManaged, "1"}, {sandbox::kLabelKind, "session"}, {sandbox::kLabelId, session_id}}}}},
-          {"spec",
-           {{"podSelector", {{"matchLabels", {{kLabelNetGroup, group}}}}},
-            {"policyTypes", json::array({"Ingress", "Egress"})},
-            {"ingress", json::array({{{"from", peers}}})},
-            {"egress", json::array({{{"to", peers}}})}}}};
+          {"metadata", {{"name", dns_label(n.name)}, {"labels", labels}, {"annotations", {{kAnnotationLabels, json(n.labels).dump()}}}}},
+          {"spec", spec}};
 }
 
 }  // namespace orch::kube

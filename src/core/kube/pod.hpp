@@ -6,7 +6,6 @@
 #include <nlohmann/json.hpp>
 
 #include "core/engine/spec.hpp"
-#include "core/sandbox/spec.hpp"
 
 namespace orch::kube {
 
@@ -14,11 +13,12 @@ namespace orch::kube {
 struct PodOptions {
   std::string runtime_class;      // runtimeClassName for sandboxes asking for runsc ("gvisor" by default)
   std::string seccomp_localhost;  // a Localhost profile (relative to the kubelet's seccomp dir); "" = RuntimeDefault
-  int64_t active_deadline_s = 0;  // wall-clock backstop; 0 = none
+  int64_t active_deadline_s = 86400;  // wall-clock backstop for every pod; 0 = none
   std::string ephemeral_storage = "64Mi";  // logs and anything else the kubelet puts on the node's disk
 };
 
-// PodOptions from ORCH_K8S_RUNTIME_CLASS, ORCH_K8S_SECCOMP_PROFILE and ORCH_K8S_EPHEMERAL_STORAGE.
+// PodOptions from ORCH_K8S_RUNTIME_CLASS, ORCH_K8S_SECCOMP_PROFILE, ORCH_K8S_EPHEMERAL_STORAGE and
+// ORCH_K8S_MAX_LIFETIME (seconds).
 PodOptions pod_options_from_env();
 
 // The label orch.net carries ("none", "bridge" or "private") and the one that groups a private
@@ -27,8 +27,8 @@ inline constexpr const char* kLabelNetGroup = "orch.netgroup";
 // Every orch label with its exact value (label values cannot hold ':' or be long), as JSON.
 inline constexpr const char* kAnnotationLabels = "orch.labels";
 
-// A Pod name for an orch id: lowercase DNS-1123, at most 63 characters.
-std::string pod_name(const std::string& id);
+// Lowercase DNS-1123 label (pod names, host names, policy names): at most 63 characters.
+std::string dns_label(const std::string& text);
 bool valid_label_value(const std::string& v);
 bool valid_label_key(const std::string& k);
 // The value as a label can carry it: invalid characters become '_', trimmed to 63, alphanumeric ends.
@@ -38,15 +38,16 @@ std::string quantity(int64_t bytes);
 
 // The Pod for one sandbox, under the restricted Pod Security Standard: non-root numeric user,
 // no privilege escalation, every capability dropped, read-only root, seccomp, memory-backed
-// /workspace, /tmp and /dev/shm with size limits, limits equal to requests, no service-account
+// scratch mounts and /dev/shm with size limits, limits equal to requests, no service-account
 // token, no service links, no host namespaces. Throws orch::Error(BadInput) for what a pod cannot
-// express (a root or non-numeric user, a host directory).
-nlohmann::json pod_manifest(const engine::SandboxSpec& spec, const std::string& name, const PodOptions& opts);
+// express (a root or non-numeric user, host directories, added capabilities, a shared process
+// namespace with another sandbox).
+nlohmann::json pod_manifest(const engine::SandboxSpec& spec, const PodOptions& opts);
 
 // Denies all ingress and egress for pods labelled orch.net=none (enforced by the cluster's CNI).
 nlohmann::json deny_all_policy();
-// A private session network: its pods reach each other and nothing else.
-nlohmann::json session_network_policy(const std::string& session_id);
-std::string session_policy_name(const std::string& session_id);
+// A network orch made (a private session network): its pods, labelled orch.netgroup, reach each
+// other; an internal one reaches nothing else.
+nlohmann::json network_policy(const engine::NetworkSpec& network);
 
 }  // namespace orch::kube

@@ -41,6 +41,8 @@ class RemoteStream {
   // Why the server ended the stream when it was not the program's exit ("" otherwise).
   const std::string& failure() const { return failure_; }
   void close() { ws_->close(); }
+  WebSocket& socket() { return *ws_; }
+  const WebSocket& socket() const { return *ws_; }
 
  private:
   std::unique_ptr<WebSocket> ws_;

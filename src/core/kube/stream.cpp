@@ -318,12 +318,15 @@ void Stream::read_exact(std::string& out, size_t n, Clock::time_point deadline) 
   }
 }
 
-bool Stream::quiet() {
-  if (pos_ < buf_.size()) return false;
-  if (ssl_) {
-    std::lock_guard<std::mutex> lock(ssl_mu_);
-    if (SSL_pending(ssl_) > 0) return false;
-  }
+bool Stream::buffered() const {
+  if (pos_ < buf_.size()) return true;
+  if (!ssl_) return false;
+  std::lock_guard<std::mutex> lock(ssl_mu_);
+  return SSL_pending(ssl_) > 0;
+}
+
+bool Stream::quiet() const {
+  if (buffered()) return false;
   pollfd p{fd_, POLLIN, 0};
   return ::poll(&p, 1, 0) == 0;
 }

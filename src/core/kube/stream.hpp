@@ -54,7 +54,10 @@ class Stream {
   std::string read_line(Clock::time_point deadline, size_t max_len = 64 * 1024);  // without CRLF
   void read_exact(std::string& out, size_t n, Clock::time_point deadline);
   // Nothing readable now (buffered, in TLS or on the socket): an idle kept-alive connection.
-  bool quiet();
+  bool quiet() const;
+  // Bytes already taken off the socket (here or inside TLS) that poll() on fd() will not announce.
+  bool buffered() const;
+  int fd() const { return fd_; }
   void shutdown_write();
 
  private:
@@ -64,7 +67,7 @@ class Stream {
 
   int fd_;
   SSL* ssl_;
-  std::mutex ssl_mu_;
+  mutable std::mutex ssl_mu_;
   std::string buf_;
   size_t pos_ = 0;
 };

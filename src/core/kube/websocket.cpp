@@ -3,6 +3,8 @@
 #include <openssl/rand.h>
 #include <openssl/sha.h>
 
+#include <algorithm>
+
 #include "core/error.hpp"
 #include "core/util/base64.hpp"
 
@@ -69,22 +71,16 @@ void WebSocket::close(unsigned short code) {
 }
 
 std::optional<WebSocket::Message> WebSocket::receive(Clock::time_point deadline) {
-  Message msg;
-  bool in_message = false;
   while (!peer_closed_) {
     char first[2];
-    size_t got = 0;
-    while (got < 2) {
-      size_t n = stream_->read_some(first + got, 2 - got, deadline);
-      if (n == 0) {
-        if (got == 0 && !in_message) {
-          peer_closed_ = true;
-          return std::nullopt;
-        }
-        protocol_error("the connection ended inside a frame");
-      }
-      got += n;
+    if (stream_->read_some(first, 1, deadline) == 0) {
+      if (in_message_) protocol_error("the connection ended inside a message");
+      peer_closed_ = true;
+      return std::nullopt;
     }
+    // The frame has begun: read the rest of it however long the caller meant to wait.
+    auto frame_deadline = std::max(deadline, Clock::now() + std::chrono::seconds(30));
+    if (stream_->read_some(first + 1, 1, frame_deadline) == 0) protocol_error("the connection ended inside a frame");
     auto b0 = static_cast<unsigned char>(first[0]), b1 = static_cast<unsigned char>(first[1]);
     bool fin = b0 & 0x80;
     auto op = static_cast<Opcode>(b0 & 0x0F);
@@ -93,15 +89,15 @@ std::optional<WebSocket::Message> WebSocket::receive(Clock::time_point deadline)
     uint64_t len = b1 & 0x7F;
     if (len >= 126) {
       std::string ext;
-      stream_->read_exact(ext, len == 126 ? 2 : 8, deadline);
+      stream_->read_exact(ext, len == 126 ? 2 : 8, frame_deadline);
       len = 0;
       for (char c : ext) len = (len << 8) | static_cast<unsigned char>(c);
     }
     bool control = op & 0x08;
     if (control && (len > 125 || !fin)) protocol_error("an oversized or fragmented control frame");
-    if (len > max_message_ || msg.data.size() + len > max_message_) protocol_error("a message over the size limit");
+    if (len > max_message_ || partial_.data.size() + len > max_message_) protocol_error("a message over the size limit");
     std::string payload;
-    stream_->read_exact(payload, static_cast<size_t>(len), deadline);
+    stream_->read_exact(payload, static_cast<size_t>(len), frame_deadline);
     if (op == Ping) {
       send(Pong, payload);
       continue;
@@ -115,16 +111,19 @@ std::optional<WebSocket::Message> WebSocket::receive(Clock::time_point deadline)
       return std::nullopt;
     }
     if (op == Continuation) {
-      if (!in_message) protocol_error("a continuation without a first frame");
+      if (!in_message_) protocol_error("a continuation without a first frame");
     } else if (op == Text || op == Binary) {
-      if (in_message) protocol_error("a new message inside a fragmented one");
-      msg.opcode = op;
-      in_message = true;
+      if (in_message_) protocol_error("a new message inside a fragmented one");
+      partial_ = Message{op, ""};
+      in_message_ = true;
     } else {
       protocol_error("unknown opcode " + std::to_string(op));
     }
-    msg.data += payload;
-    if (fin) return msg;
+    partial_.data += payload;
+    if (fin) {
+      in_message_ = false;
+      return std::move(partial_);
+    }
   }
   return std::nullopt;
 }

@@ -25,7 +25,11 @@ class WebSocket {
   const std::string& protocol() const { return protocol_; }
   void send(Opcode op, std::string_view payload);
   // The next text or binary message; nullopt once the peer closed (or the connection ended).
+  // Throws orch::Error(Timeout) when the deadline passes before a frame begins; a frame once begun
+  // is read whole, so a later call picks up where this one stopped.
   std::optional<Message> receive(Clock::time_point deadline);
+  Stream& stream() { return *stream_; }
+  const Stream& stream() const { return *stream_; }
   // Sends a close frame (once); the peer's answer ends receive().
   void close(unsigned short code = 1000);
   bool closed_by_peer() const { return peer_closed_; }
@@ -36,6 +40,8 @@ class WebSocket {
   std::string protocol_;
   size_t max_message_;
   std::mutex send_mu_;
+  Message partial_;  // a fragmented message so far
+  bool in_message_ = false;
   bool close_sent_ = false;
   bool peer_closed_ = false;
   unsigned short close_code_ = 0;

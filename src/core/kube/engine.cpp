@@ -1,0 +1,277 @@
+#include "core/kube/engine.hpp"
+
+#include <thread>
+
+#include "core/error.hpp"
+#include "core/kube/kube_stream.hpp"
+#include "core/sandbox/spec.hpp"
+
+namespace orch::kube {
+
+using nlohmann::json;
+
+namespace {
+
+const json& field(const json& j, const char* key) {
+  static const json empty = json::object();
+  return j.is_object() && j.contains(key) ? j[key] : empty;
+}
+
+const json& container_status(const json& pod) {
+  static const json empty = json::object();
+  const json& list = field(field(pod, "status"), "containerStatuses");
+  return list.is_array() && !list.empty() ? list[0] : empty;
+}
+
+engine::Labels exact_labels(const json& meta) {
+  engine::Labels out;
+  std::string text = field(meta, "annotations").value(kAnnotationLabels, "");
+  json exact = json::parse(text, nullptr, false);
+  const json& src = exact.is_object() ? exact : field(meta, "labels");
+  for (const auto& [k, v] : src.items())
+    if (v.is_string()) out[k] = v.get<std::string>();
+  return out;
+}
+
+bool matches(const engine::Labels& have, const engine::Labels& want) {
+  for (const auto& [k, v] : want) {
+    auto it = have.find(k);
+    if (it == have.end() || it->second != v) return false;
+  }
+  return true;
+}
+
+class PodExitWait : public engine::ExitWait {
+ public:
+  PodExitWait(KubeEngine& e, std::string id) : engine_(e), id_(std::move(id)) {}
+  int64_t exit_code(std::chrono::milliseconds timeout) override {
+    auto deadline = Clock::now() + timeout;
+    auto pause = std::chrono::milliseconds(20);
+    for (;;) {
+      auto status = engine_.inspect(id_);
+      if (!status) throw Error(ErrorKind::NotFound, "pod " + id_ + " is gone", Reason::NotFound);
+      if (status->state == engine::State::Exited || status->state == engine::State::Dead) return status->exit_code;
+      if (Clock::now() >= deadline) throw Error(ErrorKind::Timeout, "pod " + id_ + " did not end in time");
+      std::this_thread::sleep_for(pause);
+      pause = std::min(pause * 2, std::chrono::milliseconds(250));
+    }
+  }
+
+ private:
+  KubeEngine& engine_;
+  std::string id_;
+};
+
+}  // namespace
+
+std::string selector_for(const engine::Labels& match) {
+  std::string sel;
+  for (const auto& [k, v] : match) {
+    if (!valid_label_key(k)) continue;  // such a label is only in the annotation; list() filters on it
+    sel += (sel.empty() ? "" : ",") + k + "=" + label_value(v);
+  }
+  return sel;
+}
+
+engine::SandboxStatus status_of(const json& pod) {
+  engine::SandboxStatus st;
+  const json& state = field(container_status(pod), "state");
+  const json& status = field(pod, "status");
+  if (state.contains("running")) {
+    st.state = engine::State::Running;
+    st.running = true;
+  } else if (state.contains("terminated")) {
+    st.state = engine::State::Exited;
+    st.exit_code = field(state, "terminated").value("exitCode", -1);
+    st.oom_killed = field(state, "terminated").value("reason", "") == "OOMKilled";
+  } else if (status.value("phase", "") == "Failed" || status.value("phase", "") == "Succeeded") {
+    st.state = engine::State::Exited;  // ended without a container status (deadline, eviction)
+    st.exit_code = 137;
+  } else {
+    st.state = engine::State::Created;
+  }
+  if (field(pod, "metadata").contains("deletionTimestamp")) st.state = engine::State::Removing;
+  return st;
+}
+
+engine::SandboxInfo info_of(const json& pod) {
+  engine::SandboxInfo info;
+  const json& meta = field(pod, "metadata");
+  info.id = info.name = meta.value("name", "");
+  const json& containers = field(field(pod, "spec"), "containers");
+  if (containers.is_array() && !containers.empty()) info.image = containers[0].value("image", "");
+  info.labels = exact_labels(meta);
+  info.state = status_of(pod).state;
+  std::string expires = field(meta, "labels").value(sandbox::kLabelExpires, "");
+  if (!expires.empty()) info.expires = std::strtoll(expires.c_str(), nullptr, 10);
+  return info;
+}
+
+std::string KubeEngine::endpoint() const {
+  return client_.config().server + " (namespace " + client_.namespace_name() + ")";
+}
+
+engine::EngineInfo KubeEngine::ping() {
+  json v = client_.version();
+  return {"kubernetes", v.value("gitVersion", ""), "v1", v.value("platform", ""), {}};
+}
+
+engine::EngineInfo KubeEngine::info() {
+  auto i = ping();
+  i.runtimes = {"runc"};
+  if (!options_.runtime_class.empty()) i.runtimes.push_back("runsc");
+  return i;
+}
+
+void KubeEngine::ensure_deny_all() {
+  std::call_once(deny_all_once_, [&] {
+    try {
+      client_.create_network_policy(deny_all_policy());
+    } catch (const Error& e) {
+      if (e.kind() != ErrorKind::Conflict) throw;  // already there
+    }
+  });
+}
+
+std::string KubeEngine::create(const engine::SandboxSpec& spec) {
+  json pod = pod_manifest(spec, options_);
+  if (spec.network == "none") ensure_deny_all();
+  try {
+    return client_.create_pod(pod)["metadata"].value("name", "");
+  } catch (const Error& e) {
+    if (e.kind() == ErrorKind::Conflict) throw Error(ErrorKind::Conflict, e.what(), Reason::NameInUse);
+    throw;
+  }
+}
+
+json KubeEngine::wait_started(const std::string& id, std::chrono::milliseconds timeout) {
+  auto deadline = Clock::now() + timeout;
+  auto pause = std::chrono::milliseconds(10);
+  for (;;) {
+    auto pod = client_.get_pod(id);
+    if (!pod) throw Error(ErrorKind::NotFound, "pod " + id + " is gone", Reason::NotFound);
+    const json& waiting = field(field(container_status(*pod), "state"), "waiting");
+    std::string reason = waiting.value("reason", "");
+    std::string image = info_of(*pod).image;
+    if (reason == "ErrImagePull" || reason == "ImagePullBackOff" || reason == "ErrImageNeverPull" || reason == "InvalidImageName")
+      throw Error(ErrorKind::NotFound, "image " + image + " cannot be pulled by the cluster (" + reason +
+                                           "): push it to a registry the nodes pull from", Reason::ImageMissing);
+    if (reason == "CreateContainerConfigError" || reason == "CreateContainerError" || reason == "RunContainerError")
+      throw Error(ErrorKind::Infrastructure, "pod " + id + " cannot start: " + waiting.value("message", reason));
+    if (status_of(*pod).state != engine::State::Created) return *pod;
+    if (Clock::now() >= deadline)
+      throw Error(ErrorKind::Timeout, "pod " + id + " did not start in time (kubectl -n " + client_.namespace_name() +
+                                          " describe pod " + id + " tells why)");
+    std::this_thread::sleep_for(pause);
+    pause = std::min(pause * 2, std::chrono::milliseconds(200));
+  }
+}
+
+void KubeEngine::start(const std::string& id) { wait_started(id, std::chrono::minutes(2)); }
+
+std::unique_ptr<engine::Stream> KubeEngine::attach(const std::string& id, bool with_stdin) {
+  wait_started(id, std::chrono::minutes(2));
+  return std::make_unique<KubeStream>(client_.attach(id, "", with_stdin));
+}
+
+std::unique_ptr<engine::ExitWait> KubeEngine::wait_exit(const std::string& id) {
+  return std::make_unique<PodExitWait>(*this, id);
+}
+
+// No API kills a container: the sandbox user kills every process it may signal, the main one
+// included (the pod's pause process belongs to another user). A pod that cannot be reached so is deleted.
+void KubeEngine::kill(const std::string& id) {
+  try {
+    auto rs = client_.exec(id, {{"/bin/sh", "-c", "kill -9 -1"}, "", false, false});
+    while (rs->next(Clock::now() + std::chrono::seconds(10))) {
+    }
+  } catch (const Error& e) {
+    if (e.kind() == ErrorKind::NotFound) return;
+    if (auto st = inspect(id); st && st->running) remove(id);
+  }
+}
+
+void KubeEngine::remove(const std::string& id) { client_.delete_pod(id, 0); }
+
+std::optional<engine::SandboxStatus> KubeEngine::inspect(const std::string& id) {
+  auto pod = client_.get_pod(id);
+  if (!pod) return std::nullopt;
+  return status_of(*pod);
+}
+
+std::vector<engine::SandboxInfo> KubeEngine::list(const engine::Labels& match) {
+  std::vector<engine::SandboxInfo> out;
+  for (const auto& pod : client_.list_pods(selector_for(match))) {
+    auto info = info_of(pod);
+    if (matches(info.labels, match)) out.push_back(std::move(info));
+  }
+  return out;
+}
+
+void KubeEngine::set_expiry(const std::string& id, int64_t expires) {
+  client_.patch_pod(id, {{"metadata", {{"labels", {{sandbox::kLabelExpires, std::to_string(expires)}}}}}});
+}
+
+bool KubeEngine::stopped_by_engine(const std::string& id, int64_t /*since_unix*/) {
+  auto pod = client_.get_pod(id);
+  if (!pod) return true;
+  std::string reason = field(*pod, "status").value("reason", "");
+  return reason == "DeadlineExceeded" || reason == "Evicted" || field(*pod, "metadata").contains("deletionTimestamp");
+}
+
+std::unique_ptr<engine::Process> KubeEngine::exec(const std::string& id, const engine::ExecSpec& spec) {
+  // pods/exec takes only a command: the environment and directory go through env(1). It always
+  // runs as the pod's user.
+  std::vector<std::string> argv = spec.argv;
+  if (!spec.env.empty() || !spec.workdir.empty()) {
+    std::vector<std::string> wrapped = {"env"};
+    if (!spec.workdir.empty()) wrapped.insert(wrapped.end(), {"-C", spec.workdir});
+    wrapped.insert(wrapped.end(), spec.env.begin(), spec.env.end());
+    wrapped.insert(wrapped.end(), argv.begin(), argv.end());
+    argv = std::move(wrapped);
+  }
+  try {
+    return std::make_unique<KubeProcess>(client_.exec(id, {argv, "", spec.attach_stdin, false}));
+  } catch (const Error& e) {
+    if (e.kind() == ErrorKind::NotFound) throw Error(ErrorKind::NotFound, e.what(), Reason::NotFound);
+    if (e.kind() == ErrorKind::BadInput)
+      if (auto st = inspect(id); st && !st->running)
+        throw Error(ErrorKind::Conflict, "sandbox " + id + " is not running", Reason::NotRunning);
+    throw;
+  }
+}
+
+std::string KubeEngine::create_network(const engine::NetworkSpec& spec) {
+  try {
+    return client_.create_network_policy(network_policy(spec))["metadata"].value("name", "");
+  } catch (const Error& e) {
+    if (e.kind() == ErrorKind::Conflict) throw Error(ErrorKind::Conflict, e.what(), Reason::NameInUse);
+    throw;
+  }
+}
+
+void KubeEngine::remove_network(const std::string& id_or_name) { client_.delete_network_policy(dns_label(id_or_name)); }
+
+std::vector<engine::NetworkInfo> KubeEngine::list_networks(const engine::Labels& match) {
+  std::vector<engine::NetworkInfo> out;
+  for (const auto& pol : client_.list_network_policies(selector_for(match))) {
+    engine::NetworkInfo n;
+    const json& meta = field(pol, "metadata");
+    n.id = n.name = meta.value("name", "");
+    n.labels = exact_labels(meta);
+    if (!matches(n.labels, match) || n.name == "orch-sandbox-deny-all") continue;
+    n.members = client_.list_pods(std::string(kLabelNetGroup) + "=" + label_value(n.name)).size();
+    out.push_back(std::move(n));
+  }
+  return out;
+}
+
+// The cluster pulls images itself; one it cannot pull fails start() with Reason::ImageMissing.
+bool KubeEngine::image_exists(const std::string&) { return true; }
+
+void KubeEngine::build_image(const engine::ImageBuild& build, const std::function<void(const std::string&)>&) {
+  throw Error(ErrorKind::BadInput, "Kubernetes does not build images: build " + build.tag +
+                                       " with Docker (orch templates build) and push it to a registry your nodes pull from");
+}
+
+}  // namespace orch::kube
