@@ -1,5 +1,7 @@
 #include "cli/common.hpp"
 
+#include <cstdlib>
+
 #include <unistd.h>
 
 #include <algorithm>
@@ -122,5 +124,12 @@ std::string read_file_or_throw(const std::string& path, const std::string& what)
 
 bool stdout_is_tty() { return ::isatty(1) == 1; }
 bool stderr_is_tty() { return ::isatty(2) == 1; }
+
+void add_backend_option(CLI::App& app) {
+  app.add_option_function<std::string>(
+         "--backend", [](const std::string& b) { ::setenv("ORCH_BACKEND", b.c_str(), 1); },
+         "engine: docker (default) or kubernetes; the same as ORCH_BACKEND")
+      ->check(CLI::IsMember({"docker", "kubernetes"}));
+}
 
 }  // namespace orch::cli

@@ -19,6 +19,9 @@ int parse(CLI::App& app, int argc, char** argv, int usage_exit = 2);
 // Everything after the first "--" (for the program, never parsed as orch's options); argc is cut before it.
 std::vector<std::string> split_passthrough(int& argc, char** argv);
 
+// --backend docker|kubernetes: the same as ORCH_BACKEND, for this command.
+void add_backend_option(CLI::App& app);
+
 void print_json(const nlohmann::json& j);
 std::string read_file_or_throw(const std::string& path, const std::string& what);
 bool stdout_is_tty();

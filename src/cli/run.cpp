@@ -67,7 +67,7 @@ int run_command(int argc, char** argv) {
   double timeout = 0, cpus = 0;
   int64_t pids = 0;
   std::vector<std::string> envs, files, args;
-  bool as_json = false, force_stdin = false, no_stdin = false, build = false;
+  bool as_json = false, force_stdin = false, no_stdin = false, build = false, dry_run = false;
   std::string output_cap = "1m";
   app.add_option("-l,--lang", lang, "language (python, node, bash, ...; default from the file extension or template)");
   app.add_option("-t,--template", tmpl, "template to run in (orch templates ls)");
@@ -89,6 +89,8 @@ int run_command(int argc, char** argv) {
   app.add_flag("--no-stdin", no_stdin, "never forward stdin");
   app.add_flag("--build", build, "build the template's image first if it is missing");
   app.add_flag("--json", as_json, "print one JSON result instead of streaming output");
+  app.add_flag("--dry-run", dry_run, "print what the engine would be asked to create (Docker's create body or the Pod) as JSON, and run nothing");
+  add_backend_option(app);
   app.add_option("--arg", args, "argument passed to the program (repeatable)");
   app.footer("Exit code: the program's own; 124 timeout; 137 out of memory; 130 interrupted; 125 orch or Docker failed.");
   if (int rc = parse(app, argc, argv, 125); rc >= 0) return rc;
@@ -125,7 +127,7 @@ int run_command(int argc, char** argv) {
   o.output_cap = static_cast<size_t>(parse_bytes(output_cap, "--output-limit"));
   if (!stdin_used_for_code && !no_stdin && (force_stdin || !::isatty(0))) o.stdin_fd = 0;
 
-  if (auto server = remote::server_from_env()) {
+  if (auto server = remote::server_from_env(); server && !dry_run) {
     install_signal_handlers();
     TerminalObserver observer(!as_json);
     sandbox::RunResult res = remote::run(*server, o, observer);
@@ -134,6 +136,11 @@ int run_command(int argc, char** argv) {
   auto store = templates::Store::load();
   auto engine = engine::engine_from_env();
   sandbox::RunPlan plan = sandbox::plan_run(store, o);
+  if (dry_run) {
+    auto spec = sandbox::oneshot_spec(plan, sandbox::build_input_tar(plan.files).size(), sandbox::out_marker(plan));
+    print_json({{"backend", engine::backend_from_env()}, {"create", engine->create_request(spec)}});
+    return 0;
+  }
   if (build && !templates::image_present(*engine, *plan.tmpl)) build_template(*engine, *plan.tmpl, false);
   install_signal_handlers();
   TerminalObserver observer(!as_json);

@@ -41,6 +41,7 @@ int serve_main(int argc, char** argv) {
   app.add_option("-l,--listen", listen, "HOST:PORT to listen on (default 127.0.0.1:8420; port 0: any free port, logged at start)");
   app.add_option("--tokens", cfg.tokens_file, "file of 'TOKEN TENANT [key=value ...]' lines; SIGHUP reloads it");
   app.add_option("--pool", pool, "warm sandboxes per template, e.g. python=2,node=1");
+  add_backend_option(app);
   app.add_option("--max-concurrent", cfg.max_concurrent, "runs in flight across all tenants (default 16)");
   app.add_option("--tenant-concurrent", cfg.tenant_max_concurrent, "runs in flight per tenant by default (8)");
   app.add_option("--tenant-sessions", cfg.tenant_max_sessions, "live sessions per tenant by default (16)");

@@ -92,7 +92,7 @@ int session_create_main(int argc, char** argv) {
   std::string tmpl = "python", name, memory, net = "none", ttl = "1800";
   double cpus = 0;
   std::vector<std::string> labels;
-  bool as_json = false;
+  bool as_json = false, dry_run = false;
   app.add_option("-t,--template", tmpl, "template (orch templates ls); default python");
   app.add_option("--ttl", ttl, "lifetime: seconds or 30s/10m/2h (default 1800); the sandbox stops itself after it");
   app.add_option("--name", name, "a unique human name to use instead of the id");
@@ -101,6 +101,8 @@ int session_create_main(int argc, char** argv) {
   app.add_option("--net", net, "none (default), bridge, or private (own internal network, needed for services)");
   app.add_option("--label", labels, "label K=V (repeatable)");
   app.add_flag("--json", as_json, "print the whole record as JSON");
+  app.add_flag("--dry-run", dry_run, "print what the engine would be asked to create (Docker's create body or the Pod) as JSON, and create nothing");
+  add_backend_option(app);
   if (int rc = parse(app, argc, argv); rc >= 0) return rc;
   session::CreateOptions o;
   o.template_name = tmpl;
@@ -116,6 +118,12 @@ int session_create_main(int argc, char** argv) {
     auto eq = kv.find('=');
     if (eq == std::string::npos || eq == 0) throw Error(ErrorKind::BadInput, "--label '" + kv + "' is not K=V");
     o.labels[kv.substr(0, eq)] = kv.substr(eq + 1);
+  }
+  if (dry_run) {
+    auto engine = engine::engine_from_env();
+    auto store = templates::Store::load();
+    print_json({{"backend", engine::backend_from_env()}, {"create", Manager(*engine, store).create_request(o)}});
+    return 0;
   }
   Context ctx;
   auto r = ctx.manager().create(o);

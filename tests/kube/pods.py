@@ -109,8 +109,9 @@ def docker_body(pod, network, runtimes, owner_label):
             raise ValueError('volume "%s": the double mounts emptyDir volumes only' % m["name"])
         size = v["emptyDir"].get("sizeLimit")
         opts = "rw,nosuid,nodev,exec" + (",size=%d" % quantity_bytes(size) if size else "")
-        # The kubelet gives an emptyDir to fsGroup, setgid and group-writable.
-        opts += ",uid=0,gid=%d,mode=2775" % fs_group if fs_group is not None else ",mode=1777"
+        # The kubelet makes an emptyDir writable for the pod (0777, group fsGroup); Docker copies
+        # the image directory's mode onto a tmpfs, so the double hands it to the pod's user instead.
+        opts += ",uid=%d,gid=%d" % (uid if uid is not None else 0, fs_group if fs_group is not None else 0)
         tmpfs[m["mountPath"]] = opts
     security = []
     if sc.get("allowPrivilegeEscalation") is False:

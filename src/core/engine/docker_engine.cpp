@@ -69,7 +69,9 @@ std::unique_ptr<DockerEngine> DockerEngine::from_env() {
   return std::make_unique<DockerEngine>(std::make_shared<docker::SocketTransport>(docker::endpoint_from_env()));
 }
 
-std::unique_ptr<Engine> engine_from_env() { return DockerEngine::from_env(); }
+nlohmann::json DockerEngine::create_request(const SandboxSpec& spec) const {
+  return {{"name", spec.name}, {"body", docker_create_body(spec)}};
+}
 
 std::string DockerEngine::endpoint() const { return client_.endpoint_display(); }
 

@@ -21,6 +21,7 @@ class DockerEngine : public Engine {
   Capabilities capabilities() override;
 
   std::string create(const SandboxSpec& spec) override;
+  nlohmann::json create_request(const SandboxSpec& spec) const override;
   void start(const std::string& id) override;
   std::unique_ptr<Stream> attach(const std::string& id, bool with_stdin) override;
   std::unique_ptr<ExitWait> wait_exit(const std::string& id) override;

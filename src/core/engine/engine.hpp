@@ -7,6 +7,8 @@
 #include <string>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 #include "core/engine/spec.hpp"
 #include "core/engine/stream.hpp"
 
@@ -98,6 +100,9 @@ class Engine {
   // Sandboxes. create() makes one without starting it and returns its id; attach() and
   // wait_exit() before start() see everything from its first byte to its exit.
   virtual std::string create(const SandboxSpec& spec) = 0;
+  // What create() would send for `spec`, in the engine's own terms (Docker's create body, a Pod
+  // manifest), without asking the engine anything: `--dry-run` and audits.
+  virtual nlohmann::json create_request(const SandboxSpec& spec) const = 0;
   virtual void start(const std::string& id) = 0;
   virtual std::unique_ptr<Stream> attach(const std::string& id, bool with_stdin) = 0;
   virtual std::unique_ptr<ExitWait> wait_exit(const std::string& id) = 0;
@@ -130,7 +135,9 @@ class Engine {
   virtual void build_image(const ImageBuild& build, const std::function<void(const std::string&)>& on_line) = 0;
 };
 
-// The engine orch is configured to use (DOCKER_HOST today).
+// The engine orch is configured to use: ORCH_BACKEND=docker (the default; DOCKER_HOST) or
+// kubernetes (kube/config's load_config, ORCH_K8S_* settings).
 std::unique_ptr<Engine> engine_from_env();
+std::string backend_from_env();  // "docker" or "kubernetes"; throws BadInput for anything else
 
 }  // namespace orch::engine

@@ -23,6 +23,7 @@ class KubeEngine : public engine::Engine {
   engine::Capabilities capabilities() override { return {}; }
 
   std::string create(const engine::SandboxSpec& spec) override;
+  nlohmann::json create_request(const engine::SandboxSpec& spec) const override { return pod_manifest(spec, options_); }
   void start(const std::string& id) override;
   std::unique_ptr<engine::Stream> attach(const std::string& id, bool with_stdin) override;
   std::unique_ptr<engine::ExitWait> wait_exit(const std::string& id) override;

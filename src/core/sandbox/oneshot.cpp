@@ -117,9 +117,7 @@ Started start_sandbox(engine::Engine& engine, const engine::SandboxSpec& spec) {
   return st;
 }
 
-RunResult run_oneshot(engine::Engine& engine, const RunPlan& plan, Observer& observer) {
-  std::string input = build_input_tar(plan.files);
-  std::string marker = plan.collect_out ? "\x1eORCH-OUT-" + random_hex(32) + "\x1e" : "";
+engine::SandboxSpec oneshot_spec(const RunPlan& plan, size_t input_size, const std::string& marker) {
   std::vector<std::string> program;
   if (!plan.command.empty()) {
     program = plan.command;
@@ -128,8 +126,16 @@ RunResult run_oneshot(engine::Engine& engine, const RunPlan& plan, Observer& obs
     program.insert(program.end(), plan.args.begin(), plan.args.end());
   }
   engine::SandboxSpec spec = plan.spec;
-  spec.argv = boot_command(input.size(), program, marker);
-  Started st = start_sandbox(engine, spec);
+  spec.argv = boot_command(input_size, program, marker);
+  return spec;
+}
+
+std::string out_marker(const RunPlan& plan) { return plan.collect_out ? "\x1eORCH-OUT-" + random_hex(32) + "\x1e" : ""; }
+
+RunResult run_oneshot(engine::Engine& engine, const RunPlan& plan, Observer& observer) {
+  std::string input = build_input_tar(plan.files);
+  std::string marker = out_marker(plan);
+  Started st = start_sandbox(engine, oneshot_spec(plan, input.size(), marker));
   return drive(engine, st, input + plan.stdin_data, plan, marker, observer);
 }
 

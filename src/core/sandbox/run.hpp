@@ -104,6 +104,10 @@ class Observer {
 
 RunPlan plan_run(const templates::Store& store, const RunOptions& opts);
 RunResult run_oneshot(engine::Engine& engine, const RunPlan& plan, Observer& observer);
+// The sandbox run_oneshot makes: the plan's spec with the boot command that reads `input_size`
+// bytes of files from stdin first (and, with --out, ends output with `marker`).
+engine::SandboxSpec oneshot_spec(const RunPlan& plan, size_t input_size, const std::string& marker);
+std::string out_marker(const RunPlan& plan);
 
 // A created, attached and started sandbox with its exit wait registered; removed when dropped.
 struct Started {

@@ -94,16 +94,9 @@ const templates::Template& Manager::template_of(const std::string& name) const {
   return *t;
 }
 
-Record Manager::create(const CreateOptions& o) {
-  check_create(o);
+engine::SandboxSpec Manager::session_spec(const CreateOptions& o, const std::string& id, int64_t expires,
+                                          size_t kernels_size) const {
   const auto& tmpl = store_.get(o.template_name);
-  if (!o.name.empty()) {
-    if (!engine_.list(named(o.name, o.owner)).empty()) throw Error(ErrorKind::Conflict, "a session named '" + o.name + "' already exists");
-  }
-  std::string id = "s-" + random_hex(12);
-  int64_t now = unix_now();
-  int64_t expires = now + o.ttl_s;
-
   sb::SandboxRequest req;
   req.kind = "session";
   req.id = id;
@@ -117,8 +110,27 @@ Record Manager::create(const CreateOptions& o) {
   spec.user = kSupervisorUser;  // the kernels run as the template's user, which owns /workspace
   spec.expires = expires;
   spec.remove_on_exit = true;   // when the supervisor ends the session, nothing stays
+  spec.argv = supervisor_command(expires, kernels_size);
+  return spec;
+}
+
+nlohmann::json Manager::create_request(const CreateOptions& o) const {
+  check_create(o);
+  return engine_.create_request(session_spec(o, "s-" + random_hex(12), unix_now() + o.ttl_s, kernel_tar().size()));
+}
+
+Record Manager::create(const CreateOptions& o) {
+  check_create(o);
+  const auto& tmpl = store_.get(o.template_name);
+  if (!o.name.empty()) {
+    if (!engine_.list(named(o.name, o.owner)).empty()) throw Error(ErrorKind::Conflict, "a session named '" + o.name + "' already exists");
+  }
+  std::string id = "s-" + random_hex(12);
+  int64_t now = unix_now();
+  int64_t expires = now + o.ttl_s;
+
   std::string tar = kernel_tar();
-  spec.argv = supervisor_command(expires, tar.size());
+  engine::SandboxSpec spec = session_spec(o, id, expires, tar.size());
 
   std::string net;
   if (o.network == "private") {

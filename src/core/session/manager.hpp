@@ -77,6 +77,8 @@ class Manager : public Backend {
   Manager& operator=(const Manager&) = delete;
 
   Record create(const CreateOptions& o) override;
+  // What create() would ask the engine for (the Docker create body or the Pod), creating nothing.
+  nlohmann::json create_request(const CreateOptions& o) const;
   std::vector<Record> list(const Owner& owner = std::nullopt) override;
   Record get(const std::string& id_or_name, const Owner& owner = std::nullopt) override;
   void remove(const std::string& id_or_name, const Owner& owner = std::nullopt) override;
@@ -100,6 +102,7 @@ class Manager : public Backend {
   GcResult gc() override;
 
  private:
+  engine::SandboxSpec session_spec(const CreateOptions& o, const std::string& id, int64_t expires, size_t kernels_size) const;
   struct Relay;
   struct Target {
     std::string id, container_id, template_name, owner;
