@@ -1,6 +1,6 @@
-# orch's sandbox Pod manifest run for real by Debian's podman (`podman kube play`): inside, the
+# orch's sandbox Pod manifest (`orch run --dry-run` on the kubernetes backend) run for real by Debian's podman (`podman kube play`): inside, the
 # hardening must hold. Podman keeps its own storage (/var/lib/containers) and never touches dockerd.
-GOLDEN=$(cd "$(dirname "${BASH_SOURCE[0]}")/../fixtures/kube" && pwd)/pod_run.json
+source "$(dirname "${BASH_SOURCE[0]}")/kube_lib.sh"
 
 pm() {
   CONTAINERS_CONF=$PODMAN_CONF podman "$@"
@@ -27,7 +27,6 @@ pod["metadata"]["name"] = name
 # podman 4.3 refuses annotation values over 63 characters (Kubernetes allows 256 KiB).
 pod["metadata"].pop("annotations", None)
 c = pod["spec"]["containers"][0]
-c["image"] = "debian:bookworm-slim"
 c["args"] = ["/bin/sh", "-c", probe]  # podman 4.3 does not merge the image's PATH into env
 if edit:
     exec(edit)
@@ -42,6 +41,13 @@ PYEOF
   pm pod rm -f "$name" >/dev/null 2>&1
 }
 
+# The Pod `orch run` would create on Kubernetes for the minimal template (a dry run asks no API server).
+orch_pod() {  # file
+  KUBE_URL=http://127.0.0.1:9 write_kubeconfig "$SCRATCH/kubeconfig" "token: unused"
+  ORCH_KUBECONFIG=$SCRATCH/kubeconfig "$ORCH" run --backend kubernetes --dry-run -t minimal -c true |
+    "$PY" -c 'import json, sys; print(json.dumps(json.load(sys.stdin)["create"]))' >"$1" || fail "orch run --dry-run failed"
+}
+
 podman_ready() {
   scratch
   PODMAN_CONF=$SCRATCH/containers.conf
@@ -49,20 +55,22 @@ podman_ready() {
   # sandboxed CI host may refuse.
   printf '[containers]\ndefault_ulimits = ["nofile=1024:1024", "nproc=4096:4096"]\n' >"$PODMAN_CONF"
   command -v podman >/dev/null || fail "podman is not installed (.ci/run installs podman and catatonit)"
-  pm image exists docker.io/library/debian:bookworm-slim ||
-    pm pull -q docker-daemon:debian:bookworm-slim >/dev/null || fail "cannot copy debian:bookworm-slim from Docker into podman"
+  # podman keeps its own images: the template's is copied over from Docker once.
+  pm image exists orch/minimal:latest ||
+    pm pull -q docker-daemon:orch/minimal:latest >/dev/null || fail "cannot copy orch/minimal from Docker into podman"
+  orch_pod "$SCRATCH/pod.json"
 }
 
 test_podman_runs_the_run_pod_with_its_hardening() {
   podman_ready
   local docker_before out
   docker_before=$(docker ps -aq | wc -l)
-  out=$(play_probe "$GOLDEN" "orch-podman-$$") || fail "podman kube play failed"
+  out=$(play_probe "$SCRATCH/pod.json" "orch-podman-$$") || fail "podman kube play failed"
   assert_contains "$out" "NoNewPrivs:1"
   assert_contains "$out" "CapEff:0000000000000000"
   assert_contains "$out" "net:lo " "only the loopback interface"
   assert_contains "$out" "root:ro"
-  assert_contains "$out" "memory:268435456" "the manifest's 256Mi memory limit"
+  assert_contains "$out" "memory:134217728" "the minimal template's 128m memory limit"
   assert_contains "$out" "user:1000:1000"
   assert_contains "$out" "scratch:writable"
   [ "$(docker ps -aq | wc -l)" -le "$((docker_before + 5))" ] || fail "podman's pod showed up in Docker"
@@ -72,9 +80,9 @@ test_podman_runs_the_run_pod_with_its_hardening() {
 test_podman_probe_sees_a_weakened_manifest() {
   podman_ready
   local out
-  out=$(play_probe "$GOLDEN" "orch-podman-weak-$$" 'sc = c["securityContext"]; sc["readOnlyRootFilesystem"] = False; sc["allowPrivilegeEscalation"] = True; c["resources"]["limits"]["memory"] = c["resources"]["requests"]["memory"] = "128Mi"') ||
+  out=$(play_probe "$SCRATCH/pod.json" "orch-podman-weak-$$" 'sc = c["securityContext"]; sc["readOnlyRootFilesystem"] = False; sc["allowPrivilegeEscalation"] = True; c["resources"]["limits"]["memory"] = c["resources"]["requests"]["memory"] = "64Mi"') ||
     fail "podman kube play failed"
   assert_contains "$out" "NoNewPrivs:0" "the probe tells a manifest that allows escalation"
   assert_contains "$out" "root:rw"
-  assert_contains "$out" "memory:134217728"
+  assert_contains "$out" "memory:67108864"
 }

@@ -96,7 +96,7 @@ class Api:
 
     def handle(self, h, method):
         url = urllib.parse.urlsplit(h.path)
-        query = urllib.parse.parse_qs(url.query)
+        query = urllib.parse.parse_qs(url.query, keep_blank_values=True)  # an empty command argument is an argument
         length = int(h.headers.get("Content-Length") or 0)
         body = h.rfile.read(length) if length else b""
         try:

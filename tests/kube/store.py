@@ -1,6 +1,7 @@
 """The double's objects: pods backed by Docker containers, network policies backed by Docker networks."""
 import copy
 import random
+import sys
 import string
 import threading
 import time
@@ -59,6 +60,8 @@ class Store:
             self.bump(pod)
             self.pods[(ns, name)] = pod
             network = self.network_for(ns, pod)
+        sys.stderr.write("created pod %s/%s on network %s\n" % (ns, name, network))
+        sys.stderr.flush()
         starter = threading.Thread(target=self.start_container, args=(ns, pod, network), daemon=True)
         with self.lock:
             self.starters = [t for t in self.starters if t.is_alive()] + [starter]

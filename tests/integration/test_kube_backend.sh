@@ -1,0 +1,93 @@
+# orch with ORCH_BACKEND=kubernetes against the Kubernetes API double: cases of the run, session,
+# serve and hostile suites that exercise what differs per backend (streams over WebSocket,
+# stdin close, exit codes from pod status, kill, OOM, network policy, labels, expiry, the pool's
+# attach path, cleanup). Each group runs under one double, which must hold no pod afterwards.
+source "$(dirname "${BASH_SOURCE[0]}")/kube_lib.sh"
+IT_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+
+# Runs the named tests of SUITE with orch pointed at a fresh double.
+on_kubernetes() {  # suite test...
+  local suite=$IT_DIR/$1 t failed=()
+  shift
+  start_double
+  write_kubeconfig "$SCRATCH/kubeconfig" "token: unused"
+  for t in "$@"; do
+    (export ORCH_BACKEND=kubernetes ORCH_KUBECONFIG=$SCRATCH/kubeconfig ORCH_K8S_NAMESPACE=default
+     unset SCRATCH; source "$suite"; set +e; "$t") >"$SCRATCH/$t.log" 2>&1 || failed+=("$t: $(tail -3 "$SCRATCH/$t.log" | tr '\n' ' ')")
+  done
+  [ ${#failed[@]} = 0 ] || fail "on kubernetes: ${failed[*]}"
+  local pods
+  pods=$(grep -c '^created pod ' "$SCRATCH/double.out.err")
+  [ "$pods" -ge $# ] || fail "only $pods pods went through the double for $# tests"
+  wait_for 100 [ -z "$(kc get pods -o name)" ] || fail "pods left behind: $(kc get pods -o name | tr '\n' ' ')"
+}
+
+test_run_cases_on_kubernetes() {
+  on_kubernetes test_run.sh test_hello_python test_hello_bash test_stdin_is_piped_through test_exit_code_passthrough \
+    test_stderr_is_separate test_json_result_fields test_files_in_and_out test_env_and_args \
+    test_timeout_kills_sigterm_ignoring_and_forked_children test_memory_limit_is_oom test_network_is_unreachable \
+    test_read_only_root_and_non_root_user
+}
+
+# Not here: services (a second container sharing the session's processes has no restricted-pod
+# equivalent) and the cases that look at Docker containers directly.
+test_session_cases_on_kubernetes() {
+  on_kubernetes test_session.sh test_python_state_persists test_bash_state_persists test_kernel_restarts_after_crash \
+    test_upload_download_binary_roundtrip test_path_tricks_refused test_extend_moves_expiry \
+    test_names_ls_show
+}
+
+test_serve_cases_on_kubernetes() {
+  on_kubernetes test_serve.sh test_health_metrics_templates test_run_json_fields_and_files test_run_timeout_status \
+    test_sse_events_in_order test_compat_execute_and_run test_pool_serves_fresh_sandboxes_and_refills \
+    test_pool_runs_keep_run_semantics test_cli_through_server_with_orch_host \
+    test_sigterm_drains_in_flight_run
+}
+
+test_hostile_cases_on_kubernetes() {
+  on_kubernetes test_hostile_network.sh test_network_off_reaches_nothing
+  on_kubernetes test_hostile_privileges.sh test_environment_holds_only_template_and_user_vars
+  on_kubernetes test_hostile_limits.sh test_memory_bomb_is_oom test_deadline_kills_spin_traps_and_daemons test_daemons_die_with_the_program
+  on_kubernetes test_hostile_disk.sh test_fill_tmp_and_workspace test_no_persistence_between_runs
+  on_kubernetes test_hostile_output.sh test_binary_nul_invalid_utf8_and_ansi_output
+}
+
+test_dry_run_prints_what_each_backend_would_create() {
+  start_double
+  write_kubeconfig "$SCRATCH/kubeconfig" "token: unused"
+  local out
+  out=$("$ORCH" run --dry-run --memory 200m -c 'print(1)') || fail "docker dry run"
+  "$PY" - "$out" <<'PYEOF' || fail "docker dry run: $out"
+import json, sys
+d = json.loads(sys.argv[1])
+assert d["backend"] == "docker", d["backend"]
+h = d["create"]["body"]["HostConfig"]
+assert h["Memory"] == 200 << 20 and h["ReadonlyRootfs"] is True and h["CapDrop"] == ["ALL"], h
+assert d["create"]["name"].startswith("orch-r-")
+PYEOF
+  # A server in ORCH_HOST is not asked: a dry run only describes.
+  out=$(ORCH_HOST=http://127.0.0.1:9 ORCH_KUBECONFIG=$SCRATCH/kubeconfig "$ORCH" run --backend kubernetes --dry-run -f /etc/hostname -c 'print(1)') ||
+    fail "kubernetes dry run"
+  "$PY" - "$out" <<'PYEOF' || fail "kubernetes dry run: $out"
+import json, sys
+d = json.loads(sys.argv[1])
+assert d["backend"] == "kubernetes"
+pod = d["create"]
+assert pod["kind"] == "Pod" and pod["metadata"]["labels"]["orch.kind"] == "run", pod["metadata"]
+c = pod["spec"]["containers"][0]
+assert c["args"][:2] == ["/bin/sh", "-c"] and c["stdin"] is True, c["args"]
+assert c["securityContext"]["readOnlyRootFilesystem"] is True and pod["spec"]["automountServiceAccountToken"] is False
+PYEOF
+  out=$(ORCH_BACKEND=kubernetes ORCH_KUBECONFIG=$SCRATCH/kubeconfig "$ORCH" session create --dry-run --ttl 600 --label team=a) ||
+    fail "session dry run"
+  "$PY" - "$out" <<'PYEOF' || fail "session dry run: $out"
+import json, sys, time
+pod = json.loads(sys.argv[1])["create"]
+labels = pod["metadata"]["labels"]
+assert labels["orch.kind"] == "session" and labels["team"] == "a", labels
+assert abs(int(labels["orch.expires"]) - time.time() - 600) < 60, labels
+PYEOF
+  assert_eq "" "$(kc get pods -o name)" "a dry run creates nothing"
+  assert_eq 0 "$(grep -c '^created pod ' "$SCRATCH/double.out.err")"
+  assert_contains "$(ORCH_BACKEND=swarm "$ORCH" run -c 1 2>&1)" "ORCH_BACKEND 'swarm' is not a backend"
+}
