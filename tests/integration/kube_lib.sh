@@ -81,3 +81,8 @@ PYEOF
 pod_phase() {  # name
   kc get pod "$1" -o jsonpath='{.status.phase}' 2>/dev/null
 }
+
+# Waits (a minute: the engine is shared and CI is loaded) until the pod runs; fails saying its status.
+wait_running() {  # name
+  wait_for 600 [ "$(pod_phase "$1")" = Running ] || fail "pod $1 never ran: $(kc get pod "$1" -o jsonpath='{.status}' 2>&1)"
+}

@@ -36,7 +36,7 @@ test_kubectl_exec_attach_and_logs_over_websocket() {
   pod_json sleeper '["sleep","300"]' >"$SCRATCH/s.json"
   pod_json greeter '["sh","-c","read name; echo hello $name; sleep 0.3; echo bye >&2; exit 4"]' >"$SCRATCH/g.json"
   kc create --validate=false -f "$SCRATCH/s.json" -f "$SCRATCH/g.json" >/dev/null || fail "create"
-  wait_for 300 [ "$(pod_phase sleeper)" = Running ] || fail "sleeper never ran"
+  wait_running sleeper
   local out rc
   out=$(printf 'abc' | kc exec -i sleeper -- sh -c 'tr a-z A-Z; echo oops >&2; exit 3' 2>"$SCRATCH/err")
   rc=$?
@@ -49,7 +49,7 @@ test_kubectl_exec_attach_and_logs_over_websocket() {
     "300 KB of stdin arrive whole, in many frames"
   assert_eq "300000" "$(kc exec sleeper -- head -c 300000 /dev/zero | wc -c)" "300 KB of output arrive whole"
 
-  wait_for 300 [ "$(pod_phase greeter)" = Running ] || fail "greeter never ran"
+  wait_running greeter
   out=$(echo world | kc attach -i greeter 2>&1)
   assert_contains "$out" "hello world"
   wait_for 300 [ "$(pod_phase greeter)" = Failed ] || fail "greeter did not end: $(pod_phase greeter)"
@@ -96,8 +96,8 @@ JSON
   pod_json isolated '["sleep","300"]' >"$SCRATCH/i.json"
   pod_json open '["sleep","300"]' | sed 's/"suite": "kube-double"/"suite": "open"/' >"$SCRATCH/o.json"
   kc create --validate=false -f "$SCRATCH/i.json" -f "$SCRATCH/o.json" >/dev/null || fail "create"
-  wait_for 300 [ "$(pod_phase isolated)" = Running ] || fail "isolated never ran"
-  wait_for 300 [ "$(pod_phase open)" = Running ] || fail "open never ran"
+  wait_running isolated
+  wait_running open
   assert_eq "lo" "$(kc exec isolated -- ls /sys/class/net | tr '\n' ' ' | xargs)"
   assert_contains "$(kc exec open -- ls /sys/class/net)" "eth0" "a pod no policy selects keeps the pod network"
 }
@@ -106,7 +106,7 @@ test_stopping_the_double_removes_its_containers() {
   start_double
   pod_json doomed '["sleep","300"]' >"$SCRATCH/d.json"
   kc create --validate=false -f "$SCRATCH/d.json" >/dev/null
-  wait_for 300 [ "$(pod_phase doomed)" = Running ] || fail "doomed never ran"
+  wait_running doomed
   local label="label=io.kubernetes.pod.name=doomed"
   local mine
   mine=$(docker ps -aq --filter "$label" --filter label=orch.k8s-double | wc -l)
