@@ -66,3 +66,14 @@ test_cluster_deny_all_policy_isolates_sandboxes() {
   kk delete pod "$name" --wait=false >/dev/null
   assert_contains "$out" "blocked"
 }
+
+test_cluster_orch_run_end_to_end() {
+  cluster_ready
+  [ "${ORCH_K8S_TEST_TEMPLATES:-}" = 1 ] ||
+    skip "orch's template images are not said to be pullable by the nodes (push them and set ORCH_K8S_TEST_TEMPLATES=1)"
+  local env=(ORCH_BACKEND=kubernetes "ORCH_KUBECONFIG=$KCFG" "ORCH_K8S_NAMESPACE=$ORCH_K8S_TEST_NAMESPACE")
+  assert_eq 42 "$(env "${env[@]}" "$ORCH" run -c 'print(6 * 7)')"
+  assert_rc 3 env "${env[@]}" "$ORCH" run -l bash -c 'exit 3'
+  assert_rc 124 env "${env[@]}" "$ORCH" run --timeout 2 -c 'while True: pass'
+  assert_eq "" "$(kk get pods -l orch.managed=1,orch.kind=run -o name)" "orch removes its run pods"
+}

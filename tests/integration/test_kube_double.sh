@@ -163,8 +163,8 @@ test_real_cluster_suite_passes_against_the_double() {
   write_kubeconfig "$SCRATCH/config" "token: unused"
   local suite t
   suite="$(dirname "${BASH_SOURCE[0]}")/test_kube_cluster.sh"
-  for t in test_cluster_runs_orchs_pod_with_its_hardening test_cluster_deny_all_policy_isolates_sandboxes; do
-    (ORCH_K8S_TEST_NAMESPACE=default KUBECONFIG=$SCRATCH/config ORCH_K8S_TEST_POLICY=1; source "$suite"; "$t") ||
+  for t in test_cluster_runs_orchs_pod_with_its_hardening test_cluster_deny_all_policy_isolates_sandboxes test_cluster_orch_run_end_to_end; do
+    (ORCH_K8S_TEST_NAMESPACE=default KUBECONFIG=$SCRATCH/config ORCH_K8S_TEST_POLICY=1 ORCH_K8S_TEST_TEMPLATES=1; source "$suite"; "$t") ||
       fail "$t failed against the double"
   done
 }
