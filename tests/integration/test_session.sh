@@ -220,7 +220,7 @@ test_sessions_isolated() {
   assert_not_contains "$("$ORCH" session files "$B")" only_a.txt
   assert_rc 3 "$ORCH" session download "$B" only_a.txt "$SCRATCH/x" 2>/dev/null
   [ ! -e "$SCRATCH/x" ] || fail "B read A's file"
-  sx "$A" 'import subprocess, sys; srv = subprocess.Popen([sys.executable, "-m", "http.server", "8001"], stderr=subprocess.DEVNULL)' || fail "server"
+  sx "$A" 'import subprocess, sys; srv = subprocess.Popen([sys.executable, "-m", "http.server", "8001"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)' || fail "server"
   ip=$(docker inspect -f '{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}' "$(container_of "$A")")
   [ -n "$ip" ] || fail "A has no address"
   probe="import socket, time
