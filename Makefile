@@ -8,7 +8,7 @@ PREFIX ?= /usr/local
 # Root needs no sudo (CI, containers); anyone else is asked once.
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: all orch engine base-image templates hello test unit integration bench install package docker-image clean
+.PHONY: all lint orch engine base-image templates hello test unit integration bench install package docker-image clean
 
 all: orch
 
@@ -29,6 +29,10 @@ templates: orch base-image
 
 hello: orch base-image
 	$(ORCH) run --build -l python -c 'print("hello from a sandbox")'
+
+# clang-format and clang-tidy on the C++ lines changed since .ci/lint-base.
+lint: orch
+	BUILD=$(BUILD) bash scripts/lint.sh
 
 unit: orch
 	$(BUILD)/orch_unit

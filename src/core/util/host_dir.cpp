@@ -85,7 +85,7 @@ std::string unsafe_host_path_reason(std::string_view rel) {
   if (rel.size() > PATH_MAX / 2) return "path longer than " + std::to_string(PATH_MAX / 2) + " bytes";
   for (auto part : split(rel)) {
     if (part.empty()) return "empty path component";
-    if (part == "." || part == "..") return "'" + std::string(part) + "' component";
+    if (part == "." || part == "..") return std::string("'").append(part).append("' component");
     if (part.size() > NAME_MAX) return "a component longer than " + std::to_string(NAME_MAX) + " bytes";
     if (is_git_name(part)) return "a path into .git";
   }
