@@ -4,6 +4,7 @@
 
 #include "core/engine/socket_stream.hpp"
 #include "core/error.hpp"
+#include "core/util/time.hpp"
 #include "core/util/url.hpp"
 
 namespace orch::engine {
@@ -193,6 +194,7 @@ std::vector<NetworkInfo> DockerEngine::list_networks(const Labels& match) {
     i.name = n.value("Name", "");
     i.labels = labels_of(n.value("Labels", json::object()));
     i.members = n.value("Containers", json::object()).size();
+    i.created = parse_iso_time(n.value("Created", ""));
     out.push_back(std::move(i));
   }
   return out;

@@ -43,6 +43,7 @@ struct NetworkInfo {
   std::string name;
   Labels labels;
   size_t members = 0;  // sandboxes attached, as far as the listing tells
+  std::optional<int64_t> created;  // unix time, when the engine tells
 };
 
 // What an engine is and has, for `orch version` and /health.

@@ -5,6 +5,7 @@
 #include "core/error.hpp"
 #include "core/kube/kube_stream.hpp"
 #include "core/sandbox/spec.hpp"
+#include "core/util/time.hpp"
 
 namespace orch::kube {
 
@@ -259,6 +260,7 @@ std::vector<engine::NetworkInfo> KubeEngine::list_networks(const engine::Labels&
     const json& meta = field(pol, "metadata");
     n.id = n.name = meta.value("name", "");
     n.labels = exact_labels(meta);
+    n.created = parse_iso_time(meta.value("creationTimestamp", ""));
     if (!matches(n.labels, match) || n.name == "orch-sandbox-deny-all") continue;
     n.members = client_.list_pods(std::string(kLabelNetGroup) + "=" + label_value(n.name)).size();
     out.push_back(std::move(n));

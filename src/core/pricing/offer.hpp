@@ -6,6 +6,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "core/util/time.hpp"
+
 namespace orch::pricing {
 
 // One priced machine in one region, normalised across every provider and catalog format.
@@ -40,8 +42,8 @@ std::string to_csv(const std::vector<Offer>& offers);
 std::optional<double> parse_number(std::string_view text);
 
 std::string format_price(double value);        // "2.4500", trailing precision kept for cheap CPUs
-std::string format_iso_time(int64_t unix_seconds);
-std::optional<int64_t> parse_iso_time(const std::string& text);
+using orch::format_iso_time;
+using orch::parse_iso_time;
 std::string format_age(int64_t seconds);        // "5m", "3h", "2d"
 
 }  // namespace orch::pricing

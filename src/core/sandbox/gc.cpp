@@ -22,6 +22,13 @@ bool owner_alive(const std::string& pid_label) {
   return ::kill(static_cast<pid_t>(pid), 0) == 0 || errno == EPERM;
 }
 
+bool network_is_garbage(const engine::NetworkInfo& n, int64_t now) {
+  if (n.members > 0) return false;
+  auto exp = n.labels.find(kLabelExpires);
+  if (exp != n.labels.end() && std::strtoll(exp->second.c_str(), nullptr, 10) <= now) return true;
+  return !n.created || *n.created + kNetworkGraceSeconds <= now;
+}
+
 GcReport collect_garbage(engine::Engine& engine, const GcOptions& opts) {
   GcReport report;
   int64_t now = unix_now();
@@ -48,7 +55,7 @@ GcReport collect_garbage(engine::Engine& engine, const GcOptions& opts) {
     report.removed.push_back(c.name);
   }
   for (const auto& n : engine.list_networks({{kLabelManaged, "1"}})) {
-    if (n.members > 0 && !opts.all) continue;
+    if (!opts.all && !network_is_garbage(n, now)) continue;
     if (!opts.dry_run) {
       try {
         engine.remove_network(n.id);

@@ -21,6 +21,11 @@ struct GcReport {
 // their expiry, and orch networks no container uses.
 GcReport collect_garbage(engine::Engine& engine, const GcOptions& opts);
 
+// An unused network younger than this may be one whose sandbox is being created (the network comes
+// first), so gc leaves it for a later pass, unless the expiry its session gave it has passed.
+inline constexpr int64_t kNetworkGraceSeconds = 120;
+bool network_is_garbage(const engine::NetworkInfo& n, int64_t now);
+
 // True when the orch.pid label names a process on this host that is still alive.
 bool owner_alive(const std::string& pid_label);
 

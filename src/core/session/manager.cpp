@@ -5,6 +5,7 @@
 #include <set>
 
 #include "core/error.hpp"
+#include "core/sandbox/gc.hpp"
 #include "core/sandbox/spec.hpp"
 #include "core/session/boot.hpp"
 #include "core/session/container_exec.hpp"
@@ -135,7 +136,13 @@ Record Manager::create(const CreateOptions& o) {
   std::string net;
   if (o.network == "private") {
     net = spec.network;
-    engine_.create_network({net, true, {{sb::kLabelManaged, "1"}, {sb::kLabelKind, "session"}, {sb::kLabelId, id}, {sb::kLabelOwner, o.owner}}});
+    engine_.create_network({net,
+                            true,
+                            {{sb::kLabelManaged, "1"},
+                             {sb::kLabelKind, "session"},
+                             {sb::kLabelId, id},
+                             {sb::kLabelOwner, o.owner},
+                             {sb::kLabelExpires, std::to_string(expires)}}});
   }
   try {
     std::string cid;
@@ -283,6 +290,7 @@ GcResult Manager::gc() {
   for (const auto& n : engine_.list_networks(of_kind("session"))) {
     auto sid = n.labels.find(sb::kLabelId);
     if (sid != n.labels.end() && live.count(sid->second)) continue;
+    if (!sb::network_is_garbage(n, now)) continue;
     try {
       engine_.remove_network(n.id);
       g.networks.push_back(n.name);
