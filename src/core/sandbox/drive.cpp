@@ -6,6 +6,7 @@
 
 #include <cerrno>
 #include <chrono>
+#include <thread>
 
 #include "core/error.hpp"
 #include "core/sandbox/capture.hpp"
@@ -190,8 +191,13 @@ RunStatus classify(engine::Engine& engine, const std::string& id, Ending ending,
   if (ending == Ending::TimedOut) return RunStatus::Timeout;
   if (ending == Ending::Cancelled) return RunStatus::Cancelled;
   if (code == 137) {
-    auto s = engine.inspect(id);
-    if (s && s->oom_killed) return RunStatus::Oom;
+    // The engine records the OOM kill apart from the exit (and later under load or gVisor).
+    for (int i = 0; i < 6; ++i) {
+      auto s = engine.inspect(id);
+      if (s && s->oom_killed) return RunStatus::Oom;
+      if (!s || i == 5) break;
+      std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    }
   }
   if (code > 128 && code < 160 && engine.stopped_by_engine(id, started_unix))
     throw Error(ErrorKind::Infrastructure, "the Docker engine stopped the sandbox (signal " + std::to_string(code - 128) +

@@ -26,7 +26,23 @@ constexpr size_t kMaxArtifactPath = 2048;
 
 }  // namespace
 
-void read_artifacts(const std::string& tar_bytes, bool cut_at_cap, size_t cap, RunResult& res) {
+namespace {
+
+// Splits tar's exit status (boot_command's suffix) off the archive; -1 when it is not there.
+int take_tar_status(std::string_view& bytes) {
+  if (bytes.size() < kTarStatusTag.size() + 2 || bytes.back() != '\x1e') return -1;
+  size_t tag = bytes.rfind(kTarStatusTag);
+  if (tag == std::string_view::npos) return -1;
+  std::string_view digits = bytes.substr(tag + kTarStatusTag.size(), bytes.size() - 1 - tag - kTarStatusTag.size());
+  if (digits.empty() || digits.size() > 3 || digits.find_first_not_of("0123456789") != std::string_view::npos) return -1;
+  bytes = bytes.substr(0, tag);
+  return std::stoi(std::string(digits));
+}
+
+}  // namespace
+
+void read_artifacts(std::string_view tar_bytes, bool cut_at_cap, size_t cap, RunResult& res) {
+  int tar_status = cut_at_cap ? -1 : take_tar_status(tar_bytes);
   auto clean = [](std::string p) {
     while (p.rfind("./", 0) == 0) p = p.substr(2);
     return p;
@@ -88,6 +104,10 @@ void read_artifacts(const std::string& tar_bytes, bool cut_at_cap, size_t cap, R
     std::string why = cut_at_cap ? "past the " + std::to_string(cap >> 20) + " MiB limit for all files in /workspace/out"
                                  : "the archive of /workspace/out ended early (" + archive.error + ")";
     skip(clean(archive.cut), why + (archive.cut.empty() ? "" : "; files after it were not copied"));
+  } else if (tar_status > 0) {
+    res.artifacts_truncated = true;
+    skip("", "tar in the sandbox could not archive every file in /workspace/out (exit " + std::to_string(tar_status) +
+                 "): a path longer than the sandbox's PATH_MAX or a file it could not read");
   }
 }
 

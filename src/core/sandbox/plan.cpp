@@ -104,7 +104,8 @@ RunPlan plan_run(const templates::Store& store, const RunOptions& o) {
 
 std::vector<std::string> boot_command(size_t tar_size, const std::vector<std::string>& program, const std::string& marker) {
   // $1 is the marker (empty without --out); the program's argv follows. Files go smallest first, so
-  // a file past the size cap costs only the larger ones after it.
+  // a file past the size cap costs only the larger ones after it; tar's exit status follows the
+  // archive, since tar skips what it cannot read (a path past PATH_MAX) and goes on.
   std::string script =
       "m=$1; shift; "
       "dd bs=65536 count=" + std::to_string(tar_size) + " iflag=count_bytes,fullblock 2>/dev/null"
@@ -114,9 +115,10 @@ std::vector<std::string> boot_command(size_t tar_size, const std::vector<std::st
   } else {
     script +=
         "mkdir -p /workspace/out; \"$@\"; rc=$?; printf %s \"$m\"; "
-        "cd /workspace/out 2>/dev/null && if find . -maxdepth 0 -printf '' 2>/dev/null; then "
+        "cd /workspace/out 2>/dev/null && { if find . -maxdepth 0 -printf '' 2>/dev/null; then "
         "find . -mindepth 1 ! -type d -printf '%s %p\\0' 2>/dev/null | sort -zn | cut -z -d' ' -f2- | "
-        "tar -c -f - --null --no-recursion -T - 2>/dev/null; else tar -c -f - . 2>/dev/null; fi; exit $rc";
+        "tar -c -f - --null --no-recursion -T - 2>/dev/null; else tar -c -f - . 2>/dev/null; fi; "
+        "printf '" + std::string(kTarStatusTag) + "%d\\036' $?; }; exit $rc";
   }
   std::vector<std::string> cmd = {"/bin/sh", "-c", script, "orch-boot", marker};
   cmd.insert(cmd.end(), program.begin(), program.end());

@@ -130,7 +130,9 @@ RunResult drive(engine::Engine& engine, Started& st, std::string input, const Ru
                 Observer& observer, const std::string& end_token = "");
 // Reads the archive of /workspace/out into `res`: regular files become artifacts, and every entry
 // that is not saved (a link, a device, an unsafe or clashing name, past the size cap) is reported.
-void read_artifacts(const std::string& tar_bytes, bool cut_at_cap, size_t cap, RunResult& res);
+void read_artifacts(std::string_view tar_bytes, bool cut_at_cap, size_t cap, RunResult& res);
+// Follows the --out archive on stdout: "<tag><tar's exit status>\x1e".
+inline constexpr std::string_view kTarStatusTag = "\x1eorch-tar-exit ";
 // The tar of input files (parents first); `w` may already hold entries.
 std::string build_input_tar(const std::vector<FileInput>& files, tar::Writer w = {});
 // The shell that unpacks the input files from stdin and then runs the program (exec, or with --out,
