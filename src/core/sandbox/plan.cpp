@@ -110,6 +110,7 @@ std::vector<std::string> boot_command(size_t tar_size, const std::vector<std::st
       "m=$1; shift; "
       "dd bs=65536 count=" + std::to_string(tar_size) + " iflag=count_bytes,fullblock 2>/dev/null"
       " | tar -x -o -m -C /workspace -f - || { echo 'orch: could not unpack the input files' >&2; exit 125; }; ";
+  std::string tar_status = "printf '" + std::string(kTarStatusTag) + "%d\\036' $?; ";
   if (marker.empty()) {
     script += "exec \"$@\"";
   } else {
@@ -117,8 +118,8 @@ std::vector<std::string> boot_command(size_t tar_size, const std::vector<std::st
         "mkdir -p /workspace/out; \"$@\"; rc=$?; printf %s \"$m\"; "
         "cd /workspace/out 2>/dev/null && { if find . -maxdepth 0 -printf '' 2>/dev/null; then "
         "find . -mindepth 1 ! -type d -printf '%s %p\\0' 2>/dev/null | sort -zn | cut -z -d' ' -f2- | "
-        "tar -c -f - --null --no-recursion -T - 2>/dev/null; else tar -c -f - . 2>/dev/null; fi; "
-        "printf '" + std::string(kTarStatusTag) + "%d\\036' $?; }; exit $rc";
+        "tar -c -f - --null --no-recursion -T - 2>/dev/null; else tar -c -f - . 2>/dev/null; fi; " +
+        tar_status + "}; exit $rc";
   }
   std::vector<std::string> cmd = {"/bin/sh", "-c", script, "orch-boot", marker};
   cmd.insert(cmd.end(), program.begin(), program.end());
