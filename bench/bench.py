@@ -18,7 +18,7 @@ import sys
 import time
 
 ORCH, RESULTS = sys.argv[1], sys.argv[2]
-CASES = sys.argv[3:] or ["cold", "warm", "session", "throughput", "server", "cli", "scaling", "sessions", "runtime"]
+CASES = sys.argv[3:] or ["cold", "warm", "session", "load", "server", "cli", "scaling", "sessions", "runtime"]
 IMAGE = "orch/python:latest"
 rows = []  # (case, variant, median_ms, p90_ms, ratio, target, verdict)
 
@@ -188,27 +188,6 @@ def case_session():
         subprocess.run([ORCH, "session", "rm", sid], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 
-def case_throughput():
-    print("throughput: fresh sandbox per run", flush=True)
-    for conc in (1, 4, 16):
-        n = max(8, conc * 3)
-
-        def burst(fn):
-            t = time.perf_counter()
-            with cf.ThreadPoolExecutor(conc) as ex:
-                list(ex.map(lambda _: fn(), range(n)))
-            return n / (time.perf_counter() - t)
-        base = burst(docker_run_python)
-        rows.append(("throughput", f"docker run loop, {conc} concurrent (baseline)", base, base, "baseline", "", "", "runs/s"))
-        s = Server("--max-concurrent", "32", "--tenant-concurrent", "32")
-        try:
-            rate = burst(lambda: s.post("/v1/run", {"code": "print(1)"}))
-        finally:
-            s.stop()
-        rows.append(("throughput", f"POST /v1/run (no pool), {conc} concurrent", rate, rate, f"{rate / base:.2f}x", "", "", "runs/s"))
-        print(f"  throughput   {conc:>2} concurrent: docker {base:.2f}/s, orch {rate:.2f}/s", flush=True)
-
-
 def case_server():
     print("server overhead", flush=True)
     s = Server()
@@ -268,6 +247,12 @@ def case_scaling():
         xs = timed(one, 5, 1)
         add("scaling", f"orch run, {label} of stdout (latency)", xs)
         rows.append(("scaling", f"orch run, {label} of stdout (max RSS)", max(rss), max(rss), "", "", "", "MiB"))
+
+
+def case_load():
+    print("sustained load: closed loop and open loop, without and with a pool", flush=True)
+    import load
+    load.run(Server, rows, lambda line: print(line, flush=True))
 
 
 def mem_available_mib():

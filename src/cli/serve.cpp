@@ -8,39 +8,16 @@
 
 namespace orch::cli {
 
-namespace {
-
-std::map<std::string, int> parse_pool(const std::string& spec) {
-  // python=2,node=1
-  std::map<std::string, int> out;
-  size_t start = 0;
-  while (start < spec.size()) {
-    size_t comma = spec.find(',', start);
-    std::string item = spec.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
-    auto eq = item.find('=');
-    int n = 0;
-    try {
-      n = eq == std::string::npos ? -1 : std::stoi(item.substr(eq + 1));
-    } catch (const std::exception&) {
-      n = -1;
-    }
-    if (n < 0 || n > 64) throw Error(ErrorKind::BadInput, "--pool: '" + item + "' is not TEMPLATE=N (N from 0 to 64)");
-    out[item.substr(0, eq)] = n;
-    if (comma == std::string::npos) break;
-    start = comma + 1;
-  }
-  return out;
-}
-
-}  // namespace
-
 int serve_main(int argc, char** argv) {
   CLI::App app{"Serve the orch HTTP API (JSON; OpenAPI at /openapi.json; dashboard at /).", "serve"};
   server::ServerConfig cfg;
-  std::string listen = "127.0.0.1:8420", pool, max_body = "16m", max_memory = "2g";
+  std::string listen = "127.0.0.1:8420", pool, pool_memory, max_body = "16m", max_memory = "2g";
   app.add_option("-l,--listen", listen, "HOST:PORT to listen on (default 127.0.0.1:8420; port 0: any free port, logged at start)");
   app.add_option("--tokens", cfg.tokens_file, "file of 'TOKEN TENANT [key=value ...]' lines; SIGHUP reloads it");
-  app.add_option("--pool", pool, "warm sandboxes per template, e.g. python=2,node=1");
+  app.add_option("--pool", pool, "warm sandboxes per template: N, auto (1-32 as traffic asks) or MIN-MAX, e.g. python=auto,node=1");
+  app.add_option("--pool-idle", cfg.pool_idle_s, "seconds a ready sandbox beyond what traffic asks waits unused before it is removed (30)");
+  app.add_option("--pool-memory", pool_memory,
+                 "most the pooled sandboxes' memory limits may add up to (default: a quarter of this machine's memory)");
   add_backend_option(app);
   app.add_option("--max-concurrent", cfg.max_concurrent, "runs in flight across all tenants (default 16)");
   app.add_option("--tenant-concurrent", cfg.tenant_max_concurrent, "runs in flight per tenant by default (8)");
@@ -68,7 +45,8 @@ int serve_main(int argc, char** argv) {
     cfg.port = -1;
   }
   if (cfg.port < 0 || cfg.port > 65535) throw Error(ErrorKind::BadInput, "--listen: bad port in '" + listen + "'");
-  cfg.pool = parse_pool(pool);
+  cfg.pool = sandbox::parse_pool_sizes(pool);
+  if (!pool_memory.empty()) cfg.pool_memory = parse_bytes(pool_memory, "--pool-memory");
   cfg.max_body_bytes = static_cast<size_t>(parse_bytes(max_body, "--max-body"));
   cfg.max_memory_bytes = parse_bytes(max_memory, "--max-memory");
   if (cfg.max_concurrent < 1 || cfg.tenant_max_concurrent < 1 || cfg.threads < 4)

@@ -11,6 +11,7 @@
 
 #include "core/engine/engine.hpp"
 #include "core/error.hpp"
+#include "core/sandbox/pool.hpp"
 #include "core/sandbox/run.hpp"
 #include "core/sandbox/warm.hpp"
 #include "core/session/manager.hpp"
@@ -37,7 +38,9 @@ struct ServerConfig {
   bool allow_network = false;      // may requests ask for net=bridge?
   std::vector<std::string> allow_repo_hosts;  // hosts, addresses or ranges repo jobs may clone from besides public ones
   std::string runtime;             // forced runtime for every sandbox ("" = engine default)
-  std::map<std::string, int> pool; // template -> warm sandboxes
+  std::map<std::string, sandbox::PoolSize> pool;  // template -> warm sandboxes
+  int64_t pool_memory = 0;                        // budget for the pool's memory limits; 0 = a quarter of this machine's
+  double pool_idle_s = 30;                        // a surplus ready sandbox is removed after this long unused
   double drain_grace_s = 10;
   std::string access_log = "-";    // "-" stderr, "off", or a file
   bool insecure_no_auth = false;   // listen beyond loopback without tokens

@@ -24,7 +24,7 @@ std::vector<Family> scraped_families(Context& ctx) {
     engine_up = false;
   }
   Family ready{"orch_pool_ready", "gauge", "Warm sandboxes ready to take a run, per template.", {}};
-  Family target{"orch_pool_target", "gauge", "Warm sandboxes the pool keeps per template (--pool).", {}};
+  Family target{"orch_pool_target", "gauge", "Warm sandboxes ready or in preparation the pool aims for, per template.", {}};
   Family refills{"orch_pool_refills_total", "counter", "Warm sandboxes made to refill the pool, per template.", {}};
   json pool = ctx.pool ? ctx.pool->state() : json::object();
   for (const auto& [name, st] : pool.items()) {

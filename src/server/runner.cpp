@@ -15,17 +15,18 @@ PreparedRun prepare_run(Context& ctx, const Tenant& tenant, const sandbox::RunOp
 
 sandbox::RunResult execute_run(Context& ctx, PreparedRun& run, sandbox::Observer& observer) {
   sandbox::RunResult result;
-  std::optional<sandbox::Started> warm;
-  if (ctx.pool) {
-    warm = ctx.pool->take(run.plan);
-    ctx.metrics.record_pool(warm.has_value());
-  }
   CancellableObserver cancellable(observer, ctx.run_cancels.add(run.plan.run_id, run.tenant.name));
   struct Forget {
     RunCancels& cancels;
     const std::string& id;
     ~Forget() { cancels.remove(id); }
   } forget{ctx.run_cancels, run.plan.run_id};
+  std::optional<sandbox::Started> warm;
+  if (ctx.pool) {
+    auto taken = ctx.pool->take(run.plan, cancellable);
+    if (taken.pooled) ctx.metrics.record_pool(taken.hit);
+    warm = std::move(taken.sandbox);
+  }
   try {
     result = warm ? sandbox::run_warm(ctx.engine, *ctx.pool, std::move(*warm), run.plan, cancellable)
                   : sandbox::run_oneshot(ctx.engine, run.plan, cancellable);

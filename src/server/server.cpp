@@ -107,7 +107,8 @@ int serve(const ServerConfig& cfg) {
   }
 
   if (!cfg.pool.empty()) {
-    ctx.pool = std::make_unique<sandbox::Pool>(*engine, store, cfg.pool, cfg.runtime);
+    ctx.pool =
+        std::make_unique<sandbox::Pool>(*engine, store, sandbox::PoolOptions{cfg.pool, cfg.runtime, cfg.pool_memory, cfg.pool_idle_s});
     ctx.pool->start();
   }
 

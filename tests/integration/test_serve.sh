@@ -336,6 +336,37 @@ test_pool_is_removed_on_shutdown() {
   assert_eq "0" "$(containers_of_pid "$pid")"
 }
 
+test_pool_misses_wait_for_the_sandbox_being_prepared() {
+  # With nothing ready, runs take the pool's sandboxes as they come up instead of making their own
+  # beside them: every run is a miss, and every run is pooled.
+  scratch
+  start_server --pool python=0-4
+  pids=()
+  for i in 1 2 3; do post /v1/run "{\"code\":\"print($i)\"}" >"$SCRATCH/out.$i" & pids+=($!); done
+  wait "${pids[@]}"
+  for i in 1 2 3; do assert_eq "$i" "$(json_get "$(body_of "$(cat "$SCRATCH/out.$i")")" stdout)"; done
+  runs=$(curl -s "$BASE/v1/runs")
+  assert_eq "true true true" "$(for i in 0 1 2; do json_get "$runs" "runs.$i.pooled"; done | paste -sd' ')"
+  m=$(curl -s "$BASE/metrics")
+  assert_contains "$m" 'orch_pool_requests_total{result="miss"} 3'
+}
+
+pool_at_floor() {  # template: one ready, and the target back at auto's floor of one
+  local h
+  h=$(curl -s "$BASE/health")
+  [ "$(json_get "$h" "pool.$1.ready")" = 1 ] && [ "$(json_get "$h" "pool.$1.target")" = 1 ]
+}
+
+test_pool_auto_grows_with_traffic_and_shrinks_when_it_stops() {
+  start_server --pool python=auto --pool-idle 1
+  wait_for 300 pool_ready python 1 || fail "pool never filled"
+  for _ in $(seq 8); do post /v1/run '{"code":"pass"}' >/dev/null; done
+  h=$(curl -s "$BASE/health")
+  [ "$(json_get "$h" pool.python.target)" -ge 2 ] || fail "the target did not follow traffic: $h"
+  wait_for 300 pool_ready python 2 || fail "the pool did not grow: $(curl -s "$BASE/health")"
+  wait_for 600 pool_at_floor python || fail "the pool did not shrink: $(curl -s "$BASE/health")"
+}
+
 test_cli_through_server_with_orch_host() {
   scratch
   printf 'tok-cli-000000000000 cli\n' > "$SCRATCH/tokens"

@@ -3,8 +3,9 @@
 #include <chrono>
 #include <iostream>
 
-#include "core/sandbox/direct_io.hpp"
 #include "core/error.hpp"
+#include "core/sandbox/direct_io.hpp"
+#include "core/sandbox/pool.hpp"
 #include "core/util/embedded.hpp"
 #include "core/util/random.hpp"
 
@@ -42,15 +43,6 @@ void await_ready(Started& st) {
   }
   if (said != kReady)
     throw Error(ErrorKind::Infrastructure, "the warm runner did not start" + (said.empty() ? std::string() : ": " + said.substr(0, 400)));
-}
-
-// The sandbox a pooled run of `t` gets: the template's limits and the pool's runtime.
-engine::SandboxSpec pool_spec(const templates::Template& t, const std::string& runtime, const std::string& id) {
-  SandboxRequest req;
-  req.kind = "pool";
-  req.id = id;
-  req.runtime = runtime;
-  return sandbox_spec(t, req);
 }
 
 std::string sh_quote(const std::string& s) {
@@ -94,6 +86,14 @@ std::string warm_request(const RunPlan& plan, const std::string& token) {
   return std::to_string(tar.size()) + "\n" + tar;
 }
 
+engine::SandboxSpec pool_spec(const templates::Template& t, const std::string& runtime, const std::string& id) {
+  SandboxRequest req;
+  req.kind = "pool";
+  req.id = id;
+  req.runtime = runtime;
+  return sandbox_spec(t, req);
+}
+
 bool fits_warm(const RunPlan& p, const std::string& runtime) {
   return p.lang->name == p.tmpl->default_language && p.command.empty() && !p.collect_out &&
          same_limits(p.spec, pool_spec(*p.tmpl, runtime, ""));
@@ -118,150 +118,31 @@ RunResult run_warm(engine::Engine& engine, Pool& pool, Started st, const RunPlan
   }
 }
 
-Pool::Pool(engine::Engine& engine, const templates::Store& store, std::map<std::string, int> targets, std::string runtime)
-    : engine_(engine), store_(store), targets_(std::move(targets)), runtime_(std::move(runtime)) {
-  for (const auto& [name, n] : targets_) store_.get(name);  // unknown template: NotFound now, not later
-  // Direct output needs an engine that mounts host directories, and a runtime whose sandbox can
-  // reach a host socket (gVisor's cannot).
-  direct_ = engine_.capabilities().host_mounts && runtime_ != "runsc";
-}
-
-Pool::~Pool() { shutdown(); }
-
-void Pool::start() {
-  if (targets_.empty()) return;
-  if (direct_) DirectOutput::remove_stale();
-  thread_ = std::thread([this] { refill_loop(); });
-}
-
-Started Pool::make(const templates::Template& t) {
+Started prepare_warm(engine::Engine& engine, const templates::Template& t, const std::string& runtime, std::atomic<bool>& direct) {
   const auto& lang = *t.language(t.default_language);
-  engine::SandboxSpec spec = pool_spec(t, runtime_, "p-" + random_hex(12));
+  engine::SandboxSpec spec = pool_spec(t, runtime, "p-" + random_hex(12));
   spec.argv = warm_command(lang);
   std::unique_ptr<DirectOutput> io;
-  if (direct_.load() && runner_for(lang) == Runner::Python) io = DirectOutput::open();
+  if (direct && runner_for(lang) == Runner::Python) io = DirectOutput::open();
   if (io) {
     spec.host_mounts = {{io->dir(), DirectOutput::kMountPoint, true}};
     spec.argv.push_back(DirectOutput::kMountPoint);
   }
   Started st;
   try {
-    st = start_sandbox(engine_, spec);
+    st = start_sandbox(engine, spec);
   } catch (const Error& e) {
     // An engine that cannot mount the directory (it sees another filesystem) gets attach-only sandboxes.
     if (!io || e.reason() != Reason::MountRefused) throw;
-    direct_ = false;
+    direct = false;
     io.reset();
     spec.host_mounts.clear();
     spec.argv.pop_back();
-    st = start_sandbox(engine_, spec);
+    st = start_sandbox(engine, spec);
   }
   await_ready(st);
   if (io) io->accept(st.id, st.out, st.err);
   return st;
-}
-
-void Pool::refill_loop() {
-  std::unique_lock<std::mutex> lock(mu_);
-  while (!stop_) {
-    if (!discarded_.empty()) {
-      Started old = std::move(discarded_.front());
-      discarded_.pop_front();
-      lock.unlock();
-      old = Started{};  // the guard removes the container, outside the lock
-      lock.lock();
-      continue;
-    }
-    const templates::Template* need = nullptr;
-    for (const auto& [name, n] : targets_)
-      if (static_cast<int>(ready_[name].size()) < n && last_error_[name].empty()) need = store_.find(name);
-    if (!need) {
-      // Wake on a release; retry failed templates now and then.
-      cv_.wait_for(lock, std::chrono::seconds(5));
-      for (auto& [name, err] : last_error_) err.clear();
-      continue;
-    }
-    // Leave the CPU to runs in progress for a while, unless the next request would miss anyway.
-    auto quiet_until = last_take_ + std::chrono::seconds(1);
-    if (in_use_ > 0 && !ready_[need->name].empty() && std::chrono::steady_clock::now() < quiet_until) {
-      cv_.wait_until(lock, quiet_until);
-      continue;
-    }
-    lock.unlock();
-    std::optional<Started> made;
-    std::string error;
-    try {
-      made = make(*need);
-    } catch (const std::exception& e) {
-      error = e.what();
-    }
-    lock.lock();
-    if (made) ready_[need->name].push_back(std::move(*made)), ++refills_[need->name];
-    if (!error.empty() && last_error_[need->name] != error) std::cerr << "orch serve: pool " << need->name << ": " << error << std::endl;
-    last_error_[need->name] = error;
-  }
-}
-
-std::optional<Started> Pool::take(const RunPlan& plan) {
-  if (!fits_warm(plan, runtime_)) return std::nullopt;
-  for (;;) {
-    std::optional<Started> st;
-    {
-      std::lock_guard<std::mutex> lock(mu_);
-      auto it = ready_.find(plan.tmpl->name);
-      if (it == ready_.end() || it->second.empty()) return std::nullopt;
-      st = std::move(it->second.front());
-      it->second.pop_front();
-      if (st->stream->quiet() && (!st->out || (st->out->quiet() && st->err->quiet()))) {
-        ++in_use_;
-        last_take_ = std::chrono::steady_clock::now();
-        if (it->second.empty()) cv_.notify_all();
-        return st;
-      }
-    }
-    // A runner says nothing until it has input, so anything readable on its stream (the end of it,
-    // after the engine restarted or the container died) means it cannot take a run: drop it.
-    discard(std::move(*st));
-  }
-}
-
-void Pool::release(Started st) {
-  std::lock_guard<std::mutex> lock(mu_);
-  --in_use_;
-  cv_.notify_all();
-  if (stop_) return;  // st's guard removes it right here
-  discarded_.push_back(std::move(st));
-}
-
-void Pool::discard(Started st) {
-  std::lock_guard<std::mutex> lock(mu_);
-  if (stop_) return;  // st's guard removes it right here
-  discarded_.push_back(std::move(st));
-  cv_.notify_all();
-}
-
-nlohmann::json Pool::state() const {
-  std::lock_guard<std::mutex> lock(mu_);
-  nlohmann::json j = nlohmann::json::object();
-  for (const auto& [name, n] : targets_) {
-    auto it = ready_.find(name);
-    j[name] = {{"ready", it == ready_.end() ? 0 : it->second.size()}, {"target", n}, {"refills", refills_.count(name) ? refills_.at(name) : 0}};
-    auto err = last_error_.find(name);
-    if (err != last_error_.end() && !err->second.empty()) j[name]["error"] = err->second;
-  }
-  return j;
-}
-
-void Pool::shutdown() {
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    stop_ = true;
-    cv_.notify_all();
-  }
-  if (thread_.joinable()) thread_.join();
-  std::lock_guard<std::mutex> lock(mu_);
-  ready_.clear();  // each Started's guard removes its container
-  discarded_.clear();
 }
 
 }  // namespace orch::sandbox

@@ -1,0 +1,277 @@
+#include "core/sandbox/pool.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <iostream>
+
+#include "core/error.hpp"
+#include "core/sandbox/direct_io.hpp"
+#include "core/sandbox/warm.hpp"
+
+namespace orch::sandbox {
+
+namespace {
+
+// Used sandboxes waiting for removal past which no new one is prepared: removal is engine work too.
+constexpr size_t kMaxBacklog = 16;
+constexpr int kRemovers = 2;
+constexpr auto kRetryAfterError = std::chrono::seconds(5);
+constexpr auto kMaxWait = std::chrono::seconds(120);
+
+}  // namespace
+
+void Pool::EngineKnee::on_prepared(double seconds, int in_flight, Clock::time_point now) {
+  if (best_s == 0 || seconds < best_s || now - best_at > std::chrono::minutes(2)) {
+    best_s = seconds;
+    best_at = now;
+  }
+  // Preparations that only waited in the engine's queue, by Little's law (TCP Vegas' estimate).
+  double queued = in_flight * (1 - best_s / seconds);
+  if (queued < 1 && in_flight >= limit) limit = std::min(limit + 1, kPoolCeiling);
+  else if (queued > 2) limit = std::max(limit - 1, 1);
+}
+
+Pool::Pool(engine::Engine& engine, const templates::Store& store, PoolOptions opts)
+    : engine_(engine), store_(store), opts_(std::move(opts)) {
+  if (opts_.memory_budget <= 0) opts_.memory_budget = default_pool_memory();
+  for (const auto& [name, size] : opts_.sizes) {
+    const auto& t = store_.get(name);  // unknown template: NotFound now, not later
+    Entry& e = entries_[name];
+    e.size = size;
+    e.memory_each = pool_spec(t, opts_.runtime, "").memory_bytes;
+  }
+  // Direct output needs an engine that mounts host directories, and a runtime whose sandbox can
+  // reach a host socket (gVisor's cannot).
+  direct_ = engine_.capabilities().host_mounts && opts_.runtime != "runsc";
+}
+
+Pool::~Pool() { shutdown(); }
+
+void Pool::start() {
+  if (entries_.empty()) return;
+  if (direct_) DirectOutput::remove_stale();
+  std::lock_guard<std::mutex> lock(mu_);
+  for (int i = 0; i < kRemovers; ++i) threads_.emplace_back([this] { remove_loop(); });
+  threads_.emplace_back([this] { tick_loop(); });
+  schedule(Clock::now());
+}
+
+int64_t Pool::memory_held() const {
+  int64_t held = 0;
+  for (const auto& [name, e] : entries_) held += (static_cast<int64_t>(e.ready.size()) + e.preparing) * e.memory_each;
+  return held;
+}
+
+void Pool::schedule(Clock::time_point now) {
+  if (stop_ || threads_.empty()) return;
+  for (auto& [name, e] : entries_) {
+    if (!e.last_error.empty() && now < e.retry_at) continue;
+    int waiting = static_cast<int>(e.waiters.size());
+    int want = e.demand.stock(e.size, now) + waiting;
+    int refills = e.demand.refill_concurrency(now);
+    while (static_cast<int>(e.ready.size()) + e.preparing < want && discarded_.size() <= kMaxBacklog &&
+           memory_held() + e.memory_each <= opts_.memory_budget) {
+      // A waiting run always gets its preparation; refills only while the engine keeps up.
+      bool for_waiter = e.preparing < waiting;
+      if (!for_waiter && (in_flight_ >= knee_.limit || e.preparing - waiting >= refills)) break;
+      ++e.preparing;
+      ++in_flight_;
+      jobs_.push_back(name);
+      if (!e.last_error.empty()) break;  // one try after an error, not a burst
+    }
+  }
+  for (size_t spare = static_cast<size_t>(idle_workers_); spare < jobs_.size(); ++spare) threads_.emplace_back([this] { prepare_loop(); });
+  if (!jobs_.empty()) work_cv_.notify_all();
+}
+
+void Pool::shrink(Clock::time_point now) {
+  for (auto& [name, e] : entries_) {
+    if (e.ready.empty() || !e.waiters.empty() || now - e.last_shrink < std::chrono::seconds(1)) continue;
+    if (static_cast<int>(e.ready.size()) <= e.demand.stock(e.size, now) ||
+        now - e.ready.front().since < std::chrono::duration<double>(opts_.idle_s))
+      continue;
+    discarded_.push_back(std::move(e.ready.front().st));
+    e.ready.pop_front();
+    e.last_shrink = now;
+    removal_cv_.notify_all();
+  }
+}
+
+void Pool::prepare_loop() {
+  std::unique_lock<std::mutex> lock(mu_);
+  for (;;) {
+    ++idle_workers_;
+    work_cv_.wait(lock, [this] { return stop_ || !jobs_.empty(); });
+    --idle_workers_;
+    if (stop_) return;
+    std::string name = jobs_.front();
+    jobs_.pop_front();
+    int in_flight = in_flight_;
+    lock.unlock();
+    std::optional<Started> made;
+    std::string error;
+    auto t0 = Clock::now();
+    try {
+      made = prepare_warm(engine_, *store_.find(name), opts_.runtime, direct_);
+    } catch (const std::exception& e) {
+      error = e.what();
+    }
+    double seconds = std::chrono::duration<double>(Clock::now() - t0).count();
+    lock.lock();
+    finish_prepare(name, std::move(made), error, seconds, in_flight);
+  }
+}
+
+void Pool::finish_prepare(const std::string& name, std::optional<Started> made, const std::string& error, double seconds, int in_flight) {
+  auto now = Clock::now();
+  Entry& e = entries_[name];
+  --e.preparing;
+  --in_flight_;
+  if (made) {
+    ++e.refills;
+    e.demand.on_prepared(seconds);
+    knee_.on_prepared(seconds, in_flight, now);
+    e.last_error.clear();
+    if (stop_) {
+      discarded_.push_back(std::move(*made));
+      removal_cv_.notify_all();
+    } else if (!e.waiters.empty()) {
+      e.waiters.front()->got = std::move(made);
+      e.waiters.pop_front();
+      waiter_cv_.notify_all();
+    } else {
+      e.ready.push_back({std::move(*made), now});
+    }
+  } else {
+    if (e.last_error != error) std::cerr << "orch serve: pool " << name << ": " << error << std::endl;
+    e.last_error = error;
+    e.retry_at = now + kRetryAfterError;
+    // Runs waiting go the cold way, which reports the engine's answer to their caller.
+    for (Waiter* w : e.waiters) w->failed = true;
+    e.waiters.clear();
+    waiter_cv_.notify_all();
+  }
+  schedule(now);
+}
+
+void Pool::remove_loop() {
+  std::unique_lock<std::mutex> lock(mu_);
+  for (;;) {
+    removal_cv_.wait(lock, [this] { return stop_ || !discarded_.empty(); });
+    if (discarded_.empty()) return;
+    Started old = std::move(discarded_.front());
+    discarded_.pop_front();
+    lock.unlock();
+    old = Started{};  // the guard removes the container, outside the lock
+    lock.lock();
+    schedule(Clock::now());
+  }
+}
+
+void Pool::tick_loop() {
+  std::unique_lock<std::mutex> lock(mu_);
+  while (!stop_) {
+    tick_cv_.wait_for(lock, std::chrono::seconds(1));
+    if (stop_) break;
+    auto now = Clock::now();
+    shrink(now);
+    schedule(now);
+  }
+}
+
+Pool::Taken Pool::take(const RunPlan& plan, Observer& observer) {
+  if (!fits_warm(plan, opts_.runtime)) return {};
+  std::unique_lock<std::mutex> lock(mu_);
+  auto it = entries_.find(plan.tmpl->name);
+  if (stop_ || it == entries_.end() || it->second.size.ceiling == 0) return {};
+  Entry& e = it->second;
+  Taken taken;
+  taken.pooled = true;
+  auto now = Clock::now();
+  e.demand.on_arrival(now);
+  while (!e.ready.empty()) {
+    Started st = std::move(e.ready.front().st);
+    e.ready.pop_front();
+    // A runner says nothing until it has input, so anything readable on its stream (the end of it,
+    // after the engine restarted or the container died) means it cannot take a run: drop it.
+    if (st.stream->quiet() && (!st.out || (st.out->quiet() && st.err->quiet()))) {
+      schedule(now);
+      taken.sandbox = std::move(st);
+      taken.hit = true;
+      return taken;
+    }
+    discarded_.push_back(std::move(st));
+    removal_cv_.notify_all();
+  }
+  if (!e.last_error.empty() && now < e.retry_at) return taken;
+  Waiter w;
+  e.waiters.push_back(&w);
+  schedule(now);
+  auto forget = [&e, &w] {
+    auto pos = std::find(e.waiters.begin(), e.waiters.end(), &w);
+    if (pos != e.waiters.end()) e.waiters.erase(pos);
+  };
+  // Held back by the memory budget rather than by removals catching up: this run goes cold.
+  if (e.preparing < static_cast<int>(e.waiters.size()) && discarded_.size() <= kMaxBacklog) {
+    forget();
+    return taken;
+  }
+  auto deadline = now + kMaxWait;
+  while (!w.got && !w.failed && !stop_) {
+    waiter_cv_.wait_for(lock, std::chrono::milliseconds(100));
+    if (w.got || w.failed) break;
+    if (observer.cancelled() || Clock::now() >= deadline) {
+      forget();
+      break;
+    }
+  }
+  if (w.got) taken.sandbox = std::move(*w.got);
+  forget();
+  return taken;
+}
+
+void Pool::release(Started st) {
+  std::lock_guard<std::mutex> lock(mu_);
+  discarded_.push_back(std::move(st));
+  removal_cv_.notify_all();
+}
+
+nlohmann::json Pool::state() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto now = Clock::now();
+  nlohmann::json j = nlohmann::json::object();
+  for (const auto& [name, e] : entries_) {
+    j[name] = {{"ready", e.ready.size()},
+               {"preparing", e.preparing},
+               {"target", e.demand.stock(e.size, now)},
+               {"floor", e.size.floor},
+               {"ceiling", e.size.ceiling},
+               {"refills", e.refills},
+               {"arrivals_per_s", std::round(e.demand.rate(now) * 100) / 100},
+               {"prepare_ms", std::lround(e.demand.prep_seconds() * 1000)}};
+    if (!e.last_error.empty()) j[name]["error"] = e.last_error;
+  }
+  return j;
+}
+
+void Pool::shutdown() {
+  std::vector<std::thread> threads;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    stop_ = true;
+    for (auto& [name, e] : entries_) {
+      for (auto& r : e.ready) discarded_.push_back(std::move(r.st));
+      e.ready.clear();
+    }
+    threads.swap(threads_);
+    work_cv_.notify_all();
+    waiter_cv_.notify_all();
+    removal_cv_.notify_all();
+    tick_cv_.notify_all();
+  }
+  for (auto& t : threads) t.join();
+  std::lock_guard<std::mutex> lock(mu_);
+  discarded_.clear();  // each Started's guard removes its container
+}
+
+}  // namespace orch::sandbox
