@@ -132,7 +132,10 @@ def run(Server, rows, say):
         rows.append(("load", f"open loop at 80%: pool target / ready at the end", state["target"], state["ready"], "", "", "", "sandboxes"))
         say(f"  load         open loop {rate:.2f}/s: {hits:.1f}% hits, p50 {p50:.1f} ms, p99 {p99:.1f} ms, pool {state}")
         t = time.perf_counter()
-        while json.loads(s.get("/health")[1])["pool"]["python"]["ready"] > 1 and time.perf_counter() - t < 240:
+        while time.perf_counter() - t < 240:
+            st = json.loads(s.get("/health")[1])["pool"]["python"]
+            if st["target"] <= 1 and st["ready"] + st["preparing"] <= 1:
+                break
             time.sleep(1)
         shrink = time.perf_counter() - t
         rows.append(("load", "traffic stopped: time until the pool is back at its floor", shrink, shrink, "", "", "", "s"))
