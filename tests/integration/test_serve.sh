@@ -367,6 +367,16 @@ test_pool_auto_grows_with_traffic_and_shrinks_when_it_stops() {
   wait_for 600 pool_at_floor python || fail "the pool did not shrink: $(curl -s "$BASE/health")"
 }
 
+test_pool_stays_within_its_memory_budget() {
+  # python's template limit is 256m: a 512m budget holds two of the four asked for.
+  start_server --pool python=4 --pool-memory 512m
+  wait_for 300 pool_ready python 2 || fail "pool never filled: $(curl -s "$BASE/health")"
+  sleep 2
+  h=$(curl -s "$BASE/health")
+  assert_eq "2 0" "$(json_get "$h" pool.python.ready) $(json_get "$h" pool.python.preparing)" "$h"
+  assert_eq "1" "$(json_get "$(body_of "$(post /v1/run '{"code":"print(1)"}')")" stdout)"
+}
+
 test_cli_through_server_with_orch_host() {
   scratch
   printf 'tok-cli-000000000000 cli\n' > "$SCRATCH/tokens"
