@@ -22,6 +22,9 @@ using namespace orch::pricing;
 
 int64_t now() { return static_cast<int64_t>(std::time(nullptr)); }
 
+// ls and cheapest share one rule: nothing matching the filters exits 3 (after printing the empty listing).
+constexpr int kNoMatch = 3;
+
 double default_timeout() {
   const char* v = std::getenv("ORCH_PRICING_TIMEOUT");
   return v && *v ? parse_seconds(v, "ORCH_PRICING_TIMEOUT") : 30;
@@ -128,14 +131,19 @@ int cmd_import(const std::string& what, const std::string& provider, double time
   Http http(timeout);
   std::vector<std::string> warnings;
   auto s = import_catalog(what, provider, http, now(), &warnings);
-  if (s.offers.empty()) throw Error(ErrorKind::BadInput, what + " holds no priced offers; nothing imported");
+  if (s.offers.empty())
+    throw Error(ErrorKind::BadInput, what + " holds no priced offers" +
+                                         (s.unpriced_rows ? " (" + std::to_string(s.unpriced_rows) + " rows without a price)" : "") +
+                                         "; nothing imported");
   store.save(s);
   print_warnings(warnings);
   if (as_json) {
-    print_json({{"origin", s.origin}, {"format", s.format}, {"offers", s.offers.size()},
+    print_json({{"origin", s.origin}, {"format", s.format}, {"offers", s.offers.size()}, {"rows_without_price", s.unpriced_rows},
                 {"fetched_at", format_iso_time(s.fetched_at)}, {"warnings", warnings}});
   } else {
-    std::cout << "imported " << s.offers.size() << " offers from " << s.origin << " (" << s.format << ")\n";
+    std::cout << "imported " << s.offers.size() << " offers from " << s.origin << " (" << s.format << ")";
+    if (s.unpriced_rows) std::cout << "; " << s.unpriced_rows << " rows without a price left out";
+    std::cout << "\n";
   }
   return 0;
 }
@@ -152,9 +160,12 @@ int cmd_ls(const FilterFlags& ff, bool as_json, bool as_csv) {
     std::cout << to_csv(offers);
   } else {
     std::cout << offers_table(r, f.spot);
-    std::cerr << r.matches.size() << " of " << r.total << " matching offers; data age: " << sources_summary(r) << "\n";
+    std::cerr << r.matches.size() << " of " << r.total << " matching offers";
+    if (r.spot_only_left_out)
+      std::cerr << "; " << r.spot_only_left_out << " spot-only offers left out (add --spot to rank by spot price)";
+    std::cerr << "; data age: " << sources_summary(r) << "\n";
   }
-  return 0;
+  return r.total == 0 ? kNoMatch : 0;
 }
 
 int cmd_cheapest(FilterFlags ff, const std::string& count, bool as_json) {
@@ -166,6 +177,9 @@ int cmd_cheapest(FilterFlags ff, const std::string& count, bool as_json) {
   if (r.matches.empty())
     throw Error(ErrorKind::NotFound, "no cached offer matches" + std::string(f.gpu.empty() ? "" : " " + f.gpu) +
                                          (count.empty() ? "" : " x" + count) +
+                                         (r.spot_only_left_out ? " (" + std::to_string(r.spot_only_left_out) +
+                                                                     " spot-only offers would: add --spot)"
+                                                               : "") +
                                          "; run 'orch pricing refresh' or loosen the filters");
   if (as_json) print_json(to_json(r.matches[0]));
   else std::cout << describe_offer(r.matches[0], f.spot) << "\n";
@@ -268,7 +282,11 @@ int pricing_main(int argc, char** argv) {
   app.footer(
       "AWS's spot feed is ORCH_PRICING_AWS_SPOT_URL; 'orch pricing providers' lists every provider's URL variable.\n"
       "Exit codes: 0 ok; 1 refresh: a provider failed (the others were saved), watch --once: an --exec command failed;\n"
-      "2 bad input; 3 nothing matches (cheapest) or no such file/provider.");
+      "2 bad input; 3 nothing matches the filters (ls and cheapest alike: ls still prints its empty listing) or no\n"
+      "such file/provider.\n"
+      "Offers with only a spot price are left out unless --spot (ls says how many); offers that price only part of a\n"
+      "machine (a GCP GPU without its host VM) are never ranked; offers whose memory or vCPU count is unknown are kept\n"
+      "by --memory/--vcpus, with a warning.");
   bool as_json = false, as_csv = false, quiet = false, spot = false;
   double timeout = default_timeout();
   std::vector<std::string> names, regions;
@@ -292,9 +310,13 @@ int pricing_main(int argc, char** argv) {
              "names others ('all' for every region; each file is hundreds of megabytes); its spot feed covers every region.\n"
              "Oracle's price list is global: its offers are in region 'global' and --region does not limit it.");
 
-  auto* im = app.add_subcommand("import", "import a SkyPilot vms.csv, or orch's own CSV/JSON export, from a file or URL");
+  auto* im = app.add_subcommand("import", "import a SkyPilot vms.csv, a CSV of offers, or orch's own CSV/JSON export, from a file or URL");
   im->add_option("source", what, "FILE or http(s) URL")->required();
-  im->add_option("--provider", provider, "the cloud a SkyPilot CSV prices (default: its parent folder name)");
+  im->add_option("--provider", provider, "the cloud a SkyPilot CSV (default: its parent folder name) or a CSV without a provider column prices");
+  im->footer("A CSV of offers needs an instance column (instance_type, instance, machine_type) and a price column: on-demand\n"
+             "from on_demand, price, price_hourly, price_hourly_usd, hourly_price; spot from spot, spot_price,\n"
+             "spot_price_hourly_usd. GPUs from gpu_model, gpu, accelerator; counts from gpu_count, gpus. Rows without any\n"
+             "price are left out and counted. Exit 2 when no price column is found (the message names the columns read).");
   im->add_option("--timeout", timeout, "seconds to wait when SOURCE is a URL");
   im->add_flag("--json", as_json, "print JSON");
 

@@ -101,6 +101,71 @@ TEST_CASE("orch's own CSV and JSON exports import back, keeping their fetch time
   CHECK_THROWS_AS(parse_catalog("  \n", "x.csv", "", 7, nullptr), orch::Error);
 }
 
+TEST_CASE("SkyPilot GCP: A2, A3 and G2 machine types carry their GPUs; TPUs and the 700.0 placeholder are no offers") {
+  std::vector<std::string> warnings;
+  auto s = parse_catalog(fixture("skypilot/gcp-vms.csv"), "/x/vms.csv", "gcp", 5000, &warnings);
+  struct Want {
+    const char* type;
+    const char* gpu;
+    double count;
+  };
+  for (auto w : {Want{"a2-highgpu-1g", "A100", 1}, Want{"a2-highgpu-8g", "A100", 8}, Want{"a2-ultragpu-1g", "A100-80GB", 1},
+                 Want{"a3-highgpu-8g", "H100", 8}, Want{"a3-megagpu-8g", "H100", 8}, Want{"g2-standard-4", "L4", 1},
+                 Want{"g2-standard-24", "L4", 2}, Want{"n2-standard-8", "", 0}}) {
+    CAPTURE(w.type);
+    const auto* o = find(s, w.type, "us-central1");
+    REQUIRE(o);
+    CHECK(o->gpu_model == w.gpu);
+    CHECK(o->gpu_count == w.count);
+  }
+  for (const auto& o : s.offers) {
+    CAPTURE(o.instance_type);
+    CHECK(o.instance_type.find("TPU") == std::string::npos);
+    CHECK(o.instance_type.find("tpu") == std::string::npos);
+    CHECK(o.instance_type.find("P100") == std::string::npos);  // priced only with the placeholder
+    CHECK((!o.on_demand || *o.on_demand < 700));
+  }
+  CHECK(find(s, "n1-highmem-8+1xT4", "us-central1"));
+  REQUIRE(warnings.size() == 1);
+  CHECK(warnings[0] == "3 TPU rows skipped: TPUs are not GPUs");
+}
+
+TEST_CASE("a CSV of offers under other column names imports, and counts the rows without a price") {
+  std::vector<std::string> warnings;
+  auto s = parse_catalog(fixture("sheets/gpu-prices.csv"), "/x/gpu-prices.csv", "", 5000, &warnings);
+  CHECK(s.format == "csv");
+  CHECK(s.offers.size() == 6);
+  CHECK(s.unpriced_rows == 1);
+  REQUIRE(warnings.size() == 1);
+  CHECK(warnings[0].find("1 rows have no price") == 0);
+  const auto* p4d = find(s, "p4d.24xlarge", "us-east-1");
+  REQUIRE(p4d);
+  CHECK(p4d->gpu_model == "A100");
+  CHECK(p4d->gpu_count == 8);
+  CHECK(*p4d->on_demand == doctest::Approx(32.7726));
+  CHECK(*p4d->spot == doctest::Approx(11.5));
+  CHECK(p4d->memory_gib == 1152);
+  CHECK_FALSE(p4d->attachment);
+  const auto* gpu_only = find(s, "nvidia-tesla-a100", "us-central1");
+  REQUIRE(gpu_only);
+  CHECK(gpu_only->attachment);
+  CHECK_FALSE(find(s, "a2-highgpu-8g", "us-central1")->attachment);
+  CHECK_FALSE(find(s, "gpu_1x_a100_sxm4", "us-east-1")->memory_gib == std::nullopt);
+}
+
+TEST_CASE("a CSV of offers with no price column is refused, naming the columns orch reads") {
+  try {
+    parse_catalog(fixture("sheets/unknown-columns.csv"), "/x/unknown-columns.csv", "", 5000, nullptr);
+    FAIL("no error");
+  } catch (const orch::Error& e) {
+    CHECK(e.kind() == orch::ErrorKind::BadInput);
+    std::string m = e.what();
+    CHECK(m.find("cost_per_hr") != std::string::npos);
+    for (const char* name : {"price", "price_hourly", "price_hourly_usd", "on_demand", "spot_price", "spot_price_hourly_usd"})
+      CHECK(m.find(name) != std::string::npos);
+  }
+}
+
 TEST_CASE("SkyPilot cloud folder names map to orch provider names") {
   CHECK(provider_from_skypilot_cloud("oci") == "oracle");
   CHECK(provider_from_skypilot_cloud("do") == "digitalocean");

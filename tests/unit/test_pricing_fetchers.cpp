@@ -168,7 +168,7 @@ TEST_CASE("azure: NextPageLink, spot meters merged, Windows/Low Priority/DevTest
   Replay r;
   Http http(5);
   auto offers = fetch_azure(context("azure", r.base() + "/azure/api/retail/prices", http));
-  CHECK(offers.size() == 3);
+  CHECK(offers.size() == 5);
   const auto& nd = find(offers, "Standard_ND96isr_H100_v5", "eastus");
   CHECK(*nd.on_demand == doctest::Approx(98.32));
   CHECK(*nd.spot == doctest::Approx(39.33));
@@ -177,6 +177,19 @@ TEST_CASE("azure: NextPageLink, spot meters merged, Windows/Low Priority/DevTest
   CHECK(*d4.spot == doctest::Approx(0.0211));
   CHECK(d4.vcpus == 4);
   CHECK(*find(offers, "Standard_NC24ads_A100_v4", "westeurope").on_demand == doctest::Approx(4.409));
+}
+
+TEST_CASE("azure: constrained-core sizes count the vCPUs after the dash; sizes outside the table have unknown memory") {
+  Replay r;
+  Http http(5);
+  auto offers = fetch_azure(context("azure", r.base() + "/azure/api/retail/prices", http));
+  const auto& constrained = find(offers, "Standard_E16-4s_v3", "eastus");
+  CHECK(constrained.vcpus == 4);
+  CHECK_FALSE(constrained.memory_gib);
+  CHECK(find(offers, "Standard_E16s_v3", "eastus").vcpus == 16);
+  CHECK_FALSE(find(offers, "Standard_D4s_v5", "eastus").memory_gib);
+  CHECK(to_json(constrained)["memory_gib"].is_null());
+  CHECK(find(offers, "Standard_ND96isr_H100_v5", "eastus").memory_gib == 1900);
 }
 
 TEST_CASE("aws: offer index, region files streamed, spot feed merged with old region names") {
@@ -194,6 +207,8 @@ TEST_CASE("aws: offer index, region files streamed, spot feed merged with old re
   const auto& g6 = find(offers, "g6.xlarge", "ap-south-1");  // spot only: its region's file was not fetched
   CHECK_FALSE(g6.on_demand);
   CHECK(g6.gpu_model == "L4");
+  // c5.large's only non-zero price dimension is an upfront fee ("unit": "Quantity"): not an hourly price.
+  for (const auto& o : offers) CHECK(o.instance_type != "c5.large");
   CHECK(offers.size() == 4);
 }
 

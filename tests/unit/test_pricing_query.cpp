@@ -27,13 +27,13 @@ Offer offer(std::string provider, std::string type, std::string gpu, double n, s
 }
 
 std::vector<Snapshot> sample() {
-  Snapshot a{"live", "aws", "", "", 1000, {}};
+  Snapshot a{"live", "aws", "", "", 1000, {}, 0};
   a.offers = {offer("aws", "p5.48xlarge", "H100", 8, "us-east-1", 98.32, 40.0),
               offer("aws", "g5.xlarge", "A10G", 1, "eu-west-1", 1.123, 0.4), offer("aws", "m5.large", "", 0, "us-east-1", 0.096)};
-  Snapshot b{"live", "lambda", "", "", 1000, {}};
+  Snapshot b{"live", "lambda", "", "", 1000, {}, 0};
   b.offers = {offer("lambda", "gpu_1x_h100_pcie", "H100-PCIE", 1, "us-west-1", 2.49),
               offer("lambda", "gpu_8x_a100_80gb_sxm4", "A100-80GB-SXM4", 8, "us-east-1", 14.32)};
-  Snapshot c{"live", "hetzner", "", "", 1000, {}};
+  Snapshot c{"live", "hetzner", "", "", 1000, {}, 0};
   c.offers = {offer("hetzner", "cx22", "", 0, "fsn1", 0.006, std::nullopt, "EUR")};
   return {a, b, c};
 }
@@ -119,4 +119,41 @@ TEST_CASE("query reports each source's age and warns when one is stale") {
   CHECK(query(snaps, Filter{}, 1000 + 86400).warnings.empty());
   unsetenv("ORCH_PRICING_MAX_AGE");
   CHECK(query(std::vector<Snapshot>{}, Filter{}, 0).warnings.at(0).find("no prices cached yet") != std::string::npos);
+}
+
+TEST_CASE("offers whose memory or vCPUs are unknown are kept by those filters, with a warning") {
+  auto snaps = sample();
+  Offer azure = offer("azure", "Standard_E16-4s_v3", "", 0, "eastus", 1.008);
+  azure.memory_gib.reset();
+  azure.vcpus = 4;
+  snaps[0].offers.push_back(azure);
+  auto r = query(snaps, parse_filter({{"memory", "64"}, {"provider", "azure"}}), 1000);
+  CHECK(types(r) == std::vector<std::string>{"Standard_E16-4s_v3"});
+  CHECK(r.undecided == 1);
+  REQUIRE(r.warnings.size() == 1);
+  CHECK(r.warnings[0] == "1 offers kept although their memory is unknown (the source does not say), so the filter could not be checked");
+  CHECK(to_json(r)["undecided"] == 1);
+  CHECK(types(query(snaps, parse_filter({{"vcpus", "8"}, {"provider", "azure"}}), 1000)).empty());  // 4 is known
+}
+
+TEST_CASE("spot-only offers left out of an on-demand listing are counted; part-of-a-machine offers are never ranked") {
+  auto snaps = sample();
+  Offer spot_only = offer("aws", "g6.xlarge", "L4", 1, "ap-south-1", 0);
+  spot_only.on_demand.reset();
+  spot_only.spot = 0.31;
+  Offer gpu_alone = offer("gcp", "nvidia-tesla-a100", "A100", 8, "us-central1", 23.47);
+  gpu_alone.attachment = true;
+  snaps[0].offers.push_back(spot_only);
+  snaps[1].offers.push_back(gpu_alone);
+  auto r = query(snaps, Filter{}, 1000);
+  CHECK(r.spot_only_left_out == 1);
+  CHECK(r.attachments_left_out == 1);
+  CHECK(to_json(r)["left_out"]["spot_only"] == 1);
+  auto cheapest = query(snaps, parse_filter({{"gpu", "A100"}, {"gpus", "8"}, {"limit", "1"}}), 1000);
+  REQUIRE(cheapest.matches.size() == 1);
+  CHECK(cheapest.matches[0].offer.instance_type == "gpu_8x_a100_80gb_sxm4");
+  CHECK(cheapest.warnings.at(0).find("part of a machine") != std::string::npos);
+  auto spot = query(snaps, parse_filter({{"gpu", "L4"}, {"spot", "1"}}), 1000);
+  CHECK(types(spot) == std::vector<std::string>{"g6.xlarge"});
+  CHECK(spot.spot_only_left_out == 0);
 }

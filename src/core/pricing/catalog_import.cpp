@@ -9,6 +9,7 @@
 #include "core/pricing/csv.hpp"
 #include "core/pricing/gpu_names.hpp"
 #include "core/pricing/providers.hpp"
+#include "core/pricing/table_import.hpp"
 
 namespace orch::pricing {
 
@@ -22,6 +23,14 @@ struct GpuRow {
 
 void keep_lowest(std::optional<double>& slot, std::optional<double> v) {
   if (v && (!slot || *v < *slot)) slot = v;
+}
+
+constexpr double kPlaceholderPrice = 700.0;
+
+bool is_tpu(const std::string& accelerator) {
+  return accelerator.size() >= 3 && std::tolower(static_cast<unsigned char>(accelerator[0])) == 't' &&
+         std::tolower(static_cast<unsigned char>(accelerator[1])) == 'p' &&
+         std::tolower(static_cast<unsigned char>(accelerator[2])) == 'u';
 }
 
 std::string provider_from_path(const std::string& origin) {
@@ -39,6 +48,7 @@ Snapshot parse_skypilot(const std::vector<std::vector<std::string>>& rows, const
   CsvHeader h(rows[0]);
   std::map<std::string, Offer> offers;  // instance|region: zones collapse to their region's lowest price
   std::vector<GpuRow> gpu_rows;
+  size_t tpus = 0;
   for (size_t i = 1; i < rows.size(); ++i) {
     const auto& r = rows[i];
     auto price = parse_number(h.get(r, "Price"));
@@ -49,8 +59,22 @@ Snapshot parse_skypilot(const std::vector<std::vector<std::string>>& rows, const
     double count = parse_number(h.get(r, "AcceleratorCount")).value_or(0);
     std::string region = h.get(r, "Region");
     if (type.empty()) {
-      if (!gpu.empty()) gpu_rows.push_back({canonical_gpu(gpu), region, count, price, spot});
+      if (is_tpu(gpu)) {
+        ++tpus;  // TPUs are not GPUs, and SkyPilot prices most of them with a placeholder
+        continue;
+      }
+      // SkyPilot writes 700.0 where GCP publishes no price for an accelerator.
+      if (price && *price == kPlaceholderPrice) price.reset();
+      if (spot && *spot == kPlaceholderPrice) spot.reset();
+      if (!gpu.empty() && (price || spot)) gpu_rows.push_back({canonical_gpu(gpu), region, count, price, spot});
       continue;
+    }
+    if (gpu.empty() && provider == "gcp") {
+      auto built_in = gcp_family_gpu(type);
+      if (built_in.count > 0) {
+        gpu = built_in.model;
+        count = built_in.count;
+      }
     }
     auto [it, fresh] = offers.try_emplace(type + "|" + region);
     Offer& o = it->second;
@@ -61,7 +85,7 @@ Snapshot parse_skypilot(const std::vector<std::vector<std::string>>& rows, const
       o.gpu_model = gpu.empty() ? "" : canonical_gpu(gpu);
       o.gpu_count = gpu.empty() ? 0 : count;
       o.vcpus = parse_number(h.get(r, "vCPUs")).value_or(0);
-      o.memory_gib = parse_number(h.get(r, "MemoryGiB")).value_or(0);
+      o.memory_gib = known_size(parse_number(h.get(r, "MemoryGiB")));
       o.source = origin;
       o.fetched_at = now;
     }
@@ -94,6 +118,7 @@ Snapshot parse_skypilot(const std::vector<std::vector<std::string>>& rows, const
       keep_lowest(it->second.spot, o.spot);
     }
   }
+  if (tpus && warnings) warnings->push_back(std::to_string(tpus) + " TPU rows skipped: TPUs are not GPUs");
   if (orphans && warnings)
     warnings->push_back(std::to_string(orphans) + " GPU rows skipped: their n1-highmem host VM is not priced in the same region");
   Snapshot s;
@@ -149,21 +174,6 @@ Snapshot parse_catalog(const std::string& text, const std::string& origin, const
   }
   auto rows = parse_csv(text);
   CsvHeader h(rows[0]);
-  if (h.has("provider") && h.has("instance_type")) {
-    std::vector<Offer> offers;
-    for (size_t i = 1; i < rows.size(); ++i) {
-      nlohmann::json j;
-      for (const char* k : {"provider", "instance_type", "gpu_model", "gpu_count", "vcpus", "memory_gib", "region",
-                            "on_demand", "spot", "currency", "source", "fetched_at"}) {
-        auto v = h.get(rows[i], k);
-        if (!v.empty()) j[k] = v;
-      }
-      if (!j.contains("provider") || !j.contains("instance_type"))
-        throw Error(ErrorKind::BadInput, origin + " line " + std::to_string(i + 1) + " has no provider or instance_type");
-      offers.push_back(offer_from_json(j));
-    }
-    return finish_orch(std::move(offers), origin, "orch-csv", now);
-  }
   if (h.has("InstanceType") && h.has("Region") && (h.has("Price") || h.has("SpotPrice"))) {
     std::string p = provider.empty() ? provider_from_path(origin) : provider;
     if (p.empty())
@@ -174,7 +184,15 @@ Snapshot parse_catalog(const std::string& text, const std::string& origin, const
     s.provider_hint = provider;
     return s;
   }
-  throw Error(ErrorKind::BadInput, origin + " is not a catalog orch can read (SkyPilot vms.csv, or orch's CSV or JSON export)");
+  if (is_offer_table(rows[0], provider)) {
+    auto table = parse_offer_table(rows, origin, provider, now);
+    auto s = finish_orch(std::move(table.offers), origin, table.format, now);
+    s.unpriced_rows = table.unpriced_rows;
+    if (s.unpriced_rows && warnings)
+      warnings->push_back(std::to_string(s.unpriced_rows) + " rows have no price (neither on-demand nor spot) and were left out");
+    return s;
+  }
+  throw Error(ErrorKind::BadInput, origin + " is not a catalog orch can read (SkyPilot vms.csv, a CSV with instance_type and provider columns, or orch's JSON export)");
 }
 
 Snapshot import_catalog(const std::string& file_or_url, const std::string& provider, const Http& http, int64_t now,

@@ -50,6 +50,7 @@ class OfferFileSax : public nlohmann::json_sax<nlohmann::json> {
   }
   bool end_object() override {
     if (path_.size() == 3 && path_[0] == "products") finish_product(path_[1]);
+    if (path_.size() == 7 && in_dimension()) finish_dimension(path_[2]);
     path_.pop_back();
     return true;
   }
@@ -66,16 +67,29 @@ class OfferFileSax : public nlohmann::json_sax<nlohmann::json> {
         if (path_[3] == w) current_.attrs[w] = v;
     } else if (n == 3 && path_[0] == "products" && path_[2] == "productFamily") {
       current_.family = v;
-    } else if (n == 8 && path_[0] == "terms" && path_[1] == "OnDemand" && path_[4] == "priceDimensions" &&
-               path_[6] == "pricePerUnit" && path_[7] == "USD") {
-      const auto& sku = path_[2];
-      if (!kept.count(sku)) return true;
-      if (auto p = parse_number(v); p && *p > 0 && (!price.count(sku) || *p < price[sku])) price[sku] = *p;
+    } else if (in_dimension() && n == 7 && path_[6] == "unit") {
+      dimension_unit_ = v;
+    } else if (in_dimension() && n == 8 && path_[6] == "pricePerUnit" && path_[7] == "USD") {
+      dimension_price_ = parse_number(v);
     }
     return true;
   }
 
  private:
+  bool in_dimension() const {
+    return path_.size() >= 6 && path_[0] == "terms" && path_[1] == "OnDemand" && path_[4] == "priceDimensions";
+  }
+
+  // Only an hourly rate is a price per hour; other units ("Quantity" for an upfront fee) are not.
+  void finish_dimension(const std::string& sku) {
+    bool hourly = dimension_unit_ == "Hrs" || dimension_unit_ == "Hours" || dimension_unit_ == "Hour";
+    auto p = dimension_price_;
+    dimension_unit_.clear();
+    dimension_price_.reset();
+    if (!hourly || !kept.count(sku) || !p || *p <= 0) return;
+    if (!price.count(sku) || *p < price[sku]) price[sku] = *p;
+  }
+
   void finish_product(const std::string& sku) {
     auto& a = current_.attrs;
     auto is = [&](const char* k, const char* want) { return a.count(k) && a[k] == want; };
@@ -89,6 +103,8 @@ class OfferFileSax : public nlohmann::json_sax<nlohmann::json> {
 
   std::vector<std::string> path_;
   Product current_;
+  std::string dimension_unit_;
+  std::optional<double> dimension_price_;
 };
 
 // Removes the temporary offer file however the parse ends.
@@ -120,7 +136,7 @@ void add_gpu_shape(Offer& o) {
     o.gpu_model = m->gpu_model;
     o.gpu_count = m->gpu_count;
     if (o.vcpus == 0) o.vcpus = m->vcpus;
-    if (o.memory_gib == 0) o.memory_gib = m->memory_gib;
+    if (!o.memory_gib) o.memory_gib = m->memory_gib;
   } else if (o.gpu_count > 0) {
     o.gpu_model = aws_family_gpu(o.instance_type);
     if (o.gpu_model.empty()) o.gpu_model = "UNKNOWN";
@@ -219,7 +235,7 @@ std::vector<Offer> fetch_aws(const FetchContext& ctx) {
       o.instance_type = attr("instanceType");
       o.region = attr("regionCode").empty() ? code : attr("regionCode");
       o.vcpus = parse_number(attr("vcpu")).value_or(0);
-      o.memory_gib = parse_number(attr("memory")).value_or(0);
+      o.memory_gib = known_size(parse_number(attr("memory")));
       o.gpu_count = parse_number(attr("gpu")).value_or(0);
       o.on_demand = price->second;
       o.source = redact_url(url);

@@ -14,15 +14,25 @@ bool ends_with(const std::string& s, const std::string& suffix) {
   return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
 }
 
-// "Standard_D4s_v5" -> 4: Azure's size names carry the vCPU count after the family letters.
+// "Standard_D4s_v5" -> 4: Azure's size names carry the vCPU count after the family letters; a
+// constrained-core size ("Standard_E16-4s_v3") keeps the parent's memory but only the count after the dash.
 double vcpus_from_sku(const std::string& sku) {
   auto at = sku.find('_');
   if (at == std::string::npos) return 0;
   size_t i = at + 1;
   while (i < sku.size() && std::isalpha(static_cast<unsigned char>(sku[i]))) ++i;
-  size_t j = i;
-  while (j < sku.size() && std::isdigit(static_cast<unsigned char>(sku[j]))) ++j;
-  return j > i ? std::stod(sku.substr(i, j - i)) : 0;
+  auto digits = [&](size_t from) {
+    size_t to = from;
+    while (to < sku.size() && std::isdigit(static_cast<unsigned char>(sku[to]))) ++to;
+    return to;
+  };
+  size_t j = digits(i);
+  if (j == i) return 0;
+  if (j < sku.size() && sku[j] == '-') {
+    size_t k = digits(j + 1);
+    if (k > j + 1) return std::stod(sku.substr(j + 1, k - j - 1));
+  }
+  return std::stod(sku.substr(i, j - i));
 }
 
 std::string filter_for(const std::vector<std::string>& regions) {

@@ -33,7 +33,7 @@ std::vector<Offer> fetch_lambda(const FetchContext& ctx) {
     o.on_demand = *cents / 100.0;
     if (it.contains("specs")) {
       o.vcpus = json_num(it["specs"], "vcpus").value_or(0);
-      o.memory_gib = json_num(it["specs"], "memory_gib").value_or(0);
+      o.memory_gib = known_size(json_num(it["specs"], "memory_gib"));
       o.gpu_count = json_num(it["specs"], "gpus").value_or(0);
     }
     if (o.gpu_count > 0) o.gpu_model = lambda_gpu(o.instance_type);
@@ -105,7 +105,7 @@ std::vector<Offer> fetch_vast(const FetchContext& ctx) {
     o.gpu_model = canonical_gpu(b.value("gpu_name", ""));
     o.gpu_count = json_num(b, "num_gpus").value_or(0);
     o.vcpus = json_num(b, "cpu_cores_effective").value_or(0);
-    o.memory_gib = json_num(b, "cpu_ram").value_or(0) / 1024.0;
+    o.memory_gib = known_size(json_num(b, "cpu_ram"), 1 / 1024.0);
     o.region = b.contains("geolocation") && b["geolocation"].is_string() ? b["geolocation"].get<std::string>() : "";
     o.on_demand = *price;
     // min_bid is the lowest price an interruptible (spot-like) rental can bid.

@@ -55,7 +55,7 @@ std::vector<Offer> fetch_ovh(const FetchContext& ctx) {
     o.on_demand = *hourly / 1e8;
     o.currency = currency;
     o.vcpus = json_num(tech["cpu"], "cores").value_or(0);
-    if (tech.contains("memory")) o.memory_gib = json_num(tech["memory"], "size").value_or(0);
+    if (tech.contains("memory")) o.memory_gib = known_size(json_num(tech["memory"], "size"));
     if (tech.contains("gpu") && tech["gpu"].is_object()) {
       o.gpu_model = canonical_gpu(tech["gpu"].value("model", ""));
       o.gpu_count = json_num(tech["gpu"], "number").value_or(1);

@@ -51,7 +51,7 @@ std::vector<Offer> fetch_linode(const FetchContext& ctx) {
       Offer o = ctx.base_offer(url);
       o.instance_type = t.value("id", "");
       o.vcpus = json_num(t, "vcpus").value_or(0);
-      o.memory_gib = json_num(t, "memory").value_or(0) / 1024.0;
+      o.memory_gib = known_size(json_num(t, "memory"), 1 / 1024.0);
       o.gpu_count = json_num(t, "gpus").value_or(0);
       if (o.gpu_count > 0) o.gpu_model = linode_gpu(o.instance_type, t.value("label", ""));
       // The base price holds in every region without its own entry in region_prices.
@@ -85,7 +85,7 @@ std::vector<Offer> fetch_vultr(const FetchContext& ctx) {
       Offer o = ctx.base_offer(url);
       o.instance_type = p.value("id", "");
       o.vcpus = json_num(p, "vcpu_count").value_or(0);
-      o.memory_gib = json_num(p, "ram").value_or(0) / 1024.0;
+      o.memory_gib = known_size(json_num(p, "ram"), 1 / 1024.0);
       // Vultr states a monthly price; newer answers also carry hourly_cost, which wins.
       auto hourly = json_num(p, "hourly_cost");
       auto monthly = json_num(p, "monthly_cost");
@@ -127,7 +127,7 @@ std::vector<Offer> fetch_digitalocean(const FetchContext& ctx) {
       Offer o = ctx.base_offer(url);
       o.instance_type = s.value("slug", "");
       o.vcpus = json_num(s, "vcpus").value_or(0);
-      o.memory_gib = json_num(s, "memory").value_or(0) / 1024.0;
+      o.memory_gib = known_size(json_num(s, "memory"), 1 / 1024.0);
       o.on_demand = *hourly;
       if (s.contains("gpu_info") && s["gpu_info"].is_object()) {
         o.gpu_count = json_num(s["gpu_info"], "count").value_or(0);
@@ -181,7 +181,7 @@ std::vector<Offer> fetch_hetzner(const FetchContext& ctx) {
     o.currency = currency;
     if (auto it = specs.find(o.instance_type); it != specs.end()) {
       o.vcpus = it->second.first;
-      o.memory_gib = it->second.second;
+      o.memory_gib = known_size(it->second.second);
     }
     if (!st.contains("prices") || !st["prices"].is_array()) continue;
     for (const auto& p : st["prices"]) {

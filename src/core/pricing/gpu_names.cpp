@@ -83,4 +83,26 @@ std::string aws_family_gpu(std::string_view instance_type) {
   return "";
 }
 
+GpuShape gcp_family_gpu(std::string_view type) {
+  // Accelerator-optimized families, from GCP's machine family documentation: the name ends in "-<N>g".
+  static const std::pair<const char*, const char*> kFamilies[] = {
+      {"a2-highgpu-", "A100"},     {"a2-megagpu-", "A100"},     {"a2-ultragpu-", "A100-80GB"}, {"a3-highgpu-", "H100"},
+      {"a3-megagpu-", "H100"},     {"a3-edgegpu-", "H100"},     {"a3-ultragpu-", "H200"},      {"a4-highgpu-", "B200"},
+  };
+  for (const auto& [prefix, gpu] : kFamilies) {
+    std::string_view p(prefix);
+    if (type.substr(0, p.size()) != p || type.size() < p.size() + 2 || type.back() != 'g') continue;
+    auto digits = type.substr(p.size(), type.size() - p.size() - 1);
+    if (digits.find_first_not_of("0123456789") != std::string_view::npos) continue;
+    return {gpu, std::stod(std::string(digits))};
+  }
+  // G2: one L4 up to 16 and at 32 vCPUs, two at 24, four at 48, eight at 96.
+  static const std::pair<const char*, double> kG2[] = {{"g2-standard-4", 1},  {"g2-standard-8", 1},  {"g2-standard-12", 1},
+                                                       {"g2-standard-16", 1}, {"g2-standard-24", 2}, {"g2-standard-32", 1},
+                                                       {"g2-standard-48", 4}, {"g2-standard-96", 8}};
+  for (const auto& [name, n] : kG2)
+    if (type == name) return {"L4", n};
+  return {};
+}
+
 }  // namespace orch::pricing

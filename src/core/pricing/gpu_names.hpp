@@ -25,4 +25,12 @@ const KnownMachine* known_machine(std::string_view provider, std::string_view in
 // GPU model of an AWS instance family ("p5.48xlarge" -> "H100"), or "" when the family has no GPU we know.
 std::string aws_family_gpu(std::string_view instance_type);
 
+// GPUs built into a GCP machine type ("a2-highgpu-1g" -> 1x A100, "a3-highgpu-8g" -> 8x H100,
+// "g2-standard-24" -> 2x L4); count 0 when the type has none.
+struct GpuShape {
+  std::string model;
+  double count = 0;
+};
+GpuShape gcp_family_gpu(std::string_view machine_type);
+
 }  // namespace orch::pricing

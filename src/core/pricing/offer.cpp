@@ -37,9 +37,10 @@ std::string num(double v) {
 
 nlohmann::json to_json(const Offer& o) {
   return {{"provider", o.provider},   {"instance_type", o.instance_type}, {"gpu_model", o.gpu_model},
-          {"gpu_count", count(o.gpu_count)}, {"vcpus", count(o.vcpus)},    {"memory_gib", o.memory_gib},
+          {"gpu_count", count(o.gpu_count)}, {"vcpus", count(o.vcpus)},    {"memory_gib", opt(o.memory_gib)},
           {"region", o.region},       {"on_demand", opt(o.on_demand)},    {"spot", opt(o.spot)},
-          {"currency", o.currency},   {"source", o.source},               {"fetched_at", format_iso_time(o.fetched_at)}};
+          {"currency", o.currency},   {"source", o.source},               {"fetched_at", format_iso_time(o.fetched_at)},
+          {"attachment", o.attachment}};
 }
 
 Offer offer_from_json(const nlohmann::json& j) {
@@ -52,12 +53,14 @@ Offer offer_from_json(const nlohmann::json& j) {
     o.gpu_model = j.value("gpu_model", "");
     o.gpu_count = opt_from(j, "gpu_count").value_or(0);
     o.vcpus = opt_from(j, "vcpus").value_or(0);
-    o.memory_gib = opt_from(j, "memory_gib").value_or(0);
+    o.memory_gib = known_size(opt_from(j, "memory_gib"));
     o.region = j.value("region", "");
     o.on_demand = opt_from(j, "on_demand");
     o.spot = opt_from(j, "spot");
     o.currency = j.value("currency", "USD");
     o.source = j.value("source", "");
+    auto part = j.find("attachment");
+    if (part != j.end()) o.attachment = part->is_boolean() ? part->get<bool>() : part->is_string() && part->get<std::string>() == "true";
     auto at = j.find("fetched_at");
     if (at != j.end() && at->is_number()) o.fetched_at = at->get<int64_t>();
     if (at != j.end() && at->is_string()) o.fetched_at = parse_iso_time(at->get<std::string>()).value_or(0);
@@ -68,14 +71,14 @@ Offer offer_from_json(const nlohmann::json& j) {
 }
 
 const char* const kCsvHeader =
-    "provider,instance_type,gpu_model,gpu_count,vcpus,memory_gib,region,on_demand,spot,currency,source,fetched_at";
+    "provider,instance_type,gpu_model,gpu_count,vcpus,memory_gib,region,on_demand,spot,currency,source,fetched_at,attachment";
 
 std::string to_csv_row(const Offer& o) {
   std::vector<std::string> f = {o.provider,  o.instance_type,          o.gpu_model,
-                                num(o.gpu_count), num(o.vcpus),        num(o.memory_gib),
+                                num(o.gpu_count), num(o.vcpus),        o.memory_gib ? num(*o.memory_gib) : "",
                                 o.region,    o.on_demand ? num(*o.on_demand) : "",
                                 o.spot ? num(*o.spot) : "", o.currency, o.source,
-                                format_iso_time(o.fetched_at)};
+                                format_iso_time(o.fetched_at), o.attachment ? "true" : "false"};
   return csv_join(f);
 }
 
@@ -96,6 +99,11 @@ std::optional<double> parse_number(std::string_view text) {
   double v = std::strtod(clean.c_str(), &end);
   if (end == clean.c_str() || !std::isfinite(v)) return std::nullopt;
   return v;  // trailing units ("GiB") are ignored on purpose
+}
+
+std::optional<double> known_size(std::optional<double> v, double scale) {
+  if (!v || *v <= 0) return std::nullopt;
+  return *v * scale;
 }
 
 std::string format_price(double value) {

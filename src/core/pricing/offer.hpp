@@ -17,13 +17,16 @@ struct Offer {
   std::string gpu_model;      // canonical GPU name ("H100", "A100-80GB"); empty for CPU-only machines
   double gpu_count = 0;       // may be fractional (shared GPUs)
   double vcpus = 0;           // 0 when the source does not say
-  double memory_gib = 0;      // 0 when the source does not say
+  std::optional<double> memory_gib;  // unset when the source does not say (never 0)
   std::string region;
   std::optional<double> on_demand;  // hourly, in `currency`
   std::optional<double> spot;       // hourly, in `currency`
   std::string currency = "USD";
   std::string source;        // URL or file the price came from
   int64_t fetched_at = 0;    // unix seconds
+  // Priced alone and only usable attached to a machine priced elsewhere (a GCP GPU without its host VM):
+  // never ranked against whole machines.
+  bool attachment = false;
 
   // Identity across refreshes: the same machine in the same region.
   std::string key() const { return provider + "|" + instance_type + "|" + region; }
@@ -40,6 +43,8 @@ std::string to_csv(const std::vector<Offer>& offers);
 
 // Parses numbers the way price sources write them ("1.25", " 3 ", "1,152 GiB" -> 1152).
 std::optional<double> parse_number(std::string_view text);
+// A size the source states, scaled (MiB -> GiB): unset when absent, zero or negative.
+std::optional<double> known_size(std::optional<double> v, double scale = 1);
 
 std::string format_price(double value);        // "2.4500", trailing precision kept for cheap CPUs
 using orch::format_iso_time;

@@ -84,23 +84,28 @@ int64_t max_age_s() {
   return static_cast<int64_t>(parse_seconds(v, "ORCH_PRICING_MAX_AGE"));
 }
 
-bool matches(const Offer& o, const Filter& f) {
-  if (!f.gpu.empty() && (o.gpu_model.empty() || !gpu_matches(o.gpu_model, f.gpu))) return false;
-  if (f.min_gpus > 0 && o.gpu_count < f.min_gpus) return false;
-  if (f.gpus > 0 && o.gpu_count != f.gpus) return false;
-  if (f.min_vcpus > 0 && o.vcpus < f.min_vcpus) return false;
-  if (f.min_memory_gib > 0 && o.memory_gib + 0.05 < f.min_memory_gib) return false;
+Verdict judge(const Offer& o, const Filter& f, bool* undecided) {
+  bool unknown = false;
+  if (!f.gpu.empty() && (o.gpu_model.empty() || !gpu_matches(o.gpu_model, f.gpu))) return Verdict::NoMatch;
+  if (f.min_gpus > 0 && o.gpu_count < f.min_gpus) return Verdict::NoMatch;
+  if (f.gpus > 0 && o.gpu_count != f.gpus) return Verdict::NoMatch;
+  if (f.min_vcpus > 0 && o.vcpus <= 0) unknown = true;
+  else if (f.min_vcpus > 0 && o.vcpus < f.min_vcpus) return Verdict::NoMatch;
+  if (f.min_memory_gib > 0 && !o.memory_gib) unknown = true;
+  else if (f.min_memory_gib > 0 && *o.memory_gib + 0.05 < f.min_memory_gib) return Verdict::NoMatch;
   if (!f.providers.empty() && std::find(f.providers.begin(), f.providers.end(), o.provider) == f.providers.end())
-    return false;
+    return Verdict::NoMatch;
   if (!f.regions.empty() && std::none_of(f.regions.begin(), f.regions.end(), [&](const std::string& r) {
         return fnmatch(r.c_str(), o.region.c_str(), 0) == 0;
       }))
-    return false;
-  if (f.currency != "any" && o.currency != f.currency) return false;
+    return Verdict::NoMatch;
+  if (f.currency != "any" && o.currency != f.currency) return Verdict::NoMatch;
   auto price = o.price(f.spot);
-  if (!price) return false;
-  if (f.max_price && *price > *f.max_price) return false;
-  return true;
+  if (!price) return !f.spot && o.spot && (!f.max_price || *o.spot <= *f.max_price) ? Verdict::SpotOnly : Verdict::NoMatch;
+  if (f.max_price && *price > *f.max_price) return Verdict::NoMatch;
+  if (o.attachment) return Verdict::Attachment;
+  if (undecided) *undecided = unknown;
+  return Verdict::Match;
 }
 
 QueryResult query(const std::vector<Snapshot>& snapshots, const Filter& f, int64_t now) {
@@ -117,13 +122,25 @@ QueryResult query(const std::vector<Snapshot>& snapshots, const Filter& f, int64
     }
     r.sources.push_back(a);
     for (const auto& o : s.offers) {
-      if (!matches(o, f)) continue;
+      bool unknown = false;
+      auto verdict = judge(o, f, &unknown);
+      r.spot_only_left_out += verdict == Verdict::SpotOnly;
+      r.attachments_left_out += verdict == Verdict::Attachment;
+      if (verdict != Verdict::Match) continue;
+      r.undecided += unknown;
       Match m{o, *o.price(f.spot), std::nullopt, now - (o.fetched_at ? o.fetched_at : s.fetched_at)};
       if (o.gpu_count > 0) m.price_per_gpu = m.price / o.gpu_count;
       r.matches.push_back(std::move(m));
     }
   }
   if (snapshots.empty()) r.warnings.push_back("no prices cached yet: run 'orch pricing refresh' or 'orch pricing import FILE'");
+  if (r.undecided)
+    r.warnings.push_back(std::to_string(r.undecided) + " offers kept although their " +
+                         (f.min_memory_gib > 0 && f.min_vcpus > 0 ? "memory or vCPU count" : f.min_memory_gib > 0 ? "memory" : "vCPU count") +
+                         " is unknown (the source does not say), so the filter could not be checked");
+  if (r.attachments_left_out)
+    r.warnings.push_back(std::to_string(r.attachments_left_out) +
+                         " offers left out: they price only part of a machine (a GPU without its host VM)");
   auto key = [&](const Match& m) {
     if (f.sort == SortKey::PricePerGpu) return m.price_per_gpu.value_or(m.price * 1e9);  // CPU-only machines last
     return m.price;
@@ -159,7 +176,12 @@ nlohmann::json to_json(const QueryResult& r) {
   for (const auto& s : r.sources)
     sources.push_back({{"id", s.id}, {"kind", s.kind}, {"origin", s.origin}, {"fetched_at", format_iso_time(s.fetched_at)},
                        {"age_seconds", s.age_s}, {"stale", s.stale}, {"offers", s.offers}});
-  return {{"offers", offers}, {"total", r.total}, {"sources", sources}, {"warnings", r.warnings}};
+  return {{"offers", offers},
+          {"total", r.total},
+          {"left_out", {{"spot_only", r.spot_only_left_out}, {"attachments", r.attachments_left_out}}},
+          {"undecided", r.undecided},
+          {"sources", sources},
+          {"warnings", r.warnings}};
 }
 
 }  // namespace orch::pricing

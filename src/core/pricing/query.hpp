@@ -50,9 +50,15 @@ struct SourceAge {
 struct QueryResult {
   std::vector<Match> matches;
   std::vector<SourceAge> sources;      // every cached source, with its age
-  std::vector<std::string> warnings;   // stale data, damaged cache files, nothing cached yet
+  std::vector<std::string> warnings;   // stale data, damaged cache files, nothing cached yet, undecided filters
   size_t total = 0;                    // matches before `limit`
+  size_t spot_only_left_out = 0;       // would match but have only a spot price (the query ranks on-demand)
+  size_t attachments_left_out = 0;     // would match but are only part of a machine (a GPU without its host)
+  size_t undecided = 0;                // kept although a filter could not be checked (memory or vCPUs unknown)
 };
+
+// Why an offer that passes every other filter is still left out, or kept without being checked.
+enum class Verdict { Match, NoMatch, SpotOnly, Attachment };
 
 // Age beyond which cached prices are called stale: ORCH_PRICING_MAX_AGE ("24h" by default).
 int64_t max_age_s();
@@ -60,7 +66,8 @@ int64_t max_age_s();
 QueryResult query(const std::vector<Snapshot>& snapshots, const Filter& f, int64_t now);
 // The same over the cache; the server's GET /v1/pricing calls this.
 QueryResult query(const Store& store, const Filter& f, int64_t now);
-bool matches(const Offer& o, const Filter& f);
+// `undecided` (when given) is set when a --memory or --vcpus filter was passed because the offer does not say.
+Verdict judge(const Offer& o, const Filter& f, bool* undecided = nullptr);
 
 nlohmann::json to_json(const Match& m);
 nlohmann::json to_json(const QueryResult& r);

@@ -60,7 +60,7 @@ std::string offers_table(const QueryResult& r, bool spot) {
   for (const auto& m : r.matches) {
     const auto& o = m.offer;
     rows.push_back({o.provider, o.instance_type, gpus(o), o.vcpus > 0 ? num(o.vcpus) : "?",
-                    o.memory_gib > 0 ? num(o.memory_gib, "%.1f") : "?", o.region, money(o.on_demand, o.currency),
+                    o.memory_gib ? num(*o.memory_gib, "%.1f") : "?", o.region, money(o.on_demand, o.currency),
                     money(o.spot, o.currency), money(m.price_per_gpu, o.currency), format_age(m.age_s)});
   }
   return format_table(rows, {3, 4, 6, 7, 8, 9});
@@ -71,7 +71,7 @@ std::string describe_offer(const Match& m, bool spot) {
   std::string line = o.provider + " " + o.instance_type + " in " + o.region + ": ";
   if (o.gpu_count > 0) line += gpus(o) + ", ";
   if (o.vcpus > 0) line += num(o.vcpus) + " vCPUs, ";
-  if (o.memory_gib > 0) line += num(o.memory_gib, "%.1f") + " GiB, ";
+  if (o.memory_gib) line += num(*o.memory_gib, "%.1f") + " GiB, ";
   line += format_price(m.price) + " " + o.currency + "/h " + (spot ? "spot" : "on-demand");
   if (m.price_per_gpu) line += " (" + format_price(*m.price_per_gpu) + " per GPU)";
   line += ", price " + format_age(m.age_s) + " old";

@@ -16,6 +16,7 @@ struct Snapshot {
   std::string provider_hint;  // --provider given at import time, reused when re-importing
   int64_t fetched_at = 0;
   std::vector<Offer> offers;
+  size_t unpriced_rows = 0;  // rows of an imported table with no price at all, left out (not saved)
 
   std::string id() const;  // stable file name for this source
 };
