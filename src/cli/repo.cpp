@@ -146,7 +146,8 @@ int repo_main(int argc, char** argv) {
   sc->add_option("--sarif", sarif, "write a SARIF 2.1.0 report to this file");
   sc->add_option("--allowlist", allow, "file of known false positives (fingerprint:HEX, rule:ID, path:GLOB per line)");
   sc->add_option("--fail-on", fail_on, "exit 1 when a finding is at least this severe: low, medium, high (default), critical, none");
-  sc->footer("Exit codes: 0 nothing at or above --fail-on; 1 findings at or above it; 2 usage; 3 the repository could\n"
+  sc->footer("Rules, by family (secrets are shown masked; a URL keeps all but its password):\n" + repo::rule_families_text() +
+             "Exit codes: 0 nothing at or above --fail-on; 1 findings at or above it; 2 usage; 3 the repository could\n"
              "not be cloned; 125 host failure. Lines containing 'orch:allow' are skipped.");
   std::string name, token_env = "GITHUB_TOKEN";
   bool info_json = false;

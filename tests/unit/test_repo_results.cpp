@@ -121,14 +121,19 @@ ok 3 - group
   CHECK(r.counts.skipped == 1);
   REQUIRE(r.cases.size() == 4);
   CHECK(r.cases[1].name == "subtracts");
-  CHECK(r.cases[1].suite == "test/math.test.js");
+  // Class names come from enclosing suites only, whether a test passed or failed (only failures carry a location).
+  CHECK(r.cases[1].suite == r.cases[0].suite);
+  CHECK(r.cases[1].suite.empty());
+  CHECK(r.cases[1].details.rfind("at test/math.test.js:4:1\n", 0) == 0);
   CHECK(r.cases[1].message == "Expected values to be strictly equal: 1 !== 0");
   CHECK(r.cases[2].suite == "group");
+  CHECK(r.cases[3].message == "SKIP");
   CHECK(r.cases[0].time_s == doctest::Approx(0.0015));
 }
 
 TEST_CASE("tap: plain TAP and bail out") {
   auto r = parse_tap("1..3\nok 1 - a\nnot ok 2 - b\nok 3 # skip no db\nBail out! db down\n");
+  CHECK(r.cases.at(2).message == "no db");
   CHECK(r.counts.passed == 1);
   CHECK(r.counts.failed == 1);
   CHECK(r.counts.skipped == 1);
@@ -229,4 +234,28 @@ TEST_CASE("clip cuts on a UTF-8 boundary and says how much is gone") {
   auto c = clip(s, 2);
   CHECK(c.rfind("a\n[...", 0) == 0);
   CHECK(clip("short", 100) == "short");
+}
+
+TEST_CASE("go test -json: a parent counts only when it fails on its own; skips keep their reason") {
+  auto r = parse_go_test_json(R"({"Action":"run","Package":"ex/m","Test":"TestP"}
+{"Action":"run","Package":"ex/m","Test":"TestP/fine"}
+{"Action":"pass","Package":"ex/m","Test":"TestP/fine","Elapsed":0}
+{"Action":"output","Package":"ex/m","Test":"TestP","Output":"    p_test.go:9: the parent's own check\n"}
+{"Action":"fail","Package":"ex/m","Test":"TestP","Elapsed":0}
+{"Action":"run","Package":"ex/m","Test":"TestQ"}
+{"Action":"run","Package":"ex/m","Test":"TestQ/bad"}
+{"Action":"fail","Package":"ex/m","Test":"TestQ/bad","Elapsed":0}
+{"Action":"fail","Package":"ex/m","Test":"TestQ","Elapsed":0}
+{"Action":"run","Package":"ex/m","Test":"TestS"}
+{"Action":"output","Package":"ex/m","Test":"TestS","Output":"    s_test.go:3: needs a GPU\n"}
+{"Action":"output","Package":"ex/m","Test":"TestS","Output":"--- SKIP: TestS (0.00s)\n"}
+{"Action":"skip","Package":"ex/m","Test":"TestS","Elapsed":0}
+)");
+  std::vector<std::string> names;
+  for (const auto& c : r.cases) names.push_back(c.name);
+  CHECK(names == std::vector<std::string>{"TestP", "TestP/fine", "TestQ/bad", "TestS"});
+  CHECK(r.cases[0].status == TestCase::Status::Failed);
+  CHECK(r.cases[0].message == "p_test.go:9: the parent's own check");
+  CHECK(r.cases[3].message == "s_test.go:3: needs a GPU");
+  CHECK(r.counting.find("counted through its subtests") != std::string::npos);
 }

@@ -103,3 +103,21 @@ TEST_CASE("sarif: 2.1.0 with rules, levels, regions and fingerprints") {
   CHECK(run["versionControlProvenance"][0]["revisionId"] == "abc");
   CHECK(s.dump().find(kGh) == std::string::npos);
 }
+
+TEST_CASE("credentials in URLs are found with only the password masked; placeholders are not") {
+  TempDir tmp("unit");
+  fs::path dir = fs::path(tmp.path()) / "u";
+  fs::create_directories(dir);
+  std::ofstream(dir / "deploy.sh") << "git clone https://deploy:Zq7hunter2x9L@git.example.com/app.git\n"
+                                   << "curl https://user:password@host.example/\n"
+                                   << "psql postgres://app:${DB_PASSWORD}@db:5432/app\n";
+  auto rep = scan_tree(walk_tree(dir.string()), {});
+  REQUIRE(rep.findings.size() == 1);
+  const auto& f = rep.findings[0];
+  CHECK(f.rule_id == "url-credentials");
+  CHECK(f.severity == Severity::High);
+  CHECK(f.line == 1);
+  CHECK(f.redacted == "https://deploy:Zq***********@git.example.com");
+  CHECK(f.message.find("Zq7hunter2x9L") == std::string::npos);
+  CHECK(rule_families_text().find("credentials in URLs: url-credentials\n") != std::string::npos);
+}

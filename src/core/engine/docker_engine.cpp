@@ -90,9 +90,12 @@ EngineInfo DockerEngine::info() {
   auto v = client_.version();
   out.version = v.value("Version", "");
   out.os = v.value("Os", "");
+  out.arch = v.value("Arch", "");
   out.api_version = client_.api_version();
-  const json runtimes = client_.info().value("Runtimes", json::object());  // items() must not outlive it
+  const json info = client_.info();
+  const json runtimes = info.value("Runtimes", json::object());  // items() must not outlive it
   for (const auto& [name, _] : runtimes.items()) out.runtimes.push_back(name);
+  out.cpus = info.value("NCPU", 0);
   return out;
 }
 

@@ -53,6 +53,8 @@ struct EngineInfo {
   std::string api_version;
   std::string os;
   std::vector<std::string> runtimes;
+  std::string arch;  // "amd64", "arm64": which binaries a template build downloads
+  int cpus = 0;      // 0 = not known
 };
 
 // What an engine can do beyond the interface; callers use an extra only when it is there.

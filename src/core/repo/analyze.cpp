@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <map>
 #include <regex>
+#include <set>
 
 #include "core/error.hpp"
 #include "core/repo/detect.hpp"
@@ -36,27 +37,35 @@ void entry_points(const Tree& tree, std::vector<std::string>& out) {
     if (b == "main.go" || b == "main.c" || b == "main.cpp" || b == "main.cc") add(e.path);
     if (b == "Dockerfile" && e.path.find('/') == std::string::npos) add("Dockerfile");
   }
-  auto read = [&](const std::string& p) -> std::string {
-    for (const auto& e : tree.entries)
-      if (e.path == p && e.kind == TreeEntry::Kind::File) {
-        try {
-          return read_tree_file(tree.root, p, 1 << 20);
-        } catch (const Error&) {
-          return "";
-        }
-      }
-    return "";
+  // Declared entry points count only when the checkout has them: build outputs ("./dist/index.cjs") are absent.
+  std::set<std::string> files;
+  for (const auto& e : tree.entries)
+    if (e.kind == TreeEntry::Kind::File) files.insert(e.path);
+  auto node_file = [&](std::string p) {
+    while (p.rfind("./", 0) == 0) p = p.substr(2);
+    for (const char* suffix : {"", ".js", ".cjs", ".mjs", "/index.js"})
+      if (files.count(p + suffix)) return true;
+    return false;
   };
-  auto pkg = nlohmann::json::parse(read("package.json"), nullptr, false);
+  auto python_module = [&](const std::string& target) {
+    std::string mod = target.substr(0, target.find(':'));
+    std::replace(mod.begin(), mod.end(), '.', '/');
+    for (const char* root : {"", "src/", "lib/"})
+      if (files.count(root + mod + ".py") || files.count(root + mod + "/__init__.py")) return true;
+    return false;
+  };
+  auto pkg = nlohmann::json::parse(read_small_file(tree, "package.json", 1 << 20), nullptr, false);
   if (pkg.is_object()) {
-    if (pkg.contains("main") && pkg["main"].is_string()) add(pkg["main"].get<std::string>() + " (package.json main)");
-    if (pkg.contains("bin") && pkg["bin"].is_string()) add(pkg["bin"].get<std::string>() + " (package.json bin)");
+    if (pkg.contains("main") && pkg["main"].is_string() && node_file(pkg["main"].get<std::string>()))
+      add(pkg["main"].get<std::string>() + " (package.json main)");
+    if (pkg.contains("bin") && pkg["bin"].is_string() && node_file(pkg["bin"].get<std::string>()))
+      add(pkg["bin"].get<std::string>() + " (package.json bin)");
     if (pkg.contains("bin") && pkg["bin"].is_object())
       for (auto& [k, v] : pkg["bin"].items())
-        if (v.is_string()) add(k + " -> " + v.get<std::string>() + " (package.json bin)");
+        if (v.is_string() && node_file(v.get<std::string>())) add(k + " -> " + v.get<std::string>() + " (package.json bin)");
   }
   // [project.scripts] in pyproject.toml: name = "module:function"
-  std::string py = read("pyproject.toml");
+  std::string py = read_small_file(tree, "pyproject.toml", 1 << 20);
   auto at = py.find("[project.scripts]");
   if (at != std::string::npos) {
     static const std::regex line(R"(^\s*([A-Za-z0-9_.-]+)\s*=\s*["']([^"']+)["'])");
@@ -65,7 +74,7 @@ void entry_points(const Tree& tree, std::vector<std::string>& out) {
       size_t nl = py.find('\n', pos + 1);
       std::string l = py.substr(pos + 1, nl == std::string::npos ? std::string::npos : nl - pos - 1);
       std::smatch m;
-      if (std::regex_search(l, m, line)) add(m[1].str() + " -> " + m[2].str() + " (pyproject scripts)");
+      if (std::regex_search(l, m, line) && python_module(m[2].str())) add(m[1].str() + " -> " + m[2].str() + " (pyproject scripts)");
       pos = nl;
     }
   }

@@ -1,5 +1,6 @@
 #include "core/repo/detect.hpp"
 
+#include <algorithm>
 #include <map>
 #include <regex>
 #include <set>
@@ -7,6 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/error.hpp"
+#include "core/repo/analyze.hpp"
 
 namespace orch::repo {
 
@@ -81,7 +83,7 @@ void detect_python(const View& v, Detection& d) {
     if (src.find("import unittest") != std::string::npos || src.find("from unittest") != std::string::npos) unittest = true;
   }
   if (!pytest && !unittest && tests.empty()) return;
-  TestPlan p{"python", "pytest", "python", "", "", ""};
+  TestPlan p{"python", "pytest", "python", "", "", "", "python"};
   if (pytest || !unittest) {
     // pytest also runs unittest-style classes; its JUnit report has every case with its failure.
     d.test_systems.push_back("pytest");
@@ -120,29 +122,44 @@ void detect_node(const View& v, Detection& d) {
   // `npm init` writes a test script that only fails; it means "no tests".
   if (!script.empty() && script.find("no test specified") == std::string::npos) {
     d.test_systems.push_back("npm test");
-    // node --test prints TAP when its output is not a terminal, so the output is parsed.
-    d.plans.push_back({"node", "npm", "node", "npm test", "", "tap"});
+    // Node 20 and later print the spec reporter even to a pipe: a script that runs node --test also writes
+    // TAP to a file (NODE_OPTIONS reaches it through npm); other runners' output is parsed.
+    d.plans.push_back({"node", "npm", "node",
+                       "NODE_OPTIONS=\"$NODE_OPTIONS --test-reporter=tap --test-reporter-destination=/workspace/out/results.tap "
+                       "--test-reporter=spec --test-reporter-destination=stdout\" npm test",
+                       "results.tap", "tap", "node"});
   } else if (!tests.empty()) {
     d.test_systems.push_back("node --test");
     d.plans.push_back({"node", "node-test", "node",
                        "node --test --test-reporter=tap --test-reporter-destination=/workspace/out/results.tap "
                        "--test-reporter=spec --test-reporter-destination=stdout",
-                       "results.tap", "tap"});
+                       "results.tap", "tap", "node"});
   }
 }
 
 void detect_go(const View& v, Detection& d) {
-  if (!v.has("go.mod")) return;
-  d.build_systems.push_back("go modules");
+  if (v.has("go.mod")) {
+    d.build_systems.push_back("go modules");
+    d.test_systems.push_back("go test");
+    d.plans.push_back({"go", "go", "go", "go test -json ./... > /workspace/out/go-test.json", "go-test.json", "go-json", "go"});
+    return;
+  }
+  // A GOPATH-era repository: no go.mod, tests beside the code. Its own Makefile, if any, is preferred.
+  bool tests = false;
+  for (const auto& f : v.files())
+    if (!in_vendored(f) && ends_with(f, "_test.go")) tests = true;
+  if (!tests || v.has("Makefile") || v.has("makefile") || v.has("GNUmakefile")) return;
+  d.build_systems.push_back("go (GOPATH, no go.mod)");
   d.test_systems.push_back("go test");
-  d.plans.push_back({"go", "go", "go", "go test -json ./... > /workspace/out/go-test.json", "go-test.json", "go-json"});
+  d.plans.push_back({"go", "go", "go", "GO111MODULE=off go test -json ./... > /workspace/out/go-test.json", "go-test.json",
+                     "go-json", "go"});
 }
 
 void detect_rust(const View& v, Detection& d) {
   if (!v.has("Cargo.toml")) return;
   d.build_systems.push_back("cargo");
   d.test_systems.push_back("cargo test");
-  d.plans.push_back({"rust", "cargo", "rust", "cargo test --offline --color never 2>&1", "", "cargo"});
+  d.plans.push_back({"rust", "cargo", "rust", "cargo test --offline --color never 2>&1", "", "cargo", "rust"});
 }
 
 void detect_cmake(const View& v, Detection& d) {
@@ -156,10 +173,55 @@ void detect_cmake(const View& v, Detection& d) {
   d.plans.push_back({"cmake", "ctest", "cpp",
                      "cmake -S . -B /workspace/build -DCMAKE_BUILD_TYPE=Debug && cmake --build /workspace/build -j 2 && "
                      "ctest --test-dir /workspace/build --output-on-failure --output-junit /workspace/out/junit.xml",
-                     "junit.xml", "junit"});
+                     "junit.xml", "junit", ""});
 }
 
-void detect_make(const View& v, Detection& d) {
+void detect_meson(const View& v, Detection& d) {
+  if (!v.has("meson.build")) return;
+  d.build_systems.push_back("meson");
+  bool tests = false;
+  for (const auto& f : v.files())
+    if (base_name(f) == "meson.build" && v.read(f).find("test(") != std::string::npos) tests = true;
+  if (!tests) return;
+  d.test_systems.push_back("meson test");
+  // Meson writes a JUnit log of every test next to its other logs.
+  d.plans.push_back({"meson", "meson", "cpp",
+                     "meson setup /workspace/build >/workspace/out/meson-setup.log 2>&1 || { cat /workspace/out/meson-setup.log; exit 1; }; "
+                     "meson test -C /workspace/build --print-errorlogs; rc=$?; "
+                     "cp /workspace/build/meson-logs/testlog.junit.xml /workspace/out/junit.xml 2>/dev/null; exit $rc",
+                     "junit.xml", "junit", ""});
+}
+
+// The recipe of a target: the tab-indented lines after "target:" (and the prerequisites on that line).
+std::string make_recipe(const std::string& makefile, const std::string& target) {
+  std::smatch m;
+  std::regex re("(^|\\n)" + target + "[ \\t]*:(?!=)([^\\n]*)");
+  if (!std::regex_search(makefile, m, re)) return "";
+  std::string out = m[2].str() + "\n";
+  size_t pos = static_cast<size_t>(m.position(0) + m.length(0)) + 1;
+  while (pos < makefile.size() && makefile[pos] == '\t') {
+    size_t nl = makefile.find('\n', pos);
+    out += makefile.substr(pos, nl == std::string::npos ? std::string::npos : nl - pos + 1);
+    pos = nl == std::string::npos ? makefile.size() : nl + 1;
+  }
+  return out;
+}
+
+// The language a Makefile's tests run in: what its test recipe calls, else what most of the files are.
+std::string make_language(const std::string& makefile, const std::map<std::string, int>& weight) {
+  static const std::pair<const char*, const char*> kTools[] = {
+      {"go test", "go"}, {"go build", "go"}, {"cargo ", "rust"}, {"pytest", "python"}, {"python", "python"},
+      {"npm ", "node"}, {"node ", "node"}};
+  for (const auto& [tool, lang] : kTools)
+    if (makefile.find(tool) != std::string::npos) return lang;
+  std::string best;
+  int most = 0;
+  for (const auto& [lang, n] : weight)
+    if (n > most) most = n, best = lang;
+  return best;
+}
+
+void detect_make(const View& v, Detection& d, const std::map<std::string, int>& weight) {
   for (const char* name : {"GNUmakefile", "makefile", "Makefile"}) {
     if (!v.has(name)) continue;
     d.build_systems.push_back("make");
@@ -167,11 +229,33 @@ void detect_make(const View& v, Detection& d) {
     for (const char* target : {"test", "check"}) {
       if (!has_make_target(mk, target)) continue;
       d.test_systems.push_back(std::string("make ") + target);
-      d.plans.push_back({"make", "make", "cpp", std::string("make ") + target, "", "exit-code"});
+      std::string lang = make_language(make_recipe(mk, target), weight);
+      static const std::map<std::string, std::string> kTemplate = {{"go", "go"}, {"rust", "rust"}, {"python", "python"}, {"node", "node"}};
+      auto tmpl = kTemplate.find(lang);
+      std::string command = std::string("make ") + target;
+      // Without go.mod, go commands only work in GOPATH mode.
+      if (lang == "go" && !v.has("go.mod")) command = "GO111MODULE=off " + command;
+      d.plans.push_back({"make", "make", tmpl == kTemplate.end() ? "cpp" : tmpl->second, command, "", "exit-code",
+                         tmpl == kTemplate.end() ? "" : lang});
       return;
     }
     return;
   }
+}
+
+// Source files per runtime language, vendored folders left out: what the repository is written in.
+std::map<std::string, int> language_weight(const View& v) {
+  std::map<std::string, int> w;
+  for (const auto& f : v.files()) {
+    if (in_vendored(f)) continue;
+    std::string lang = language_of(f);
+    if (lang == "Go") ++w["go"];
+    else if (lang == "Python") ++w["python"];
+    else if (lang == "JavaScript" || lang == "TypeScript") ++w["node"];
+    else if (lang == "Rust") ++w["rust"];
+    else if (lang == "C" || lang == "C++") ++w[""];
+  }
+  return w;
 }
 
 }  // namespace
@@ -179,17 +263,27 @@ void detect_make(const View& v, Detection& d) {
 Detection detect(const Tree& tree) {
   View v(tree);
   Detection d;
+  auto weight = language_weight(v);
   detect_python(v, d);
   detect_node(v, d);
   detect_go(v, d);
   detect_rust(v, d);
   detect_cmake(v, d);
-  detect_make(v, d);
+  detect_meson(v, d);
+  detect_make(v, d, weight);
+  // A plan in the language most of the files are in goes first; the order above breaks ties.
+  std::stable_sort(d.plans.begin(), d.plans.end(), [&](const TestPlan& a, const TestPlan& b) {
+    auto w = [&](const TestPlan& p) {
+      auto it = weight.find(p.language);
+      return it == weight.end() ? 0 : it->second;
+    };
+    return w(a) > w(b);
+  });
   return d;
 }
 
 TestPlan custom_plan(const std::string& command, const std::string& template_name) {
-  return {"custom", "custom", template_name, command, "", "exit-code"};
+  return {"custom", "custom", template_name, command, "", "exit-code", ""};
 }
 
 }  // namespace orch::repo

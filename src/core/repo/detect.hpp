@@ -8,12 +8,14 @@ namespace orch::repo {
 
 // How to run one kind of test suite inside a sandbox, with the repository in /workspace/src.
 struct TestPlan {
-  std::string stack;          // python | node | go | rust | cmake | make
-  std::string runner;         // pytest | unittest | npm | node-test | go | cargo | ctest | make
+  std::string stack;          // python | node | go | rust | cmake | meson | make
+  std::string runner;         // pytest | unittest | npm | node-test | go | cargo | ctest | meson | make
   std::string template_name;  // the environment it needs
   std::string command;        // sh command run in /workspace/src
   std::string result_file;    // written under /workspace/out ("" = parse the output)
   std::string result_format;  // junit | tap | go-json | cargo | unittest | exit-code
+  std::string language;       // the runtime it runs on (node, python, go, rust; "" for C and C++), whose declared
+                              // version picks among templates
 };
 
 struct Detection {
@@ -22,7 +24,9 @@ struct Detection {
   std::vector<TestPlan> plans;             // best first
 };
 
-// Looks at file names and a few small files (package.json, pyproject.toml, Makefile, test files).
+// Looks at file names and a few small files (package.json, pyproject.toml, Makefile, test files). Plans
+// are ordered by how much of the repository is written in their language; a Makefile runs in the template
+// of the language its recipe or its files use.
 Detection detect(const Tree& tree);
 
 // The plan for a --cmd given by the user: results come from whatever the output looks like.

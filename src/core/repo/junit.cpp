@@ -14,9 +14,12 @@ std::string seconds(double s) {
   return buf;
 }
 
-std::string counts_attrs(const Counts& c) {
-  return " tests=\"" + std::to_string(c.total()) + "\" failures=\"" + std::to_string(c.failed) + "\" errors=\"" +
-         std::to_string(c.errored) + "\" skipped=\"" + std::to_string(c.skipped) + "\"";
+// The Jenkins JUnit schema has `skipped` on <testsuite> but not on <testsuites>.
+std::string counts_attrs(const Counts& c, bool with_skipped) {
+  std::string a = " tests=\"" + std::to_string(c.total()) + "\" failures=\"" + std::to_string(c.failed) + "\" errors=\"" +
+                  std::to_string(c.errored) + "\"";
+  if (with_skipped) a += " skipped=\"" + std::to_string(c.skipped) + "\"";
+  return a;
 }
 
 }  // namespace
@@ -34,8 +37,11 @@ std::string write_junit(const std::vector<JunitSuite>& suites, const std::string
     all.errored += c.errored;
     all.skipped += c.skipped;
     total_time += s.time_s;
-    body += "  <testsuite name=\"" + xml::escape(s.name) + "\"" + counts_attrs(c);
+    body += "  <testsuite name=\"" + xml::escape(s.name) + "\"" + counts_attrs(c, true);
     body += " time=\"" + seconds(s.time_s) + "\">\n";
+    if (!s.results.counting.empty())
+      body += "    <properties>\n      <property name=\"" + std::string(kCountingProperty) + "\" value=\"" +
+              xml::escape(s.results.counting) + "\"/>\n    </properties>\n";
     for (const auto& t : cases) {
       body += "    <testcase classname=\"" + xml::escape(t.suite.empty() ? s.name : t.suite);
       body += "\" name=\"" + xml::escape(t.name);
@@ -57,7 +63,7 @@ std::string write_junit(const std::vector<JunitSuite>& suites, const std::string
     body += "  </testsuite>\n";
   }
   std::string doc = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites name=\"" + xml::escape(name) + "\"";
-  doc += counts_attrs(all);
+  doc += counts_attrs(all, false);
   doc += " time=\"" + seconds(total_time) + "\">\n";
   doc += body;
   doc += "</testsuites>\n";

@@ -15,6 +15,9 @@ struct JunitSuite {
   std::string system_out; // tail of the run's output
 };
 
+// The <property> that states how nested tests were counted.
+inline constexpr const char* kCountingProperty = "orch.counting";
+
 // One <testsuites> document with a <testsuite> per repository, as CI systems (GitLab, Jenkins,
 // GitHub test reporters) read it. A repository that could not be tested becomes one errored case.
 std::string write_junit(const std::vector<JunitSuite>& suites, const std::string& name = "orch repo test");

@@ -25,6 +25,7 @@ struct Counts {
 // What a test run produced, in one shape whatever the runner wrote.
 struct Results {
   std::string format;  // junit | tap | go-json | cargo | unittest | exit-code
+  std::string counting;  // how cases were counted when a runner nests them (said in the JUnit output); "" = one per test
   Counts counts;
   std::vector<TestCase> cases;
   bool parsed() const { return format != "exit-code" && counts.total() > 0; }

@@ -1,6 +1,8 @@
+#include <filesystem>
 #include <map>
 
 #include "core/repo/scan.hpp"
+#include "core/util/url.hpp"
 
 namespace orch::repo {
 
@@ -27,6 +29,18 @@ nlohmann::json finding_json(const Finding& f) {
   return j;
 }
 
+// Where a rule is explained, and how to fix what it finds.
+const char* kRulesHelp = "https://github.com/orch/orch/blob/main/README.md#scan-rules";
+
+// SARIF wants an absolute URI for the repository: a local folder becomes a file:// URI.
+std::string repository_uri(const std::string& source) {
+  if (source.find("://") != std::string::npos) return source;
+  std::error_code ec;
+  auto abs = std::filesystem::absolute(source, ec);
+  if (ec) return "";
+  return "file://" + percent_encode(abs.lexically_normal().string(), "/");
+}
+
 }  // namespace
 
 nlohmann::json to_json(const ScanReport& r) {
@@ -50,13 +64,17 @@ nlohmann::json to_sarif(const ScanReport& r, const std::string& tool_version) {
                      {"name", rule.name},
                      {"shortDescription", {{"text", rule.name}}},
                      {"fullDescription", {{"text", rule.description}}},
+                     {"helpUri", std::string(kRulesHelp)},
+                     {"help", {{"text", rule.description}}},
                      {"defaultConfiguration", {{"level", level_of(rule.severity)}}},
                      {"properties", {{"tags", {"security", "secret"}}, {"security-severity", security_severity(rule.severity)}}}});
   }
   nlohmann::json results = nlohmann::json::array();
   for (const auto& f : r.findings) {
     nlohmann::json loc = {{"artifactLocation", {{"uri", f.file}, {"uriBaseId", "%SRCROOT%"}}}};
-    if (f.line > 0) loc["region"] = {{"startLine", f.line}, {"startColumn", std::max(f.column, 1)}};
+    // A finding about a whole file (its name) points at its first line: viewers need a region to show.
+    loc["region"] = f.line > 0 ? nlohmann::json{{"startLine", f.line}, {"startColumn", std::max(f.column, 1)}}
+                               : nlohmann::json{{"startLine", 1}};
     results.push_back({{"ruleId", f.rule_id},
                        {"ruleIndex", index[f.rule_id]},
                        {"level", level_of(f.severity)},
@@ -71,9 +89,8 @@ nlohmann::json to_sarif(const ScanReport& r, const std::string& tool_version) {
                                               {"rules", rules}}}}},
                         {"originalUriBaseIds", {{"%SRCROOT%", {{"description", {{"text", "the repository root"}}}}}}},
                         {"results", results}};
-  // SARIF wants an absolute URI here; local folders have none.
-  if (!r.commit.empty() && r.source.find("://") != std::string::npos)
-    run["versionControlProvenance"] = nlohmann::json::array({{{"repositoryUri", r.source}, {"revisionId", r.commit}}});
+  if (auto uri = repository_uri(r.source); !r.commit.empty() && !uri.empty())
+    run["versionControlProvenance"] = nlohmann::json::array({{{"repositoryUri", uri}, {"revisionId", r.commit}}});
   return {{"$schema", "https://json.schemastore.org/sarif-2.1.0.json"}, {"version", "2.1.0"}, {"runs", nlohmann::json::array({run})}};
 }
 

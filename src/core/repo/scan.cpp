@@ -31,6 +31,7 @@ const std::vector<Pattern>& patterns() {
       {"stripe-secret-key", std::regex(R"(\b((?:sk|rk)_live_[A-Za-z0-9]{24,}))", flags), 1},
       {"google-api-key", std::regex(R"(\b(AIza[0-9A-Za-z_-]{35}))", flags), 1},
       {"npm-token", std::regex(R"(\b(npm_[A-Za-z0-9]{36}))", flags), 1},
+      {"url-credentials", std::regex(R"(\b[A-Za-z][A-Za-z0-9+.-]*://[^\s:/@'"<>]+:([^\s/@'"<>]+)@[A-Za-z0-9_.-]+)", flags), 1},
       {"private-key", std::regex(R"((-----BEGIN (?:RSA |DSA |EC |OPENSSH |PGP |ENCRYPTED )?PRIVATE KEY(?: BLOCK)?-----))", flags), 1},
       {"generic-secret",
        std::regex(R"(([A-Za-z0-9_.-]*(?:secret|token|passwd|password|api_?key|apikey|access_?key|auth_?key|credential)[A-Za-z0-9_.-]*)["']?\s*(?::=|=>|[:=])\s*["']([^"'\s]{16,})["'])",
@@ -68,6 +69,16 @@ bool placeholder(const std::string& v) {
   for (auto& c : l) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   for (const char* p : {"example", "changeme", "placeholder", "your_", "your-", "xxxx", "****", "${", "{{", "<", "dummy", "redacted"})
     if (l.find(p) != std::string::npos) return true;
+  return false;
+}
+
+// URL passwords in docs and configs are often stand-ins or taken from the environment.
+bool placeholder_password(const std::string& v) {
+  if (placeholder(v) || v.find('$') != std::string::npos || v.find('%') != std::string::npos || v.find('{') != std::string::npos) return true;
+  std::string l = v;
+  for (auto& c : l) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  for (const char* word : {"password", "passwd", "pass", "pwd", "secret", "token", "pw", "x", "user", "foo", "bar"})
+    if (l == word) return true;
   return false;
 }
 
@@ -109,22 +120,35 @@ Severity parse_severity(const std::string& t) {
 
 const std::vector<Rule>& scan_rules() {
   static const std::vector<Rule> r = {
-      {"aws-access-key-id", "AWS access key ID", "An AWS access key ID (AKIA/ASIA...) is committed.", Severity::Critical},
-      {"aws-secret-access-key", "AWS secret access key", "An AWS secret access key is assigned in the code.", Severity::Critical},
-      {"github-token", "GitHub token", "A GitHub personal access, OAuth, app or refresh token is committed.", Severity::Critical},
-      {"gitlab-token", "GitLab token", "A GitLab personal access token is committed.", Severity::High},
-      {"slack-token", "Slack token", "A Slack bot, user or app token is committed.", Severity::High},
-      {"stripe-secret-key", "Stripe secret key", "A live Stripe secret or restricted key is committed.", Severity::Critical},
-      {"google-api-key", "Google API key", "A Google API key is committed.", Severity::High},
-      {"npm-token", "npm token", "An npm access token is committed.", Severity::High},
-      {"private-key", "Private key", "A PEM or OpenSSH private key is committed.", Severity::Critical},
-      {"generic-secret", "High-entropy secret in an assignment", "A password, token or key-like name is assigned a random-looking literal.", Severity::Medium},
-      {"risky-file-env", "Environment file", "A .env file is committed; these usually hold credentials.", Severity::Medium},
-      {"risky-file-ssh-key", "SSH private key file", "An SSH private key file is committed.", Severity::High},
-      {"risky-file-key", "Key or certificate store", "A key, certificate or keystore file is committed.", Severity::Medium},
-      {"risky-file-credentials", "Credentials file", "A file that usually holds credentials is committed.", Severity::Medium},
+      {"aws-access-key-id", "AWS access key ID", "An AWS access key ID (AKIA/ASIA...) is committed.", Severity::Critical, "cloud keys"},
+      {"aws-secret-access-key", "AWS secret access key", "An AWS secret access key is assigned in the code.", Severity::Critical, "cloud keys"},
+      {"google-api-key", "Google API key", "A Google API key is committed.", Severity::High, "cloud keys"},
+      {"github-token", "GitHub token", "A GitHub personal access, OAuth, app or refresh token is committed.", Severity::Critical, "service tokens"},
+      {"gitlab-token", "GitLab token", "A GitLab personal access token is committed.", Severity::High, "service tokens"},
+      {"slack-token", "Slack token", "A Slack bot, user or app token is committed.", Severity::High, "service tokens"},
+      {"stripe-secret-key", "Stripe secret key", "A live Stripe secret or restricted key is committed.", Severity::Critical, "service tokens"},
+      {"npm-token", "npm token", "An npm access token is committed.", Severity::High, "service tokens"},
+      {"private-key", "Private key", "A PEM or OpenSSH private key is committed.", Severity::Critical, "private keys"},
+      {"url-credentials", "Credentials in a URL", "A URL carries a user name and password (scheme://user:password@host).", Severity::High, "credentials in URLs"},
+      {"generic-secret", "High-entropy secret in an assignment", "A password, token or key-like name is assigned a random-looking literal.", Severity::Medium, "generic secrets"},
+      {"risky-file-env", "Environment file", "A .env file is committed; these usually hold credentials.", Severity::Medium, "risky files"},
+      {"risky-file-ssh-key", "SSH private key file", "An SSH private key file is committed.", Severity::High, "risky files"},
+      {"risky-file-key", "Key or certificate store", "A key, certificate or keystore file is committed.", Severity::Medium, "risky files"},
+      {"risky-file-credentials", "Credentials file", "A file that usually holds credentials is committed.", Severity::Medium, "risky files"},
   };
   return r;
+}
+
+std::string rule_families_text() {
+  std::vector<std::pair<std::string, std::string>> families;
+  for (const auto& r : scan_rules()) {
+    auto it = std::find_if(families.begin(), families.end(), [&](const auto& f) { return f.first == r.family; });
+    if (it == families.end()) families.emplace_back(r.family, r.id);
+    else it->second += ", " + r.id;
+  }
+  std::string out;
+  for (const auto& [family, ids] : families) out += "  " + family + ": " + ids + "\n";
+  return out;
 }
 
 double entropy(std::string_view s) {
@@ -225,9 +249,17 @@ ScanReport scan_tree(const Tree& tree, const std::vector<AllowEntry>& allow, int
       for (const auto& p : patterns()) {
         for (std::sregex_iterator it(line.begin(), line.end(), p.re), end; it != end; ++it) {
           std::string secret = (*it)[p.group].str();
-          if (std::string(p.rule) == "generic-secret" && (placeholder(secret) || entropy(secret) < 3.5)) continue;
-          Finding f{p.rule, Severity::Medium, e.path, lineno, static_cast<int>(it->position(p.group)) + 1,
-                    redact_secret(secret), "", ""};
+          std::string rule_id = p.rule;
+          if (rule_id == "generic-secret" && (placeholder(secret) || entropy(secret) < 3.5)) continue;
+          if (rule_id == "url-credentials" && placeholder_password(secret)) continue;
+          std::string shown = redact_secret(secret);
+          // A URL is shown whole with only its password masked, so the reader sees where it points.
+          if (rule_id == "url-credentials") {
+            std::string url = it->str();
+            shown = url.substr(0, static_cast<size_t>(it->position(p.group) - it->position())) + shown +
+                    url.substr(static_cast<size_t>(it->position(p.group) - it->position()) + secret.size());
+          }
+          Finding f{p.rule, Severity::Medium, e.path, lineno, static_cast<int>(it->position(p.group)) + 1, shown, "", ""};
           f.message = rule(p.rule).name + " (" + f.redacted + ")";
           add(std::move(f), secret);
         }

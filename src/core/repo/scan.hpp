@@ -18,8 +18,11 @@ struct Rule {
   std::string name;
   std::string description;
   Severity severity;
+  std::string family;  // what `orch repo scan --help` groups rules by
 };
 const std::vector<Rule>& scan_rules();
+// "service tokens: github-token, gitlab-token, ...", one line per family, for --help.
+std::string rule_families_text();
 
 struct Finding {
   std::string rule_id;

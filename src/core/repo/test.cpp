@@ -7,6 +7,8 @@
 #include "core/error.hpp"
 #include "core/repo/clone.hpp"
 #include "core/repo/detect.hpp"
+#include "core/repo/diagnose.hpp"
+#include "core/repo/runtime.hpp"
 #include "core/repo/sandbox_job.hpp"
 #include "core/repo/source.hpp"
 #include "core/repo/tree.hpp"
@@ -41,7 +43,8 @@ Results collect_results(const TestPlan& plan, const JobResult& job, std::vector<
       // go 1.19 reports compile errors on stderr, outside its JSON stream.
       std::string extra = plan.result_format == "go-json" ? "\n" + job.run.stderr_data : "";
       if (const auto* a = job.artifact(plan.result_file)) res = parse_as(plan.result_format, a->data + extra);
-      else warnings.push_back("the runner wrote no " + plan.result_file + "; counting from its output");
+      else if (plan.runner != "npm")  // an npm script may use any runner; only node --test writes the file
+        warnings.push_back("the runner wrote no " + plan.result_file + "; counting from its output");
     } else {
       res = parse_as(plan.result_format, output);
     }
@@ -76,6 +79,28 @@ Results collect_results(const TestPlan& plan, const JobResult& job, std::vector<
 void fail(TestReport& r, const std::string& status, const std::string& message) {
   r.status = status;
   r.message = message;
+}
+
+// Moves the plan to a template whose runtime satisfies what the repository declares (engines, .nvmrc,
+// requires-python, go.mod, rust-toolchain). False, with the report failed, when none does; a template
+// the user named is kept, with a warning.
+bool pick_runtime(const templates::Store& store, const Tree& tree, TestPlan& plan, bool user_template, TestReport& r) {
+  if (plan.language.empty()) return true;
+  auto choice = choose_template(store, plan.template_name, plan.language, declared_runtimes(tree));
+  r.warnings.insert(r.warnings.end(), choice.warnings.begin(), choice.warnings.end());
+  if (choice.template_name == plan.template_name) return true;
+  if (user_template) {
+    r.warnings.push_back(choice.problem.empty() ? "template '" + plan.template_name + "' does not have the " + plan.language +
+                                                      " version the repository declares ('" + choice.template_name + "' does)"
+                                                : choice.problem);
+    return true;
+  }
+  if (choice.template_name.empty()) {
+    fail(r, "error", choice.problem);
+    return false;
+  }
+  plan.template_name = choice.template_name;
+  return true;
 }
 
 // Turns an engine error into a report status with a message that says what to do.
@@ -144,14 +169,16 @@ TestReport run_tests(engine::Engine& engine, const templates::Store& store, cons
     Detection d = detect(tree);
     if (!o.command.empty()) {
       plan = custom_plan(o.command, !o.template_name.empty() ? o.template_name : d.plans.empty() ? "bash" : d.plans.front().template_name);
+      if (!d.plans.empty()) plan.language = d.plans.front().language;
     } else if (d.plans.empty()) {
       fail(r, "error", "no test suite detected (looked for pytest/unittest, npm test/node --test, go test, cargo test, "
-                       "CTest and make test/check); give the command with --cmd");
+                       "CTest, meson test and make test/check); give the command with --cmd");
       return finish();
     } else {
       plan = d.plans.front();
       if (!o.template_name.empty()) plan.template_name = o.template_name;
     }
+    if (!pick_runtime(store, tree, plan, !o.template_name.empty(), r)) return finish();
     if (!store.find(plan.template_name)) {
       fail(r, "error", "no template '" + plan.template_name + "' for " + plan.stack + " projects: add one under templates/ or pass --template");
       return finish();
@@ -215,6 +242,8 @@ TestReport run_tests(engine::Engine& engine, const templates::Store& store, cons
     progress.on_phase(r.source, Phase::Parsing, plan.result_format);
     r.results = collect_results(plan, j, r.warnings);
     r.status = r.results.counts.failed + r.results.counts.errored > 0 ? "failed" : "passed";
+    std::string why = could_not_run_reason(j.run.stdout_data + "\n" + j.run.stderr_data, j.test_rc, r.results);
+    if (!why.empty()) fail(r, "error", "the tests could not run: " + why);
   } catch (const Error& e) {
     engine_failure(r, e, tmpl);
   }

@@ -41,6 +41,8 @@ std::string unquote(std::string s) {
   return s;
 }
 
+std::string strip_workspace(const std::string& path) { return path.rfind("/workspace/src/", 0) == 0 ? path.substr(15) : path; }
+
 Results finish(std::string format, std::vector<TestCase> cases) {
   Results r;
   r.format = std::move(format);
@@ -59,7 +61,7 @@ std::string last_nonempty(const std::string& text) {
 }  // namespace
 
 Results parse_tap(std::string_view text) {
-  static const std::regex point(R"(^(not ok|ok)\b\s*(\d+)?\s*(?:-\s*)?(.*?)\s*(?:#\s*(SKIP|TODO|skip|todo)\b.*)?$)");
+  static const std::regex point(R"(^(not ok|ok)\b\s*(\d+)?\s*(?:-\s*)?(.*?)\s*(?:#\s*(SKIP|TODO|skip|todo)\b\s*(.*))?$)");
   std::vector<TestCase> cases;
   std::map<size_t, std::string> subtests;  // indent -> name announced by "# Subtest:"
   auto ls = lines_of(text);
@@ -83,27 +85,28 @@ Results parse_tap(std::string_view text) {
     have_prev = true;
     prev_indent = ind;
     if (parent) continue;
+    // The class name is the chain of enclosing suites (a file, when the runner nests tests under one), the
+    // same for passing and failing tests; runners that add a location add it only to some.
     TestCase t;
     t.name = m[3].str();
     for (const auto& [d, name] : subtests)
-      if (d < ind && name != t.name) t.suite += (t.suite.empty() ? "" : " > ") + name;
+      if (d < ind && name != t.name) t.suite += (t.suite.empty() ? "" : " > ") + strip_workspace(name);
     std::string directive = m[4].str();
     bool ok = m[1].str() == "ok";
-    if (!directive.empty()) t.status = TestCase::Status::Skipped;
-    else t.status = ok ? TestCase::Status::Passed : TestCase::Status::Failed;
+    if (!directive.empty()) {
+      t.status = TestCase::Status::Skipped;
+      t.message = trim(m[5].str()).empty() ? directive : trim(m[5].str());
+    } else {
+      t.status = ok ? TestCase::Status::Passed : TestCase::Status::Failed;
+    }
     // A YAML block follows at deeper indent: "---" ... "...".
     if (i + 1 < ls.size() && trim(ls[i + 1]) == "---") {
       size_t j = i + 2;
-      std::string key, details;
+      std::string key, details, location;
       for (; j < ls.size() && trim(ls[j]) != "..."; ++j) {
         std::string line = trim(ls[j]);
         if (line.rfind("duration_ms:", 0) == 0) t.time_s = std::atof(line.c_str() + 12) / 1000.0;
-        if (line.rfind("location:", 0) == 0 && t.suite.empty()) {
-          std::string loc = unquote(trim(line.substr(9)));
-          if (auto colon = loc.find(':'); colon != std::string::npos) loc = loc.substr(0, colon);
-          if (loc.rfind("/workspace/src/", 0) == 0) loc = loc.substr(15);
-          t.suite = loc;
-        }
+        if (line.rfind("location:", 0) == 0) location = strip_workspace(unquote(trim(line.substr(9))));
         if (line.rfind("error:", 0) == 0) {
           std::string v = trim(line.substr(6));
           if (v == "|-" || v == "|" || v == ">-") {
@@ -116,12 +119,12 @@ Results parse_tap(std::string_view text) {
         }
       }
       if (!ok) {
-        t.details = clip(details, 8000);
         std::string msg;
         int taken = 0;
         for (auto l : lines_of(details))
           if (!trim(l).empty() && taken++ < 3) msg += (msg.empty() ? "" : " ") + trim(l);
         t.message = clip(msg, 2000);
+        t.details = clip(location.empty() ? details : "at " + location + "\n" + details, 8000);
       }
       i = j;
     }
@@ -179,15 +182,20 @@ Results parse_go_test_json(std::string_view text) {
   std::set<std::string> pkgs_with_tests;
   for (const auto& key : order) {
     Item& it = items[key];
-    // A test with subtests is reported by its leaves only.
-    auto next = items.lower_bound(key + "/");
-    if (next != items.end() && next->first.rfind(key + "/", 0) == 0) continue;
+    // A test with subtests is reported by its leaves, and on its own only when it failed while none of them did.
+    bool has_subtests = false, subtest_failed = false;
+    for (auto sub = items.lower_bound(key + "/"); sub != items.end() && sub->first.rfind(key + "/", 0) == 0; ++sub) {
+      has_subtests = true;
+      if (!sub->second.done || sub->second.c.status == TestCase::Status::Failed) subtest_failed = true;
+    }
+    if (has_subtests && !(it.done && it.c.status == TestCase::Status::Failed && !subtest_failed)) continue;
     if (!it.done) {
       it.c.status = TestCase::Status::Errored;  // the binary died (panic, timeout) before reporting it
       it.c.message = "did not finish";
     }
-    if (it.c.status == TestCase::Status::Failed || it.c.status == TestCase::Status::Errored) {
-      it.c.details = clip(it.output, 8000);
+    bool bad = it.c.status == TestCase::Status::Failed || it.c.status == TestCase::Status::Errored;
+    if (bad || it.c.status == TestCase::Status::Skipped) {
+      if (bad) it.c.details = clip(it.output, 8000);
       for (auto l : lines_of(it.output)) {
         std::string t = trim(l);
         if (!t.empty() && t.rfind("=== ", 0) != 0 && t.rfind("--- ", 0) != 0) {
@@ -212,7 +220,10 @@ Results parse_go_test_json(std::string_view text) {
     if (t.message.empty()) t.message = "package failed";
     cases.push_back(std::move(t));
   }
-  return finish("go-json", std::move(cases));
+  auto r = finish("go-json", std::move(cases));
+  r.counting = "go test: a test with subtests is counted through its subtests, and as a case of its own only when it "
+               "fails while none of its subtests do (go test -json also lists every parent as a test)";
+  return r;
 }
 
 Results parse_cargo_test(std::string_view text) {

@@ -199,4 +199,17 @@ std::string pack_tree(const Tree& tree, const std::string& prefix, std::vector<s
   return w.finish();
 }
 
+std::string read_small_file(const Tree& tree, const std::string& rel, int64_t max_bytes) {
+  for (const auto& e : tree.entries) {
+    if (e.path != rel) continue;
+    if (e.kind != TreeEntry::Kind::File || e.size > max_bytes) return "";
+    try {
+      return read_tree_file(tree.root, rel, max_bytes);
+    } catch (const Error&) {
+      return "";
+    }
+  }
+  return "";
+}
+
 }  // namespace orch::repo

@@ -28,6 +28,8 @@ Tree walk_tree(const std::string& root, size_t max_entries = 200000);
 int64_t disk_usage(const std::string& root);
 // Reads root/rel, refusing to pass through any symlink on the way. Throws orch::Error(BadInput).
 std::string read_tree_file(const std::string& root, const std::string& rel, int64_t max_bytes = INT64_MAX);
+// A small config file of the tree ("package.json"): "" when it is not a regular file, too big or unreadable.
+std::string read_small_file(const Tree& tree, const std::string& rel, int64_t max_bytes = 512 << 10);
 // True when a symlink at `path` (relative to the root) pointing at `target` resolves inside the root;
 // a target that goes on through another link (`links`) is refused, since that link may climb out.
 bool link_stays_inside(const std::string& path, const std::string& target, const std::set<std::string>& links = {});

@@ -1,5 +1,6 @@
 #include "core/templates/build.hpp"
 
+#include "core/templates/fetch.hpp"
 #include "core/util/tar.hpp"
 
 namespace orch::templates {
@@ -7,6 +8,10 @@ namespace orch::templates {
 void build(engine::Engine& engine, const Template& t, const std::function<void(const std::string&)>& on_line) {
   tar::Writer w;
   for (const auto& [path, data] : t.files) w.add_file(path, data, 0644);
+  if (!t.fetch.empty()) {
+    std::string arch = engine.info().arch;
+    for (const auto& [path, data] : fetch_build_files(t, arch.empty() ? "amd64" : arch, on_line)) w.add_file(path, data, 0644);
+  }
   engine.build_image(engine::ImageBuild{w.finish(), t.image, {{"orch.template", t.name}}}, on_line);
 }
 

@@ -105,6 +105,22 @@ Template parse(const json& spec, const std::string& source, std::map<std::string
   }
   t.default_language = field<std::string>(spec, "default_language", t.languages.front().name, where);
   if (!t.language(t.default_language)) bad(where, "default_language '" + t.default_language + "' is not among its languages");
+  if (spec.contains("fetch")) {
+    if (!spec["fetch"].is_array()) bad(where, "'fetch' must be an array");
+    for (const auto& fj : spec["fetch"]) {
+      Fetch f;
+      f.file = field<std::string>(fj, "file", "", where);
+      f.npm = field<std::string>(fj, "npm", "", where);
+      f.url = field<std::string>(fj, "url", "", where);
+      f.integrity = field<std::string>(fj, "integrity", "", where);
+      f.arch = field<std::string>(fj, "arch", "", where);
+      if (f.file.empty() || f.file.find('/') != std::string::npos || f.file == "Dockerfile")
+        bad(where, "fetch: 'file' must be a plain file name other than Dockerfile");
+      if (f.npm.empty() == f.url.empty()) bad(where, "fetch " + f.file + ": give one of 'npm' and 'url'");
+      if (f.integrity.rfind("sha512-", 0) != 0) bad(where, "fetch " + f.file + ": 'integrity' must be sha512-BASE64");
+      t.fetch.push_back(std::move(f));
+    }
+  }
   if (!files.count("Dockerfile")) bad(where, "has no Dockerfile");
   t.files = std::move(files);
   return t;

@@ -18,6 +18,16 @@ struct Language {
   std::vector<std::string> aliases;     // other names clients use (py, js, ...)
 };
 
+// A file the image build needs that is too big to ship with orch (a runtime's binaries): downloaded
+// at build time and checked against its integrity before it joins the build context.
+struct Fetch {
+  std::string file;       // name in the build context, e.g. node.tgz
+  std::string npm;        // an npm package "name@version" ...
+  std::string url;        // ... or any https URL
+  std::string integrity;  // "sha512-BASE64", as the npm registry publishes it
+  std::string arch;       // engine architecture it is for ("amd64", "arm64"); "" = any
+};
+
 struct Limits {
   int64_t memory_bytes = 256LL << 20;
   double cpus = 1.0;
@@ -40,6 +50,7 @@ struct Template {
   std::string runtime;                          // "" = engine default
   std::string source;                           // "builtin" or the directory it came from
   std::map<std::string, std::string> files;     // build context: relative path -> contents (includes Dockerfile)
+  std::vector<Fetch> fetch;                     // added to the build context when building
 
   const Language* language(const std::string& name) const;
   const Language* language_for_extension(const std::string& ext) const;
