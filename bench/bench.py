@@ -15,10 +15,11 @@ import socket
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 
 ORCH, RESULTS = sys.argv[1], sys.argv[2]
-CASES = sys.argv[3:] or ["cold", "warm", "session", "load", "server", "cli", "scaling", "sessions", "runtime"]
+CASES = sys.argv[3:] or ["cold", "warm", "session", "load", "server", "cli", "scaling", "sessions", "runtime", "repo"]
 IMAGE = "orch/python:latest"
 rows = []  # (case, variant, median_ms, p90_ms, ratio, target, verdict)
 
@@ -330,6 +331,40 @@ def case_runtime():
             mem.append(num * {"B": 1 / 2**20, "KiB": 1 / 1024, "MiB": 1, "GiB": 1024}[unit])
         rows.append(("runtime", f"idle python sandbox memory ({rt}, cgroup)", statistics.median(mem), max(mem), "", "", "", "MiB"))
         print(f"  runtime      idle python sandbox memory ({rt})            median {statistics.median(mem):9.2f} MiB", flush=True)
+
+
+def case_repo():
+    print("repo: a 6,000-test pytest suite the bench writes (bench/pytest_repo.py), directly and through orch", flush=True)
+    py = "/usr/bin/python3"
+    if subprocess.run([py, "-c", "import pytest"], capture_output=True).returncode != 0:
+        subprocess.run(["apt-get", "install", "-y", "-qq", "python3-pytest"], capture_output=True)
+    if subprocess.run([py, "-c", "import pytest"], capture_output=True).returncode != 0:
+        rows.append(("repo", "pytest directly (python3-pytest missing)", 0, 0, "", "", "not built", "ms"))
+        return
+    work = tempfile.mkdtemp(prefix="orch-bench-repo-")
+    src = os.path.join(work, "ledger")
+    run([py, os.path.join(os.path.dirname(os.path.abspath(__file__)), "pytest_repo.py"), src])
+    # The command orch runs for a pytest project, on a fresh clone each time, as orch's sandbox starts fresh.
+    cmd = [py, "-m", "pytest", "-p", "no:cacheprovider", "-o", "junit_family=xunit1", "--junitxml", os.path.join(work, "j.xml")]
+
+    def direct():
+        dst = os.path.join(work, "clone")
+        shutil.rmtree(dst, ignore_errors=True)
+        run(["git", "clone", "-q", "--depth", "1", "file://" + src, dst])
+        run(cmd, cwd=dst)
+
+    def through_orch():
+        out = subprocess.run([ORCH, "repo", "test", src, "--json"], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+        if json.loads(out.stdout)["counts"]["passed"] != 6000:
+            raise RuntimeError("orch repo test did not pass 6000 tests")
+
+    direct_ms, orch_ms = [], []
+    for _ in range(3):  # interleaved, so load on a shared machine hits both alike
+        direct_ms += timed(direct, 1, warmup=0)
+        orch_ms += timed(through_orch, 1, warmup=0)
+    shutil.rmtree(work, ignore_errors=True)
+    base = add("repo", "pytest on a fresh clone, directly (baseline)", direct_ms)
+    add("repo", "orch repo test (clone, sandbox, results)", orch_ms, base, "< 1.2x", lambda m: m < 1.2 * base)
 
 
 def main():

@@ -110,7 +110,9 @@ TEST_CASE("detect: stacks and their test commands") {
   auto ut = plan_for({{"tests/test_a.py", "import unittest\n"}});
   CHECK(ut.plans[0].runner == "unittest");
   auto npm = plan_for({{"package.json", R"({"scripts":{"test":"node --test"}})"}});
-  CHECK(npm.plans[0].command == "npm test");
+  CHECK(npm.plans[0].command.find("--test-reporter-destination=/workspace/out/results.tap") != std::string::npos);
+  CHECK(npm.plans[0].command.substr(npm.plans[0].command.size() - 9) == " npm test");
+  CHECK(npm.plans[0].result_file == "results.tap");
   auto placeholder = plan_for({{"package.json", R"({"scripts":{"test":"echo \"Error: no test specified\" && exit 1"}})"},
                                {"test/a.test.js", ""}});
   CHECK(placeholder.plans[0].runner == "node-test");

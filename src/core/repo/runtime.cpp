@@ -30,7 +30,7 @@ std::string lts_major(const std::string& codename) {
   static const std::pair<const char*, const char*> kLts[] = {{"hydrogen", "18"}, {"iron", "20"}, {"jod", "22"}, {"krypton", "24"}};
   if (codename == "*") return ">=24";
   for (const auto& [name, major] : kLts)
-    if (codename == name) return std::string("^") + major;
+    if (codename == name) return std::string(1, '^').append(major);
   return "";
 }
 
@@ -40,7 +40,8 @@ std::string node_pin(const std::string& pin) {
   std::transform(p.begin(), p.end(), p.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
   if (p.rfind("lts/", 0) == 0) return lts_major(p.substr(4));
   if (p == "node" || p == "stable" || p == "current" || p == "latest") return "*";
-  return Version::parse(p) ? "^" + (p[0] == 'v' ? p.substr(1) : p) : "";
+  if (!Version::parse(p)) return "";
+  return std::string(1, '^').append(p[0] == 'v' ? p.substr(1) : p);
 }
 
 void node_needs(const Tree& tree, std::vector<RuntimeNeed>& out) {

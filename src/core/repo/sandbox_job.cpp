@@ -2,6 +2,9 @@
 
 #include <algorithm>
 #include <cstdlib>
+#include <optional>
+
+#include "core/error.hpp"
 
 namespace orch::repo {
 
@@ -23,6 +26,15 @@ int read_rc(const JobResult& r, const std::string& name) {
   const auto* a = r.artifact(name);
   if (!a || a->data.empty()) return -1;
   return std::atoi(a->data.c_str());
+}
+
+std::optional<double> engine_cpus(docker::Client& client) {
+  try {
+    auto n = client.info().value("NCPU", 0);
+    if (n > 0) return static_cast<double>(n);
+  } catch (const Error&) {
+  }
+  return std::nullopt;
 }
 
 std::string megabytes(int64_t bytes) { return std::to_string((bytes + (1 << 20) - 1) >> 20) + "m"; }
@@ -67,13 +79,18 @@ JobResult run_job(engine::Engine& engine, const templates::Store& store, const T
   // Repositories build things: at least 1 GiB of memory, and a /workspace that holds the tar, its
   // unpacked copy and build output.
   ro.memory_bytes = o.memory_bytes.value_or(std::max<int64_t>(tmpl.limits.memory_bytes, 1LL << 30));
-  if (o.cpus) ro.cpus = o.cpus;
+  // Suites build and test in parallel (make -j, cargo, go test): a repository job gets every CPU the engine
+  // has unless --cpus says otherwise; a template's one-CPU default is sized for snippets.
+  ro.cpus = o.cpus ? o.cpus : engine_cpus(client);
   int64_t ws = std::max<int64_t>(512LL << 20, 3 * static_cast<int64_t>(job.input_tar.size()) + (256LL << 20));
   ro.workspace_size = o.workspace_size.value_or(megabytes(ws));
   if (o.runtime) ro.runtime = o.runtime;
   ro.pids = std::max<int64_t>(tmpl.limits.pids, 512);
   ro.env = {"CI=true", "NPM_CONFIG_UPDATE_NOTIFIER=false", "NPM_CONFIG_FUND=false", "NPM_CONFIG_AUDIT=false",
-            "PIP_DISABLE_PIP_VERSION_CHECK=1", "NO_COLOR=1"};
+            "PIP_DISABLE_PIP_VERSION_CHECK=1", "NO_COLOR=1",
+            // Bytecode goes to the workspace's __pycache__, so suites that start Python again and again
+            // (CLI tests) compile each module once, as they do outside.
+            "PYTHONDONTWRITEBYTECODE="};
   ro.env.insert(ro.env.end(), o.env.begin(), o.env.end());
   ro.collect_out = true;
   ro.output_cap = o.output_cap;
