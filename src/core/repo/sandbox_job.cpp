@@ -28,10 +28,9 @@ int read_rc(const JobResult& r, const std::string& name) {
   return std::atoi(a->data.c_str());
 }
 
-std::optional<double> engine_cpus(docker::Client& client) {
+std::optional<double> engine_cpus(engine::Engine& engine) {
   try {
-    auto n = client.info().value("NCPU", 0);
-    if (n > 0) return static_cast<double>(n);
+    if (int n = engine.info().cpus; n > 0) return static_cast<double>(n);
   } catch (const Error&) {
   }
   return std::nullopt;
@@ -81,7 +80,7 @@ JobResult run_job(engine::Engine& engine, const templates::Store& store, const T
   ro.memory_bytes = o.memory_bytes.value_or(std::max<int64_t>(tmpl.limits.memory_bytes, 1LL << 30));
   // Suites build and test in parallel (make -j, cargo, go test): a repository job gets every CPU the engine
   // has unless --cpus says otherwise; a template's one-CPU default is sized for snippets.
-  ro.cpus = o.cpus ? o.cpus : engine_cpus(client);
+  ro.cpus = o.cpus ? o.cpus : engine_cpus(engine);
   int64_t ws = std::max<int64_t>(512LL << 20, 3 * static_cast<int64_t>(job.input_tar.size()) + (256LL << 20));
   ro.workspace_size = o.workspace_size.value_or(megabytes(ws));
   if (o.runtime) ro.runtime = o.runtime;
