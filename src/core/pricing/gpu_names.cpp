@@ -86,8 +86,8 @@ std::string aws_family_gpu(std::string_view instance_type) {
 GpuShape gcp_family_gpu(std::string_view type) {
   // Accelerator-optimized families, from GCP's machine family documentation: the name ends in "-<N>g".
   static const std::pair<const char*, const char*> kFamilies[] = {
-      {"a2-highgpu-", "A100"},     {"a2-megagpu-", "A100"},     {"a2-ultragpu-", "A100-80GB"}, {"a3-highgpu-", "H100"},
-      {"a3-megagpu-", "H100"},     {"a3-edgegpu-", "H100"},     {"a3-ultragpu-", "H200"},      {"a4-highgpu-", "B200"},
+      {"a2-highgpu-", "A100"}, {"a2-megagpu-", "A100"}, {"a2-ultragpu-", "A100-80GB"}, {"a3-highgpu-", "H100"},
+      {"a3-megagpu-", "H100"}, {"a3-edgegpu-", "H100"}, {"a3-ultragpu-", "H200"},      {"a4-highgpu-", "B200"},
   };
   for (const auto& [prefix, gpu] : kFamilies) {
     std::string_view p(prefix);

@@ -36,10 +36,12 @@ std::string num(double v) {
 }  // namespace
 
 nlohmann::json to_json(const Offer& o) {
-  return {{"provider", o.provider},   {"instance_type", o.instance_type}, {"gpu_model", o.gpu_model},
-          {"gpu_count", count(o.gpu_count)}, {"vcpus", count(o.vcpus)},    {"memory_gib", opt(o.memory_gib)},
-          {"region", o.region},       {"on_demand", opt(o.on_demand)},    {"spot", opt(o.spot)},
-          {"currency", o.currency},   {"source", o.source},               {"fetched_at", format_iso_time(o.fetched_at)},
+  return {{"provider", o.provider},    {"instance_type", o.instance_type},
+          {"gpu_model", o.gpu_model},  {"gpu_count", count(o.gpu_count)},
+          {"vcpus", count(o.vcpus)},   {"memory_gib", opt(o.memory_gib)},
+          {"region", o.region},        {"on_demand", opt(o.on_demand)},
+          {"spot", opt(o.spot)},       {"currency", o.currency},
+          {"source", o.source},        {"fetched_at", format_iso_time(o.fetched_at)},
           {"attachment", o.attachment}};
 }
 
@@ -74,11 +76,19 @@ const char* const kCsvHeader =
     "provider,instance_type,gpu_model,gpu_count,vcpus,memory_gib,region,on_demand,spot,currency,source,fetched_at,attachment";
 
 std::string to_csv_row(const Offer& o) {
-  std::vector<std::string> f = {o.provider,  o.instance_type,          o.gpu_model,
-                                num(o.gpu_count), num(o.vcpus),        o.memory_gib ? num(*o.memory_gib) : "",
-                                o.region,    o.on_demand ? num(*o.on_demand) : "",
-                                o.spot ? num(*o.spot) : "", o.currency, o.source,
-                                format_iso_time(o.fetched_at), o.attachment ? "true" : "false"};
+  std::vector<std::string> f = {o.provider,
+                                o.instance_type,
+                                o.gpu_model,
+                                num(o.gpu_count),
+                                num(o.vcpus),
+                                o.memory_gib ? num(*o.memory_gib) : "",
+                                o.region,
+                                o.on_demand ? num(*o.on_demand) : "",
+                                o.spot ? num(*o.spot) : "",
+                                o.currency,
+                                o.source,
+                                format_iso_time(o.fetched_at),
+                                o.attachment ? "true" : "false"};
   return csv_join(f);
 }
 

@@ -93,8 +93,7 @@ Verdict judge(const Offer& o, const Filter& f, bool* undecided) {
   else if (f.min_vcpus > 0 && o.vcpus < f.min_vcpus) return Verdict::NoMatch;
   if (f.min_memory_gib > 0 && !o.memory_gib) unknown = true;
   else if (f.min_memory_gib > 0 && *o.memory_gib + 0.05 < f.min_memory_gib) return Verdict::NoMatch;
-  if (!f.providers.empty() && std::find(f.providers.begin(), f.providers.end(), o.provider) == f.providers.end())
-    return Verdict::NoMatch;
+  if (!f.providers.empty() && std::find(f.providers.begin(), f.providers.end(), o.provider) == f.providers.end()) return Verdict::NoMatch;
   if (!f.regions.empty() && std::none_of(f.regions.begin(), f.regions.end(), [&](const std::string& r) {
         return fnmatch(r.c_str(), o.region.c_str(), 0) == 0;
       }))
@@ -136,7 +135,9 @@ QueryResult query(const std::vector<Snapshot>& snapshots, const Filter& f, int64
   if (snapshots.empty()) r.warnings.push_back("no prices cached yet: run 'orch pricing refresh' or 'orch pricing import FILE'");
   if (r.undecided)
     r.warnings.push_back(std::to_string(r.undecided) + " offers kept although their " +
-                         (f.min_memory_gib > 0 && f.min_vcpus > 0 ? "memory or vCPU count" : f.min_memory_gib > 0 ? "memory" : "vCPU count") +
+                         (f.min_memory_gib > 0 && f.min_vcpus > 0 ? "memory or vCPU count"
+                          : f.min_memory_gib > 0                  ? "memory"
+                                                                  : "vCPU count") +
                          " is unknown (the source does not say), so the filter could not be checked");
   if (r.attachments_left_out)
     r.warnings.push_back(std::to_string(r.attachments_left_out) +

@@ -59,9 +59,9 @@ std::string offers_table(const QueryResult& r, bool spot) {
        spot ? "SPOT/GPU/H" : "PER_GPU/H", "AGE"}};
   for (const auto& m : r.matches) {
     const auto& o = m.offer;
-    rows.push_back({o.provider, o.instance_type, gpus(o), o.vcpus > 0 ? num(o.vcpus) : "?",
-                    o.memory_gib ? num(*o.memory_gib, "%.1f") : "?", o.region, money(o.on_demand, o.currency),
-                    money(o.spot, o.currency), money(m.price_per_gpu, o.currency), format_age(m.age_s)});
+    rows.push_back({o.provider, o.instance_type, gpus(o), o.vcpus > 0 ? num(o.vcpus) : "?", o.memory_gib ? num(*o.memory_gib, "%.1f") : "?",
+                    o.region, money(o.on_demand, o.currency), money(o.spot, o.currency), money(m.price_per_gpu, o.currency),
+                    format_age(m.age_s)});
   }
   return format_table(rows, {3, 4, 6, 7, 8, 9});
 }

@@ -10,8 +10,8 @@ namespace orch::pricing {
 namespace {
 
 struct Column {
-  const char* field;                 // orch's name
-  std::vector<const char*> names;    // the spellings accepted, normalised (lower case, '_' for ' ' and '-')
+  const char* field;               // orch's name
+  std::vector<const char*> names;  // the spellings accepted, normalised (lower case, '_' for ' ' and '-')
 };
 
 const std::vector<Column>& columns() {
@@ -23,8 +23,9 @@ const std::vector<Column>& columns() {
       {"vcpus", {"vcpus", "vcpu", "cpus"}},
       {"memory_gib", {"memory_gib", "memory", "memory_gb", "memorygib", "ram_gib", "ram_gb"}},
       {"region", {"region", "location"}},
-      {"on_demand", {"on_demand", "price", "price_hourly", "price_hourly_usd", "on_demand_price", "on_demand_hourly_usd",
-                     "hourly_price", "price_per_hour"}},
+      {"on_demand",
+       {"on_demand", "price", "price_hourly", "price_hourly_usd", "on_demand_price", "on_demand_hourly_usd", "hourly_price",
+        "price_per_hour"}},
       {"spot", {"spot", "spot_price", "spot_price_hourly", "spot_price_hourly_usd", "spotprice", "spot_hourly"}},
       {"currency", {"currency"}},
       {"source", {"source", "note", "notes"}},
@@ -80,15 +81,14 @@ bool is_offer_table(const std::vector<std::string>& header, const std::string& p
   return at["instance_type"] >= 0 && (at["provider"] >= 0 || !provider.empty());
 }
 
-Snapshot parse_offer_table(const std::vector<std::vector<std::string>>& rows, const std::string& origin,
-                           const std::string& provider, int64_t now) {
+Snapshot parse_offer_table(const std::vector<std::vector<std::string>>& rows, const std::string& origin, const std::string& provider,
+                           int64_t now) {
   auto at = positions(rows[0]);
   if (at["on_demand"] < 0 && at["spot"] < 0) {
     std::string found;
     for (const auto& h : rows[0]) found += (found.empty() ? "" : ", ") + h;
-    throw Error(ErrorKind::BadInput, origin + " has no price column (its columns: " + found +
-                                         "); orch reads on-demand prices from " + accepted("on_demand") +
-                                         " and spot prices from " + accepted("spot"));
+    throw Error(ErrorKind::BadInput, origin + " has no price column (its columns: " + found + "); orch reads on-demand prices from " +
+                                         accepted("on_demand") + " and spot prices from " + accepted("spot"));
   }
   auto cell = [&](const std::vector<std::string>& row, const char* field) -> std::string {
     int i = at[field];

@@ -151,8 +151,8 @@ void detect_go(const View& v, Detection& d) {
   if (!tests || v.has("Makefile") || v.has("makefile") || v.has("GNUmakefile")) return;
   d.build_systems.push_back("go (GOPATH, no go.mod)");
   d.test_systems.push_back("go test");
-  d.plans.push_back({"go", "go", "go", "GO111MODULE=off go test -json ./... > /workspace/out/go-test.json", "go-test.json",
-                     "go-json", "go"});
+  d.plans.push_back(
+      {"go", "go", "go", "GO111MODULE=off go test -json ./... > /workspace/out/go-test.json", "go-test.json", "go-json", "go"});
 }
 
 void detect_rust(const View& v, Detection& d) {
@@ -185,11 +185,12 @@ void detect_meson(const View& v, Detection& d) {
   if (!tests) return;
   d.test_systems.push_back("meson test");
   // Meson writes a JUnit log of every test next to its other logs.
-  d.plans.push_back({"meson", "meson", "cpp",
-                     "meson setup /workspace/build >/workspace/out/meson-setup.log 2>&1 || { cat /workspace/out/meson-setup.log; exit 1; }; "
-                     "meson test -C /workspace/build --print-errorlogs; rc=$?; "
-                     "cp /workspace/build/meson-logs/testlog.junit.xml /workspace/out/junit.xml 2>/dev/null; exit $rc",
-                     "junit.xml", "junit", ""});
+  d.plans.push_back(
+      {"meson", "meson", "cpp",
+       "meson setup /workspace/build >/workspace/out/meson-setup.log 2>&1 || { cat /workspace/out/meson-setup.log; exit 1; }; "
+       "meson test -C /workspace/build --print-errorlogs; rc=$?; "
+       "cp /workspace/build/meson-logs/testlog.junit.xml /workspace/out/junit.xml 2>/dev/null; exit $rc",
+       "junit.xml", "junit", ""});
 }
 
 // The recipe of a target: the tab-indented lines after "target:" (and the prerequisites on that line).
@@ -209,9 +210,9 @@ std::string make_recipe(const std::string& makefile, const std::string& target) 
 
 // The language a Makefile's tests run in: what its test recipe calls, else what most of the files are.
 std::string make_language(const std::string& makefile, const std::map<std::string, int>& weight) {
-  static const std::pair<const char*, const char*> kTools[] = {
-      {"go test", "go"}, {"go build", "go"}, {"cargo ", "rust"}, {"pytest", "python"}, {"python", "python"},
-      {"npm ", "node"}, {"node ", "node"}};
+  static const std::pair<const char*, const char*> kTools[] = {{"go test", "go"},    {"go build", "go"},   {"cargo ", "rust"},
+                                                               {"pytest", "python"}, {"python", "python"}, {"npm ", "node"},
+                                                               {"node ", "node"}};
   for (const auto& [tool, lang] : kTools)
     if (makefile.find(tool) != std::string::npos) return lang;
   std::string best;
@@ -235,8 +236,8 @@ void detect_make(const View& v, Detection& d, const std::map<std::string, int>& 
       std::string command = std::string("make ") + target;
       // Without go.mod, go commands only work in GOPATH mode.
       if (lang == "go" && !v.has("go.mod")) command = "GO111MODULE=off " + command;
-      d.plans.push_back({"make", "make", tmpl == kTemplate.end() ? "cpp" : tmpl->second, command, "", "exit-code",
-                         tmpl == kTemplate.end() ? "" : lang});
+      d.plans.push_back(
+          {"make", "make", tmpl == kTemplate.end() ? "cpp" : tmpl->second, command, "", "exit-code", tmpl == kTemplate.end() ? "" : lang});
       return;
     }
     return;

@@ -24,7 +24,7 @@ std::string line_matching(const std::string& output, const std::regex& re) {
 }
 
 struct Cause {
-  std::regex line;   // the line that says it
+  std::regex line;     // the line that says it
   bool needs_no_pass;  // only when no test passed (the message can also come from one failing test)
   const char* what;
   const char* hint;
@@ -33,12 +33,18 @@ struct Cause {
 const std::vector<Cause>& causes() {
   static const auto ecma = std::regex::ECMAScript;
   static const std::vector<Cause> c = {
-      {std::regex(R"(^(\S*sh|make(\[\d+\])?): (\d+: |line \d+: )?[^ :]+: ([Cc]ommand not found|not found|No such file or directory)$|^make(\[\d+\])?: \*\*\* .*Error 127$)", ecma),
+      {std::regex(
+           R"(^(\S*sh|make(\[\d+\])?): (\d+: |line \d+: )?[^ :]+: ([Cc]ommand not found|not found|No such file or directory)$|^make(\[\d+\])?: \*\*\* .*Error 127$)",
+           ecma),
        false, "a command the tests need is not installed", "pick a template that has it with --template, or install it with --setup"},
-      {std::regex(R"(no matching package named .* found|attempting to make an HTTP request, but --offline was specified|failed to download .* offline)", ecma),
-       false, "a Rust dependency cannot be fetched offline", "vendor it (cargo vendor), or fetch it first with --setup 'cargo fetch' --setup-net"},
+      {std::regex(
+           R"(no matching package named .* found|attempting to make an HTTP request, but --offline was specified|failed to download .* offline)",
+           ecma),
+       false, "a Rust dependency cannot be fetched offline",
+       "vendor it (cargo vendor), or fetch it first with --setup 'cargo fetch' --setup-net"},
       {std::regex(R"(no required module provides package|module lookup disabled by GOPROXY=off|cannot find package ".*" in any of)", ecma),
-       false, "a Go module cannot be fetched offline", "vendor it (go mod vendor), or fetch it first with --setup 'go mod download' --setup-net"},
+       false, "a Go module cannot be fetched offline",
+       "vendor it (go mod vendor), or fetch it first with --setup 'go mod download' --setup-net"},
       {std::regex(R"((ModuleNotFoundError|ImportError): No module named)", ecma), false,
        "a Python module the tests import is not installed", "install it with --setup 'pip install -r requirements.txt' --setup-net"},
       {std::regex(R"(Cannot find (module|package) '[^.][^']*'|ERR_MODULE_NOT_FOUND)", ecma), true,

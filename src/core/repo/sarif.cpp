@@ -73,8 +73,8 @@ nlohmann::json to_sarif(const ScanReport& r, const std::string& tool_version) {
   for (const auto& f : r.findings) {
     nlohmann::json loc = {{"artifactLocation", {{"uri", f.file}, {"uriBaseId", "%SRCROOT%"}}}};
     // A finding about a whole file (its name) points at its first line: viewers need a region to show.
-    loc["region"] = f.line > 0 ? nlohmann::json{{"startLine", f.line}, {"startColumn", std::max(f.column, 1)}}
-                               : nlohmann::json{{"startLine", 1}};
+    loc["region"] =
+        f.line > 0 ? nlohmann::json{{"startLine", f.line}, {"startColumn", std::max(f.column, 1)}} : nlohmann::json{{"startLine", 1}};
     results.push_back({{"ruleId", f.rule_id},
                        {"ruleIndex", index[f.rule_id]},
                        {"level", level_of(f.severity)},

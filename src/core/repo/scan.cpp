@@ -24,7 +24,8 @@ const std::vector<Pattern>& patterns() {
   static const auto flags = std::regex::ECMAScript | std::regex::optimize;
   static const std::vector<Pattern> p = {
       {"aws-access-key-id", std::regex(R"(\b((?:AKIA|ASIA|ABIA|ACCA)[0-9A-Z]{16})\b)", flags), 1},
-      {"aws-secret-access-key", std::regex(R"(aws_?secret_?(?:access_?)?key\s*["']?\s*[:=]\s*["']?([A-Za-z0-9/+=]{40})\b)", flags | std::regex::icase), 1},
+      {"aws-secret-access-key",
+       std::regex(R"(aws_?secret_?(?:access_?)?key\s*["']?\s*[:=]\s*["']?([A-Za-z0-9/+=]{40})\b)", flags | std::regex::icase), 1},
       {"github-token", std::regex(R"(\b((?:ghp|gho|ghu|ghs|ghr)_[A-Za-z0-9]{36,255}|github_pat_[A-Za-z0-9_]{60,255})\b)", flags), 1},
       {"gitlab-token", std::regex(R"(\b(glpat-[A-Za-z0-9_-]{20,})\b)", flags), 1},
       {"slack-token", std::regex(R"(\b(xox[baprs]-[A-Za-z0-9-]{10,}))", flags), 1},
@@ -34,8 +35,9 @@ const std::vector<Pattern>& patterns() {
       {"url-credentials", std::regex(R"(\b[A-Za-z][A-Za-z0-9+.-]*://[^\s:/@'"<>]+:([^\s/@'"<>]+)@[A-Za-z0-9_.-]+)", flags), 1},
       {"private-key", std::regex(R"((-----BEGIN (?:RSA |DSA |EC |OPENSSH |PGP |ENCRYPTED )?PRIVATE KEY(?: BLOCK)?-----))", flags), 1},
       {"generic-secret",
-       std::regex(R"(([A-Za-z0-9_.-]*(?:secret|token|passwd|password|api_?key|apikey|access_?key|auth_?key|credential)[A-Za-z0-9_.-]*)["']?\s*(?::=|=>|[:=])\s*["']([^"'\s]{16,})["'])",
-                  flags | std::regex::icase),
+       std::regex(
+           R"(([A-Za-z0-9_.-]*(?:secret|token|passwd|password|api_?key|apikey|access_?key|auth_?key|credential)[A-Za-z0-9_.-]*)["']?\s*(?::=|=>|[:=])\s*["']([^"'\s]{16,})["'])",
+           flags | std::regex::icase),
        2},
   };
   return p;
@@ -74,7 +76,8 @@ bool placeholder(const std::string& v) {
 
 // URL passwords in docs and configs are often stand-ins or taken from the environment.
 bool placeholder_password(const std::string& v) {
-  if (placeholder(v) || v.find('$') != std::string::npos || v.find('%') != std::string::npos || v.find('{') != std::string::npos) return true;
+  if (placeholder(v) || v.find('$') != std::string::npos || v.find('%') != std::string::npos || v.find('{') != std::string::npos)
+    return true;
   std::string l = v;
   for (auto& c : l) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   for (const char* word : {"password", "passwd", "pass", "pwd", "secret", "token", "pw", "x", "user", "foo", "bar"})
@@ -121,20 +124,26 @@ Severity parse_severity(const std::string& t) {
 const std::vector<Rule>& scan_rules() {
   static const std::vector<Rule> r = {
       {"aws-access-key-id", "AWS access key ID", "An AWS access key ID (AKIA/ASIA...) is committed.", Severity::Critical, "cloud keys"},
-      {"aws-secret-access-key", "AWS secret access key", "An AWS secret access key is assigned in the code.", Severity::Critical, "cloud keys"},
+      {"aws-secret-access-key", "AWS secret access key", "An AWS secret access key is assigned in the code.", Severity::Critical,
+       "cloud keys"},
       {"google-api-key", "Google API key", "A Google API key is committed.", Severity::High, "cloud keys"},
-      {"github-token", "GitHub token", "A GitHub personal access, OAuth, app or refresh token is committed.", Severity::Critical, "service tokens"},
+      {"github-token", "GitHub token", "A GitHub personal access, OAuth, app or refresh token is committed.", Severity::Critical,
+       "service tokens"},
       {"gitlab-token", "GitLab token", "A GitLab personal access token is committed.", Severity::High, "service tokens"},
       {"slack-token", "Slack token", "A Slack bot, user or app token is committed.", Severity::High, "service tokens"},
-      {"stripe-secret-key", "Stripe secret key", "A live Stripe secret or restricted key is committed.", Severity::Critical, "service tokens"},
+      {"stripe-secret-key", "Stripe secret key", "A live Stripe secret or restricted key is committed.", Severity::Critical,
+       "service tokens"},
       {"npm-token", "npm token", "An npm access token is committed.", Severity::High, "service tokens"},
       {"private-key", "Private key", "A PEM or OpenSSH private key is committed.", Severity::Critical, "private keys"},
-      {"url-credentials", "Credentials in a URL", "A URL carries a user name and password (scheme://user:password@host).", Severity::High, "credentials in URLs"},
-      {"generic-secret", "High-entropy secret in an assignment", "A password, token or key-like name is assigned a random-looking literal.", Severity::Medium, "generic secrets"},
+      {"url-credentials", "Credentials in a URL", "A URL carries a user name and password (scheme://user:password@host).", Severity::High,
+       "credentials in URLs"},
+      {"generic-secret", "High-entropy secret in an assignment", "A password, token or key-like name is assigned a random-looking literal.",
+       Severity::Medium, "generic secrets"},
       {"risky-file-env", "Environment file", "A .env file is committed; these usually hold credentials.", Severity::Medium, "risky files"},
       {"risky-file-ssh-key", "SSH private key file", "An SSH private key file is committed.", Severity::High, "risky files"},
       {"risky-file-key", "Key or certificate store", "A key, certificate or keystore file is committed.", Severity::Medium, "risky files"},
-      {"risky-file-credentials", "Credentials file", "A file that usually holds credentials is committed.", Severity::Medium, "risky files"},
+      {"risky-file-credentials", "Credentials file", "A file that usually holds credentials is committed.", Severity::Medium,
+       "risky files"},
   };
   return r;
 }

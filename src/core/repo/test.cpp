@@ -171,8 +171,9 @@ TestReport run_tests(engine::Engine& engine, const templates::Store& store, cons
       plan = custom_plan(o.command, !o.template_name.empty() ? o.template_name : d.plans.empty() ? "bash" : d.plans.front().template_name);
       if (!d.plans.empty()) plan.language = d.plans.front().language;
     } else if (d.plans.empty()) {
-      fail(r, "error", "no test suite detected (looked for pytest/unittest, npm test/node --test, go test, cargo test, "
-                       "CTest, meson test and make test/check); give the command with --cmd");
+      fail(r, "error",
+           "no test suite detected (looked for pytest/unittest, npm test/node --test, go test, cargo test, "
+           "CTest, meson test and make test/check); give the command with --cmd");
       return finish();
     } else {
       plan = d.plans.front();

@@ -221,8 +221,9 @@ Results parse_go_test_json(std::string_view text) {
     cases.push_back(std::move(t));
   }
   auto r = finish("go-json", std::move(cases));
-  r.counting = "go test: a test with subtests is counted through its subtests, and as a case of its own only when it "
-               "fails while none of its subtests do (go test -json also lists every parent as a test)";
+  r.counting =
+      "go test: a test with subtests is counted through its subtests, and as a case of its own only when it "
+      "fails while none of its subtests do (go test -json also lists every parent as a test)";
   return r;
 }
 

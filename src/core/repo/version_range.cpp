@@ -43,7 +43,8 @@ std::optional<bool> comparator(const std::string& c, const Version& v) {
     if (wildcard(piece)) break;
     digits += (digits.empty() ? "" : ".") + piece;
   }
-  if (wildcard(rest) || digits.empty()) return op.empty() || op == ">=" || op == "=" || op == "^" || op == "~" ? std::optional<bool>(true) : std::nullopt;
+  if (wildcard(rest) || digits.empty())
+    return op.empty() || op == ">=" || op == "=" || op == "^" || op == "~" ? std::optional<bool>(true) : std::nullopt;
   auto p = Version::parse(digits);
   if (!p) return std::nullopt;
   auto ge = [&](const Version& x) { return compare(v, x) >= 0; };
