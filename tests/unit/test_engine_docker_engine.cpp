@@ -172,16 +172,18 @@ TEST_CASE("docker_create_body: a service-like spec drops the sandbox-only settin
   CHECK(b["NetworkingConfig"]["EndpointsConfig"]["orch-s-1"]["Aliases"] == json::array({"redis"}));
 }
 
-TEST_CASE("DockerEngine: info names the engine's runtimes; ping is cheap") {
+TEST_CASE("DockerEngine: info names the engine's runtimes, architecture and CPUs; ping is cheap") {
   FakeDaemon d([](const Received& r) {
-    if (contains(r.target, "/version")) return Reply::json(200, R"({"Version":"20.10.24","Os":"linux"})");
-    return Reply::json(200, R"({"Runtimes":{"runc":{"path":"runc"},"runsc":{"path":"/usr/bin/runsc"}}})");
+    if (contains(r.target, "/version")) return Reply::json(200, R"({"Version":"20.10.24","Os":"linux","Arch":"arm64"})");
+    return Reply::json(200, R"({"NCPU":6,"Runtimes":{"runc":{"path":"runc"},"runsc":{"path":"/usr/bin/runsc"}}})");
   });
   DockerEngine e = engine_for(d);
   EngineInfo i = e.info();
   CHECK(i.kind == "docker");
   CHECK(i.version == "20.10.24");
   CHECK(i.os == "linux");
+  CHECK(i.arch == "arm64");
+  CHECK(i.cpus == 6);
   CHECK(i.runtimes == std::vector<std::string>{"runc", "runsc"});
   size_t before = d.requests().size();
   CHECK(e.ping().api_version == "1.41");

@@ -14,6 +14,7 @@
 #include "core/docker/conn.hpp"
 #include "core/error.hpp"
 #include "core/kube/client.hpp"
+#include "core/kube/engine.hpp"
 
 using namespace orch;
 using namespace orch::kube;
@@ -251,6 +252,29 @@ TEST_CASE("REST calls: chunked answers, keep-alive, status kinds, merge patches"
   CHECK(lines[0] == "GET /api/v1/namespaces/default/pods?labelSelector=orch.kind%3Drun%2Corch.managed%3D1 HTTP/1.1  ");
   CHECK(lines[1].rfind("DELETE /api/v1/namespaces/default/pods/gone HTTP/1.1 application/json {\"apiVersion\":\"v1\",\"gracePeriodSeconds\":0", 0) == 0);
   CHECK(lines[2] == R"(PATCH /api/v1/namespaces/default/pods/p HTTP/1.1 application/merge-patch+json {"metadata":{"labels":{"orch.expires":"99"}}})");
+}
+
+TEST_CASE("KubeEngine::info: os and arch from the API server's platform, CPUs unknown, runtimes from the options") {
+  RawServer srv([&](docker::Conn& c) {
+    for (;;) {
+      std::string line;
+      read_request(c, line);
+      std::string body = R"({"gitVersion":"v1.32.0","platform":"linux/arm64"})";
+      c.write_all("HTTP/1.1 200 OK\r\nContent-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body);
+    }
+  });
+  Config cfg;
+  cfg.server = srv.url();
+  PodOptions options;
+  options.runtime_class = "gvisor";
+  KubeEngine engine(cfg, options);
+  engine::EngineInfo i = engine.info();
+  CHECK(i.kind == "kubernetes");
+  CHECK(i.version == "v1.32.0");
+  CHECK(i.os == "linux");
+  CHECK(i.arch == "arm64");
+  CHECK(i.cpus == 0);  // repo jobs then keep the template's CPU limit instead of asking for a whole cluster
+  CHECK(i.runtimes == std::vector<std::string>{"runc", "runsc"});
 }
 
 TEST_CASE("TLS: the CA is checked, the client certificate and the bearer token are presented") {

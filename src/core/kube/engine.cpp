@@ -114,7 +114,17 @@ std::string KubeEngine::endpoint() const {
 
 engine::EngineInfo KubeEngine::ping() {
   json v = client_.version();
-  return {"kubernetes", v.value("gitVersion", ""), "v1", v.value("platform", ""), {}};
+  engine::EngineInfo i;
+  i.kind = "kubernetes";
+  i.version = v.value("gitVersion", "");
+  i.api_version = "v1";
+  // The API server's "linux/amd64"; nodes can differ, but a mixed cluster pulls images, it does not build them.
+  std::string platform = v.value("platform", "");
+  auto slash = platform.find('/');
+  i.os = platform.substr(0, slash);
+  if (slash != std::string::npos) i.arch = platform.substr(slash + 1);
+  // cpus stays 0 (unknown): a pod gets its own limit, never the cluster's total.
+  return i;
 }
 
 engine::EngineInfo KubeEngine::info() {
