@@ -130,6 +130,22 @@ test_compat_execute_and_run() {
   assert_eq "false" "$(json_get "$r" success)"
 }
 
+test_json_body_declared_as_a_form_is_read_as_json() {
+  start_server
+  # curl -d without a header declares application/x-www-form-urlencoded: past HTTP libraries' 8 KiB form cap it is read as JSON all the same.
+  big=$("$PY" -c 'import json; print(json.dumps({"code": "#" + "x" * 20000 + "\nprint(\"big\")", "language": "python"}))')
+  r=$(curl -s -w '\n%{http_code}' -d "$big" "$BASE/execute")
+  assert_eq 200 "$(status_of "$r")" "$(body_of "$r" | head -c 300)"
+  assert_eq "big" "$(json_get "$(body_of "$r")" stdout | tr -d '\n')"
+  r=$(curl -s -w '\n%{http_code}' -d "$big" "$BASE/v1/run")
+  assert_eq 200 "$(status_of "$r")" "$(body_of "$r" | head -c 300)"
+  # A form body is not read as query parameters: ?path= alone names the file.
+  sid=$(json_get "$(body_of "$(post /v1/sessions '{"template":"python","ttl":60}')")" id)
+  assert_eq 201 "$(curl -s -o /dev/null -w '%{http_code}' -X PUT -d 'path=../../etc/x' "$BASE/v1/sessions/$sid/files?path=a.txt")"
+  assert_eq "path=../../etc/x" "$(curl -s "$BASE/v1/sessions/$sid/files?path=a.txt")"
+  curl -s -X DELETE "$BASE/v1/sessions/$sid" >/dev/null
+}
+
 test_piston_client_round_trip() {
   dir=$(cd "$(dirname "$ORCH")" && pwd)/piston-client
   if [ ! -d "$dir/node_modules/piston-client" ]; then

@@ -5384,14 +5384,8 @@ inline bool Server::read_content(Stream &strm, Request &req, Response &res) {
             content.append(buf, n);
             return true;
           })) {
-    const auto &content_type = req.get_header_value("Content-Type");
-    if (!content_type.find("application/x-www-form-urlencoded")) {
-      if (req.body.size() > CPPHTTPLIB_FORM_URL_ENCODED_PAYLOAD_MAX_LENGTH) {
-        res.status = 413; // NOTE: should be 414?
-        return false;
-      }
-      detail::parse_query_text(req.body, req.params);
-    }
+    // orch patch: orch reads JSON or raw bodies whatever their declared type (curl -d says
+    // form-urlencoded), so a form body is neither capped at 8 KiB nor parsed into the URL's params.
     return true;
   }
   return false;
