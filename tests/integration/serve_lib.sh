@@ -17,7 +17,7 @@ stop_server() {
     kill -TERM "$SERVER_PID"
     wait "$SERVER_PID" 2>/dev/null
   fi
-  rm -f "$SERVER_LOG"
+  rm -f "${SERVER_LOG:-}"
   [ -n "${SCRATCH:-}" ] && rm -rf "$SCRATCH"
 }
 

@@ -380,3 +380,30 @@ TEST_CASE("Transport: a body its sink stops reading is not reused; the next call
   CHECK(r.body == big);
   CHECK(d.accepted() == 2);
 }
+
+TEST_CASE("Client: an engine message quoting the request back is cut, not echoed whole") {
+  std::string profile(6000, 'x');
+  FakeDaemon d([](const Received& r) {
+    return Reply::json(500, json{{"message", "opening seccomp profile failed: open " + r.body}}.dump());
+  });
+  Client c = client_for(d);
+  Error e = error_of([&] { c.create_container({{"Image", "i"}, {"Profile", profile}}); });
+  std::string msg = e.what();
+  CHECK(msg.size() < 400);
+  CHECK(contains(msg, "opening seccomp profile failed"));
+  CHECK_FALSE(contains(msg, std::string(400, 'x')));
+}
+
+TEST_CASE("Client: Podman is told apart from Docker by /version, asked once") {
+  for (auto [answer, want] :
+       {std::pair{R"({"Version":"4.3.1","Components":[{"Name":"Podman Engine","Version":"4.3.1"}]})", Flavor::Podman},
+        std::pair{R"({"Version":"20.10.24","Platform":{"Name":""},"Components":[{"Name":"Engine"}]})", Flavor::Docker}}) {
+    FakeDaemon d([a = std::string(answer)](const Received&) { return Reply::json(200, a); });
+    Client c = client_for(d);
+    CHECK(c.flavor() == want);
+    CHECK(c.flavor() == want);
+    size_t versions = 0;
+    for (const auto& r : d.requests()) versions += contains(r.target, "/version");
+    CHECK(versions == 1);
+  }
+}

@@ -1,6 +1,9 @@
 #include <doctest/doctest.h>
 
+#include <fstream>
+#include <sstream>
 #include <string>
+#include <vector>
 
 #include "core/docker/mux.hpp"
 #include "core/engine/docker_engine.hpp"
@@ -50,7 +53,9 @@ TEST_CASE("DockerEngine: create names the container with its expiry and says Ima
   Error err = error_of([&] { e.create(s); });
   CHECK(err.kind() == ErrorKind::NotFound);
   CHECK(err.reason() == Reason::ImageMissing);
-  auto reqs = d.requests();
+  std::vector<Received> reqs;
+  for (const auto& r : d.requests())
+    if (contains(r.target, "/containers/create")) reqs.push_back(r);
   REQUIRE(reqs.size() == 2);
   CHECK(reqs[0].target == "/v1.41/containers/create?name=orch-s-0123456789ab-x1712345678");
   CHECK(reqs[1].target == "/v1.41/containers/create?name=ghost");
@@ -155,7 +160,7 @@ TEST_CASE("docker_create_body: a service-like spec drops the sandbox-only settin
   s.hostname = "redis";
   s.share_pids_with = "c1";
   s.remove_on_exit = true;
-  json b = docker_create_body(s);
+  json b = docker_create_body(s, docker::Flavor::Docker);
   const json& h = b["HostConfig"];
   CHECK(h["SecurityOpt"] == json::array({"no-new-privileges"}));
   CHECK(h["CapAdd"] == json::array({"CHOWN"}));
@@ -188,4 +193,37 @@ TEST_CASE("DockerEngine: info names the engine's runtimes, architecture and CPUs
   size_t before = d.requests().size();
   CHECK(e.ping().api_version == "1.41");
   CHECK(d.requests().size() == before);  // /_ping only
+}
+
+TEST_CASE("docker_create_body for Podman: the profile as a file holding it, tmpfs it accepts, nproc named; the rest as for Docker") {
+  SandboxSpec s;
+  s.image = "img";
+  s.seccomp_profile = R"({"defaultAction":"SCMP_ACT_ERRNO"})";
+  s.scratch = {{"/tmp", "64m", "", "1777"}, {"/workspace", "64m", "1000:1000"}};
+  json docker = docker_create_body(s, docker::Flavor::Docker), podman = docker_create_body(s, docker::Flavor::Podman);
+  std::string opt = podman["HostConfig"]["SecurityOpt"][1];
+  REQUIRE(opt.rfind("seccomp=/", 0) == 0);
+  std::ifstream f(opt.substr(8));
+  std::stringstream ss;
+  ss << f.rdbuf();
+  CHECK(ss.str() == s.seccomp_profile);
+  CHECK(docker["HostConfig"]["Tmpfs"]["/workspace"] == "rw,nosuid,nodev,exec,size=64m,nr_inodes=32768,uid=1000,gid=1000,mode=0755");
+  CHECK(podman["HostConfig"]["Tmpfs"]["/workspace"] == "rw,nosuid,nodev,exec,size=64m,U,mode=0755");  // owned by the sandbox's user
+  CHECK(podman["HostConfig"]["Tmpfs"]["/tmp"] == "rw,nosuid,nodev,exec,size=64m,mode=1777");
+  json& limits = podman["HostConfig"]["Ulimits"];
+  REQUIRE(limits.size() == 3);  // nproc named, or Podman asks for 1048576
+  CHECK(limits[2]["Name"] == "nproc");
+  limits.erase(2);
+  podman["HostConfig"]["SecurityOpt"] = docker["HostConfig"]["SecurityOpt"];
+  podman["HostConfig"]["Tmpfs"] = docker["HostConfig"]["Tmpfs"];
+  CHECK(podman == docker);
+}
+
+TEST_CASE("DockerEngine: Podman cannot give a scratch mount another owner; Docker can") {
+  for (auto [version, owner] : {std::pair{R"({"Version":"4.3.1","Components":[{"Name":"Podman Engine"}]})", false},
+                                std::pair{R"({"Version":"20.10.24","Components":[{"Name":"Engine"}]})", true}}) {
+    FakeDaemon d([v = std::string(version)](const Received&) { return Reply::json(200, v); });
+    DockerEngine e = engine_for(d);
+    CHECK(e.capabilities().scratch_owner == owner);
+  }
 }

@@ -250,7 +250,7 @@ TEST_CASE("create_body: the hardening is always there") {
   s.seccomp_profile = seccomp_profile();
   s.labels = {{"orch.managed", "1"}, {"orch.id", "r-1"}};
   s.open_stdin = true;
-  json b = engine::docker_create_body(s);
+  json b = engine::docker_create_body(s, docker::Flavor::Docker);
   const json& h = b["HostConfig"];
   CHECK(h["CapDrop"] == json::array({"ALL"}));
   CHECK(h["SecurityOpt"].size() == 2);  // no-new-privileges and the seccomp profile (test_sandbox_seccomp.cpp)
@@ -284,7 +284,7 @@ TEST_CASE("create_body: the hardening is always there") {
   s.runtime = "runsc";
   s.user = "nobody";
   s.scratch[1].owner = s.user;
-  b = engine::docker_create_body(s);
+  b = engine::docker_create_body(s, docker::Flavor::Docker);
   CHECK(b["HostConfig"]["NetworkMode"] == "bridge");
   CHECK(b["NetworkDisabled"] == false);
   CHECK(b["HostConfig"]["Runtime"] == "runsc");
@@ -292,7 +292,7 @@ TEST_CASE("create_body: the hardening is always there") {
   CHECK(b["HostConfig"]["Tmpfs"]["/workspace"] == "rw,nosuid,nodev,exec,size=48m,nr_inodes=32768,mode=0755");
 
   s.host_mounts = {{"/run/orch/io-0123", "/.orch-io", true}};
-  b = engine::docker_create_body(s);
+  b = engine::docker_create_body(s, docker::Flavor::Docker);
   REQUIRE(b["HostConfig"]["Mounts"].size() == 1);
   const json& m = b["HostConfig"]["Mounts"][0];
   CHECK(m["Type"] == "bind");
@@ -307,7 +307,7 @@ TEST_CASE("plan + create_body: the user's limits reach the container") {
   o.memory_bytes = 100LL << 20;
   o.pids = 50;
   RunPlan p = plan_run(store, o);
-  json b = engine::docker_create_body(p.spec);
+  json b = engine::docker_create_body(p.spec, docker::Flavor::Docker);
   CHECK(b["HostConfig"]["Memory"] == 100LL << 20);
   CHECK(b["HostConfig"]["MemorySwap"] == 100LL << 20);
   CHECK(b["HostConfig"]["PidsLimit"] == 50);

@@ -90,7 +90,7 @@ TEST_CASE("every sandbox is created with the profile and no-new-privileges") {
   SandboxRequest run;
   run.kind = "run";
   run.id = "r-1";
-  json opts = orch::engine::docker_create_body(sandbox_spec(t, run))["HostConfig"]["SecurityOpt"];
+  json opts = orch::engine::docker_create_body(sandbox_spec(t, run), orch::docker::Flavor::Docker)["HostConfig"]["SecurityOpt"];
   REQUIRE(opts.size() == 2);
   CHECK(opts[0] == "no-new-privileges");
   CHECK(opts[1] == "seccomp=" + seccomp_profile());

@@ -60,7 +60,9 @@ void Client::check(const Response& r, const std::string& what) {
     msg = json::parse(r.body).value("message", "");
   } catch (...) {
   }
-  if (msg.empty()) msg = r.body.substr(0, 200);
+  if (msg.empty()) msg = r.body;
+  // An engine may quote the request back (Podman did with a whole seccomp profile): keep the start.
+  if (msg.size() > 300) msg = msg.substr(0, 300) + "... (" + std::to_string(msg.size()) + " bytes)";
   std::string text = what + ": " + msg;
   Reason reason = reason_for(r.status, msg);
   switch (r.status) {
@@ -96,6 +98,30 @@ json Client::version() {
   auto r = call("GET", "/version");
   check(r, "version");
   return json::parse(r.body);
+}
+
+Flavor Client::flavor() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (flavor_) return *flavor_;
+  }
+  // An engine whose /version says nothing readable is taken for Docker, the API it speaks; one that
+  // does not answer is asked again next time.
+  json v;
+  try {
+    v = version();
+  } catch (const Error&) {
+    return Flavor::Docker;
+  } catch (const std::exception&) {
+  }
+  if (!v.is_object()) v = json::object();
+  Flavor f = Flavor::Docker;
+  for (const auto& c : v.value("Components", json::array()))
+    if (c.is_object() && c.value("Name", "").find("Podman") != std::string::npos) f = Flavor::Podman;
+  if (v.value("Platform", json::object()).value("Name", "").find("Podman") != std::string::npos) f = Flavor::Podman;
+  std::lock_guard<std::mutex> lock(mu_);
+  flavor_ = f;
+  return f;
 }
 
 json Client::info() {

@@ -41,6 +41,9 @@ struct ExecOptions {
   bool attach_stdin = false;
 };
 
+// Which engine answers the Docker API: settings that differ between them are chosen by it.
+enum class Flavor { Docker, Podman };
+
 // The Docker Engine API calls orch needs. Non-2xx answers become orch::Error with a kind.
 class Client {
  public:
@@ -52,6 +55,8 @@ class Client {
   std::string endpoint_display() const;
 
   json version();  // slow on some engines (20.10 asks containerd and runc: ~20 ms)
+  // Podman when /version names a Podman component; asked once per client.
+  Flavor flavor();
   json info();
   // Asks /_ping every time (under a millisecond); returns the engine's version from the Server
   // header, or "" when the engine does not send one. Throws Unavailable when it does not answer 200.
@@ -92,6 +97,7 @@ class Client {
 
   std::shared_ptr<Transport> t_;
   std::string version_;
+  std::optional<Flavor> flavor_;
   std::mutex mu_;
 };
 

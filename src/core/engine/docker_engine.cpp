@@ -71,7 +71,8 @@ std::unique_ptr<DockerEngine> DockerEngine::from_env() {
 }
 
 nlohmann::json DockerEngine::create_request(const SandboxSpec& spec) const {
-  return {{"name", spec.name}, {"body", docker_create_body(spec)}};
+  // A dry run asks no engine: this is the body Docker would get.
+  return {{"name", spec.name}, {"body", docker_create_body(spec, docker::Flavor::Docker)}};
 }
 
 std::string DockerEngine::endpoint() const { return client_.endpoint_display(); }
@@ -101,11 +102,11 @@ EngineInfo DockerEngine::info() {
 
 Capabilities DockerEngine::capabilities() {
   // A unix socket means the engine runs on this host, so its bind mounts and processes are ours to see.
-  return Capabilities{endpoint().rfind("unix://", 0) == 0};
+  return Capabilities{endpoint().rfind("unix://", 0) == 0, client_.flavor() != docker::Flavor::Podman};
 }
 
 std::string DockerEngine::create(const SandboxSpec& spec) {
-  return client_.create_container(docker_create_body(spec), docker_container_name(spec));
+  return client_.create_container(docker_create_body(spec, client_.flavor()), docker_container_name(spec));
 }
 
 void DockerEngine::start(const std::string& id) { client_.start(id); }

@@ -47,8 +47,9 @@ class DockerEngine : public Engine {
   docker::Client client_;
 };
 
-// The body of POST /containers/create for a spec.
-nlohmann::json docker_create_body(const SandboxSpec& spec);
+// The body of POST /containers/create for a spec; what differs between Docker and Podman (the
+// seccomp profile as a file, tmpfs options, nproc) is chosen here for `engine`.
+nlohmann::json docker_create_body(const SandboxSpec& spec, docker::Flavor engine);
 // The container name for a spec: its name, with "-x<expires>" when it has an expiry.
 std::string docker_container_name(const SandboxSpec& spec);
 // The expiry a container name carries ("...-x<unix seconds>"), if any.

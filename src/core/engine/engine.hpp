@@ -63,6 +63,8 @@ struct Capabilities {
   // processes of this host (a unix socket's peer credentials name them): the warm pool's direct
   // output path (sandbox/direct_io) needs both.
   bool host_mounts = false;
+  // A scratch mount can belong to another user than the sandbox's (Podman 4.3 ignores uid and gid).
+  bool scratch_owner = true;
 };
 
 // The exit of a sandbox's main process, registered before start so it cannot be missed.

@@ -12,25 +12,12 @@
 #include <fstream>
 
 #include "core/engine/socket_stream.hpp"
+#include "core/util/host_dir.hpp"
 #include "core/util/random.hpp"
 
 namespace orch::sandbox {
 
 namespace {
-
-// Root's directory under /run; anyone else's under their runtime directory or /tmp. 0711: others
-// may pass through to a sandbox's directory, whose random name they cannot list.
-std::string base_dir() {
-  std::string base = ::geteuid() == 0 ? "/run/orch" : "";
-  if (base.empty()) {
-    const char* xdg = std::getenv("XDG_RUNTIME_DIR");
-    base = xdg && *xdg ? std::string(xdg) + "/orch" : "/tmp/orch-" + std::to_string(::geteuid());
-  }
-  if (::mkdir(base.c_str(), 0711) != 0 && errno != EEXIST) return "";
-  struct stat st {};
-  if (::lstat(base.c_str(), &st) != 0 || !S_ISDIR(st.st_mode) || st.st_uid != ::geteuid()) return "";
-  return base;
-}
 
 int listen_at(const std::string& path) {
   sockaddr_un addr{};
@@ -72,7 +59,7 @@ bool process_in_container(int pid, const std::string& id) {
 }
 
 std::unique_ptr<DirectOutput> DirectOutput::open() {
-  std::string base = base_dir();
+  std::string base = runtime_dir();
   if (base.empty()) return nullptr;
   std::unique_ptr<DirectOutput> d(new DirectOutput());
   std::string dir = base + "/io-" + random_hex(16);
@@ -85,7 +72,7 @@ std::unique_ptr<DirectOutput> DirectOutput::open() {
 }
 
 void DirectOutput::remove_stale() {
-  std::string base = base_dir();
+  std::string base = runtime_dir();
   DIR* d = base.empty() ? nullptr : ::opendir(base.c_str());
   if (!d) return;
   time_t cutoff = ::time(nullptr) - 600;

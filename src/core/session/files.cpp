@@ -24,11 +24,14 @@ const char* kResolve =
     "r=$(realpath -m -- \"$p\") || exit 4; "
     "case $r in /workspace|/workspace/*) ;; *) echo \"it leads outside /workspace through a symbolic link\" >&2; exit 3;; esac; ";
 
+// Reads exactly the announced size: Podman 4.3 may reset an exec's stream when stdin is closed, so
+// the end of the data is not left to EOF.
 const char* kUpload =
     "[ -d \"$r\" ] && { echo 'it is a directory' >&2; exit 5; }; "
     "d=${r%/*}; mkdir -p -- \"$d\" || exit 7; "
     "t=$(mktemp -p \"$d\" .orch-upload.XXXXXX) || exit 7; "
-    "if cat >\"$t\" && chmod \"$2\" \"$t\" && mv -f -- \"$t\" \"$r\"; then exit 0; fi; rm -f -- \"$t\"; exit 7";
+    "if head -c \"$3\" >\"$t\" && [ \"$(stat -c %s \"$t\")\" = \"$3\" ] && chmod \"$2\" \"$t\" && mv -f -- \"$t\" \"$r\"; then exit 0; fi; "
+    "rm -f -- \"$t\"; exit 7";
 
 // The checks look at what was opened (fd 3), not at what the path names by then: a link swapped in
 // after realpath ran leads to a file on another filesystem than /workspace's own tmpfs, and is refused.
@@ -77,7 +80,7 @@ void Manager::upload(const std::string& id_or_name, const std::string& path, con
   Target t = resolve(id_or_name, owner);
   engine::ExecSpec o;
   o.user = template_of(t.template_name).user;
-  o.argv = {"bash", "-c", std::string(kResolve) + kUpload, "orch-upload", rel, executable ? "0755" : "0644"};
+  o.argv = {"bash", "-c", std::string(kResolve) + kUpload, "orch-upload", rel, executable ? "0755" : "0644", std::to_string(data.size())};
   auto res = exec_capture(engine_, t.container_id, o, data, 4096, std::chrono::minutes(10));
   if (res.exit_code == 7 && res.err.find("No space") != std::string::npos)
     throw Error(ErrorKind::BadInput, "upload of '" + rel + "': the session's /workspace is full");

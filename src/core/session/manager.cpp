@@ -108,7 +108,9 @@ engine::SandboxSpec Manager::session_spec(const CreateOptions& o, const std::str
   if (!o.name.empty()) req.labels[kLabelName] = o.name;
   for (const auto& [k, v] : o.labels) req.labels[k] = v;
   engine::SandboxSpec spec = sb::sandbox_spec(tmpl, req);
-  spec.user = kSupervisorUser;  // the kernels run as the template's user, which owns /workspace
+  // The kernels run as the template's user, which owns /workspace. Where /workspace can belong only
+  // to the sandbox's user (Podman), the supervisor runs as that user too and the janitor enforces expiry.
+  if (engine_.capabilities().scratch_owner) spec.user = kSupervisorUser;
   spec.expires = expires;
   spec.remove_on_exit = true;   // when the supervisor ends the session, nothing stays
   spec.argv = supervisor_command(expires, kernels_size);
@@ -255,8 +257,7 @@ Record Manager::extend(const std::string& id_or_name, int64_t ttl_s, const Owner
   if (r.state != "running") throw Error(ErrorKind::Conflict, "session " + r.id + " is " + r.state + ", not running");
   int64_t expires = unix_now() + ttl_s;
   engine::ExecSpec o;
-  o.argv = set_expiry_command(expires);
-  o.user = kSupervisorUser;
+  o.argv = set_expiry_command(expires);  // as the sandbox's user: the supervisor's
   auto res = exec_capture(engine_, r.container_id, o, "", 4096, std::chrono::seconds(30));
   if (res.exit_code != 0)
     throw Error(ErrorKind::Infrastructure, "could not set the expiry of session " + r.id + ": " + res.err);

@@ -184,4 +184,17 @@ HostDir::Outcome HostDir::write(std::string_view rel, std::string_view data, OnE
   return {prefix + target, ""};
 }
 
+// 0711: others may pass through to a directory in it whose random name they cannot list.
+std::string runtime_dir() {
+  std::string base = ::geteuid() == 0 ? "/run/orch" : "";
+  if (base.empty()) {
+    const char* xdg = std::getenv("XDG_RUNTIME_DIR");
+    base = xdg && *xdg ? std::string(xdg) + "/orch" : "/tmp/orch-" + std::to_string(::geteuid());
+  }
+  if (::mkdir(base.c_str(), 0711) != 0 && errno != EEXIST) return "";
+  struct stat st {};
+  if (::lstat(base.c_str(), &st) != 0 || !S_ISDIR(st.st_mode) || st.st_uid != ::geteuid()) return "";
+  return base;
+}
+
 }  // namespace orch

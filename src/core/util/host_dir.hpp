@@ -4,6 +4,10 @@
 
 namespace orch {
 
+// orch's private directory on the host, 0711 and owned by orch's user (root's under /run, anyone
+// else's under their runtime directory or /tmp), or "" when it cannot be made.
+std::string runtime_dir();
+
 // What to do when a file to write already exists.
 enum class OnExists {
   Refuse,   // leave it alone and report it (the default for names a sandbox chose)
