@@ -13,12 +13,6 @@ namespace orch::sandbox {
 
 namespace {
 
-std::string asset(std::string_view path) {
-  for (const auto& f : embedded_assets())
-    if (f.path == path) return std::string(f.data);
-  throw Error(ErrorKind::Infrastructure, "asset " + std::string(path) + " is missing from this build");
-}
-
 enum class Runner { Python, Node, Shell };
 
 Runner runner_for(const templates::Language& lang) {
@@ -55,11 +49,11 @@ std::string sh_quote(const std::string& s) {
 
 std::vector<std::string> warm_command(const templates::Language& lang) {
   switch (runner_for(lang)) {
-    case Runner::Python: return {lang.run.front(), "-u", "-c", asset("warm/python.py")};
-    case Runner::Node: return {"node", "-e", asset("warm/node.js")};
+    case Runner::Python: return {lang.run.front(), "-u", "-c", std::string(embedded_asset("warm/python.py"))};
+    case Runner::Node: return {"node", "-e", std::string(embedded_asset("warm/node.js"))};
     case Runner::Shell: break;
   }
-  return {"/bin/sh", "-c", asset("warm/shell.sh")};
+  return {"/bin/sh", "-c", std::string(embedded_asset("warm/shell.sh"))};
 }
 
 std::string warm_request(const RunPlan& plan, const std::string& token) {

@@ -6,16 +6,6 @@
 
 namespace orch::session {
 
-namespace {
-
-std::string_view asset(std::string_view path) {
-  for (const auto& f : embedded_assets())
-    if (f.path == path) return f.data;
-  throw Error(ErrorKind::Infrastructure, "this orch binary lacks the embedded file " + std::string(path));
-}
-
-}  // namespace
-
 std::string kernel_tar() {
   tar::Writer w;
   for (const auto& f : embedded_assets()) {
@@ -26,8 +16,8 @@ std::string kernel_tar() {
 }
 
 std::vector<std::string> supervisor_command(int64_t expires, size_t tar_size) {
-  return {"bash", "-c", std::string(asset("kernels/supervisor.sh")), "orch-supervisor", std::to_string(expires),
-          std::to_string(tar_size)};
+  std::string script(embedded_asset("kernels/supervisor.sh"));
+  return {"bash", "-c", script, "orch-supervisor", std::to_string(expires), std::to_string(tar_size)};
 }
 
 bool known_kernel(const std::string& kernel) { return kernel == "python" || kernel == "node" || kernel == "bash"; }

@@ -12,5 +12,7 @@ struct EmbeddedFile {
 
 const std::vector<EmbeddedFile>& embedded_templates();
 const std::vector<EmbeddedFile>& embedded_assets();
+// One asset by path ("kernels/supervisor.sh"); throws orch::Error(Infrastructure) when this build lacks it.
+std::string_view embedded_asset(std::string_view path);
 
 }  // namespace orch
