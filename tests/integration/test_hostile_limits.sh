@@ -70,6 +70,43 @@ case_node_memory_bomb() {
 }
 test_node_memory_bomb_is_oom() { both case_node_memory_bomb; }
 
+# oom_score_adj: a sandbox starts at 1000 and may lower its own to 0 (not below: the kernel's floor
+# for it is 0), which seccomp cannot see; what holds is the sandbox's memory limit, enforced by its
+# cgroup whatever its score (SECURITY.md, "What orch relies on").
+case_oom_score_adj_lowered() {
+  hrun --memory 64m --timeout 30 -c 'def adj(): return open("/proc/self/oom_score_adj").read().strip()
+start = adj()
+def write(v):
+    try:
+        with open("/proc/self/oom_score_adj", "w") as f:
+            f.write(v)
+        return "lowered"
+    except OSError:
+        return "refused"
+below, zero = write("-1"), write("0")
+print(start, below, zero, adj(), flush=True)
+x = []
+while True:
+    x.append(bytearray(8 << 20))'
+  assert_eq "1000 refused lowered 0" "$(jf stdout | head -n1)" "[$MODE] oom_score_adj"
+  assert_eq oom "$STATUS" "[$MODE] the memory limit still holds after lowering the score"
+}
+test_oom_score_adj_lowered_still_oom() {
+  both case_oom_score_adj_lowered
+  # Under gVisor the score a program sees is gVisor's own: the host processes keep 1000.
+  unset ORCH_HOST
+  "$ORCH" run --runtime runsc --timeout 30 -l bash -c 'echo 0 > /proc/self/oom_score_adj; sleep 8' >/dev/null 2>&1 &
+  local bg=$! pid="" c
+  for _ in $(seq 100); do
+    c=$(docker ps -q --filter label=orch.kind=run --filter "label=orch.pid=$(hostname):$bg" | head -n1)
+    [ -n "$c" ] && pid=$(docker inspect -f '{{.State.Pid}}' "$c") && [ "${pid:-0}" -gt 0 ] && sleep 3 && break
+    sleep 0.1
+  done
+  [ -n "$pid" ] && [ "$pid" -gt 0 ] || fail "no gVisor sandbox to look at"
+  assert_eq 1000 "$(cat "/proc/$pid/oom_score_adj")" "the gVisor sandbox's host process"
+  wait "$bg"
+}
+
 case_shm_fill() {
   # /dev/shm is a 16 MiB tmpfs: filling it is ENOSPC; filling it and then the heap is oom.
   hrun --timeout 20 -c 'n = 0
