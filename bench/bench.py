@@ -19,7 +19,7 @@ import tempfile
 import time
 
 ORCH, RESULTS = sys.argv[1], sys.argv[2]
-CASES = sys.argv[3:] or ["cold", "warm", "session", "load", "server", "cli", "scaling", "sessions", "runtime", "repo"]
+CASES = sys.argv[3:] or ["cold", "net", "warm", "session", "load", "server", "cli", "scaling", "sessions", "runtime", "repo"]
 IMAGE = "orch/python:latest"
 rows = []  # (case, variant, median_ms, p90_ms, ratio, target, verdict)
 
@@ -145,6 +145,17 @@ def case_cold():
     api = docker.APIClient()
     raw = add("cold", "Engine API loop, python3-docker (baseline)", timed(lambda: engine_api_python(api), 10))
     add("cold", "orch run, against the Engine API loop", orch, raw, "<= 0.8x Engine API", lambda m: m <= 0.8 * raw)
+
+
+def case_net():
+    # What orch's network guard costs a run with a network: the same run without one, and a plain
+    # container on the bridge (no guard) as the baseline.
+    print("networked one-shot: the guard's cost", flush=True)
+    run([ORCH, "run", "--net", "bridge", "-c", "pass"])  # the guard image is built once, not timed
+    base = add("net", "docker run --rm --network bridge, unguarded (baseline)",
+               timed(lambda: run(["docker", "run", "--rm", "--network", "bridge", "orch/python:latest", "python3", "-c", "print(1)"]), 10))
+    add("net", "orch run -c 'print(1)' (no network)", timed(lambda: run([ORCH, "run", "-c", "print(1)"]), 10), base)
+    add("net", "orch run --net bridge -c 'print(1)' (guarded)", timed(lambda: run([ORCH, "run", "--net", "bridge", "-c", "print(1)"]), 10), base)
 
 
 def case_warm():

@@ -77,7 +77,7 @@ int run_command(int argc, char** argv) {
   app.add_option("--memory", memory, "memory limit, e.g. 256m (swap is off)");
   app.add_option("--cpus", cpus, "CPU limit, e.g. 0.5");
   app.add_option("--pids", pids, "process limit");
-  app.add_option("--net", net, "network: none (default) or bridge");
+  app.add_option("--net", net, "network: none (default), bridge (public addresses only) or lan (bridge plus private ones)");
   app.add_option("-e,--env", envs, "environment variable KEY=VALUE (repeatable)");
   app.add_option("-f,--file", files, "copy LOCAL[:REMOTE] into /workspace (repeatable)");
   app.add_option("--out", out_dir, "copy files the program leaves in /workspace/out into this directory");

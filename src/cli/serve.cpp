@@ -29,7 +29,8 @@ int serve_main(int argc, char** argv) {
   app.add_option("--threads", cfg.threads, "worker threads (64)");
   app.add_option("--drain", cfg.drain_grace_s, "seconds in-flight work gets after SIGTERM (10)");
   app.add_option("--runtime", cfg.runtime, "runtime for every sandbox, e.g. runsc");
-  app.add_flag("--allow-net", cfg.allow_network, "let requests ask for network=bridge");
+  app.add_flag("--allow-net", cfg.allow_network, "let requests ask for network=bridge (public addresses; never this host or link-local)");
+  app.add_flag("--allow-lan", cfg.allow_lan, "let requests ask for network=lan: bridge plus private addresses (RFC 1918, ULA, CGNAT)");
   app.add_option("--allow-repo-host", cfg.allow_repo_hosts,
                  "let repo jobs clone from this host, address or range (10.0.0.0/8) though it is loopback, private or this host's (repeatable)");
   app.add_option("--access-log", cfg.access_log, "one JSON line per request to FILE, '-' (stderr, the default) or 'off'");

@@ -98,7 +98,8 @@ int session_create_main(int argc, char** argv) {
   app.add_option("--name", name, "a unique human name to use instead of the id");
   app.add_option("--memory", memory, "memory limit, e.g. 512m");
   app.add_option("--cpus", cpus, "CPU limit, e.g. 0.5");
-  app.add_option("--net", net, "none (default), bridge, or private (own internal network, needed for services)");
+  app.add_option("--net", net,
+                 "none (default), bridge (public addresses), lan (and private ones), or private (its own network, for services)");
   app.add_option("--label", labels, "label K=V (repeatable)");
   app.add_flag("--json", as_json, "print the whole record as JSON");
   app.add_flag("--dry-run", dry_run, "print what the engine would be asked to create (Docker's create body or the Pod) as JSON, and create nothing");

@@ -95,6 +95,13 @@ int build(const std::vector<std::string>& names, bool all, bool verbose, bool mi
     }
     build_template(*engine, *t, verbose);
   }
+  if (all || names.empty()) {
+    // What the engine needs of its own (Docker: the network guard's image) is built with the rest,
+    // so no networked run waits for it.
+    engine->prepare([&](const std::string& line) {
+      if (verbose || line.rfind("Step ", 0) == 0) std::cerr << "  " << line << "\n";
+    });
+  }
   return 0;
 }
 

@@ -36,6 +36,7 @@ struct ServerConfig {
   double max_timeout_s = 300;
   int64_t max_memory_bytes = 2LL << 30;
   bool allow_network = false;      // may requests ask for net=bridge?
+  bool allow_lan = false;          // may they ask for net=lan (bridge plus private addresses)?
   std::vector<std::string> allow_repo_hosts;  // hosts, addresses or ranges repo jobs may clone from besides public ones
   std::string runtime;             // forced runtime for every sandbox ("" = engine default)
   std::map<std::string, sandbox::PoolSize> pool;  // template -> warm sandboxes
@@ -89,6 +90,8 @@ httplib::Server::Handler guarded(std::function<void(const httplib::Request&, htt
 
 // Applies the server's and the tenant's caps to a run request; throws BadInput when one is exceeded.
 void apply_caps(const Context& ctx, const Tenant& tenant, sandbox::RunOptions& opts);
+// Throws BadInput for a network this server does not offer (bridge needs --allow-net, lan --allow-lan).
+void check_network(const Context& ctx, const std::string& network);
 // Acquires a concurrency slot or throws Busy (429 with Retry-After).
 Slot acquire_slot(Context& ctx, const Tenant& tenant);
 

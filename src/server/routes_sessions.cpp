@@ -75,8 +75,7 @@ void add_session_routes(httplib::Server& svr, Context& ctx) {
     o.memory_bytes = opt_bytes(b, "memory");
     o.cpus = opt_number(b, "cpus");
     o.network = opt_string(b, "network").value_or("none");
-    if (o.network == "bridge" && !ctx.cfg.allow_network)
-      throw Error(ErrorKind::BadInput, "network 'bridge' is not allowed on this server (it runs with --allow-net off)");
+    check_network(ctx, o.network);
     int64_t max_mem = tenant.limits.max_memory_bytes > 0 ? tenant.limits.max_memory_bytes : ctx.cfg.max_memory_bytes;
     if (o.memory_bytes && *o.memory_bytes > max_mem) throw Error(ErrorKind::BadInput, "memory is above this server's limit");
     if (o.ttl_s <= 0 || o.ttl_s > 7 * 86400) throw Error(ErrorKind::BadInput, "field 'ttl' must be between 1 and 604800 seconds");

@@ -53,6 +53,12 @@ httplib::Server::Handler guarded(std::function<void(const httplib::Request&, htt
   };
 }
 
+void check_network(const Context& ctx, const std::string& network) {
+  if ((network == "bridge" && !ctx.cfg.allow_network) || (network == "lan" && !ctx.cfg.allow_lan))
+    throw Error(ErrorKind::BadInput, "network '" + network + "' is not allowed on this server (it runs with --allow-" +
+                                         (network == "lan" ? "lan" : "net") + " off)");
+}
+
 void apply_caps(const Context& ctx, const Tenant& tenant, sandbox::RunOptions& o) {
   double max_t = tenant.limits.max_timeout_s > 0 ? tenant.limits.max_timeout_s : ctx.cfg.max_timeout_s;
   int64_t max_m = tenant.limits.max_memory_bytes > 0 ? tenant.limits.max_memory_bytes : ctx.cfg.max_memory_bytes;
@@ -60,8 +66,7 @@ void apply_caps(const Context& ctx, const Tenant& tenant, sandbox::RunOptions& o
     throw Error(ErrorKind::BadInput, "timeout " + std::to_string(*o.timeout_s) + "s is above this server's limit of " + std::to_string(max_t) + "s");
   if (o.memory_bytes && *o.memory_bytes > max_m)
     throw Error(ErrorKind::BadInput, "memory is above this server's limit of " + std::to_string(max_m) + " bytes");
-  if (o.network && *o.network != "none" && !ctx.cfg.allow_network)
-    throw Error(ErrorKind::BadInput, "network '" + *o.network + "' is not allowed on this server (it runs with --allow-net off)");
+  if (o.network) check_network(ctx, *o.network);
   if (o.runtime && *o.runtime != ctx.cfg.runtime)
     throw Error(ErrorKind::BadInput, "the runtime is chosen by the server, not per request");
   if (!ctx.cfg.runtime.empty()) o.runtime = ctx.cfg.runtime;

@@ -52,6 +52,21 @@ test_hostile_cases_on_kubernetes() {
   on_kubernetes test_hostile_output.sh test_binary_nul_invalid_utf8_and_ansi_output
 }
 
+# A sandbox with a network cannot get orch's firewall in a pod: it is refused, and nothing is left.
+test_networked_sandbox_refused_on_kubernetes() {
+  start_double
+  write_kubeconfig "$SCRATCH/kubeconfig" "token: unused"
+  export ORCH_BACKEND=kubernetes ORCH_KUBECONFIG=$SCRATCH/kubeconfig ORCH_K8S_NAMESPACE=default
+  local out rc
+  out=$("$ORCH" run --net bridge -c 'print("ran")' 2>&1); rc=$?
+  assert_eq 125 "$rc" "run --net bridge: $out"
+  assert_contains "$out" "cannot keep a networked sandbox from its host"
+  assert_not_contains "$out" "ran"
+  out=$("$ORCH" session create -t python --net lan 2>&1) && fail "session --net lan was created: $out"
+  assert_contains "$out" "cannot keep a networked sandbox from its host"
+  wait_for 100 [ -z "$(kc get pods -o name)" ] || fail "pods left behind: $(kc get pods -o name | tr '\n' ' ')"
+}
+
 test_dry_run_prints_what_each_backend_would_create() {
   start_double
   write_kubeconfig "$SCRATCH/kubeconfig" "token: unused"

@@ -251,7 +251,7 @@ test_error_bad_flags() {
   assert_eq "125" "$?"
   assert_contains "$out" "--memory: 'lots' is not valid"
   out=$("$ORCH" run --net host -c 'print(1)' 2>&1)
-  assert_contains "$out" "--net must be none or bridge"
+  assert_contains "$out" "--net must be none, bridge or lan"
   out=$("$ORCH" run 2>&1)
   assert_contains "$out" "nothing to run"
 }

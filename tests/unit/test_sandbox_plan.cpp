@@ -129,6 +129,7 @@ TEST_CASE("plan_run: limits come from the template unless overridden") {
   CHECK(size_of(p.spec, "/tmp") == "128m");
   CHECK(size_of(p.spec, "/workspace") == "128m");
   CHECK(p.spec.network == "none");
+  CHECK(!p.guard);
   CHECK(p.spec.user == "1000:1000");
 
   o.memory_bytes = 64LL << 20;
@@ -144,9 +145,15 @@ TEST_CASE("plan_run: limits come from the template unless overridden") {
   CHECK(p.spec.pids == 32);
   CHECK(p.timeout_s == 2.5);
   CHECK(p.spec.network == "bridge");
+  REQUIRE(p.guard);  // a sandbox with a network gets its firewall
+  CHECK(!p.guard->lan);
   CHECK(p.spec.runtime == "runsc");
   CHECK(size_of(p.spec, "/workspace") == "8m");
   CHECK(size_of(p.spec, "/tmp") == "128m");
+  o.network = "lan";
+  p = plan_run(store, o);
+  CHECK(p.spec.network == "bridge");
+  CHECK(p.guard->lan);
 }
 
 TEST_CASE("plan_run: out-of-range limits and bad values are BadInput") {
@@ -166,7 +173,7 @@ TEST_CASE("plan_run: out-of-range limits and bad values are BadInput") {
   CHECK(bad_input(store, with([](RunOptions& o) { o.pids = 100001; })).find("--pids") == 0);
   CHECK(bad_input(store, with([](RunOptions& o) { o.timeout_s = 0; })).find("--timeout") == 0);
   CHECK(bad_input(store, with([](RunOptions& o) { o.timeout_s = 86401; })).find("--timeout") == 0);
-  CHECK(bad_input(store, with([](RunOptions& o) { o.network = "host"; })) == "--net must be none or bridge (got 'host')");
+  CHECK(bad_input(store, with([](RunOptions& o) { o.network = "host"; })) == "--net must be none, bridge or lan (got 'host')");
   CHECK(bad_input(store, with([](RunOptions& o) { o.workspace_size = "big"; })).find("workspace size") == 0);
 }
 

@@ -145,7 +145,7 @@ TEST_CASE("parse: validation errors name the field") {
 
   s = valid_spec();
   s["network"] = "host";
-  CHECK(contains(rejection(s), "'network' must be none or bridge"));
+  CHECK(contains(rejection(s), "'network' must be none, bridge or lan"));
 
   s = valid_spec();
   s["limits"] = "big";
@@ -283,7 +283,7 @@ TEST_CASE("Store::load: user templates add, override built-ins, and broken ones 
   CHECK(contains(w[0], dir.path() + "/bad-mem"));
   CHECK(contains(w[0], "limits.memory: 'lots' is not valid"));
   CHECK(contains(w[1], dir.path() + "/bad-net"));
-  CHECK(contains(w[1], "'network' must be none or bridge"));
+  CHECK(contains(w[1], "'network' must be none, bridge or lan"));
   CHECK(contains(w[2], dir.path() + "/broken-json"));
   CHECK(contains(w[2], "not valid JSON"));
   CHECK(contains(w[3], dir.path() + "/no-dockerfile"));

@@ -309,9 +309,10 @@ void Client::build_image(const std::string& context_tar, const std::string& tag,
   if (!error.empty()) throw Error(ErrorKind::Infrastructure, "build of " + tag + " failed: " + error);
 }
 
-std::string Client::create_network(const std::string& name, bool internal,
-                                   const std::map<std::string, std::string>& labels) {
-  json body = {{"Name", name}, {"Driver", "bridge"}, {"Internal", internal}, {"CheckDuplicate", true}, {"Labels", labels}};
+std::string Client::create_network(const std::string& name, bool internal, const std::map<std::string, std::string>& labels,
+                                   const std::map<std::string, std::string>& options) {
+  json body = {{"Name", name},           {"Driver", "bridge"}, {"Internal", internal},
+               {"CheckDuplicate", true}, {"Labels", labels},   {"Options", options}};
   auto r = call("POST", "/networks/create", body.dump());
   check(r, "create network");
   return json::parse(r.body).at("Id").get<std::string>();

@@ -83,7 +83,9 @@ class Client {
   void build_image(const std::string& context_tar, const std::string& tag, const std::map<std::string, std::string>& labels,
                    const std::function<void(const json&)>& on_progress);
 
-  std::string create_network(const std::string& name, bool internal, const std::map<std::string, std::string>& labels);
+  // `options` are the bridge driver's (com.docker.network.bridge.*).
+  std::string create_network(const std::string& name, bool internal, const std::map<std::string, std::string>& labels,
+                             const std::map<std::string, std::string>& options = {});
   void remove_network(const std::string& id);
   json list_networks(const std::vector<std::string>& label_filters);
 

@@ -185,7 +185,10 @@ std::unique_ptr<Process> DockerEngine::exec(const std::string& id, const ExecSpe
 }
 
 std::string DockerEngine::create_network(const NetworkSpec& spec) {
-  return client_.create_network(spec.name, spec.internal, spec.labels);
+  // An internal network whose bridge has no address of the host's reaches its members and nothing else.
+  std::map<std::string, std::string> options;
+  if (spec.internal) options["com.docker.network.bridge.inhibit_ipv4"] = "true";
+  return client_.create_network(spec.name, spec.internal, spec.labels, options);
 }
 
 void DockerEngine::remove_network(const std::string& id_or_name) { client_.remove_network(id_or_name); }

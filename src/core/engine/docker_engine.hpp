@@ -38,6 +38,9 @@ class DockerEngine : public Engine {
   void remove_network(const std::string& id_or_name) override;
   std::vector<NetworkInfo> list_networks(const Labels& match) override;
 
+  void guard_network(const std::string& id, const Egress& egress) override;
+  void prepare(const std::function<void(const std::string&)>& on_line) override;
+
   bool image_exists(const std::string& ref) override;
   void build_image(const ImageBuild& build, const std::function<void(const std::string&)>& on_line) override;
 

@@ -1,5 +1,8 @@
 #include "core/engine/engine.hpp"
 
+#include "core/error.hpp"
+#include "core/util/ip.hpp"
+
 namespace orch::engine {
 
 namespace {
@@ -20,5 +23,22 @@ State parse_state(const std::string& word) {
     if (word == name) return state;
   return State::Unknown;
 }
+
+std::vector<std::string> refused_ranges(const Egress& egress) {
+  std::vector<std::string> out;
+  for (const char* cls : {"link-local", "special", "private"}) {
+    if (egress.lan && std::string(cls) == "private") continue;
+    for (const auto& r : ranges_of_class(cls)) out.push_back(r.str());
+  }
+  return out;
+}
+
+void Engine::guard_network(const std::string&, const Egress&) {
+  throw Error(ErrorKind::BadInput,
+              "this backend cannot keep a networked sandbox from its host's own and link-local addresses; "
+              "run without a network (--net none)");
+}
+
+void Engine::prepare(const std::function<void(const std::string&)>&) {}
 
 }  // namespace orch::engine

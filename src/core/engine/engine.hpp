@@ -67,6 +67,15 @@ struct Capabilities {
   bool scratch_owner = true;
 };
 
+// What a sandbox on the bridge may reach: public addresses, and with `lan` private ones too (RFC
+// 1918, unique local, carrier-grade NAT); never the engine host's own addresses, link-local ones
+// (cloud metadata) or special ranges. DNS (port 53) stays open.
+struct Egress {
+  bool lan = false;
+};
+// The ranges an Egress refuses besides the host's own addresses, as CIDR text.
+std::vector<std::string> refused_ranges(const Egress& egress);
+
 // The exit of a sandbox's main process, registered before start so it cannot be missed.
 class ExitWait {
  public:
@@ -133,6 +142,14 @@ class Engine {
   virtual std::string create_network(const NetworkSpec& spec) = 0;
   virtual void remove_network(const std::string& id_or_name) = 0;  // gone is not an error
   virtual std::vector<NetworkInfo> list_networks(const Labels& match) = 0;
+
+  // Puts a firewall on a started sandbox on the bridge before any code of the caller's runs in it
+  // (the caller holds its program back until this returns). Throws BadInput when this engine, or
+  // the sandbox's runtime, cannot: a networked sandbox is refused rather than run unguarded.
+  virtual void guard_network(const std::string& id, const Egress& egress);
+  // Builds what the engine needs of its own before a sandbox asks for it (Docker: the network
+  // guard's image), with progress lines; nothing for engines that need nothing.
+  virtual void prepare(const std::function<void(const std::string&)>& on_line);
 
   // Images.
   virtual bool image_exists(const std::string& ref) = 0;

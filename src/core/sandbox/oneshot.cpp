@@ -156,6 +156,8 @@ RunResult run_oneshot(engine::Engine& engine, const RunPlan& plan, Observer& obs
   std::string input = build_input_tar(plan.files);
   std::string marker = out_marker(plan);
   Started st = start_sandbox(engine, oneshot_spec(plan, input.size(), marker));
+  // The boot shell waits for its input before anything of the program's runs: the guard goes first.
+  if (plan.guard) engine.guard_network(st.id, *plan.guard);
   return drive(engine, st, input + plan.stdin_data, plan, marker, observer);
 }
 

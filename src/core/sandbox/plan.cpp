@@ -79,13 +79,17 @@ RunPlan plan_run(const templates::Store& store, const RunOptions& o) {
 
   for (const auto& kv : o.env) check_env(kv);
   p.run_id = "r-" + random_hex(12);
-  SandboxRequest req{"run", p.run_id, o.memory_bytes, o.cpus, o.pids, o.network, o.runtime, o.workspace_size, o.env, o.labels};
+  std::string net = o.network.value_or(p.tmpl->network);
+  if (net != "none" && net != "bridge" && net != "lan")
+    throw Error(ErrorKind::BadInput, "--net must be none, bridge or lan (got '" + net + "')");
+  if (net != "none") p.guard = engine::Egress{net == "lan"};
+  std::optional<std::string> engine_net = net == "none" ? "none" : "bridge";
+  SandboxRequest req{"run", p.run_id, o.memory_bytes, o.cpus, o.pids, engine_net, o.runtime, o.workspace_size, o.env, o.labels};
   p.spec = sandbox_spec(*p.tmpl, req);
   p.extra_env = o.env;
   p.timeout_s = o.timeout_s.value_or(p.tmpl->limits.timeout_s);
-  if (p.timeout_s <= 0 || p.timeout_s > kMaxTimeout) throw Error(ErrorKind::BadInput, "--timeout must be above 0 and at most 86400 seconds");
-  if (p.spec.network != "none" && p.spec.network != "bridge")
-    throw Error(ErrorKind::BadInput, "--net must be none or bridge (got '" + p.spec.network + "')");
+  if (p.timeout_s <= 0 || p.timeout_s > kMaxTimeout)
+    throw Error(ErrorKind::BadInput, "--timeout must be above 0 and at most 86400 seconds");
 
   for (const auto& f : o.files) {
     if (!is_file_name(f.path))

@@ -60,6 +60,7 @@ struct RunPlan {
   bool collect_out = false;
   size_t output_cap = 1 << 20;
   size_t out_cap = 64 << 20;
+  std::optional<engine::Egress> guard;  // set for a sandbox with a network: its firewall, before its code runs
 };
 
 struct Artifact {

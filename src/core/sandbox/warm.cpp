@@ -85,6 +85,7 @@ engine::SandboxSpec pool_spec(const templates::Template& t, const std::string& r
   req.kind = "pool";
   req.id = id;
   req.runtime = runtime;
+  req.network = "none";  // a networked run needs its firewall before its code: it never comes from the pool
   return sandbox_spec(t, req);
 }
 

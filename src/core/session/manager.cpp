@@ -42,8 +42,8 @@ engine::Labels named(const std::string& name, const std::string& owner) {
 
 void check_create(const CreateOptions& o) {
   check_ttl(o.ttl_s);
-  if (o.network != "none" && o.network != "bridge" && o.network != "private")
-    throw Error(ErrorKind::BadInput, "--net must be none, bridge or private (got '" + o.network + "')");
+  if (o.network != "none" && o.network != "bridge" && o.network != "lan" && o.network != "private")
+    throw Error(ErrorKind::BadInput, "--net must be none, bridge, lan or private (got '" + o.network + "')");
   static const std::regex name_re("[A-Za-z0-9][A-Za-z0-9_.-]{0,62}");
   if (!o.name.empty() && (!std::regex_match(o.name, name_re) || valid_session_id(o.name)))
     throw Error(ErrorKind::BadInput, "--name '" + o.name +
@@ -103,7 +103,7 @@ engine::SandboxSpec Manager::session_spec(const CreateOptions& o, const std::str
   req.id = id;
   req.memory_bytes = o.memory_bytes;
   req.cpus = o.cpus;
-  req.network = o.network == "private" ? network_name(id) : o.network;
+  req.network = o.network == "private" ? network_name(id) : o.network == "lan" ? "bridge" : o.network;
   req.labels = {{sb::kLabelOwner, o.owner}, {sb::kLabelExpires, std::to_string(expires)}, {kLabelNet, o.network}};
   if (!o.name.empty()) req.labels[kLabelName] = o.name;
   for (const auto& [k, v] : o.labels) req.labels[k] = v;
@@ -156,6 +156,7 @@ Record Manager::create(const CreateOptions& o) {
     }
     sb::ContainerGuard guard(engine_, cid);
     boot(engine_, cid, tar);
+    if (spec.network == "bridge") engine_.guard_network(cid, engine::Egress{o.network == "lan"});  // before any code of the session's
     if (!o.name.empty()) {
       // Two creators may race past the first check: the later-created session gives way.
       for (const auto& c : engine_.list(named(o.name, o.owner))) {

@@ -64,7 +64,7 @@ Template parse(const json& spec, const std::string& source, std::map<std::string
   t.description = field<std::string>(spec, "description", "", where);
   t.image = field<std::string>(spec, "image", "orch/" + t.name + ":latest", where);
   t.network = field<std::string>(spec, "network", "none", where);
-  if (t.network != "none" && t.network != "bridge") bad(where, "'network' must be none or bridge");
+  if (t.network != "none" && t.network != "bridge" && t.network != "lan") bad(where, "'network' must be none, bridge or lan");
   t.user = field<std::string>(spec, "user", "1000:1000", where);
   t.runtime = field<std::string>(spec, "runtime", "", where);
   t.env = field<std::map<std::string, std::string>>(spec, "env", {}, where);
