@@ -19,7 +19,7 @@ import tempfile
 import time
 
 ORCH, RESULTS = sys.argv[1], sys.argv[2]
-CASES = sys.argv[3:] or ["cold", "net", "warm", "session", "load", "server", "cli", "scaling", "sessions", "runtime", "repo"]
+CASES = sys.argv[3:] or ["cold", "net", "warm", "session", "load", "server", "cli", "scaling", "sessions", "runtime", "repo", "e2b"]
 IMAGE = "orch/python:latest"
 rows = []  # (case, variant, median_ms, p90_ms, ratio, target, verdict)
 
@@ -105,6 +105,14 @@ class Server:
                 return
             time.sleep(0.05)
         raise RuntimeError("pool never filled")
+
+    def wait_session_pool(self, template, n):
+        for _ in range(1200):
+            st = json.loads(self.get("/health")[1])
+            if st.get("session_pool", {}).get(template, {}).get("ready", 0) >= n:
+                return
+            time.sleep(0.05)
+        raise RuntimeError("session pool never filled")
 
     def rss_kib(self):
         with open(f"/proc/{self.proc.pid}/status") as f:
@@ -376,6 +384,37 @@ def case_repo():
     shutil.rmtree(work, ignore_errors=True)
     base = add("repo", "pytest on a fresh clone, directly (baseline)", direct_ms)
     add("repo", "orch repo test (clone, sandbox, results)", orch_ms, base, "< 1.2x", lambda m: m < 1.2 * base)
+
+
+def case_e2b():
+    """The E2B SDKs against orch serve's /e2b, beside the same work through orch's own /v1 routes."""
+    print("e2b: the official SDKs through /e2b", flush=True)
+    sdk = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests", "e2b")
+    if not os.path.isdir(os.path.join(sdk, "node_modules", "@e2b")):
+        run(["npm", "ci", "--no-audit", "--no-fund", "--loglevel=error"], cwd=sdk)
+    s = Server("--session-pool", "code-interpreter-v1=2")
+    try:
+        c = s.conn()
+        sid = s.post("/v1/sessions", {"template": "python-data", "ttl": 300}, c)[1]["id"]
+        st, _ = s.post(f"/v1/sessions/{sid}/exec", {"code": "1"}, c)
+        v1_exec = timed(lambda: s.post(f"/v1/sessions/{sid}/exec", {"code": "1"}, c), 60, 5)
+        c.request("DELETE", f"/v1/sessions/{sid}")
+        c.getresponse().read()
+        v1_create = timed(lambda: s.post("/v1/sessions", {"template": "python-data", "ttl": 60}, c), 3, 0)
+        for sess in json.loads(s.get("/v1/sessions")[1])["sessions"]:
+            c.request("DELETE", f"/v1/sessions/{sess['id']}")
+            c.getresponse().read()
+        s.wait_session_pool("python-data:/home/user", 2)
+        env = dict(os.environ, E2B_API_URL=f"http://127.0.0.1:{s.port}/e2b", E2B_SANDBOX_URL=f"http://127.0.0.1:{s.port}/e2b",
+                   E2B_API_KEY="e2b_bench")
+        out = json.loads(run(["node", "bench.mjs", "20"], cwd=sdk, env=env).stdout.decode().strip().splitlines()[-1])
+    finally:
+        s.stop()
+    base = add("e2b", "POST /v1/sessions, python-data (cold, baseline)", v1_create)
+    add("e2b", "Sandbox.create() code-interpreter (pool of 2)", out["create"], base, "< 50 ms", lambda m: m < 50)
+    add("e2b", "POST /v1/sessions/ID/exec 1 (baseline)", v1_exec)
+    add("e2b", "commands.run('true')", out["run"], None, "< 5 ms", lambda m: m < 5)
+    add("e2b", "runCode('1')", out["code"], statistics.median(v1_exec), "< 5 ms", lambda m: m < 5)
 
 
 def main():

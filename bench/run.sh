@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # make bench: measures orch against its baselines in one run and prints one table.
-# Usage: bench/run.sh ORCH_BINARY [CASE...]   (cases: cold net warm session load server cli scaling sessions runtime repo)
+# Usage: bench/run.sh ORCH_BINARY [CASE...]   (cases: cold net warm session load server cli scaling sessions runtime repo e2b)
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 orch=$(cd "$(dirname "$1")" && pwd)/$(basename "$1"); shift

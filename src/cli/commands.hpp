@@ -38,6 +38,7 @@ int repo_main(int argc, char** argv);
 int serve_main(int argc, char** argv);
 int pricing_main(int argc, char** argv);
 int version_main(int argc, char** argv);
+int agent_main(int argc, char** argv);
 int completion_main(int argc, char** argv);
 int help_main(int argc, char** argv);
 

@@ -11,7 +11,7 @@ namespace orch::cli {
 int serve_main(int argc, char** argv) {
   CLI::App app{"Serve the orch HTTP API (JSON; OpenAPI at /openapi.json; dashboard at /).", "serve"};
   server::ServerConfig cfg;
-  std::string listen = "127.0.0.1:8420", pool, pool_memory, max_body = "16m", max_memory = "2g";
+  std::string listen = "127.0.0.1:8420", pool, pool_memory, session_pool, max_body = "16m", max_memory = "2g";
   app.add_option("-l,--listen", listen, "HOST:PORT to listen on (default 127.0.0.1:8420; port 0: any free port, logged at start)");
   app.add_option("--tokens", cfg.tokens_file, "file of 'TOKEN TENANT [key=value ...]' lines; SIGHUP reloads it");
   app.add_option("--pool", pool, "warm sandboxes per template: N, auto (1-32 as traffic asks) or MIN-MAX, e.g. python=auto,node=1");
@@ -19,6 +19,8 @@ int serve_main(int argc, char** argv) {
   app.add_option("--pool-memory", pool_memory,
                  "most the pooled sandboxes' memory limits may add up to (default: a quarter of this machine's memory)");
   add_backend_option(app);
+  app.add_option("--session-pool", session_pool,
+                 "sessions started ahead per template, e.g. python=2 (/v1 sessions), base=2 or code-interpreter-v1=1 (E2B sandboxes)");
   app.add_option("--max-concurrent", cfg.max_concurrent, "runs in flight across all tenants (default 16)");
   app.add_option("--tenant-concurrent", cfg.tenant_max_concurrent, "runs in flight per tenant by default (8)");
   app.add_option("--tenant-sessions", cfg.tenant_max_sessions, "live sessions per tenant by default (16)");
@@ -35,6 +37,7 @@ int serve_main(int argc, char** argv) {
                  "let repo jobs clone from this host, address or range (10.0.0.0/8) though it is loopback, private or this host's (repeatable)");
   app.add_option("--access-log", cfg.access_log, "one JSON line per request to FILE, '-' (stderr, the default) or 'off'");
   app.add_flag("--insecure-no-auth", cfg.insecure_no_auth, "listen beyond loopback without --tokens (anyone who reaches the port can run code)");
+  app.add_flag("--allow-root", cfg.allow_root, "let E2B clients run commands and file calls as root in sandboxes (still without capabilities)");
   if (int rc = parse(app, argc, argv); rc >= 0) return rc;
   auto colon = listen.rfind(':');
   if (colon == std::string::npos) throw Error(ErrorKind::BadInput, "--listen must be HOST:PORT");
@@ -48,6 +51,10 @@ int serve_main(int argc, char** argv) {
   if (cfg.port < 0 || cfg.port > 65535) throw Error(ErrorKind::BadInput, "--listen: bad port in '" + listen + "'");
   cfg.pool = sandbox::parse_pool_sizes(pool);
   if (!pool_memory.empty()) cfg.pool_memory = parse_bytes(pool_memory, "--pool-memory");
+  for (const auto& [tmpl, size] : sandbox::parse_pool_sizes(session_pool)) {
+    if (size.adaptive()) throw Error(ErrorKind::BadInput, "--session-pool: give '" + tmpl + "' a fixed count (TEMPLATE=N)");
+    cfg.session_pool[tmpl] = size.floor;
+  }
   cfg.max_body_bytes = static_cast<size_t>(parse_bytes(max_body, "--max-body"));
   cfg.max_memory_bytes = parse_bytes(max_memory, "--max-memory");
   if (cfg.max_concurrent < 1 || cfg.tenant_max_concurrent < 1 || cfg.threads < 4)

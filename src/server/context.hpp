@@ -37,11 +37,13 @@ struct ServerConfig {
   int64_t max_memory_bytes = 2LL << 30;
   bool allow_network = false;      // may requests ask for net=bridge?
   bool allow_lan = false;          // may they ask for net=lan (bridge plus private addresses)?
+  bool allow_root = false;         // may E2B calls run as root inside a sandbox?
   std::vector<std::string> allow_repo_hosts;  // hosts, addresses or ranges repo jobs may clone from besides public ones
   std::string runtime;             // forced runtime for every sandbox ("" = engine default)
   std::map<std::string, sandbox::PoolSize> pool;  // template -> warm sandboxes
   int64_t pool_memory = 0;                        // budget for the pool's memory limits; 0 = a quarter of this machine's
   double pool_idle_s = 30;                        // a surplus ready sandbox is removed after this long unused
+  std::map<std::string, int> session_pool;        // template (or E2B template name) -> sessions started ahead
   double drain_grace_s = 10;
   std::string access_log = "-";    // "-" stderr, "off", or a file
   bool insecure_no_auth = false;   // listen beyond loopback without tokens

@@ -75,6 +75,7 @@ void add_info_routes(httplib::Server& svr, Context& ctx) {
                {"engine", engine},
                {"in_flight", ctx.limiter.in_flight()},
                {"pool", ctx.pool ? ctx.pool->state() : json::object()},
+               {"session_pool", ctx.sessions->pool_state()},
                {"auth", ctx.tokens.enabled()}},
               ok ? 200 : 503);
   }));

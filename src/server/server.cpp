@@ -10,12 +10,16 @@
 #include <thread>
 
 #include "core/sandbox/gc.hpp"
+#include "server/e2b/e2b.hpp"
 #include "server/access_log.hpp"
 
 namespace orch::server {
 
 namespace {
 thread_local Tenant t_tenant{"local", {}, ""};
+
+// E2B's routes check their own credentials (X-API-KEY, per-sandbox access tokens) and error shape.
+bool is_e2b(const std::string& path) { return path.rfind(e2b::kPrefix, 0) == 0 && (path.size() == 4 || path[4] == '/'); }
 
 bool is_public(const std::string& path) {
   return path == "/health" || path == "/" || path == "/openapi.json" || path.rfind("/assets/", 0) == 0;
@@ -118,6 +122,7 @@ int serve(const ServerConfig& cfg) {
   }
 
   ctx.sessions = std::make_unique<session::Manager>(*engine, store, session::ManagerOptions{true});
+  if (!cfg.session_pool.empty()) ctx.sessions->start_pool(e2b::pool_keys(cfg.session_pool));
 
   httplib::Server svr;
   int threads = cfg.threads;
@@ -137,7 +142,7 @@ int serve(const ServerConfig& cfg) {
     begin_request_timer();
     // Without a tokens file the server is single-user and shares the local CLI's tenant and sessions.
     set_current_tenant(Tenant{"local", {}, ""});
-    if (!ctx.tokens.enabled() || is_public(req.path)) return httplib::Server::HandlerResponse::Unhandled;
+    if (!ctx.tokens.enabled() || is_public(req.path) || is_e2b(req.path)) return httplib::Server::HandlerResponse::Unhandled;
     auto tenant = ctx.tokens.authenticate(bearer_token(req.get_header_value("Authorization")));
     if (!tenant) {
       res.set_header("WWW-Authenticate", "Bearer");
@@ -149,6 +154,10 @@ int serve(const ServerConfig& cfg) {
   });
   svr.set_error_handler([](const httplib::Request& req, httplib::Response& res) {
     if (!res.body.empty()) return;
+    if (is_e2b(req.path)) {
+      e2b::send_rest_error(res, res.status, res.status == 404 ? "no E2B route for " + req.method + " " + req.path + " in orch" : "the request could not be read");
+      return;
+    }
     std::string code = res.status == 404 ? "not_found" : res.status == 413 ? "too_large" : "bad_request";
     std::string msg = res.status == 404 ? "no route for " + req.method + " " + req.path
                       : res.status == 413 ? "the request body is larger than this server accepts"
@@ -168,6 +177,7 @@ int serve(const ServerConfig& cfg) {
   add_piston_routes(svr, ctx);
   add_session_routes(svr, ctx);
   add_job_routes(svr, ctx);
+  e2b::add_routes(svr, ctx);
 
   // Port 0 asks the kernel for a free port; the log line below names the one it gave.
   int port = cfg.port == 0 ? svr.bind_to_any_port(cfg.host) : (svr.bind_to_port(cfg.host, cfg.port) ? cfg.port : -1);
@@ -222,6 +232,12 @@ int serve(const ServerConfig& cfg) {
   janitor.join();
   while (ctx.jobs_running > 0) std::this_thread::sleep_for(std::chrono::milliseconds(50));
   if (ctx.pool) ctx.pool->shutdown();
+  ctx.sessions->stop_pool();
+  try {
+    ctx.sessions->gc();  // what sessions that expired meanwhile left (a pooled one's claim)
+  } catch (const std::exception& e) {
+    log_line(std::string("session gc: ") + e.what());
+  }
   log_line("stopped");
   return 0;
 }

@@ -1,10 +1,12 @@
 # orch session kernel for bash, with bash and coreutils only. Two modes:
-#   relay: what each `docker exec` runs; reads request frames ("TYPE LEN\n" + LEN bytes) from stdin,
-#          and for each one takes the lock, hands it to the kernel through a FIFO, streams the
-#          output the kernel writes to files, and copies the reply.
-#   serve: the long-lived shell; evaluates each request in itself, so cd and variables persist.
+#   relay [NAME [CWD]]: what each `docker exec` runs; reads request frames ("TYPE LEN\n" + LEN bytes)
+#          from stdin, and for each one takes the lock, hands it to kernel NAME (default "bash",
+#          started in CWD) through a FIFO, streams the output the kernel writes to files, and copies
+#          the reply.
+#   serve NAME: the long-lived shell; evaluates each request in itself, so cd and variables persist.
 # Replies are frames too: out, err (raw bytes), done (JSON).
-D=/tmp/.orch/k/bash
+D=/tmp/.orch/k/${2:-bash}
+CWD=${3:-/workspace}
 ME=/tmp/.orch/lib/bash_kernel.sh
 
 orch_relay() {
@@ -21,7 +23,7 @@ orch_relay() {
     [ -f "$D/pid" ] && read -r kpid <"$D/pid"
     if [ -z "$kpid" ] || ! kill -0 "$kpid" 2>/dev/null; then
       rm -f "$D/pid"
-      (exec 9>&-; cd /workspace && exec setsid bash "$ME" serve </dev/null >/dev/null 2>&1 &)
+      (exec 9>&-; cd "$CWD" && exec setsid bash "$ME" serve "${D##*/}" </dev/null >/dev/null 2>&1 &)
       for _ in $(seq 2000); do [ -f "$D/pid" ] && break; sleep 0.01; done
       [ -f "$D/pid" ] || { echo "orch: the bash kernel did not start" >&2; exit 1; }
       read -r kpid <"$D/pid"
@@ -91,7 +93,7 @@ orch_serve() {
   __orch_count=0
   echo $$ >"$D/pid.tmp" && mv -f "$D/pid.tmp" "$D/pid"
   unset -f orch_relay orch_serve
-  unset D ME
+  unset D ME CWD
   while :; do
     __orch_req=
     IFS= read -r -d '' __orch_req <"$__orch_d/in"

@@ -1,16 +1,19 @@
 // orch session kernel for Node.js. Two modes:
-//   relay: what each `docker exec` runs; pipes its stdin/stdout to the kernel's unix socket,
-//          starting the kernel first when none is running.
-//   serve: the long-lived kernel; every request runs in the same global context, so var, let,
-//          const and function declarations persist.
-// Wire format both ways: "TYPE LEN\n" then exactly LEN bytes. Requests: exec (code), ping.
+//   relay [NAME [CWD]]: what each `docker exec` runs; pipes its stdin/stdout to the unix socket of
+//          kernel NAME (default "node"), starting it in CWD first when none is running.
+//   serve NAME CWD: the long-lived kernel; every request runs in the same global context, so var,
+//          let, const and function declarations persist.
+// Wire format both ways: "TYPE LEN\n" then exactly LEN bytes. Requests: exec (code), run (JSON
+// {code, env}: env set for that execution only), ping. SIGINT interrupts synchronous code.
 // Replies: out, err (raw bytes), display, error, done (JSON).
 'use strict';
 const fs = require('fs');
 const net = require('net');
 const path = require('path');
 
-const DIR = '/tmp/.orch/k/node';
+const NAME = process.argv[3] || 'node';
+const CWD = process.argv[4] || '/workspace';
+const DIR = '/tmp/.orch/k/' + NAME;
 const SOCK = DIR + '/sock';
 
 function tryConnect(cb) {
@@ -22,7 +25,7 @@ function tryConnect(cb) {
 function spawnKernel() {
   const { spawn } = require('child_process');
   try { fs.unlinkSync(SOCK); } catch (e) { /* not there */ }
-  spawn(process.execPath, [__filename, 'serve'], { cwd: '/workspace', detached: true, stdio: 'ignore' }).unref();
+  spawn(process.execPath, [__filename, 'serve', NAME, CWD], { cwd: CWD, detached: true, stdio: 'ignore' }).unref();
 }
 
 // A directory as a lock: mkdir is atomic. A lock older than 20 s belongs to a relay that died.
@@ -70,7 +73,8 @@ function serve() {
   const vm = require('vm');
   const util = require('util');
   const Module = require('module');
-  process.chdir('/workspace');
+  process.chdir(CWD);
+  process.on('SIGINT', () => {});  // while idle; running code is interrupted by breakOnSigint
   let current = null;  // socket of the request being run
   let count = 0;
 
@@ -98,11 +102,11 @@ function serve() {
     return data;
   };
   globalThis.display = (...values) => values.forEach((v) => sendJson('display', { data: bundle(v), main: false }));
-  globalThis.require = Module.createRequire('/workspace/');
+  globalThis.require = Module.createRequire(path.join(CWD, '/'));
   globalThis.module = { exports: {} };
   globalThis.exports = globalThis.module.exports;
-  globalThis.__filename = '/workspace/[cell]';
-  globalThis.__dirname = '/workspace';
+  globalThis.__filename = path.join(CWD, '[cell]');
+  globalThis.__dirname = CWD;
 
   const reportError = (e) => {
     const isErr = e instanceof Error;
@@ -125,17 +129,25 @@ function serve() {
     const { conn, kind, payload } = queue.shift();
     current = conn;
     let status = 'ok';
-    if (kind === 'exec') {
+    if (kind === 'exec' || kind === 'run') {
       count += 1;
+      let code = payload.toString('utf8');
+      let saved = {};
+      if (kind === 'run') {
+        const req = JSON.parse(code);
+        code = req.code || '';
+        for (const [k, v] of Object.entries(req.env || {})) { saved[k] = process.env[k]; process.env[k] = String(v); }
+      }
       try {
-        const script = new vm.Script(payload.toString('utf8'), { filename: `cell-${count}.js` });
-        let value = script.runInThisContext({ displayErrors: false });
+        const script = new vm.Script(code, { filename: `cell-${count}.js` });
+        let value = script.runInThisContext({ displayErrors: false, breakOnSigint: true });
         if (value && typeof value.then === 'function') value = await value;
         if (value !== undefined) sendJson('display', { data: bundle(value), main: true });
       } catch (e) {
         status = 'error';
         reportError(e);
       }
+      for (const [k, v] of Object.entries(saved)) { if (v === undefined) delete process.env[k]; else process.env[k] = v; }
     }
     await new Promise((r) => setImmediate(r));
     sendJson('done', { status, exit_code: status === 'ok' ? 0 : 1, execution_count: count, pid: process.pid });

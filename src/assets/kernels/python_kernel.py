@@ -1,14 +1,17 @@
 # orch session kernel for Python. Two modes:
-#   relay: what each `docker exec` runs; pipes its stdin/stdout to the kernel's unix socket,
-#          starting the kernel first when none is running.
-#   serve: the long-lived interpreter; keeps one namespace across requests.
-# Wire format both ways: "TYPE LEN\n" then exactly LEN bytes. Requests: exec (code), ping.
+#   relay [NAME [CWD]]: what each `docker exec` runs; pipes its stdin/stdout to the unix socket of
+#          kernel NAME (default "python"), starting it in CWD first when none is running.
+#   serve NAME CWD: the long-lived interpreter; keeps one namespace across requests.
+# Wire format both ways: "TYPE LEN\n" then exactly LEN bytes. Requests: exec (code), run (JSON
+# {code, env}: env set for that execution only), ping. SIGINT interrupts the running code.
 # Replies: out, err (raw bytes), display, error, done (JSON). Lengths make frames unforgeable.
 import os
 import socket
 import sys
 
-DIR = "/tmp/.orch/k/python"
+NAME = sys.argv[2] if len(sys.argv) > 2 else "python"
+CWD = sys.argv[3] if len(sys.argv) > 3 else "/workspace"
+DIR = "/tmp/.orch/k/" + NAME
 SOCK = DIR + "/sock"
 
 
@@ -39,7 +42,7 @@ def connect_or_spawn():
             os.unlink(SOCK)
         except FileNotFoundError:
             pass
-        subprocess.Popen([sys.executable, os.path.abspath(__file__), "serve"], cwd="/workspace",
+        subprocess.Popen([sys.executable, os.path.abspath(__file__), "serve", NAME, CWD], cwd=CWD,
                          stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                          start_new_session=True, close_fds=True)
         deadline = time.monotonic() + 20
@@ -82,6 +85,7 @@ class Kernel:
         self.lock = threading.Lock()  # one writer at a time on the current connection
         self.conn = None
         self.count = 0
+        self.running = False
         self.ns = {"__name__": "__main__", "__builtins__": __builtins__, "display": self.display}
 
     def send(self, kind, payload):
@@ -197,6 +201,20 @@ class Kernel:
                                        "main": False, "name": "figure-%d.png" % num})
         plt.close("all")
 
+    def guarded_run(self, code, env):
+        saved = {k: os.environ.get(k) for k in env}
+        os.environ.update({str(k): str(v) for k, v in env.items()})
+        self.running = True
+        try:
+            self.run(code)
+        finally:
+            self.running = False
+            for k, v in saved.items():
+                if v is None:
+                    os.environ.pop(k, None)
+                else:
+                    os.environ[k] = v
+
     def run(self, code):
         import ast
         import linecache
@@ -213,11 +231,15 @@ class Kernel:
             exec(compile(tree, name, "exec"), self.ns)
             if last is not None:
                 value = eval(compile(last, name, "eval"), self.ns)
-                if value is not None:
-                    self.ns["_"] = value
-                    self.drain()  # output printed before the value goes out before it
-                    self.send_json("display", {"data": self.bundle(value), "main": True})
+            else:
+                value = None
+            self.running = False  # an interrupt from here on would hit orch's own code
+            if value is not None:
+                self.ns["_"] = value
+                self.drain()  # output printed before the value goes out before it
+                self.send_json("display", {"data": self.bundle(value), "main": True})
         except BaseException as e:  # SystemExit and KeyboardInterrupt too: the kernel lives on
+            self.running = False
             status = "error"
             tb = e.__traceback__
             if tb is not None and tb.tb_frame.f_code.co_filename == __file__:
@@ -237,19 +259,29 @@ class Kernel:
         self.send_json("done", {"status": status, "exit_code": 0 if status == "ok" else 1,
                                 "execution_count": self.count, "pid": os.getpid()})
 
+    def on_sigint(self, signum, frame):
+        if self.running:
+            raise KeyboardInterrupt
+
     def handle(self, conn, kind, payload):
         self.conn = conn
         if kind == b"exec":
-            self.run(payload.decode("utf-8", "replace"))
+            self.guarded_run(payload.decode("utf-8", "replace"), {})
+        elif kind == b"run":
+            import json
+            req = json.loads(payload.decode("utf-8", "replace"))
+            self.guarded_run(req.get("code", ""), req.get("env") or {})
         else:
             self.send_json("done", {"status": "ok", "exit_code": 0, "execution_count": self.count, "pid": os.getpid()})
 
 
 def serve():
     import selectors
-    os.chdir("/workspace")
-    sys.path[0] = "/workspace"
+    import signal
+    os.chdir(CWD)
+    sys.path[0] = CWD
     k = Kernel()
+    signal.signal(signal.SIGINT, k.on_sigint)
     devnull = os.open(os.devnull, os.O_RDONLY)
     os.dup2(devnull, 0)
     k.capture_fds()
@@ -294,9 +326,9 @@ def serve():
 
 
 if __name__ == "__main__":
-    if sys.argv[1:] == ["relay"]:
+    if sys.argv[1:2] == ["relay"]:
         relay()
-    elif sys.argv[1:] == ["serve"]:
+    elif sys.argv[1:2] == ["serve"]:
         serve()
     else:
-        sys.exit("usage: python_kernel.py relay|serve")
+        sys.exit("usage: python_kernel.py relay|serve [NAME [CWD]]")

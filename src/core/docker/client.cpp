@@ -332,4 +332,31 @@ json Client::list_networks(const std::vector<std::string>& label_filters) {
   return json::parse(r.body);
 }
 
+void Client::create_volume(const std::string& name, const std::map<std::string, std::string>& labels) {
+  json body = {{"Name", name}, {"Driver", "local"}, {"Labels", labels}};
+  check(call("POST", "/volumes/create", body.dump()), "create volume");
+}
+
+std::optional<json> Client::inspect_volume(const std::string& name) {
+  auto r = call("GET", "/volumes/" + url_encode(name));
+  if (r.status == 404) return std::nullopt;
+  check(r, "inspect volume");
+  return json::parse(r.body);
+}
+
+void Client::remove_volume(const std::string& name) {
+  auto r = call("DELETE", "/volumes/" + url_encode(name) + "?force=1");
+  if (r.status == 404) return;
+  check(r, "remove volume");
+}
+
+json Client::list_volumes(const std::vector<std::string>& label_filters) {
+  json filters = json::object();
+  if (!label_filters.empty()) filters["label"] = label_filters;
+  auto r = call("GET", "/volumes?filters=" + url_encode(filters.dump()));
+  check(r, "list volumes");
+  json j = json::parse(r.body);
+  return j.contains("Volumes") && j["Volumes"].is_array() ? j["Volumes"] : json::array();
+}
+
 }  // namespace orch::docker

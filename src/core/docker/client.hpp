@@ -89,6 +89,12 @@ class Client {
   void remove_network(const std::string& id);
   json list_networks(const std::vector<std::string>& label_filters);
 
+  // Volumes orch uses only for their labels (a pooled session's claim), never mounted.
+  void create_volume(const std::string& name, const std::map<std::string, std::string>& labels);
+  std::optional<json> inspect_volume(const std::string& name);
+  void remove_volume(const std::string& name);
+  json list_volumes(const std::vector<std::string>& label_filters);
+
   Response call(const std::string& method, const std::string& path, const std::string& body = "",
                 const std::string& content_type = "application/json",
                 std::chrono::milliseconds timeout = std::chrono::seconds(60));

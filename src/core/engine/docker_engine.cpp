@@ -224,4 +224,22 @@ void DockerEngine::build_image(const ImageBuild& build, const std::function<void
   if (!pending.empty()) on_line(pending);
 }
 
+void DockerEngine::create_record(const std::string& name, const Labels& labels) { client_.create_volume(name, labels); }
+
+std::optional<Labels> DockerEngine::find_record(const std::string& name) {
+  auto v = client_.inspect_volume(name);
+  if (!v) return std::nullopt;
+  return labels_of(v->value("Labels", json::object()));
+}
+
+std::vector<std::pair<std::string, Labels>> DockerEngine::list_records(const Labels& match) {
+  std::vector<std::string> filters;
+  for (const auto& [k, v] : match) filters.push_back(k + "=" + v);
+  std::vector<std::pair<std::string, Labels>> out;
+  for (const auto& v : client_.list_volumes(filters)) out.emplace_back(v.value("Name", ""), labels_of(v.value("Labels", json::object())));
+  return out;
+}
+
+void DockerEngine::remove_record(const std::string& name) { client_.remove_volume(name); }
+
 }  // namespace orch::engine

@@ -40,6 +40,10 @@ class DockerEngine : public Engine {
 
   void guard_network(const std::string& id, const Egress& egress) override;
   void prepare(const std::function<void(const std::string&)>& on_line) override;
+  void create_record(const std::string& name, const Labels& labels) override;
+  std::optional<Labels> find_record(const std::string& name) override;
+  std::vector<std::pair<std::string, Labels>> list_records(const Labels& match) override;
+  void remove_record(const std::string& name) override;
 
   bool image_exists(const std::string& ref) override;
   void build_image(const ImageBuild& build, const std::function<void(const std::string&)>& on_line) override;

@@ -40,5 +40,14 @@ void Engine::guard_network(const std::string&, const Egress&) {
 }
 
 void Engine::prepare(const std::function<void(const std::string&)>&) {}
+void Engine::create_record(const std::string& name, const Labels&) {
+  throw Error(ErrorKind::Unavailable, "engine at " + endpoint() + " keeps no records (wanted '" + name + "')");
+}
+
+std::optional<Labels> Engine::find_record(const std::string&) { return std::nullopt; }
+
+std::vector<std::pair<std::string, Labels>> Engine::list_records(const Labels&) { return {}; }
+
+void Engine::remove_record(const std::string&) {}
 
 }  // namespace orch::engine

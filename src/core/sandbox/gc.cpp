@@ -5,6 +5,8 @@
 
 #include <cerrno>
 #include <cstdlib>
+#include <map>
+#include <set>
 
 #include "core/sandbox/spec.hpp"
 #include "core/util/random.hpp"
@@ -32,6 +34,13 @@ bool network_is_garbage(const engine::NetworkInfo& n, int64_t now) {
 GcReport collect_garbage(engine::Engine& engine, const GcOptions& opts) {
   GcReport report;
   int64_t now = unix_now();
+  // A pooled session's claim (a record with its owner, labels and expiry) makes it a session.
+  std::map<std::string, int64_t> claim_expiry;
+  auto claims = engine.list_records({{kLabelManaged, "1"}, {kLabelKind, "claim"}});
+  for (const auto& [name, l] : claims) {
+    auto id = l.find(kLabelId), exp = l.find(kLabelExpires);
+    if (id != l.end()) claim_expiry[id->second] = exp == l.end() ? 0 : std::strtoll(exp->second.c_str(), nullptr, 10);
+  }
   for (const auto& c : engine.list({{kLabelManaged, "1"}})) {
     auto label = [&c](const char* key) {
       auto it = c.labels.find(key);
@@ -40,7 +49,13 @@ GcReport collect_garbage(engine::Engine& engine, const GcOptions& opts) {
     std::string kind = label(kLabelKind);
     bool remove = opts.all;
     if (!remove) {
-      if (kind == "session" || kind == "service") {
+      bool pooled = c.name.rfind("orch-pool-", 0) == 0;
+      auto claim = claim_expiry.find(label(kLabelId));
+      if (kind == "session" && pooled && claim == claim_expiry.end()) {
+        remove = !owner_alive(label(kLabelPid));  // a pool's, never claimed: its server is gone
+      } else if (kind == "session" && pooled && expiry_of(c) == std::optional<int64_t>(std::strtoll(label(kLabelExpires).c_str(), nullptr, 10))) {
+        remove = claim->second <= now;  // claimed, its expiry not yet moved from the pool's
+      } else if (kind == "session" || kind == "service") {
         auto exp = expiry_of(c);  // the live expiry: `orch session extend` moves it
         remove = exp && *exp <= now;
       } else {
@@ -53,6 +68,18 @@ GcReport collect_garbage(engine::Engine& engine, const GcOptions& opts) {
     }
     if (!opts.dry_run) engine.remove(c.id);
     report.removed.push_back(c.name);
+  }
+  // A claim goes with its session.
+  std::set<std::string> sessions;
+  for (const auto& c : engine.list({{kLabelManaged, "1"}, {kLabelKind, "session"}})) {
+    auto id = c.labels.find(kLabelId);
+    if (id != c.labels.end()) sessions.insert(id->second);
+  }
+  for (const auto& [name, l] : claims) {
+    auto id = l.find(kLabelId);
+    if (id != l.end() && sessions.count(id->second) && !opts.all) continue;
+    if (!opts.dry_run) engine.remove_record(name);
+    report.removed.push_back(name);
   }
   for (const auto& n : engine.list_networks({{kLabelManaged, "1"}})) {
     if (!opts.all && !network_is_garbage(n, now)) continue;

@@ -14,11 +14,13 @@ constexpr size_t kRelayErrCap = 16 * 1024;
 }
 
 KernelChannel::KernelChannel(engine::Engine& engine, const std::string& container, const std::string& kernel,
-                             const std::string& user) {
+                             const std::string& instance, const std::string& user, const std::string& cwd,
+                             const std::vector<std::string>& env) {
   engine::ExecSpec spec;
-  spec.argv = relay_command(kernel);
+  spec.argv = relay_command(kernel, instance, cwd);
   spec.user = user;
-  spec.workdir = "/workspace";
+  spec.workdir = cwd;
+  spec.env = env;
   process_ = start_exec(engine, container, spec);
 }
 
@@ -36,6 +38,11 @@ ReplyEnd KernelChannel::request(std::string_view type, std::string_view payload,
   } catch (const Error&) {
     return ReplyEnd::Closed;
   }
+  return receive(deadline, rb, obs);
+}
+
+ReplyEnd KernelChannel::receive(Clock::time_point deadline, ResultBuilder& rb, ExecObserver& obs) {
+  engine::Stream& stream = process_->stream();
   auto sink = [this](StreamKind kind, std::string_view d) {
     if (kind == StreamKind::Stdout) pending_.append(d);
     else if (relay_err_.size() < kRelayErrCap) relay_err_.append(d.substr(0, kRelayErrCap - relay_err_.size()));

@@ -9,6 +9,7 @@
 #include "core/sandbox/spec.hpp"
 #include "core/session/boot.hpp"
 #include "core/session/container_exec.hpp"
+#include "core/session/pool.hpp"
 #include "core/templates/build.hpp"
 #include "core/util/random.hpp"
 
@@ -58,14 +59,28 @@ void check_create(const CreateOptions& o) {
       throw Error(ErrorKind::BadInput, "label '" + k + "' has a value over 1024 bytes or with a NUL byte");
   }
   if (o.owner.empty() || o.owner.size() > 128) throw Error(ErrorKind::BadInput, "the owner must be 1-128 bytes");
+  static const std::regex home_re("/workspace|/home/[a-z_][a-z0-9_-]{0,31}");
+  if (!std::regex_match(o.home, home_re)) throw Error(ErrorKind::BadInput, "the home must be /workspace or /home/NAME (got '" + o.home + "')");
+  static const std::regex env_re("[A-Za-z_][A-Za-z0-9_]{0,127}");
+  size_t env_bytes = 0;
+  for (const auto& [k, v] : o.env) {
+    if (!std::regex_match(k, env_re)) throw Error(ErrorKind::BadInput, "environment variable name '" + k.substr(0, 130) + "' is not valid");
+    if (v.find('\0') != std::string::npos) throw Error(ErrorKind::BadInput, "environment variable '" + k + "' holds a NUL byte");
+    env_bytes += k.size() + v.size();
+  }
+  if (env_bytes > 64 * 1024) throw Error(ErrorKind::BadInput, "the environment is larger than 64 KiB");
+  static const std::regex attr_re("[a-z0-9][a-z0-9_.-]{0,63}");
+  for (const auto& [k, v] : o.attributes)
+    if (!std::regex_match(k, attr_re) || v.size() > 4096) throw Error(ErrorKind::BadInput, "bad session attribute '" + k + "'");
 }
 
-// Attaches before start so the ready line cannot be missed; the kernels travel on stdin.
-void boot(engine::Engine& engine, const std::string& cid, const std::string& tar) {
+// Attaches before start so the ready line cannot be missed; the kernels travel on stdin. A pooled
+// session keeps stdin open: its claim sends the supervisor the new expiry that way.
+std::unique_ptr<engine::Stream> boot(engine::Engine& engine, const std::string& cid, const std::string& tar, bool keep_stdin) {
   auto stream = engine.attach(cid, true);
   engine.start(cid);
   stream->write(tar);
-  stream->close_stdin();
+  if (!keep_stdin) stream->close_stdin();
   std::string out, err;
   auto sink = [&](engine::StreamKind kind, std::string_view d) {
     if (kind == engine::StreamKind::Stdout) out.append(d.substr(0, 4096));
@@ -80,6 +95,7 @@ void boot(engine::Engine& engine, const std::string& cid, const std::string& tar
       throw Error(ErrorKind::Infrastructure,
                   "the session container stopped while starting" + (err.empty() ? std::string() : ": " + err));
   }
+  return stream;
 }
 
 }  // namespace
@@ -87,7 +103,9 @@ void boot(engine::Engine& engine, const std::string& cid, const std::string& tar
 Manager::Manager(engine::Engine& engine, const templates::Store& store, ManagerOptions opts)
     : engine_(engine), store_(store), opts_(opts) {}
 
-Manager::~Manager() = default;
+Manager::~Manager() {
+  if (pool_) pool_->stop();
+}
 
 const templates::Template& Manager::template_of(const std::string& name) const {
   const auto* t = store_.find(name);
@@ -95,8 +113,11 @@ const templates::Template& Manager::template_of(const std::string& name) const {
   return *t;
 }
 
-engine::SandboxSpec Manager::session_spec(const CreateOptions& o, const std::string& id, int64_t expires,
-                                          size_t kernels_size) const {
+// The agent is this binary: mounted where the engine can see the host, else shipped in the kernels' tar.
+std::string Manager::agent_source() const { return engine_.capabilities().host_mounts ? agent_binary_to_mount() : ""; }
+
+engine::SandboxSpec Manager::session_spec(const CreateOptions& o, const std::string& id, int64_t expires, size_t kernels_size,
+                                          bool pooled) const {
   const auto& tmpl = store_.get(o.template_name);
   sb::SandboxRequest req;
   req.kind = "session";
@@ -104,22 +125,35 @@ engine::SandboxSpec Manager::session_spec(const CreateOptions& o, const std::str
   req.memory_bytes = o.memory_bytes;
   req.cpus = o.cpus;
   req.network = o.network == "private" ? network_name(id) : o.network == "lan" ? "bridge" : o.network;
-  req.labels = {{sb::kLabelOwner, o.owner}, {sb::kLabelExpires, std::to_string(expires)}, {kLabelNet, o.network}};
+  req.labels = {{sb::kLabelExpires, std::to_string(expires)}, {kLabelNet, o.network}, {kLabelHome, o.home}};
+  if (pooled) req.labels[kLabelPooled] = "1";
+  else req.labels[sb::kLabelOwner] = o.owner;
   if (!o.name.empty()) req.labels[kLabelName] = o.name;
   for (const auto& [k, v] : o.labels) req.labels[k] = v;
+  for (const auto& [k, v] : o.attributes) req.labels[kLabelAttrPrefix + k] = v;
+  if (!o.env.empty()) req.labels[kLabelEnv] = json(o.env).dump();
+  for (const auto& [k, v] : o.env) req.env.push_back(k + "=" + v);
   engine::SandboxSpec spec = sb::sandbox_spec(tmpl, req);
   // The kernels run as the template's user, which owns /workspace. Where /workspace can belong only
   // to the sandbox's user (Podman), the supervisor runs as that user too and the janitor enforces expiry.
   if (engine_.capabilities().scratch_owner) spec.user = kSupervisorUser;
   spec.expires = expires;
   spec.remove_on_exit = true;   // when the supervisor ends the session, nothing stays
+  if (pooled) spec.name = pool_sandbox_name(id);
+  for (auto& e : spec.env)
+    if (e.rfind("HOME=", 0) == 0) e = "HOME=" + o.home;
+  if (o.home != "/workspace") spec.scratch.push_back({o.home, tmpl.limits.workspace_size, tmpl.user, "0755"});
+  std::string agent = agent_source();
+  if (!agent.empty()) spec.host_mounts.push_back({agent, kAgentMount, true});
+  spec.labels[kLabelAgent] = agent.empty() ? kAgentInTar : kAgentMount;
   spec.argv = supervisor_command(expires, kernels_size);
   return spec;
 }
 
 nlohmann::json Manager::create_request(const CreateOptions& o) const {
   check_create(o);
-  return engine_.create_request(session_spec(o, "s-" + random_hex(12), unix_now() + o.ttl_s, kernel_tar().size()));
+  size_t kernels = kernel_tar(agent_source().empty()).size();
+  return engine_.create_request(session_spec(o, "s-" + random_hex(12), unix_now() + o.ttl_s, kernels));
 }
 
 Record Manager::create(const CreateOptions& o) {
@@ -128,13 +162,16 @@ Record Manager::create(const CreateOptions& o) {
   if (!o.name.empty()) {
     if (!engine_.list(named(o.name, o.owner)).empty()) throw Error(ErrorKind::Conflict, "a session named '" + o.name + "' already exists");
   }
+  if (auto pooled = claim_pooled(o)) return *pooled;
+  return launch(o, tmpl, false).record;
+}
+
+Manager::Launched Manager::launch(const CreateOptions& o, const templates::Template& tmpl, bool pooled) {
   std::string id = "s-" + random_hex(12);
   int64_t now = unix_now();
   int64_t expires = now + o.ttl_s;
-
-  std::string tar = kernel_tar();
-  engine::SandboxSpec spec = session_spec(o, id, expires, tar.size());
-
+  std::string tar = kernel_tar(agent_source().empty());
+  engine::SandboxSpec spec = session_spec(o, id, expires, tar.size(), pooled);
   std::string net;
   if (o.network == "private") {
     net = spec.network;
@@ -155,7 +192,7 @@ Record Manager::create(const CreateOptions& o) {
       throw;
     }
     sb::ContainerGuard guard(engine_, cid);
-    boot(engine_, cid, tar);
+    auto supervisor = boot(engine_, cid, tar, pooled);
     if (spec.network == "bridge") engine_.guard_network(cid, engine::Egress{o.network == "lan"});  // before any code of the session's
     if (!o.name.empty()) {
       // Two creators may race past the first check: the later-created session gives way.
@@ -165,8 +202,6 @@ Record Manager::create(const CreateOptions& o) {
           throw Error(ErrorKind::Conflict, "a session named '" + o.name + "' already exists");
       }
     }
-    start_kernel(Target{id, cid, tmpl.name, o.owner}, tmpl);
-    guard.release();
     Record r;
     r.id = id;
     r.name = o.name;
@@ -178,7 +213,16 @@ Record Manager::create(const CreateOptions& o) {
     r.created = now;
     r.expires = expires;
     r.labels = o.labels;
-    return r;
+    r.home = o.home;
+    r.env = o.env;
+    r.attributes = o.attributes;
+    r.agent_path = spec.labels[kLabelAgent];
+    r.pooled = pooled;
+    Target t = target_of(r);
+    start_kernel(t, tmpl);
+    if (o.start_agent || pooled) agent_for(t, "");
+    guard.release();
+    return Launched{std::move(r), pooled ? std::move(supervisor) : nullptr};
   } catch (...) {
     if (!net.empty()) {
       try {
@@ -199,9 +243,37 @@ std::vector<ServiceInfo> Manager::list_services(const std::string& session_id) {
   return out;
 }
 
+// A session from one listed sandbox; nullopt for a pooled one nobody claimed. `claims` holds the
+// claim records by session id (a pooled session's owner, labels, environment and first expiry).
+std::optional<Record> Manager::session_of(const engine::SandboxInfo& c, const std::map<std::string, engine::Labels>& claims) const {
+  Record r = record_from_listing(c);
+  if (!r.pooled) return r;
+  auto claim = claims.find(r.id);
+  if (claim == claims.end()) return std::nullopt;
+  auto created = c.labels.find(sb::kLabelExpires);
+  bool moved = created == c.labels.end() || std::to_string(r.expires) != created->second;
+  apply_claim(r, claim->second, moved);
+  return r;
+}
+
+std::map<std::string, engine::Labels> Manager::claims() {
+  std::map<std::string, engine::Labels> out;
+  for (auto& [name, labels] : engine_.list_records(of_kind("claim"))) {
+    auto id = labels.find(sb::kLabelId);
+    if (id != labels.end()) out[id->second] = std::move(labels);
+  }
+  return out;
+}
+
 std::vector<Record> Manager::list(const Owner& owner) {
   std::vector<Record> out;
-  for (const auto& c : engine_.list(session_filters(owner))) out.push_back(record_from_listing(c));
+  auto listed = engine_.list(session_filters(std::nullopt));
+  bool any_pooled = std::any_of(listed.begin(), listed.end(), [](const auto& c) { return c.labels.count(kLabelPooled) > 0; });
+  auto claimed = any_pooled ? claims() : std::map<std::string, engine::Labels>{};
+  for (const auto& c : listed) {
+    auto r = session_of(c, claimed);
+    if (r && (!owner || r->owner == *owner)) out.push_back(std::move(*r));
+  }
   if (out.empty()) return out;
   std::map<std::string, std::vector<ServiceInfo>> by_session;
   for (const auto& c : engine_.list(of_kind("service"))) {
@@ -214,16 +286,34 @@ std::vector<Record> Manager::list(const Owner& owner) {
 }
 
 Record Manager::get(const std::string& id_or_name, const Owner& owner) {
-  auto f = session_filters(owner);
+  auto f = session_filters(std::nullopt);
   f[valid_session_id(id_or_name) ? sb::kLabelId : kLabelName] = id_or_name;
-  auto found = engine_.list(f);
-  if (found.empty() || id_or_name.empty())
+  std::vector<Record> mine;
+  for (const auto& c : engine_.list(f)) {
+    std::map<std::string, engine::Labels> claim;
+    if (c.labels.count(kLabelPooled)) {
+      auto id = c.labels.find(sb::kLabelId);
+      if (id == c.labels.end()) continue;
+      auto labels = engine_.find_record(claim_record_name(id->second));
+      if (!labels) continue;
+      claim[id->second] = *labels;
+    }
+    auto r = session_of(c, claim);
+    if (r && (!owner || r->owner == *owner)) mine.push_back(std::move(*r));
+  }
+  if (mine.empty() || id_or_name.empty())
     throw Error(ErrorKind::NotFound, "no session '" + id_or_name + "' ('orch session ls' lists them)");
-  if (found.size() > 1)
+  if (mine.size() > 1)
     throw Error(ErrorKind::Conflict, "the name '" + id_or_name + "' matches several sessions: use the session id");
-  Record r = record_from_listing(found[0]);
+  Record r = std::move(mine[0]);
   r.services = list_services(r.id);
   return r;
+}
+
+Manager::Target Manager::target_of(const Record& r) {
+  Target t{r.id, r.container_id, r.template_name, r.owner, r.home, r.agent_path, {}};
+  for (const auto& [k, v] : r.env) t.env.push_back(k + "=" + v);
+  return t;
 }
 
 Manager::Target Manager::resolve(const std::string& id_or_name, const Owner& owner) {
@@ -234,13 +324,14 @@ Manager::Target Manager::resolve(const std::string& id_or_name, const Owner& own
   }
   Record r = get(id_or_name, owner);
   if (r.state != "running") throw Error(ErrorKind::Conflict, "session " + r.id + " is " + r.state + ", not running");
-  return Target{r.id, r.container_id, r.template_name, r.owner};
+  return target_of(r);
 }
 
 void Manager::remove_record(const Record& r) {
   drop_relays(r.id);
   for (const auto& s : list_services(r.id)) engine_.remove(s.container_id);
   engine_.remove(r.container_id);
+  if (r.pooled) engine_.remove_record(claim_record_name(r.id));
   if (r.network == "private") {
     try {
       engine_.remove_network(network_name(r.id));
@@ -283,6 +374,21 @@ GcResult Manager::gc() {
     remove_record(r);
     g.sessions.push_back(r.id);
   }
+  // Claims whose session is gone, and pooled sessions nobody claimed whose server is gone.
+  auto claimed = claims();
+  std::set<std::string> sandboxes;
+  for (const auto& c : engine_.list(session_filters(std::nullopt))) {
+    auto id = c.labels.find(sb::kLabelId);
+    if (id == c.labels.end()) continue;
+    sandboxes.insert(id->second);
+    auto pid = c.labels.find(sb::kLabelPid);
+    if (c.labels.count(kLabelPooled) && !claimed.count(id->second) && !sb::owner_alive(pid == c.labels.end() ? "" : pid->second)) {
+      engine_.remove(c.id);
+      g.sessions.push_back(id->second);
+    }
+  }
+  for (const auto& [id, labels] : claimed)
+    if (!sandboxes.count(id)) engine_.remove_record(claim_record_name(id));
   for (const auto& c : engine_.list(of_kind("service"))) {
     auto sid = c.labels.find(kLabelSession);
     if (sid != c.labels.end() && live.count(sid->second)) continue;

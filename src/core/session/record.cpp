@@ -11,6 +11,10 @@ using nlohmann::json;
 
 std::string service_sandbox_name(const std::string& id, const std::string& service) { return "orch-" + id + "-svc-" + service; }
 
+std::string pool_sandbox_name(const std::string& id) { return "orch-pool-" + id; }
+
+std::string claim_record_name(const std::string& id) { return "orch-" + id + "-claim"; }
+
 std::string network_name(const std::string& id) { return "orch-" + id; }
 
 bool valid_session_id(const std::string& s) {
@@ -41,8 +45,17 @@ Record record_from_listing(const engine::SandboxInfo& c) {
   r.state = engine::state_name(c.state);
   r.created = std::strtoll(label(c, kLabelCreated, "0").c_str(), nullptr, 10);
   r.expires = sandbox::expiry_of(c).value_or(0);
-  for (const auto& [k, v] : c.labels)
+  for (const auto& [k, v] : c.labels) {
     if (k.rfind("orch.", 0) != 0) r.labels[k] = v;
+    else if (k.rfind(kLabelAttrPrefix, 0) == 0) r.attributes[k.substr(std::string(kLabelAttrPrefix).size())] = v;
+  }
+  r.home = label(c, kLabelHome, "/workspace");
+  r.agent_path = label(c, kLabelAgent);
+  r.pooled = label(c, kLabelPooled) == "1";
+  json env = json::parse(label(c, kLabelEnv, "{}"), nullptr, false);
+  if (env.is_object())
+    for (const auto& [k, v] : env.items())
+      if (v.is_string()) r.env[k] = v.get<std::string>();
   return r;
 }
 

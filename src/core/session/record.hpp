@@ -17,6 +17,11 @@ inline constexpr const char* kLabelNet = "orch.net";          // none | bridge |
 inline constexpr const char* kLabelSession = "orch.session";  // on services: their session's id
 inline constexpr const char* kLabelService = "orch.service";  // on services: their name
 inline constexpr const char* kLabelPort = "orch.service.port";
+inline constexpr const char* kLabelHome = "orch.home";    // the session user's home
+inline constexpr const char* kLabelEnv = "orch.env";      // the session's own environment, as JSON
+inline constexpr const char* kLabelAgent = "orch.agent";  // where the agent binary is in the container
+inline constexpr const char* kLabelAttrPrefix = "orch.attr.";
+inline constexpr const char* kLabelPooled = "orch.pooled";  // made ahead by a pool; its claim volume says whose it is
 
 struct ServiceInfo {
   std::string name;  // also its host name on the session's network
@@ -39,12 +44,21 @@ struct Record {
   int64_t expires = 0;  // the live expiry (extend moves it), unix seconds
   std::map<std::string, std::string> labels;  // the caller's own labels
   std::vector<ServiceInfo> services;
+  std::string home = "/workspace";
+  std::map<std::string, std::string> env;
+  std::map<std::string, std::string> attributes;  // the creating layer's own (never in to_json)
+  std::string agent_path;
+  bool pooled = false;  // its owner, labels and environment live in its claim volume
 };
 
 // The engine keeps the live expiry with the sandbox (SandboxSpec::expires; Docker in the container
 // name, since labels cannot change) and reports it in the one list call, so `ls` needs no exec per session.
 std::string service_sandbox_name(const std::string& id, const std::string& service);
 std::string network_name(const std::string& id);
+// A pooled session's sandbox is named "orch-pool-ID"; it is a session once its claim (an engine
+// record named claim_record_name(ID)) exists.
+std::string pool_sandbox_name(const std::string& id);
+std::string claim_record_name(const std::string& id);
 
 // Builds a record from one listed sandbox labelled orch.kind=session.
 Record record_from_listing(const engine::SandboxInfo& c);

@@ -1,0 +1,91 @@
+# The official E2B SDKs (npm e2b and @e2b/code-interpreter, pinned in tests/e2b/package-lock.json)
+# against orch serve's /e2b routes and the real engine. Each test runs one node script of
+# tests/e2b/ against its own server with two tenants; a script prints ok/FAIL per check.
+source "$(dirname "${BASH_SOURCE[0]}")/serve_lib.sh"
+
+E2B_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")/../e2b" && pwd)
+
+e2b_setup() {
+  command -v node >/dev/null || fail "node is not installed (.ci/run installs it)"
+  node -e 'const [a,b,c]=process.versions.node.split(".").map(Number); process.exit(a>20||(a==20&&(b>18||(b==18&&c>=1)))?0:1)' ||
+    fail "the E2B SDKs need Node >= 20.18.1 (found $(node --version))"
+  if [ ! -d "$E2B_DIR/node_modules/@e2b/code-interpreter" ] || [ "$E2B_DIR/package-lock.json" -nt "$E2B_DIR/node_modules/.package-lock.json" ]; then
+    (cd "$E2B_DIR" && npm ci --no-audit --no-fund --loglevel=error) >/dev/null || fail "npm ci in tests/e2b failed"
+  fi
+  scratch
+  # Tenant a's key in E2B's e2b_<hex> form (its orch token hex-encoded); tenant b's as is.
+  local tok_a=tenant-a-token-0123456789 tok_b=tenant-b-token-0123456789
+  printf '%s a\n%s b\n' "$tok_a" "$tok_b" >"$SCRATCH/tokens"
+  start_server --tokens "$SCRATCH/tokens" "$@"
+  export E2B_API_URL="$BASE/e2b" E2B_SANDBOX_URL="$BASE/e2b"
+  export E2B_API_KEY="e2b_$(printf %s "$tok_a" | od -An -tx1 | tr -d ' \n')" E2B_KEY_OTHER_TENANT=$tok_b
+}
+
+e2b_run() {  # script.mjs: runs it, shows its lines, fails on any FAIL or a non-zero exit
+  local out rc
+  out=$(cd "$E2B_DIR" && timeout 300 node "$1" 2>&1)
+  rc=$?
+  echo "$out"
+  [ $rc -eq 0 ] || fail "$1 failed (exit $rc)"
+  assert_not_contains "$out" "FAIL "
+  assert_contains "$out" "all checks passed"
+}
+
+e2b_no_leftovers() {
+  wait_for 50 test "$(containers_of_pid "$SERVER_PID")" = 0 || fail "sandboxes of this server remain: $(containers_of_pid "$SERVER_PID")"
+}
+
+test_e2b_lifecycle_tenants_and_tokens() {
+  e2b_setup --session-pool base=1
+  wait_for 600 sh -c "curl -s '$BASE/health' | grep -q '\"ready\":1'" || fail "the session pool did not fill"
+  e2b_run lifecycle.mjs
+  e2b_no_leftovers
+}
+
+test_e2b_commands() {
+  e2b_setup
+  e2b_run commands.mjs
+  e2b_no_leftovers
+}
+
+test_e2b_files() {
+  e2b_setup
+  e2b_run files.mjs
+  e2b_no_leftovers
+}
+
+test_e2b_code_interpreter() {
+  e2b_setup
+  e2b_run interpreter.mjs
+  e2b_no_leftovers
+}
+
+test_e2b_sandboxes_are_hardened_sessions() {
+  e2b_setup
+  local sid
+  sid=$(cd "$E2B_DIR" && node -e '
+    const { Sandbox } = await import("e2b");
+    const s = await Sandbox.create("base", { timeoutMs: 60000 });
+    console.log(s.sandboxId);' --input-type=module) || fail "create failed"
+  local cid
+  cid=$(docker ps -q --filter "label=orch.id=$sid")
+  [ -n "$cid" ] || fail "no container for $sid"
+  local inspect
+  inspect=$(docker inspect "$cid")
+  assert_eq true "$(json_get "$inspect" 0.HostConfig.ReadonlyRootfs)" "read-only root"
+  assert_eq '["ALL"]' "$(json_get "$inspect" 0.HostConfig.CapDrop)" "capabilities dropped"
+  assert_eq none "$(json_get "$inspect" 0.HostConfig.NetworkMode)" "no network"
+  assert_contains "$(json_get "$inspect" 0.HostConfig.SecurityOpt)" "no-new-privileges"
+  assert_contains "$(json_get "$inspect" 0.HostConfig.SecurityOpt)" '"defaultAction":"SCMP_ACT_ERRNO"'
+  assert_contains "$(json_get "$inspect" 0.HostConfig.Tmpfs)" '/home/user'
+  [ "$(json_get "$inspect" 0.HostConfig.PidsLimit)" -gt 0 ] || fail "no pids limit"
+  # The agent and the processes it starts run as the sandbox user, never root.
+  local users
+  users=$(docker top "$cid" -eo user,args | awk 'NR>1 && /orch-agent agent/ {print $1}' | sort -u)
+  [ -n "$users" ] || fail "no agent process in the sandbox"
+  assert_not_contains "$users" root
+  # Killing the server's sandbox through the API leaves nothing; a stopped server leaves its
+  # sessions alone until their TTL (they are sessions), which the TTL test covers.
+  curl -sf -X DELETE -H "X-API-KEY: $E2B_API_KEY" "$E2B_API_URL/sandboxes/$sid" || fail "kill failed"
+  e2b_no_leftovers
+}
