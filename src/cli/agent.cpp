@@ -1,5 +1,5 @@
-#include "cli/commands.hpp"
 #include "core/agent/agent.hpp"
+#include "cli/commands.hpp"
 
 namespace orch::cli {
 

@@ -37,7 +37,8 @@ int serve_main(int argc, char** argv) {
                  "let repo jobs clone from this host, address or range (10.0.0.0/8) though it is loopback, private or this host's (repeatable)");
   app.add_option("--access-log", cfg.access_log, "one JSON line per request to FILE, '-' (stderr, the default) or 'off'");
   app.add_flag("--insecure-no-auth", cfg.insecure_no_auth, "listen beyond loopback without --tokens (anyone who reaches the port can run code)");
-  app.add_flag("--allow-root", cfg.allow_root, "let E2B clients run commands and file calls as root in sandboxes (still without capabilities)");
+  app.add_flag("--allow-root", cfg.allow_root,
+               "let E2B clients run commands and file calls as root in sandboxes (still without capabilities)");
   if (int rc = parse(app, argc, argv); rc >= 0) return rc;
   auto colon = listen.rfind(':');
   if (colon == std::string::npos) throw Error(ErrorKind::BadInput, "--listen must be HOST:PORT");

@@ -10,8 +10,8 @@
 #include <thread>
 
 #include "core/sandbox/gc.hpp"
-#include "server/e2b/e2b.hpp"
 #include "server/access_log.hpp"
+#include "server/e2b/e2b.hpp"
 
 namespace orch::server {
 
@@ -155,7 +155,9 @@ int serve(const ServerConfig& cfg) {
   svr.set_error_handler([](const httplib::Request& req, httplib::Response& res) {
     if (!res.body.empty()) return;
     if (is_e2b(req.path)) {
-      e2b::send_rest_error(res, res.status, res.status == 404 ? "no E2B route for " + req.method + " " + req.path + " in orch" : "the request could not be read");
+      e2b::send_rest_error(
+          res, res.status,
+          res.status == 404 ? "no E2B route for " + req.method + " " + req.path + " in orch" : "the request could not be read");
       return;
     }
     std::string code = res.status == 404 ? "not_found" : res.status == 413 ? "too_large" : "bad_request";

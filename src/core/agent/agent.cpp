@@ -272,7 +272,8 @@ int Agent::loop() {
     }
     int timeout = -1;
     if (next_deadline != Clock::time_point::max())
-      timeout = static_cast<int>(std::max<int64_t>(0, std::chrono::duration_cast<std::chrono::milliseconds>(next_deadline - now).count() + 1));
+      timeout =
+          static_cast<int>(std::max<int64_t>(0, std::chrono::duration_cast<std::chrono::milliseconds>(next_deadline - now).count() + 1));
     int n = ::poll(fds.data(), fds.size(), timeout);
     if (n < 0 && errno != EINTR) return 1;
     if (fds[0].revents) {

@@ -25,12 +25,12 @@ void remove_path(const std::string& path);  // recursive, never following links
 class OpenFiles {
  public:
   ~OpenFiles();
-  nlohmann::json open_read(const std::string& path);         // {fh, size}
+  nlohmann::json open_read(const std::string& path);  // {fh, size}
   std::string read(int fh, size_t max, bool& eof);
-  nlohmann::json create(const std::string& path);            // {fh}; parents are made
+  nlohmann::json create(const std::string& path);  // {fh}; parents are made
   void write(int fh, const std::string& data);
-  nlohmann::json commit(int fh);                             // the entry written
-  void close(int fh);                                        // a write not committed is discarded
+  nlohmann::json commit(int fh);  // the entry written
+  void close(int fh);             // a write not committed is discarded
 
  private:
   struct Handle {

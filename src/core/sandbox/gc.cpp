@@ -53,7 +53,8 @@ GcReport collect_garbage(engine::Engine& engine, const GcOptions& opts) {
       auto claim = claim_expiry.find(label(kLabelId));
       if (kind == "session" && pooled && claim == claim_expiry.end()) {
         remove = !owner_alive(label(kLabelPid));  // a pool's, never claimed: its server is gone
-      } else if (kind == "session" && pooled && expiry_of(c) == std::optional<int64_t>(std::strtoll(label(kLabelExpires).c_str(), nullptr, 10))) {
+      } else if (kind == "session" && pooled &&
+                 expiry_of(c) == std::optional<int64_t>(std::strtoll(label(kLabelExpires).c_str(), nullptr, 10))) {
         remove = claim->second <= now;  // claimed, its expiry not yet moved from the pool's
       } else if (kind == "session" || kind == "service") {
         auto exp = expiry_of(c);  // the live expiry: `orch session extend` moves it

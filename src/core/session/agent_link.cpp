@@ -42,8 +42,8 @@ void ProcessStream::push(ProcessEvent&& e, const std::atomic<bool>& closing) {
   cv_.notify_all();
 }
 
-AgentLink::AgentLink(engine::Engine& engine, const std::string& container, const std::vector<std::string>& cmd,
-                     const std::string& user, const std::string& workdir, const std::vector<std::string>& env)
+AgentLink::AgentLink(engine::Engine& engine, const std::string& container, const std::vector<std::string>& cmd, const std::string& user,
+                     const std::string& workdir, const std::vector<std::string>& env)
     : user_(user) {
   engine::ExecSpec o;
   o.argv = cmd;
@@ -162,7 +162,7 @@ void AgentLink::fail_all(const std::string& why) {
 }
 
 agent::Message AgentLink::roundtrip(const std::string& type, json head, std::string_view body, const std::shared_ptr<Pending>& p,
-                                   std::chrono::milliseconds timeout) {
+                                    std::chrono::milliseconds timeout) {
   int64_t id;
   {
     std::lock_guard<std::mutex> lock(mu_);
@@ -191,7 +191,8 @@ agent::Message AgentLink::roundtrip(const std::string& type, json head, std::str
   return std::move(p->reply);
 }
 
-json AgentLink::call(const std::string& type, json head, std::string_view body, std::string* reply_body, std::chrono::milliseconds timeout) {
+json AgentLink::call(const std::string& type, json head, std::string_view body, std::string* reply_body,
+                     std::chrono::milliseconds timeout) {
   auto m = roundtrip(type, std::move(head), body, std::make_shared<Pending>(), timeout);
   if (reply_body) *reply_body = std::move(m.body);
   return std::move(m.head);

@@ -13,9 +13,8 @@ namespace {
 constexpr size_t kRelayErrCap = 16 * 1024;
 }
 
-KernelChannel::KernelChannel(engine::Engine& engine, const std::string& container, const std::string& kernel,
-                             const std::string& instance, const std::string& user, const std::string& cwd,
-                             const std::vector<std::string>& env) {
+KernelChannel::KernelChannel(engine::Engine& engine, const std::string& container, const std::string& kernel, const std::string& instance,
+                             const std::string& user, const std::string& cwd, const std::vector<std::string>& env) {
   engine::ExecSpec spec;
   spec.argv = relay_command(kernel, instance, cwd);
   spec.user = user;

@@ -50,7 +50,8 @@ CodeContext Manager::create_context(const std::string& id, const std::string& la
     if (relay->channel->request("ping", "", Clock::now() + std::chrono::seconds(60), rb, quiet) != ReplyEnd::Done) {
       std::string why = relay->channel->relay_stderr();
       relay->channel.reset();
-      throw Error(ErrorKind::BadInput, "the " + lang->kernel + " kernel did not start in '" + c.cwd + "'" + (why.empty() ? "" : ": " + why));
+      throw Error(ErrorKind::BadInput,
+                  "the " + lang->kernel + " kernel did not start in '" + c.cwd + "'" + (why.empty() ? "" : ": " + why));
     }
   }
   std::lock_guard<std::mutex> lock(mu_);
@@ -83,7 +84,8 @@ void Manager::remove_context(const std::string& id, const std::string& context, 
   Target t = resolve(id, owner);
   std::string cwd;
   context_kernel(t, context, cwd);
-  if (known_kernel(context)) throw Error(ErrorKind::BadInput, "the default context '" + context + "' cannot be removed (restart it instead)");
+  if (known_kernel(context))
+    throw Error(ErrorKind::BadInput, "the default context '" + context + "' cannot be removed (restart it instead)");
   restart_context(id, context, owner);
   std::lock_guard<std::mutex> lock(mu_);
   auto& list = contexts_[t.id];

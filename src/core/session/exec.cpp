@@ -69,7 +69,8 @@ void Manager::run_helper(const Target& t, const std::vector<std::string>& argv, 
   }
   try {
     if (agent) {
-      auto stream = agent->start({{"cmd", argv[0]}, {"args", std::vector<std::string>(argv.begin() + 1, argv.end())}, {"cwd", "/"}, {"timeout_ms", 30000}});
+      auto stream = agent->start(
+          {{"cmd", argv[0]}, {"args", std::vector<std::string>(argv.begin() + 1, argv.end())}, {"cwd", "/"}, {"timeout_ms", 30000}});
       auto until = Clock::now() + std::chrono::seconds(31);
       std::vector<ProcessEvent> events;
       while (Clock::now() < until && stream->next(events, until)) {

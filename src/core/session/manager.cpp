@@ -60,7 +60,8 @@ void check_create(const CreateOptions& o) {
   }
   if (o.owner.empty() || o.owner.size() > 128) throw Error(ErrorKind::BadInput, "the owner must be 1-128 bytes");
   static const std::regex home_re("/workspace|/home/[a-z_][a-z0-9_-]{0,31}");
-  if (!std::regex_match(o.home, home_re)) throw Error(ErrorKind::BadInput, "the home must be /workspace or /home/NAME (got '" + o.home + "')");
+  if (!std::regex_match(o.home, home_re))
+    throw Error(ErrorKind::BadInput, "the home must be /workspace or /home/NAME (got '" + o.home + "')");
   static const std::regex env_re("[A-Za-z_][A-Za-z0-9_]{0,127}");
   size_t env_bytes = 0;
   for (const auto& [k, v] : o.env) {
@@ -303,8 +304,7 @@ Record Manager::get(const std::string& id_or_name, const Owner& owner) {
   }
   if (mine.empty() || id_or_name.empty())
     throw Error(ErrorKind::NotFound, "no session '" + id_or_name + "' ('orch session ls' lists them)");
-  if (mine.size() > 1)
-    throw Error(ErrorKind::Conflict, "the name '" + id_or_name + "' matches several sessions: use the session id");
+  if (mine.size() > 1) throw Error(ErrorKind::Conflict, "the name '" + id_or_name + "' matches several sessions: use the session id");
   Record r = std::move(mine[0]);
   r.services = list_services(r.id);
   return r;

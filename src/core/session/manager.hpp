@@ -37,10 +37,10 @@ struct CreateOptions {
   std::optional<double> cpus;
   std::string network = "none";  // none | bridge | private (own internal network, needed for services)
   std::map<std::string, std::string> labels;  // keys must not start with "orch."
-  std::string home = "/workspace";  // the user's home and the kernels' directory; another path gets a tmpfs of its own
-  std::map<std::string, std::string> env;          // for every process and kernel of the session
-  std::map<std::string, std::string> attributes;   // kept with the session for the layer that made it (never listed)
-  bool start_agent = false;                        // start the process/file agent now, not on first use
+  std::string home = "/workspace";            // the user's home and the kernels' directory; another path gets a tmpfs of its own
+  std::map<std::string, std::string> env;     // for every process and kernel of the session
+  std::map<std::string, std::string> attributes;  // kept with the session for the layer that made it (never listed)
+  bool start_agent = false;                       // start the process/file agent now, not on first use
 };
 
 struct ExecRequest {
@@ -226,10 +226,10 @@ class Manager : public Backend {
   const templates::Store& store_;
   ManagerOptions opts_;
   std::mutex mu_;
-  std::map<std::string, std::shared_ptr<Relay>> relays_;  // "id/kernel instance"
+  std::map<std::string, std::shared_ptr<Relay>> relays_;      // "id/kernel instance"
   std::map<std::string, std::shared_ptr<AgentSlot>> agents_;  // "id/uid"
   std::map<std::string, std::vector<CodeContext>> contexts_;  // session id -> contexts made through this process
-  std::map<std::string, Target> known_;                    // id -> target, while a relay or an agent lives
+  std::map<std::string, Target> known_;                       // id -> target, while a relay or an agent lives
   std::unique_ptr<SessionPool> pool_;
 };
 

@@ -160,9 +160,12 @@ std::optional<Record> Manager::claim_pooled(const CreateOptions& o) {
   Record r = std::move(l->record);
   int64_t now = unix_now();
   int64_t expires = now + o.ttl_s;
-  engine::Labels claim = {{sb::kLabelManaged, "1"}, {sb::kLabelKind, "claim"}, {sb::kLabelId, r.id},
-                                              {sb::kLabelOwner, o.owner}, {sb::kLabelCreated, std::to_string(now)},
-                                              {sb::kLabelExpires, std::to_string(expires)}};
+  engine::Labels claim = {{sb::kLabelManaged, "1"},
+                          {sb::kLabelKind, "claim"},
+                          {sb::kLabelId, r.id},
+                          {sb::kLabelOwner, o.owner},
+                          {sb::kLabelCreated, std::to_string(now)},
+                          {sb::kLabelExpires, std::to_string(expires)}};
   for (const auto& [k, v] : o.labels) claim[k] = v;
   for (const auto& [k, v] : o.attributes) claim[kLabelAttrPrefix + k] = v;
   if (!o.env.empty()) claim[kLabelEnv] = json(o.env).dump();

@@ -32,7 +32,7 @@ class SessionPool {
   std::optional<Manager::Launched> take(const PoolKey& key);
   nlohmann::json state() const;
   void later(std::function<void()> fn);  // engine work a claim leaves for the pool's thread
-  void stop();  // stops refilling and removes every unclaimed session
+  void stop();                           // stops refilling and removes every unclaimed session
 
  private:
   void loop();

@@ -48,7 +48,8 @@ std::shared_ptr<AgentLink> Manager::agent_for(const Target& t, const std::string
 std::shared_ptr<ProcessStream> Manager::start_process(const std::string& id, const ProcessSpec& spec, const Owner& owner) {
   Target t = resolve(id, owner);
   if (spec.cmd.empty()) throw Error(ErrorKind::BadInput, "no command to run");
-  json req = {{"cmd", spec.cmd}, {"args", spec.args}, {"env", spec.env}, {"cwd", spec.cwd.empty() ? t.home : spec.cwd},
+  json req = {{"cmd", spec.cmd},          {"args", spec.args},
+              {"env", spec.env},          {"cwd", spec.cwd.empty() ? t.home : spec.cwd},
               {"stdin", spec.stdin_open}, {"timeout_ms", spec.timeout_ms}};
   if (!spec.tag.empty()) req["tag"] = spec.tag;
   return agent_for(t, spec.user)->start(req);

@@ -7,7 +7,8 @@
 
 namespace orch::session {
 
-// What the Manager keeps per session between calls. One kernel's relay; `busy` keeps calls on one kernel in order (the kernel runs one at a time anyway).
+// What the Manager keeps per session between calls. One kernel's relay; `busy` keeps calls on one kernel in order (the kernel runs one at a
+// time anyway).
 struct Manager::Relay {
   std::mutex busy;
   std::unique_ptr<KernelChannel> channel;

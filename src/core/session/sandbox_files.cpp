@@ -55,7 +55,8 @@ PathInfo Manager::make_dir(const std::string& id, const std::string& path, const
 PathInfo Manager::move_path(const std::string& id, const std::string& from, const std::string& to, const std::string& user,
                             const Owner& owner) {
   Target t = resolve(id, owner);
-  return path_info(agent_for(t, user)->call("move", {{"from", absolute_path(id, from, owner)}, {"to", absolute_path(id, to, owner)}})["entry"]);
+  return path_info(
+      agent_for(t, user)->call("move", {{"from", absolute_path(id, from, owner)}, {"to", absolute_path(id, to, owner)}})["entry"]);
 }
 
 void Manager::remove_path(const std::string& id, const std::string& path, const std::string& user, const Owner& owner) {

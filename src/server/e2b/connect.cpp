@@ -112,7 +112,10 @@ std::string permissions(unsigned st_mode) {
 }  // namespace
 
 json entry_json(const session::PathInfo& p) {
-  const char* type = p.type == "file" ? "FILE_TYPE_FILE" : p.type == "dir" ? "FILE_TYPE_DIRECTORY" : p.type == "symlink" ? "FILE_TYPE_SYMLINK" : "FILE_TYPE_UNSPECIFIED";
+  const char* type = p.type == "file"      ? "FILE_TYPE_FILE"
+                     : p.type == "dir"     ? "FILE_TYPE_DIRECTORY"
+                     : p.type == "symlink" ? "FILE_TYPE_SYMLINK"
+                                           : "FILE_TYPE_UNSPECIFIED";
   json e = {{"name", p.name},
             {"type", type},
             {"path", p.path},

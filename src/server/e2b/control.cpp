@@ -49,12 +49,9 @@ int64_t megabytes(const std::string& size) {
 
 json sandbox_json(const session::Record& r) {
   auto tmpl = r.attributes.find(kAttrTemplate);
-  json j = {{"sandboxID", r.id},
-            {"templateID", tmpl == r.attributes.end() ? r.template_name : tmpl->second},
-            {"clientID", "orch"},
-            {"envdVersion", kEnvdVersion},
-            {"alias", r.template_name},
-            {"domain", nullptr}};
+  json j = {{"sandboxID", r.id},        {"templateID", tmpl == r.attributes.end() ? r.template_name : tmpl->second},
+            {"clientID", "orch"},       {"envdVersion", kEnvdVersion},
+            {"alias", r.template_name}, {"domain", nullptr}};
   return j;
 }
 
@@ -81,7 +78,8 @@ json detail_json(Context& ctx, const session::Record& r) {
 int64_t timeout_field(const json& b, int64_t fallback) {
   auto t = opt_int(b, "timeout");
   int64_t v = t.value_or(fallback);
-  if (v < 1 || v > kMaxTimeout) throw Error(ErrorKind::BadInput, "field 'timeout' must be between 1 and " + std::to_string(kMaxTimeout) + " seconds");
+  if (v < 1 || v > kMaxTimeout)
+    throw Error(ErrorKind::BadInput, "field 'timeout' must be between 1 and " + std::to_string(kMaxTimeout) + " seconds");
   return v;
 }
 
@@ -133,7 +131,9 @@ std::map<std::string, std::string> metadata_filter(const std::string& q) {
     size_t amp = q.find('&', start);
     std::string pair = q.substr(start, amp == std::string::npos ? std::string::npos : amp - start);
     size_t eq = pair.find('=');
-    if (!pair.empty()) out[httplib::detail::decode_url(pair.substr(0, eq), true)] = eq == std::string::npos ? "" : httplib::detail::decode_url(pair.substr(eq + 1), true);
+    if (!pair.empty())
+      out[httplib::detail::decode_url(pair.substr(0, eq), true)] =
+          eq == std::string::npos ? "" : httplib::detail::decode_url(pair.substr(eq + 1), true);
     if (amp == std::string::npos) break;
     start = amp + 1;
   }
@@ -143,7 +143,8 @@ std::map<std::string, std::string> metadata_filter(const std::string& q) {
 void list(Context& ctx, const httplib::Request& req, httplib::Response& res, const Tenant& tenant) {
   auto want = req.has_param("metadata") ? metadata_filter(req.get_param_value("metadata")) : std::map<std::string, std::string>{};
   std::string state = req.has_param("state") ? req.get_param_value("state") : "running";
-  size_t limit = req.has_param("limit") ? static_cast<size_t>(std::max(1L, std::strtol(req.get_param_value("limit").c_str(), nullptr, 10))) : 1000;
+  size_t limit =
+      req.has_param("limit") ? static_cast<size_t>(std::max(1L, std::strtol(req.get_param_value("limit").c_str(), nullptr, 10))) : 1000;
   json arr = json::array();
   if (state.find("running") != std::string::npos) {
     for (const auto& r : ctx.sessions->list(owner_for(ctx, tenant))) {
@@ -169,19 +170,19 @@ void add_control_routes(httplib::Server& svr, Context& ctx) {
   svr.Get(p + "/sandboxes", control(ctx, [&ctx](const auto& req, auto& res, const Tenant& t) { list(ctx, req, res, t); }));
 
   svr.Get(p + R"(/sandboxes/([^/]+))", control(ctx, [&ctx](const auto& req, auto& res, const Tenant& t) {
-    send_json(res, detail_json(ctx, find(ctx, t, req.matches[1])));
-  }));
+            send_json(res, detail_json(ctx, find(ctx, t, req.matches[1])));
+          }));
   svr.Delete(p + R"(/sandboxes/([^/]+))", control(ctx, [&ctx](const auto& req, auto& res, const Tenant& t) {
-    std::string id = find(ctx, t, req.matches[1]).id;
-    forget_sandbox(id);
-    ctx.sessions->remove(id, owner_for(ctx, t));
-    res.status = 204;
-  }));
+               std::string id = find(ctx, t, req.matches[1]).id;
+               forget_sandbox(id);
+               ctx.sessions->remove(id, owner_for(ctx, t));
+               res.status = 204;
+             }));
   svr.Post(p + R"(/sandboxes/([^/]+)/timeout)", control(ctx, [&ctx](const auto& req, auto& res, const Tenant& t) {
-    json b = parse_body(req.body.empty() ? "{}" : req.body);
-    ctx.sessions->extend(find(ctx, t, req.matches[1]).id, timeout_field(b, kDefaultTimeout), owner_for(ctx, t));
-    res.status = 204;
-  }));
+             json b = parse_body(req.body.empty() ? "{}" : req.body);
+             ctx.sessions->extend(find(ctx, t, req.matches[1]).id, timeout_field(b, kDefaultTimeout), owner_for(ctx, t));
+             res.status = 204;
+           }));
   auto connect = [&ctx](const httplib::Request& req, httplib::Response& res, const Tenant& t) {
     json b = parse_body(req.body.empty() ? "{}" : req.body);
     session::Record r = find(ctx, t, req.matches[1]);

@@ -13,7 +13,7 @@ namespace orch::server::e2b {
 // that name a sandbox in E2b-Sandbox-Id, its envd (port 49983) and code interpreter (port 49999).
 // A sandbox is an orch session; every call goes to the session core.
 inline constexpr const char* kPrefix = "/e2b";
-inline constexpr const char* kEnvdVersion = "0.5.7";  // closeStdin and octet-stream uploads
+inline constexpr const char* kEnvdVersion = "0.5.7";        // closeStdin and octet-stream uploads
 inline constexpr const char* kAttrToken = "e2b.token";      // envdAccessToken
 inline constexpr const char* kAttrTraffic = "e2b.traffic";  // trafficAccessToken
 inline constexpr const char* kAttrTemplate = "e2b.template";

@@ -35,24 +35,26 @@ std::string path_field(const json& in, const char* name) {
 void add_filesystem_routes(httplib::Server& svr, Context& ctx) {
   const std::string p = std::string(kPrefix) + "/filesystem.Filesystem/";
   svr.Post(p + "Stat", unary(ctx, [](Context& c, const auto& sb, const auto& user, const json& in) {
-    return json{{"entry", entry_json(c.sessions->stat_path(sb.id, path_field(in, "path"), user))}};
-  }));
+             return json{{"entry", entry_json(c.sessions->stat_path(sb.id, path_field(in, "path"), user))}};
+           }));
   svr.Post(p + "ListDir", unary(ctx, [](Context& c, const auto& sb, const auto& user, const json& in) {
-    int depth = in.value("depth", 1);
-    json entries = json::array();
-    for (const auto& e : c.sessions->list_path(sb.id, path_field(in, "path"), depth < 1 ? 1 : depth, user)) entries.push_back(entry_json(e));
-    return json{{"entries", entries}};
-  }));
+             int depth = in.value("depth", 1);
+             json entries = json::array();
+             for (const auto& e : c.sessions->list_path(sb.id, path_field(in, "path"), depth < 1 ? 1 : depth, user))
+               entries.push_back(entry_json(e));
+             return json{{"entries", entries}};
+           }));
   svr.Post(p + "MakeDir", unary(ctx, [](Context& c, const auto& sb, const auto& user, const json& in) {
-    return json{{"entry", entry_json(c.sessions->make_dir(sb.id, path_field(in, "path"), user))}};
-  }));
-  svr.Post(p + "Move", unary(ctx, [](Context& c, const auto& sb, const auto& user, const json& in) {
-    return json{{"entry", entry_json(c.sessions->move_path(sb.id, path_field(in, "source"), path_field(in, "destination"), user))}};
-  }));
+             return json{{"entry", entry_json(c.sessions->make_dir(sb.id, path_field(in, "path"), user))}};
+           }));
+  svr.Post(
+      p + "Move", unary(ctx, [](Context& c, const auto& sb, const auto& user, const json& in) {
+        return json{{"entry", entry_json(c.sessions->move_path(sb.id, path_field(in, "source"), path_field(in, "destination"), user))}};
+      }));
   svr.Post(p + "Remove", unary(ctx, [](Context& c, const auto& sb, const auto& user, const json& in) {
-    c.sessions->remove_path(sb.id, path_field(in, "path"), user);
-    return json::object();
-  }));
+             c.sessions->remove_path(sb.id, path_field(in, "path"), user);
+             return json::object();
+           }));
   for (const char* m : {"WatchDir", "CreateWatcher", "GetWatcherEvents", "RemoveWatcher"}) {
     svr.Post(p + m, [](const httplib::Request&, httplib::Response& res) {
       send_json(res, {{"code", "unimplemented"}, {"message", "watching directories is not supported by orch"}}, 501);

@@ -33,10 +33,12 @@ std::string orch_language(const std::string& e2b_lang) {
 
 // A Jupyter-style MIME bundle as E2B's result line: known types get their own keys, the rest "extra".
 json result_line(const session::Display& d) {
-  static const std::map<std::string, std::string> keys = {
-      {"text/plain", "text"}, {"text/html", "html"}, {"text/markdown", "markdown"}, {"image/svg+xml", "svg"},
-      {"image/png", "png"}, {"image/jpeg", "jpeg"}, {"application/pdf", "pdf"}, {"text/latex", "latex"},
-      {"application/json", "json"}, {"application/javascript", "javascript"}, {"e2b/data", "data"}, {"e2b/chart", "chart"}};
+  static const std::map<std::string, std::string> keys = {{"text/plain", "text"},        {"text/html", "html"},
+                                                          {"text/markdown", "markdown"}, {"image/svg+xml", "svg"},
+                                                          {"image/png", "png"},          {"image/jpeg", "jpeg"},
+                                                          {"application/pdf", "pdf"},    {"text/latex", "latex"},
+                                                          {"application/json", "json"},  {"application/javascript", "javascript"},
+                                                          {"e2b/data", "data"},          {"e2b/chart", "chart"}};
   json line = {{"type", "result"}, {"extra", json::object()}, {"is_main_result", d.main}};
   for (const auto& [mime, value] : d.data) {
     auto k = keys.find(mime);
@@ -142,24 +144,24 @@ void add_interpreter_routes(httplib::Server& svr, Context& ctx) {
   const std::string p = kPrefix;
   svr.Post(p + "/execute", interp(ctx, true, [&ctx](const auto& req, auto& res, const auto& sb) { execute(ctx, req, res, sb); }));
   svr.Post(p + "/contexts", interp(ctx, false, [&ctx](const auto& req, auto& res, const auto& sb) {
-    json b = parse_body(req.body.empty() ? "{}" : req.body);
-    std::string lang = b.contains("language") && b["language"].is_string() ? b["language"].get<std::string>() : "python";
-    std::string cwd = b.contains("cwd") && b["cwd"].is_string() ? b["cwd"].get<std::string>() : "";
-    send_json(res, context_json(ctx.sessions->create_context(sb.id, orch_language(lang), cwd)));
-  }));
+             json b = parse_body(req.body.empty() ? "{}" : req.body);
+             std::string lang = b.contains("language") && b["language"].is_string() ? b["language"].get<std::string>() : "python";
+             std::string cwd = b.contains("cwd") && b["cwd"].is_string() ? b["cwd"].get<std::string>() : "";
+             send_json(res, context_json(ctx.sessions->create_context(sb.id, orch_language(lang), cwd)));
+           }));
   svr.Get(p + "/contexts", interp(ctx, false, [&ctx](const auto&, auto& res, const auto& sb) {
-    json arr = json::array();
-    for (const auto& c : ctx.sessions->list_contexts(sb.id)) arr.push_back(context_json(c));
-    send_json(res, arr);
-  }));
+            json arr = json::array();
+            for (const auto& c : ctx.sessions->list_contexts(sb.id)) arr.push_back(context_json(c));
+            send_json(res, arr);
+          }));
   svr.Post(p + R"(/contexts/([^/]+)/restart)", interp(ctx, false, [&ctx](const auto& req, auto& res, const auto& sb) {
-    ctx.sessions->restart_context(sb.id, req.matches[1]);
-    res.status = 204;
-  }));
+             ctx.sessions->restart_context(sb.id, req.matches[1]);
+             res.status = 204;
+           }));
   svr.Delete(p + R"(/contexts/([^/]+))", interp(ctx, false, [&ctx](const auto& req, auto& res, const auto& sb) {
-    ctx.sessions->remove_context(sb.id, req.matches[1]);
-    res.status = 204;
-  }));
+               ctx.sessions->remove_context(sb.id, req.matches[1]);
+               res.status = 204;
+             }));
 }
 
 }  // namespace orch::server::e2b

@@ -81,7 +81,8 @@ void stream_process(Context& ctx, const httplib::Request& req, httplib::Response
   });
 }
 
-httplib::Server::Handler streaming(Context& ctx, std::function<std::shared_ptr<session::ProcessStream>(const httplib::Request&, const session::Record&, const json&)> fn) {
+httplib::Server::Handler streaming(
+    Context& ctx, std::function<std::shared_ptr<session::ProcessStream>(const httplib::Request&, const session::Record&, const json&)> fn) {
   return [&ctx, fn = std::move(fn)](const httplib::Request& req, httplib::Response& res) {
     try {
       auto in = first_envelope(req.body);
@@ -120,52 +121,53 @@ std::vector<std::string> strings(const json& j) {
 void add_process_routes(httplib::Server& svr, Context& ctx) {
   const std::string p = std::string(kPrefix) + "/process.Process/";
   svr.Post(p + "Start", streaming(ctx, [&ctx](const httplib::Request& req, const session::Record& sb, const json& in) {
-    if (in.contains("pty") && !in["pty"].is_null()) throw agent::Failure("unimplemented", "terminals (pty) are not supported by orch");
-    json proc = in.value("process", json::object());
-    session::ProcessSpec spec;
-    spec.cmd = proc.value("cmd", "");
-    spec.args = strings(proc.value("args", json::array()));
-    json envs = proc.value("envs", json::object());
-    for (const auto& [k, v] : envs.items())
-      if (v.is_string()) spec.env[k] = v.get<std::string>();
-    spec.cwd = proc.value("cwd", "");
-    spec.tag = in.value("tag", "");
-    spec.stdin_open = in.value("stdin", false);
-    spec.user = user_of(ctx, req);
-    spec.timeout_ms = std::max<int64_t>(0, std::strtoll(req.get_header_value("Connect-Timeout-Ms").c_str(), nullptr, 10));
-    return ctx.sessions->start_process(sb.id, spec);
-  }));
+             if (in.contains("pty") && !in["pty"].is_null())
+               throw agent::Failure("unimplemented", "terminals (pty) are not supported by orch");
+             json proc = in.value("process", json::object());
+             session::ProcessSpec spec;
+             spec.cmd = proc.value("cmd", "");
+             spec.args = strings(proc.value("args", json::array()));
+             json envs = proc.value("envs", json::object());
+             for (const auto& [k, v] : envs.items())
+               if (v.is_string()) spec.env[k] = v.get<std::string>();
+             spec.cwd = proc.value("cwd", "");
+             spec.tag = in.value("tag", "");
+             spec.stdin_open = in.value("stdin", false);
+             spec.user = user_of(ctx, req);
+             spec.timeout_ms = std::max<int64_t>(0, std::strtoll(req.get_header_value("Connect-Timeout-Ms").c_str(), nullptr, 10));
+             return ctx.sessions->start_process(sb.id, spec);
+           }));
   svr.Post(p + "Connect", streaming(ctx, [&ctx](const httplib::Request&, const session::Record& sb, const json& in) {
-    return ctx.sessions->attach_process(sb.id, selected_pid(ctx, sb, in));
-  }));
+             return ctx.sessions->attach_process(sb.id, selected_pid(ctx, sb, in));
+           }));
   svr.Post(p + "List", unary(ctx, [&ctx](const session::Record& sb, const json&) {
-    json arr = json::array();
-    for (const auto& pr : ctx.sessions->list_processes(sb.id)) {
-      json item = {{"config", {{"cmd", pr.cmd}, {"args", pr.args}, {"envs", pr.env}, {"cwd", pr.cwd}}}, {"pid", pr.pid}};
-      if (!pr.tag.empty()) item["tag"] = pr.tag;
-      arr.push_back(item);
-    }
-    return json{{"processes", arr}};
-  }));
+             json arr = json::array();
+             for (const auto& pr : ctx.sessions->list_processes(sb.id)) {
+               json item = {{"config", {{"cmd", pr.cmd}, {"args", pr.args}, {"envs", pr.env}, {"cwd", pr.cwd}}}, {"pid", pr.pid}};
+               if (!pr.tag.empty()) item["tag"] = pr.tag;
+               arr.push_back(item);
+             }
+             return json{{"processes", arr}};
+           }));
   svr.Post(p + "SendSignal", unary(ctx, [&ctx](const session::Record& sb, const json& in) {
-    json s = in.value("signal", json("SIGNAL_SIGKILL"));
-    int sig = s.is_number() ? s.get<int>() : s == "SIGNAL_SIGTERM" ? SIGTERM : SIGKILL;
-    if (sig != SIGKILL && sig != SIGTERM) throw Error(ErrorKind::BadInput, "only SIGNAL_SIGKILL and SIGNAL_SIGTERM can be sent");
-    ctx.sessions->signal_process(sb.id, selected_pid(ctx, sb, in), sig);
-    return json::object();
-  }));
+             json s = in.value("signal", json("SIGNAL_SIGKILL"));
+             int sig = s.is_number() ? s.get<int>() : s == "SIGNAL_SIGTERM" ? SIGTERM : SIGKILL;
+             if (sig != SIGKILL && sig != SIGTERM) throw Error(ErrorKind::BadInput, "only SIGNAL_SIGKILL and SIGNAL_SIGTERM can be sent");
+             ctx.sessions->signal_process(sb.id, selected_pid(ctx, sb, in), sig);
+             return json::object();
+           }));
   svr.Post(p + "SendInput", unary(ctx, [&ctx](const session::Record& sb, const json& in) {
-    json input = in.value("input", json::object());
-    if (input.contains("pty")) throw agent::Failure("unimplemented", "terminals (pty) are not supported by orch");
-    auto data = base64_decode(input.value("stdin", ""));
-    if (!data) throw Error(ErrorKind::BadInput, "field 'input.stdin' is not base64");
-    ctx.sessions->send_stdin(sb.id, selected_pid(ctx, sb, in), *data);
-    return json::object();
-  }));
+             json input = in.value("input", json::object());
+             if (input.contains("pty")) throw agent::Failure("unimplemented", "terminals (pty) are not supported by orch");
+             auto data = base64_decode(input.value("stdin", ""));
+             if (!data) throw Error(ErrorKind::BadInput, "field 'input.stdin' is not base64");
+             ctx.sessions->send_stdin(sb.id, selected_pid(ctx, sb, in), *data);
+             return json::object();
+           }));
   svr.Post(p + "CloseStdin", unary(ctx, [&ctx](const session::Record& sb, const json& in) {
-    ctx.sessions->close_stdin(sb.id, selected_pid(ctx, sb, in));
-    return json::object();
-  }));
+             ctx.sessions->close_stdin(sb.id, selected_pid(ctx, sb, in));
+             return json::object();
+           }));
   for (const char* m : {"Update", "StreamInput"}) {
     svr.Post(p + m, [](const httplib::Request&, httplib::Response& res) {
       send_json(res, {{"code", "unimplemented"}, {"message", "terminals (pty) and streamed input are not supported by orch"}}, 501);
