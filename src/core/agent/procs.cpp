@@ -62,13 +62,16 @@ Process spawn(const ProcessConfig& c, const std::map<std::string, std::string>& 
   for (const auto& [k, v] : base_env) env[k] = v;
   for (const auto& [k, v] : c.env) env[k] = v;
   std::vector<std::string> env_strs;
+  env_strs.reserve(env.size());
   for (const auto& [k, v] : env) env_strs.push_back(k + "=" + v);
   std::vector<char*> envp;
+  envp.reserve(env_strs.size() + 1);
   for (auto& s : env_strs) envp.push_back(s.data());
   envp.push_back(nullptr);
   std::vector<std::string> argv_strs = {c.cmd};
   argv_strs.insert(argv_strs.end(), c.args.begin(), c.args.end());
   std::vector<char*> argv;
+  argv.reserve(argv_strs.size() + 1);
   for (auto& s : argv_strs) argv.push_back(s.data());
   argv.push_back(nullptr);
 

@@ -51,16 +51,15 @@ GcReport collect_garbage(engine::Engine& engine, const GcOptions& opts) {
     if (!remove) {
       bool pooled = c.name.rfind("orch-pool-", 0) == 0;
       auto claim = claim_expiry.find(label(kLabelId));
-      if (kind == "session" && pooled && claim == claim_expiry.end()) {
-        remove = !owner_alive(label(kLabelPid));  // a pool's, never claimed: its server is gone
-      } else if (kind == "session" && pooled &&
-                 expiry_of(c) == std::optional<int64_t>(std::strtoll(label(kLabelExpires).c_str(), nullptr, 10))) {
+      bool unclaimed = kind == "session" && pooled && claim == claim_expiry.end();
+      if (kind == "session" && pooled && !unclaimed &&
+          expiry_of(c) == std::optional<int64_t>(std::strtoll(label(kLabelExpires).c_str(), nullptr, 10))) {
         remove = claim->second <= now;  // claimed, its expiry not yet moved from the pool's
-      } else if (kind == "session" || kind == "service") {
+      } else if ((kind == "session" && !unclaimed) || kind == "service") {
         auto exp = expiry_of(c);  // the live expiry: `orch session extend` moves it
         remove = exp && *exp <= now;
       } else {
-        remove = !owner_alive(label(kLabelPid));
+        remove = !owner_alive(label(kLabelPid));  // runs' sandboxes and a pool's never-claimed sessions: gone with their server
       }
     }
     if (!remove) {

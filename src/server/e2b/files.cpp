@@ -39,7 +39,7 @@ void download(Context& ctx, const httplib::Request& req, httplib::Response& res,
   if (!more || static_cast<int64_t>(first.size()) >= reader->size()) {
     std::string rest;
     while (reader->next(rest)) first += rest, rest.clear();
-    res.set_content(std::move(first), "application/octet-stream");
+    res.set_content(first, "application/octet-stream");
     return;
   }
   res.set_chunked_content_provider("application/octet-stream", [reader, first = std::move(first)](size_t, httplib::DataSink& sink) mutable {
