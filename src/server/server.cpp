@@ -161,9 +161,11 @@ int serve(const ServerConfig& cfg) {
       return;
     }
     std::string code = res.status == 404 ? "not_found" : res.status == 413 ? "too_large" : "bad_request";
-    std::string msg = res.status == 404 ? "no route for " + req.method + " " + req.path
-                      : res.status == 413 ? "the request body is larger than this server accepts"
-                                          : "the request could not be read";
+    std::string msg = res.status == 404   ? "no route for " + req.method + " " + req.path
+                      : res.status == 413 ? "the request body is larger than this server accepts (--max-body)"
+                      : res.status == 414 ? "the request line is longer than 8192 bytes"
+                      : res.status == 431 ? "the request's headers are too large (at most 100 lines of 8192 bytes, 64 KiB in all)"
+                                          : "the request could not be read (malformed or ambiguous framing)";
     send_json(res, {{"error", {{"code", code}, {"message", msg}}}}, res.status);
   });
   svr.set_logger([&ctx, &access_log](const httplib::Request& req, const httplib::Response& res) {

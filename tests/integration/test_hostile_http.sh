@@ -89,3 +89,101 @@ s.settimeout(8); print(s.recv(200).split(b"\r\n")[0].decode())' "$port")
   assert_eq ok "$(json_get "$(curl -s "$BASE/health")" status)"
 }
 
+
+# Raw HTTP: sends the bytes (then keeps sending up to EXTRA MiB of filler, as a flood would) and
+# prints "STATUS CLOSED SECONDS SENT_MIB": the first answer's status, whether the server closed the
+# connection, how long the answer took, how much of the flood the server let in before it did.
+RAW_HTTP='import select, socket, sys, time
+port, extra = int(sys.argv[1]), int(sys.argv[2])
+data = sys.stdin.buffer.read()
+s = socket.create_connection(("127.0.0.1", port))
+t0 = time.time()
+sent = 0
+try:
+    s.sendall(data)
+    chunk = b"a" * (1 << 20)
+    while sent < extra << 20 and time.time() - t0 < 20:
+        readable, writable, _ = select.select([s], [s], [], 1)
+        if readable: break  # the answer came: the server stopped reading
+        if writable: sent += s.send(chunk)
+except OSError:
+    pass
+s.settimeout(10)
+got, closed, took = b"", False, 0.0
+try:
+    while b"\r\n\r\n" not in got:
+        d = s.recv(65536)
+        if not d: closed = True; break
+        got += d
+    took = time.time() - t0
+    s.settimeout(1.5)
+    while not closed:
+        if not s.recv(65536): closed = True
+except socket.timeout:
+    pass
+except OSError:
+    closed = True
+took = took or time.time() - t0
+status = got.split(b" ", 2)[1].decode() if got.startswith(b"HTTP/1.1 ") else "none"
+print(status, "closed" if closed else "open", "%.1f" % took, sent >> 20)'
+
+raw_http() {  # bytes-on-stdin [extra_mib]
+  timeout 60 "$PY" -c "$RAW_HTTP" "${BASE##*:}" "${1:-0}"
+}
+
+# A request line or header without an end: answered at once, before authentication, and the
+# server never holds more than a line's cap of it.
+test_endless_request_line_and_headers_are_refused_unread() {
+  scratch
+  printf 'tok-http-000000000000 t\n' >"$SCRATCH/tokens"
+  start_server --tokens "$SCRATCH/tokens"
+  base=$(server_hwm_kb)
+  read -r st cl secs mib < <(printf 'GET /v1/runs?' | raw_http 300)
+  assert_eq "414 closed" "$st $cl" "an endless request line"
+  [ "$mib" -lt 300 ] || fail "the server read all 300 MB of the request line"
+  read -r st cl secs mib < <(printf 'GET /v1/runs HTTP/1.1\r\nHost: x\r\nX-Big: ' | raw_http 300)
+  assert_eq "431 closed" "$st $cl" "an endless header"
+  [ "$mib" -lt 300 ] || fail "the server read all 300 MB of the header"
+  read -r st cl secs mib < <("$PY" -c 'import sys; sys.stdout.write("GET /health HTTP/1.1\r\nHost: x\r\n" + "".join("X-%d: 1\r\n" % i for i in range(5000)) + "\r\n")' | raw_http)
+  assert_eq "431 closed" "$st $cl" "5000 headers"
+  grow=$(( $(server_hwm_kb) - base ))
+  [ "$grow" -lt 10000 ] || fail "the server grew by ${grow} KiB on endless lines"
+  r=$(curl -s -w '\n%{http_code}' -H 'Authorization: Bearer tok-http-000000000000' "$BASE/v1/runs")
+  assert_eq 200 "$(status_of "$r")" "the server still serves"
+}
+
+# Framing a proxy in front could read differently (request smuggling), or that makes the server
+# wait: each is answered at once, 400 or 413, and the connection closes.
+test_ambiguous_framing_is_refused_at_once() {
+  scratch
+  start_server
+  body='{"code":"print(1)"}'
+  n=${#body}
+  check() {  # expected-status request-bytes label
+    read -r st cl secs _ < <(printf '%b' "$2" | raw_http)
+    assert_eq "$1 closed" "$st $cl" "$3"
+    awk -v s="$secs" 'BEGIN{exit !(s < 3)}' || fail "$3 took ${secs}s to answer"
+  }
+  pre='POST /v1/run HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n'
+  check 400 "${pre}Transfer-Encoding : chunked\r\n\r\n$(printf '%x' "$n")\r\n$body\r\n0\r\n\r\n" "Transfer-Encoding with a space before the colon"
+  check 400 "${pre}Content-Length: $n\r\nContent-Length: 5\r\n\r\n$body" "two different Content-Lengths"
+  check 400 "${pre}Content-Length: $n\r\nTransfer-Encoding: chunked\r\n\r\n$body" "Content-Length and Transfer-Encoding"
+  check 400 "${pre}Content-Length: -1\r\n\r\n$body" "a negative Content-Length"
+  check 413 "${pre}Content-Length: 99999999999999999999999\r\n\r\n$body" "a huge Content-Length"
+  check 413 "${pre}Content-Length: 52428800\r\nExpect: 100-continue\r\n\r\n" "Expect: 100-continue over --max-body"
+  # control: the same request framed plainly works, on a connection that stays open
+  r=$(printf '%b' "${pre}Content-Length: $n\r\n\r\n$body" | raw_http)
+  assert_eq "200 open" "$(cut -d' ' -f1-2 <<<"$r")" "a plain request"
+}
+
+# curl -d declares a form body: JSON routes take JSON whatever the declared type, up to --max-body.
+test_json_routes_take_json_whatever_the_declared_type() {
+  scratch
+  start_server --max-body 1m
+  "$PY" -c 'import json; print(json.dumps({"code": "print(len(%r))" % ("x" * 20000)}))' >"$SCRATCH/body"
+  r=$(curl -s -w '\n%{http_code}' -d @"$SCRATCH/body" "$BASE/v1/run")
+  assert_eq 200 "$(status_of "$r")" "a 20 KB body sent with curl -d"
+  assert_eq 20000 "$(json_get "$(body_of "$r")" stdout | tr -d '\n')"
+  head -c 2000000 /dev/zero | tr '\0' x >"$SCRATCH/big"
+  assert_eq 413 "$(curl -s -o /dev/null -w '%{http_code}' -d @"$SCRATCH/big" "$BASE/v1/run")" "over --max-body, form-typed"
+}

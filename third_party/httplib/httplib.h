@@ -66,6 +66,19 @@
 #define CPPHTTPLIB_HEADER_MAX_LENGTH 8192
 #endif
 
+// orch patch: caps on what a server reads before it knows who is asking.
+#ifndef CPPHTTPLIB_HEADER_MAX_COUNT
+#define CPPHTTPLIB_HEADER_MAX_COUNT 100
+#endif
+
+#ifndef CPPHTTPLIB_HEADERS_MAX_TOTAL
+#define CPPHTTPLIB_HEADERS_MAX_TOTAL 65536
+#endif
+
+#ifndef CPPHTTPLIB_CHUNK_LINE_MAX_LENGTH
+#define CPPHTTPLIB_CHUNK_LINE_MAX_LENGTH 4096
+#endif
+
 #ifndef CPPHTTPLIB_REDIRECT_MAX_COUNT
 #define CPPHTTPLIB_REDIRECT_MAX_COUNT 20
 #endif
@@ -418,6 +431,7 @@ struct Request {
   std::string path;
   Headers headers;
   std::string body;
+  bool body_read = false; // orch patch: set once the server read (or began to read) the body
 
   std::string remote_addr;
   int remote_port = -1;
@@ -1911,12 +1925,15 @@ private:
 // to store data. The call can set memory on stack for performance.
 class stream_line_reader {
 public:
-  stream_line_reader(Stream &strm, char *fixed_buffer,
-                     size_t fixed_buffer_size);
+  // orch patch: a line longer than max_size stops getline (false, exceeded()) before it is all
+  // read, so a line without a newline cannot grow the buffer without end.
+  stream_line_reader(Stream &strm, char *fixed_buffer, size_t fixed_buffer_size,
+                     size_t max_size = (std::numeric_limits<size_t>::max)());
   const char *ptr() const;
   size_t size() const;
   bool end_with_crlf() const;
   bool getline();
+  bool exceeded() const { return exceeded_; }
 
 private:
   void append(char c);
@@ -1926,6 +1943,8 @@ private:
   const size_t fixed_buffer_size_;
   size_t fixed_buffer_used_size_ = 0;
   std::string glowable_buffer_;
+  size_t max_size_;
+  bool exceeded_ = false;
 };
 
 } // namespace detail
@@ -2237,9 +2256,10 @@ inline void split(const char *b, const char *e, char d,
 }
 
 inline stream_line_reader::stream_line_reader(Stream &strm, char *fixed_buffer,
-                                              size_t fixed_buffer_size)
+                                              size_t fixed_buffer_size,
+                                              size_t max_size)
     : strm_(strm), fixed_buffer_(fixed_buffer),
-      fixed_buffer_size_(fixed_buffer_size) {}
+      fixed_buffer_size_(fixed_buffer_size), max_size_(max_size) {}
 
 inline const char *stream_line_reader::ptr() const {
   if (glowable_buffer_.empty()) {
@@ -2278,6 +2298,12 @@ inline bool stream_line_reader::getline() {
       } else {
         break;
       }
+    }
+
+    // orch patch: stop at the cap.
+    if (i >= max_size_) {
+      exceeded_ = true;
+      return false;
     }
 
     append(byte);
@@ -3423,6 +3449,75 @@ inline bool read_headers(Stream &strm, Headers &headers) {
   return true;
 }
 
+// orch patch: a server reads headers strictly, since a proxy in front of it may read them
+// differently (request smuggling): every line ends with CRLF, names are tokens with the colon
+// right after them, values hold no CR, LF or NUL and are kept as sent (never percent-decoded).
+// Caps: a line, the count and the total size (431). Returns 0, or the status to answer with.
+inline bool is_token_char(char c) {
+  return std::isalnum(static_cast<unsigned char>(c)) ||
+         std::strchr("!#$%&'*+-.^_`|~", c) != nullptr;
+}
+
+inline int read_request_headers(Stream &strm, Headers &headers) {
+  const auto bufsiz = 2048;
+  char buf[bufsiz];
+  size_t total = 0;
+  for (;;) {
+    stream_line_reader line_reader(strm, buf, bufsiz,
+                                   CPPHTTPLIB_HEADER_MAX_LENGTH + 2);
+    if (!line_reader.getline()) { return line_reader.exceeded() ? 431 : -1; }
+    total += line_reader.size();
+    if (total > CPPHTTPLIB_HEADERS_MAX_TOTAL) { return 431; }
+    if (!line_reader.end_with_crlf()) { return 400; }
+    if (line_reader.size() == 2) { return 0; }
+    if (headers.size() >= CPPHTTPLIB_HEADER_MAX_COUNT) { return 431; }
+
+    const char *beg = line_reader.ptr();
+    const char *end = beg + line_reader.size() - 2;
+    const char *colon = beg;
+    while (colon < end && is_token_char(*colon)) {
+      colon++;
+    }
+    if (colon == beg || colon == end || *colon != ':') { return 400; }
+    for (auto p = colon + 1; p < end; p++) {
+      if (*p == '\r' || *p == '\n' || *p == '\0') { return 400; }
+    }
+    auto v = colon + 1;
+    auto v_end = end;
+    while (v < v_end && is_space_or_tab(*v)) {
+      v++;
+    }
+    while (v_end > v && is_space_or_tab(v_end[-1])) {
+      v_end--;
+    }
+    headers.emplace(std::string(beg, colon), std::string(v, v_end));
+  }
+}
+
+// orch patch: how a request's body is framed must be unambiguous, and within the cap, before any
+// of it is read: one Content-Length of digits (repeats must agree), or Transfer-Encoding: chunked
+// alone, on HTTP/1.1. Returns 0, or the status to answer with (400, 413).
+inline int check_request_framing(const Request &req, size_t payload_max_length) {
+  auto te = req.headers.equal_range("Transfer-Encoding");
+  auto cl = req.headers.equal_range("Content-Length");
+  if (te.first != te.second) {
+    if (cl.first != cl.second || std::next(te.first) != te.second) { return 400; }
+    if (strcasecmp(te.first->second.c_str(), "chunked") != 0) { return 400; }
+    return req.version == "HTTP/1.1" ? 0 : 400;
+  }
+  if (cl.first == cl.second) { return 0; }
+  const auto &v = cl.first->second;
+  for (auto it = cl.first; it != cl.second; ++it) {
+    if (it->second != v) { return 400; }
+  }
+  if (v.empty() || v.find_first_not_of("0123456789") != std::string::npos) {
+    return 400;
+  }
+  auto digits = v.substr(std::min(v.find_first_not_of('0'), v.size()));
+  if (digits.size() > 18) { return 413; }
+  return std::stoull("0" + digits) > payload_max_length ? 413 : 0;
+}
+
 inline bool read_content_with_length(Stream &strm, uint64_t len,
                                      Progress progress,
                                      ContentReceiverWithProgress out) {
@@ -3480,18 +3575,24 @@ inline bool read_content_chunked(Stream &strm,
   const auto bufsiz = 16;
   char buf[bufsiz];
 
-  stream_line_reader line_reader(strm, buf, bufsiz);
+  // orch patch: chunk lines are capped; a size is hex digits only (up to 15), followed by the
+  // line's end or an extension; the data must be followed by CRLF.
+  stream_line_reader line_reader(strm, buf, bufsiz,
+                                 CPPHTTPLIB_CHUNK_LINE_MAX_LENGTH);
 
   if (!line_reader.getline()) { return false; }
 
   unsigned long chunk_len;
   while (true) {
-    char *end_ptr;
-
-    chunk_len = std::strtoul(line_reader.ptr(), &end_ptr, 16);
-
-    if (end_ptr == line_reader.ptr()) { return false; }
-    if (chunk_len == ULONG_MAX) { return false; }
+    if (!line_reader.end_with_crlf()) { return false; }
+    const char *p = line_reader.ptr();
+    size_t digits = 0;
+    chunk_len = 0;
+    for (int v = 0; digits < 16 && is_hex(p[digits], v); digits++) {
+      chunk_len = chunk_len * 16 + static_cast<unsigned long>(v);
+    }
+    if (digits == 0 || digits > 15) { return false; }
+    if (p[digits] == '\0' || !strchr(";\r \t", p[digits])) { return false; }
 
     if (chunk_len == 0) { break; }
 
@@ -3501,7 +3602,7 @@ inline bool read_content_chunked(Stream &strm,
 
     if (!line_reader.getline()) { return false; }
 
-    if (strcmp(line_reader.ptr(), "\r\n")) { break; }
+    if (strcmp(line_reader.ptr(), "\r\n")) { return false; }
 
     if (!line_reader.getline()) { return false; }
   }
@@ -5384,8 +5485,8 @@ inline bool Server::read_content(Stream &strm, Request &req, Response &res) {
             content.append(buf, n);
             return true;
           })) {
-    // orch patch: orch reads JSON or raw bodies whatever their declared type (curl -d says
-    // form-urlencoded), so a form body is neither capped at 8 KiB nor parsed into the URL's params.
+    // orch patch: a form-encoded body is a body like any other, capped by the payload limit only
+    // (curl -d declares this type for JSON), and never parsed into params: those come from the URL.
     return true;
   }
   return false;
@@ -5436,7 +5537,11 @@ inline bool Server::read_content_core(Stream &strm, Request &req, Response &res,
                      uint64_t /*len*/) { return receiver(buf, n); };
   }
 
-  if (req.method == "DELETE" && !req.has_header("Content-Length")) {
+  // orch patch: a request without Content-Length or Transfer-Encoding has no body (RFC 9112 6.3);
+  // it is never read until the connection closes.
+  req.body_read = true;
+  if (!req.has_header("Content-Length") &&
+      !req.has_header("Transfer-Encoding")) {
     return true;
   }
 
@@ -5831,10 +5936,12 @@ Server::process_request(Stream &strm, bool close_connection,
                         const std::function<void(Request &)> &setup_request) {
   std::array<char, 2048> buf{};
 
-  detail::stream_line_reader line_reader(strm, buf.data(), buf.size());
+  // orch patch: the request line is read up to its cap; past it the answer is 414 at once.
+  detail::stream_line_reader line_reader(strm, buf.data(), buf.size(),
+                                         CPPHTTPLIB_REQUEST_URI_MAX_LENGTH);
 
   // Connection has been closed on client
-  if (!line_reader.getline()) { return false; }
+  if (!line_reader.getline() && !line_reader.exceeded()) { return false; }
 
   Request req;
   Response res;
@@ -5861,19 +5968,26 @@ Server::process_request(Stream &strm, bool close_connection,
 #endif
 #endif
 
-  // Check if the request URI doesn't exceed the limit
-  if (line_reader.size() > CPPHTTPLIB_REQUEST_URI_MAX_LENGTH) {
-    Headers dummy;
-    detail::read_headers(strm, dummy);
-    res.status = 414;
-    return write_response(strm, close_connection, req, res);
+  // orch patch: a request that cannot be read or framed is answered at once, and the connection
+  // closes, since nothing after it on the stream can be trusted to start a request.
+  auto refuse = [&](int status) {
+    res.status = status;
+    connection_closed = true;
+    return write_response(strm, true, req, res);
+  };
+  if (line_reader.exceeded()) { return refuse(414); }
+  if (!parse_request_line(line_reader.ptr(), req)) { return refuse(400); }
+  auto header_status = detail::read_request_headers(strm, req.headers);
+  if (header_status != 0) { return refuse(header_status < 0 ? 400 : header_status); }
+  if (auto status = detail::check_request_framing(req, payload_max_length_)) {
+    return refuse(status);
   }
-
-  // Request line and headers
-  if (!parse_request_line(line_reader.ptr(), req) ||
-      !detail::read_headers(strm, req.headers)) {
-    res.status = 400;
-    return write_response(strm, close_connection, req, res);
+  // A body on a method that takes none is never read: the connection ends after the answer.
+  if (!detail::expect_content(req) &&
+      (req.has_header("Transfer-Encoding") ||
+       req.get_header_value("Content-Length").find_first_not_of('0') !=
+           std::string::npos)) {
+    connection_closed = true;
   }
 
   if (req.get_header_value("Connection") == "close") {
@@ -5957,7 +6071,16 @@ Server::process_request(Stream &strm, bool close_connection,
 
   if (routed) {
     if (res.status == -1) { res.status = req.ranges.empty() ? 200 : 206; }
-    return write_response_with_content(strm, close_connection, req, res);
+    // orch patch: an answer given without reading the request's body (a refusal before routing)
+    // leaves that body on the stream: the connection ends with the answer.
+    if (detail::expect_content(req) && !req.body_read &&
+        (req.has_header("Transfer-Encoding") ||
+         req.get_header_value("Content-Length").find_first_not_of('0') !=
+             std::string::npos)) {
+      connection_closed = true;
+    }
+    return write_response_with_content(
+        strm, close_connection || connection_closed, req, res);
   } else {
     if (res.status == -1) { res.status = 404; }
     // orch patch: after a body that could not be read, the rest of the stream is not a request.
