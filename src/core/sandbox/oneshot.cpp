@@ -3,7 +3,6 @@
 
 #include "core/error.hpp"
 #include "core/sandbox/run.hpp"
-#include "core/util/base64.hpp"
 #include "core/util/host_dir.hpp"
 #include "core/util/random.hpp"
 #include "core/util/tar.hpp"
@@ -200,38 +199,6 @@ bool valid_utf8(std::string_view s) {
     i += n;
   }
   return true;
-}
-
-nlohmann::json to_json(const RunResult& r, bool include_artifact_data) {
-  nlohmann::json arts = nlohmann::json::array();
-  for (const auto& a : r.artifacts) {
-    nlohmann::json j = {{"path", a.path}, {"size", a.data.size()}};
-    if (include_artifact_data) j["content_base64"] = base64_encode(a.data);
-    arts.push_back(j);
-  }
-  nlohmann::json skipped = nlohmann::json::array();
-  for (const auto& a : r.artifacts_skipped) skipped.push_back({{"path", a.path}, {"reason", a.reason}});
-  nlohmann::json j = {{"run_id", r.run_id},
-          {"status", status_name(r.status)},
-          {"exit_code", exit_code_for(r)},
-          {"stdout", r.stdout_data},
-          {"stderr", r.stderr_data},
-          {"stdout_truncated", r.stdout_truncated},
-          {"stderr_truncated", r.stderr_truncated},
-          {"duration_ms", r.duration_ms},
-          {"artifacts", arts},
-          {"artifacts_skipped", skipped},
-          {"artifacts_truncated", r.artifacts_truncated}};
-  add_exact_output(j, r.stdout_data, r.stderr_data);
-  return j;
-}
-
-void add_exact_output(nlohmann::json& j, const std::string& stdout_data, const std::string& stderr_data) {
-  for (auto [name, data] : {std::pair{"stdout", &stdout_data}, std::pair{"stderr", &stderr_data}}) {
-    bool binary = !valid_utf8(*data);
-    j[std::string(name) + "_binary"] = binary;
-    if (binary) j[std::string(name) + "_base64"] = base64_encode(*data);
-  }
 }
 
 }  // namespace orch::sandbox

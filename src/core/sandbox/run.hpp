@@ -9,8 +9,9 @@
 
 #include "core/engine/engine.hpp"
 #include "core/sandbox/spec.hpp"
-#include "core/util/tar.hpp"
 #include "core/templates/template.hpp"
+#include "core/util/json_writer.hpp"
+#include "core/util/tar.hpp"
 
 namespace orch::sandbox {
 
@@ -143,9 +144,8 @@ std::vector<std::string> boot_command(size_t tar_size, const std::vector<std::st
 int exit_code_for(const RunResult& r);
 // With stdout_binary/stderr_binary, and stdout_base64/stderr_base64 when the output is not UTF-8.
 nlohmann::json to_json(const RunResult& r, bool include_artifact_data);
+// The same document written piece by piece: large output is never held escaped whole.
+void write_json(JsonStream& out, const RunResult& r, bool include_artifact_data);
 bool valid_utf8(std::string_view s);
-// Output in JSON results: the text fields carry U+FFFD for bytes that are not UTF-8, so
-// "stdout_binary"/"stderr_binary" say so and "stdout_base64"/"stderr_base64" carry the exact bytes.
-void add_exact_output(nlohmann::json& j, const std::string& stdout_data, const std::string& stderr_data);
 
 }  // namespace orch::sandbox

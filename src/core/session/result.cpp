@@ -1,5 +1,6 @@
 #include "core/session/result.hpp"
 
+#include "core/sandbox/result_json.hpp"
 #include "core/util/base64.hpp"
 
 namespace orch::session {
@@ -101,37 +102,62 @@ void ResultBuilder::finish() {
   r_.stderr_truncated = err_.truncated;
 }
 
-json to_json(const ExecResult& r, bool include_artifact_data) {
-  json displays = json::array();
-  for (const auto& d : r.displays) {
-    json data = json::object();
-    for (const auto& [mime, v] : d.data) data[mime] = is_binary_mime(mime) ? base64_encode(v) : v;
-    displays.push_back({{"data", data}, {"main", d.main}});
-  }
-  json arts = json::array();
-  for (const auto& a : r.artifacts) {
-    json j = {{"name", a.name}, {"mime", a.mime}, {"size", a.data.size()}};
-    if (include_artifact_data) j["content_base64"] = base64_encode(a.data);
-    arts.push_back(j);
-  }
+namespace {
+
+// One document for both renderers (JsonTree, JsonStream): output and file bytes may be large.
+template <class W>
+void emit_result(W& w, const ExecResult& r, bool include_artifact_data) {
+  w.begin_object();
+  json_field(w, "session_id", r.session_id);
+  json_field(w, "language", r.language);
+  json_field(w, "status", r.status);
+  json_field(w, "exit_code", r.exit_code);
+  json_field(w, "stdout_truncated", r.stdout_truncated);
+  json_field(w, "stderr_truncated", r.stderr_truncated);
   json err = nullptr;
   if (r.error) err = {{"name", r.error->name}, {"value", r.error->value}, {"traceback", r.error->traceback}};
-  json j = {{"session_id", r.session_id},
-          {"language", r.language},
-          {"status", r.status},
-          {"exit_code", r.exit_code},
-          {"stdout", r.stdout_data},
-          {"stderr", r.stderr_data},
-          {"stdout_truncated", r.stdout_truncated},
-          {"stderr_truncated", r.stderr_truncated},
-          {"error", err},
-          {"displays", displays},
-          {"artifacts", arts},
-          {"state_lost", r.state_lost},
-          {"execution_count", r.execution_count},
-          {"duration_ms", r.duration_ms}};
-  sandbox::add_exact_output(j, r.stdout_data, r.stderr_data);
-  return j;
+  json_field(w, "error", std::move(err));
+  json_field(w, "state_lost", r.state_lost);
+  json_field(w, "execution_count", r.execution_count);
+  json_field(w, "duration_ms", r.duration_ms);
+  w.key("displays");
+  w.begin_array();
+  for (const auto& d : r.displays) {
+    w.begin_object();
+    w.key("data");
+    w.begin_object();
+    for (const auto& [mime, v] : d.data) {
+      w.key(mime);
+      if (is_binary_mime(mime)) w.base64(v);
+      else w.text(v);
+    }
+    w.end();
+    json_field(w, "main", d.main);
+    w.end();
+  }
+  w.end();
+  w.key("artifacts");
+  w.begin_array();
+  for (const auto& a : r.artifacts) {
+    w.begin_object();
+    json_field(w, "name", a.name);
+    json_field(w, "mime", a.mime);
+    sandbox::emit_file_bytes(w, a.data, include_artifact_data);
+    w.end();
+  }
+  w.end();
+  sandbox::emit_output(w, r.stdout_data, r.stderr_data);
+  w.end();
 }
+
+}  // namespace
+
+json to_json(const ExecResult& r, bool include_artifact_data) {
+  JsonTree t;
+  emit_result(t, r, include_artifact_data);
+  return t.take();
+}
+
+void write_json(JsonStream& out, const ExecResult& r, bool include_artifact_data) { emit_result(out, r, include_artifact_data); }
 
 }  // namespace orch::session

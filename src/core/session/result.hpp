@@ -77,5 +77,7 @@ class ResultBuilder {
 
 bool is_binary_mime(const std::string& mime);
 nlohmann::json to_json(const ExecResult& r, bool include_artifact_data);
+// The same document written piece by piece: large output is never held escaped whole.
+void write_json(JsonStream& out, const ExecResult& r, bool include_artifact_data);
 
 }  // namespace orch::session
