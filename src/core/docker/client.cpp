@@ -227,19 +227,19 @@ std::string Client::exec_create(const std::string& id, const ExecOptions& opts) 
   if (!opts.env.empty()) body["Env"] = opts.env;
   if (!opts.user.empty()) body["User"] = opts.user;
   if (!opts.workdir.empty()) body["WorkingDir"] = opts.workdir;
-  auto r = call("POST", "/containers/" + id + "/exec", body.dump());
+  auto r = call("POST", "/containers/" + id + "/exec", body.dump(), "application/json", opts.engine_timeout);
   check(r, "exec");
   return json::parse(r.body).at("Id").get<std::string>();
 }
 
-AttachedStream Client::exec_start(const std::string& exec_id) {
+AttachedStream Client::exec_start(const std::string& exec_id, std::chrono::milliseconds timeout) {
   Request req;
   req.method = "POST";
   req.target = versioned("/exec/" + exec_id + "/start");
   req.body = R"({"Detach":false,"Tty":false})";
   req.content_type = "application/json";
   ResponseHead head;
-  auto conn = t_->upgrade(req, head);
+  auto conn = t_->upgrade(req, head, timeout);
   if (head.status != 101 && head.status != 200) {
     Response r;
     static_cast<ResponseHead&>(r) = head;
@@ -250,8 +250,8 @@ AttachedStream Client::exec_start(const std::string& exec_id) {
   return AttachedStream{std::move(conn), false};
 }
 
-json Client::exec_inspect(const std::string& exec_id) {
-  auto r = call("GET", "/exec/" + exec_id + "/json");
+json Client::exec_inspect(const std::string& exec_id, std::chrono::milliseconds timeout) {
+  auto r = call("GET", "/exec/" + exec_id + "/json", "", "application/json", timeout);
   check(r, "exec inspect");
   return json::parse(r.body);
 }

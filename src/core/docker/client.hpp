@@ -39,6 +39,9 @@ struct ExecOptions {
   std::string user;
   std::string workdir;
   bool attach_stdin = false;
+  // How long the engine may take to create, start or report on it: an engine can hang on a
+  // container whose processes are being stopped (runc's exec init runs as the container's user).
+  std::chrono::milliseconds engine_timeout = std::chrono::seconds(60);
 };
 
 // Which engine answers the Docker API: settings that differ between them are chosen by it.
@@ -75,8 +78,8 @@ class Client {
   void rename(const std::string& id, const std::string& new_name);
 
   std::string exec_create(const std::string& id, const ExecOptions& opts);
-  AttachedStream exec_start(const std::string& exec_id);
-  json exec_inspect(const std::string& exec_id);
+  AttachedStream exec_start(const std::string& exec_id, std::chrono::milliseconds timeout = std::chrono::seconds(30));
+  json exec_inspect(const std::string& exec_id, std::chrono::milliseconds timeout = std::chrono::seconds(60));
 
   std::optional<json> inspect_image(const std::string& name);
   // Builds from a context tar; each decoded progress object goes to on_progress. Throws on build errors.

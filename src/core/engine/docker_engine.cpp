@@ -45,13 +45,13 @@ class DockerExitWait : public ExitWait {
 
 class DockerProcess : public Process {
  public:
-  DockerProcess(docker::Client& client, std::string exec_id, std::unique_ptr<Stream> stream)
-      : client_(client), exec_id_(std::move(exec_id)), stream_(std::move(stream)) {}
+  DockerProcess(docker::Client& client, std::string exec_id, std::unique_ptr<Stream> stream, std::chrono::milliseconds timeout)
+      : client_(client), exec_id_(std::move(exec_id)), stream_(std::move(stream)), timeout_(timeout) {}
   Stream& stream() override { return *stream_; }
   int exit_code() override {
     // The engine sets the exit code a moment after the stream ends.
     for (int i = 0; i < 50; ++i) {
-      auto j = client_.exec_inspect(exec_id_);
+      auto j = client_.exec_inspect(exec_id_, timeout_);
       if (!j.value("Running", false) && !j["ExitCode"].is_null()) return j.value("ExitCode", -1);
       std::this_thread::sleep_for(std::chrono::milliseconds(10));
     }
@@ -62,6 +62,7 @@ class DockerProcess : public Process {
   docker::Client& client_;
   std::string exec_id_;
   std::unique_ptr<Stream> stream_;
+  std::chrono::milliseconds timeout_;
 };
 
 }  // namespace
@@ -179,9 +180,10 @@ std::unique_ptr<Process> DockerEngine::exec(const std::string& id, const ExecSpe
   o.user = spec.user;
   o.workdir = spec.workdir;
   o.attach_stdin = spec.attach_stdin;
+  o.engine_timeout = spec.engine_timeout;
   std::string exec_id = client_.exec_create(id, o);
-  auto stream = multiplexed_stream(std::move(client_.exec_start(exec_id).conn));
-  return std::make_unique<DockerProcess>(client_, std::move(exec_id), std::move(stream));
+  auto stream = multiplexed_stream(std::move(client_.exec_start(exec_id, spec.engine_timeout).conn));
+  return std::make_unique<DockerProcess>(client_, std::move(exec_id), std::move(stream), spec.engine_timeout);
 }
 
 std::string DockerEngine::create_network(const NetworkSpec& spec) {

@@ -1,4 +1,5 @@
 #pragma once
+#include <chrono>
 #include <cstdint>
 #include <map>
 #include <optional>
@@ -68,6 +69,9 @@ struct ExecSpec {
   std::string user;              // "" = the sandbox's
   std::string workdir;           // "" = the sandbox's
   bool attach_stdin = true;
+  // How long the engine may take to create, start or report on it: an engine can hang on a
+  // sandbox whose processes are being stopped (runc's exec init runs as the sandbox's user).
+  std::chrono::milliseconds engine_timeout = std::chrono::seconds(60);
 };
 
 struct NetworkSpec {

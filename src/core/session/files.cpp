@@ -74,6 +74,8 @@ void check_helper(const ExecOutput& res, const std::string& what, const std::str
 
 }  // namespace
 
+Patience Manager::transfer_patience() const { return Patience{std::chrono::minutes(10), opts_.transfer_stall, opts_.cancelled}; }
+
 void Manager::upload(const std::string& id_or_name, const std::string& path, const std::string& data,
                      const Owner& owner, bool executable) {
   std::string rel = workspace_relative(path, false);
@@ -81,7 +83,7 @@ void Manager::upload(const std::string& id_or_name, const std::string& path, con
   engine::ExecSpec o;
   o.user = template_of(t.template_name).user;
   o.argv = {"bash", "-c", std::string(kResolve) + kUpload, "orch-upload", rel, executable ? "0755" : "0644", std::to_string(data.size())};
-  auto res = exec_capture(engine_, t.container_id, o, data, 4096, std::chrono::minutes(10));
+  auto res = exec_capture(engine_, t.container_id, o, data, 4096, transfer_patience());
   if (res.exit_code == 7 && res.err.find("No space") != std::string::npos)
     throw Error(ErrorKind::BadInput, "upload of '" + rel + "': the session's /workspace is full");
   check_helper(res, "upload of", rel);
@@ -93,7 +95,7 @@ std::string Manager::download(const std::string& id_or_name, const std::string& 
   engine::ExecSpec o;
   o.user = template_of(t.template_name).user;
   o.argv = {"bash", "-c", std::string(kResolve) + kDownload, "orch-download", rel, std::to_string(cap)};
-  auto res = exec_capture(engine_, t.container_id, o, "", cap, std::chrono::minutes(10));
+  auto res = exec_capture(engine_, t.container_id, o, "", cap, transfer_patience());
   check_helper(res, "download of", rel);
   if (res.out_truncated) throw Error(ErrorKind::BadInput, "download of '" + rel + "': the file grew over the limit while being read");
   return std::move(res.out);
@@ -107,7 +109,7 @@ std::vector<FileEntry> Manager::files(const std::string& id_or_name, const std::
   o.user = template_of(t.template_name).user;
   o.argv = {"bash", "-c", std::string(kResolve) + kList, "orch-files", rel, recursive ? "1" : "0"};
   constexpr size_t kCap = 16 << 20;
-  auto res = exec_capture(engine_, t.container_id, o, "", kCap, std::chrono::minutes(2));
+  auto res = exec_capture(engine_, t.container_id, o, "", kCap, transfer_patience());
   check_helper(res, "listing of", rel.empty() ? "/workspace" : rel);
   std::vector<FileEntry> out;
   size_t start = 0;

@@ -1,5 +1,7 @@
 #pragma once
+#include <chrono>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -11,6 +13,7 @@
 #include "core/engine/engine.hpp"
 #include "core/session/agent_link.hpp"
 #include "core/session/backend.hpp"
+#include "core/session/container_exec.hpp"
 #include "core/session/record.hpp"
 #include "core/session/result.hpp"
 #include "core/templates/template.hpp"
@@ -114,6 +117,10 @@ struct ManagerOptions {
   // Keep one attached relay per session and kernel between calls (the server): a round trip then
   // costs no docker exec. The CLI leaves it off: each call opens and closes its own relay.
   bool keep_relays = false;
+  // File transfers give up after this long without moving a byte (a helper the session's code
+  // stopped), or when `cancelled` says so (a server's drain).
+  std::chrono::milliseconds transfer_stall = std::chrono::seconds(30);
+  std::function<bool()> cancelled;
 };
 
 // Sessions: long-lived sandboxes with a TTL, stateful kernels, files and services. The engine is the
@@ -210,6 +217,7 @@ class Manager : public Backend {
   };
   Target resolve(const std::string& id_or_name, const Owner& owner);
   static Target target_of(const Record& r);
+  Patience transfer_patience() const;
   std::shared_ptr<Relay> relay_for(const Target& t, const std::string& instance);
   void start_kernel(const Target& t, const templates::Template& tmpl);
   void drop_relays(const std::string& id);
