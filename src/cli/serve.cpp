@@ -11,7 +11,7 @@ namespace orch::cli {
 int serve_main(int argc, char** argv) {
   CLI::App app{"Serve the orch HTTP API (JSON; OpenAPI at /openapi.json; dashboard at /).", "serve"};
   server::ServerConfig cfg;
-  std::string listen = "127.0.0.1:8420", pool, pool_memory, session_pool, max_body = "16m", max_memory = "2g";
+  std::string listen = "127.0.0.1:8420", pool, pool_memory, session_pool, max_body = "16m", max_memory = "2g", output_budget = "64m";
   app.add_option("-l,--listen", listen, "HOST:PORT to listen on (default 127.0.0.1:8420; port 0: any free port, logged at start)");
   app.add_option("--tokens", cfg.tokens_file, "file of 'TOKEN TENANT [key=value ...]' lines; SIGHUP reloads it");
   app.add_option("--pool", pool, "warm sandboxes per template: N, auto (1-32 as traffic asks) or MIN-MAX, e.g. python=auto,node=1");
@@ -27,9 +27,13 @@ int serve_main(int argc, char** argv) {
   app.add_option("--max-body", max_body, "largest request body (default 16m)");
   app.add_option("--max-timeout", cfg.max_timeout_s, "largest timeout a request may ask for, seconds (300)");
   app.add_option("--max-memory", max_memory, "largest memory a request may ask for (2g)");
+  app.add_option("--max-pids", cfg.max_pids, "most processes a request may ask for per sandbox (1024)");
+  app.add_option("--max-cpus", cfg.max_cpus, "most CPUs a request may ask for per sandbox (default: half the host's cores)");
+  app.add_option("--output-budget", output_budget, "program output held for all requests at once; requests beyond it wait (64m)");
   app.add_option("--read-timeout", cfg.read_timeout_s, "seconds to wait for a client's headers or body (10)");
   app.add_option("--threads", cfg.threads, "worker threads (64)");
   app.add_option("--drain", cfg.drain_grace_s, "seconds in-flight work gets after SIGTERM (10)");
+  app.add_option("--transfer-timeout", cfg.transfer_stall_s, "seconds a session file transfer may go without moving a byte (30)");
   app.add_option("--runtime", cfg.runtime, "runtime for every sandbox, e.g. runsc");
   app.add_flag("--allow-net", cfg.allow_network, "let requests ask for network=bridge (public addresses; never this host or link-local)");
   app.add_flag("--allow-lan", cfg.allow_lan, "let requests ask for network=lan: bridge plus private addresses (RFC 1918, ULA, CGNAT)");
@@ -58,6 +62,13 @@ int serve_main(int argc, char** argv) {
   }
   cfg.max_body_bytes = static_cast<size_t>(parse_bytes(max_body, "--max-body"));
   cfg.max_memory_bytes = parse_bytes(max_memory, "--max-memory");
+  cfg.output_budget_bytes = static_cast<size_t>(parse_bytes(output_budget, "--output-budget"));
+  if (cfg.output_budget_bytes < (4 << 20)) throw Error(ErrorKind::BadInput, "--output-budget must be at least 4m");
+  if (cfg.max_pids < 8 || cfg.max_pids > 100000) throw Error(ErrorKind::BadInput, "--max-pids must be between 8 and 100000");
+  if (cfg.transfer_stall_s <= 0 || cfg.transfer_stall_s > 3600)
+    throw Error(ErrorKind::BadInput, "--transfer-timeout must be above 0 and at most 3600 seconds");
+  if (cfg.max_cpus < 0 || cfg.max_cpus > 256)
+    throw Error(ErrorKind::BadInput, "--max-cpus must be between 0 (half the host's cores) and 256");
   if (cfg.max_concurrent < 1 || cfg.tenant_max_concurrent < 1 || cfg.threads < 4)
     throw Error(ErrorKind::BadInput, "--max-concurrent and --tenant-concurrent must be at least 1, --threads at least 4");
   return server::serve(cfg);

@@ -1,5 +1,6 @@
 #include "server/auth.hpp"
 
+#include <cstdlib>
 #include <fstream>
 #include <sstream>
 
@@ -7,6 +8,26 @@
 #include "core/util/units.hpp"
 
 namespace orch::server {
+
+namespace {
+const char* kKeys = "max_concurrent, max_sessions, max_timeout, max_memory, max_pids, max_cpus, github_token";
+
+std::string shown(double d) {
+  std::ostringstream o;
+  o << d;
+  return o.str();
+}
+
+// A number in [lo, hi] written whole ("8", "1.5"), or BadInput naming the key.
+double number_in(const std::string& v, const std::string& k, double lo, double hi, bool integer = true) {
+  char* end = nullptr;
+  double d = v.empty() ? 0 : std::strtod(v.c_str(), &end);
+  if (v.empty() || *end != '\0' || !(d >= lo && d <= hi) || (integer && d != static_cast<double>(static_cast<int64_t>(d))))
+    throw Error(ErrorKind::BadInput, k + " must be " + (integer ? "a whole number" : "a number") + " from " + shown(lo) + " to " +
+                                         shown(hi) + ", not '" + v + "'");
+  return d;
+}
+}  // namespace
 
 bool constant_time_equal(const std::string& a, const std::string& b) {
   // Compare over the longer length so timing does not reveal a prefix or the length of a match.
@@ -45,14 +66,14 @@ void TokenStore::load() {
       if (eq == std::string::npos) throw Error(ErrorKind::BadInput, where + ": '" + kv + "' is not key=value");
       std::string k = kv.substr(0, eq), v = kv.substr(eq + 1);
       try {
-        if (k == "max_concurrent") t.limits.max_concurrent = std::stoi(v);
-        else if (k == "max_sessions") t.limits.max_sessions = std::stoi(v);
+        if (k == "max_concurrent") t.limits.max_concurrent = static_cast<int>(number_in(v, k, 1, 100000));
+        else if (k == "max_sessions") t.limits.max_sessions = static_cast<int>(number_in(v, k, 1, 100000));
         else if (k == "max_timeout") t.limits.max_timeout_s = parse_seconds(v, k);
         else if (k == "max_memory") t.limits.max_memory_bytes = parse_bytes(v, k);
+        else if (k == "max_pids") t.limits.max_pids = static_cast<int64_t>(number_in(v, k, 8, 100000));
+        else if (k == "max_cpus") t.limits.max_cpus = number_in(v, k, 0.01, 256, false);
         else if (k == "github_token") t.github_token = v;
-        else throw Error(ErrorKind::BadInput, "unknown key '" + k + "' (max_concurrent, max_sessions, max_timeout, max_memory, github_token)");
-      } catch (const std::invalid_argument&) {
-        throw Error(ErrorKind::BadInput, where + ": '" + v + "' is not a number");
+        else throw Error(ErrorKind::BadInput, "unknown key '" + k + "' (" + kKeys + ")");
       } catch (const Error& e) {
         throw Error(ErrorKind::BadInput, where + ": " + e.what());
       }

@@ -14,6 +14,8 @@ struct TenantLimits {
   int max_sessions = 0;
   double max_timeout_s = 0;
   int64_t max_memory_bytes = 0;
+  int64_t max_pids = 0;
+  double max_cpus = 0;
 };
 
 struct Tenant {

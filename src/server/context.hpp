@@ -17,6 +17,7 @@
 #include "core/session/manager.hpp"
 #include "core/templates/template.hpp"
 #include "server/auth.hpp"
+#include "server/budget.hpp"
 #include "server/limiter.hpp"
 #include "server/metrics.hpp"
 #include "server/run_cancel.hpp"
@@ -35,6 +36,9 @@ struct ServerConfig {
   int threads = 64;
   double max_timeout_s = 300;
   int64_t max_memory_bytes = 2LL << 30;
+  int64_t max_pids = 1024;                // per sandbox, unless the tenant's token line says otherwise
+  double max_cpus = 0;                    // per sandbox; 0 = half the host's cores (at least 1)
+  size_t output_budget_bytes = 64 << 20;  // program output held for all requests at once
   bool allow_network = false;      // may requests ask for net=bridge?
   bool allow_lan = false;          // may they ask for net=lan (bridge plus private addresses)?
   bool allow_root = false;         // may E2B calls run as root inside a sandbox?
@@ -47,6 +51,7 @@ struct ServerConfig {
   double drain_grace_s = 10;
   std::string access_log = "-";    // "-" stderr, "off", or a file
   bool insecure_no_auth = false;   // listen beyond loopback without tokens
+  double transfer_stall_s = 30;    // a session file transfer that moves no byte this long fails
 };
 
 // An asynchronous job (a repository test run) and what GET /v1/jobs/{id} reports of it.
@@ -63,12 +68,19 @@ struct Job {
 // Everything the route handlers share. One per server.
 struct Context {
   Context(ServerConfig c, engine::Engine& e, templates::Store& st)
-      : cfg(std::move(c)), engine(e), store(st), tokens(cfg.tokens_file), limiter(cfg.max_concurrent, cfg.tenant_max_concurrent) {}
+      : cfg(std::move(c)),
+        engine(e),
+        store(st),
+        tokens(cfg.tokens_file),
+        limiter(cfg.max_concurrent, cfg.tenant_max_concurrent),
+        budget(cfg.output_budget_bytes) {}
   ServerConfig cfg;
   engine::Engine& engine;
   templates::Store& store;
   TokenStore tokens;
   Limiter limiter;
+  SessionGate session_gate;
+  OutputBudget budget;
   Metrics metrics;
   RunCancels run_cancels;
   std::unique_ptr<sandbox::Pool> pool;  // only with --pool
@@ -87,6 +99,10 @@ void set_current_tenant(const Tenant& t);
 // Writes {"error": {"code", "message"}} with the status for the error's kind.
 void send_error(httplib::Response& res, ErrorKind kind, const std::string& message);
 void send_json(httplib::Response& res, const nlohmann::json& j, int status = 200);
+// Answers 200 with the JSON document `write` produces: whole when its payload (the output bytes it
+// carries) is small, else streamed in chunks, so that its escaped text is never held whole.
+// Whatever `write` captures lives until the answer is sent.
+void send_document(httplib::Response& res, size_t payload_bytes, std::function<void(JsonStream&)> write);
 // Wraps a handler so any orch::Error (or other exception) becomes a JSON error response.
 httplib::Server::Handler guarded(std::function<void(const httplib::Request&, httplib::Response&)> fn);
 
@@ -94,8 +110,13 @@ httplib::Server::Handler guarded(std::function<void(const httplib::Request&, htt
 void apply_caps(const Context& ctx, const Tenant& tenant, sandbox::RunOptions& opts);
 // Throws BadInput for a network this server does not offer (bridge needs --allow-net, lan --allow-lan).
 void check_network(const Context& ctx, const std::string& network);
+// Throws BadInput when `cpus` is above what the tenant (or the server) allows per sandbox.
+void check_cpus(const Context& ctx, const Tenant& tenant, double cpus);
 // Acquires a concurrency slot or throws Busy (429 with Retry-After).
 Slot acquire_slot(Context& ctx, const Tenant& tenant);
+// Reserves `bytes` of the output budget, waiting for it first come first served; throws Busy
+// (429 with Retry-After) when it does not come in time, Unavailable when the server drains.
+OutputBudget::Lease reserve_output(Context& ctx, size_t bytes);
 
 void add_info_routes(httplib::Server& svr, Context& ctx);
 void add_run_routes(httplib::Server& svr, Context& ctx);

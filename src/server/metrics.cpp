@@ -124,13 +124,15 @@ std::string Metrics::prometheus(const std::vector<Family>& scraped) const {
   return o;
 }
 
-nlohmann::json Metrics::recent_runs() const {
+nlohmann::json Metrics::recent_runs(const std::optional<std::string>& tenant) const {
   std::lock_guard<std::mutex> lock(mu_);
   nlohmann::json arr = nlohmann::json::array();
-  for (const auto& r : recent_)
+  for (const auto& r : recent_) {
+    if (tenant && r.tenant != *tenant) continue;
     arr.push_back({{"run_id", r.run_id}, {"tenant", r.tenant}, {"template", r.template_name}, {"status", r.status},
                    {"exit_code", r.exit_code}, {"duration_ms", r.duration_ms}, {"finished_at", r.finished_at},
                    {"pooled", r.pooled}});
+  }
   return arr;
 }
 

@@ -51,7 +51,8 @@ class Metrics {
   void record_exec(const std::string& status, double seconds);
   void record_job(const std::string& status);  // started | done | failed
   std::string prometheus(const std::vector<Family>& scraped) const;
-  nlohmann::json recent_runs() const;
+  // The last runs, newest first; only `tenant`'s when given.
+  nlohmann::json recent_runs(const std::optional<std::string>& tenant = std::nullopt) const;
 
  private:
   mutable std::mutex mu_;

@@ -48,10 +48,23 @@ std::vector<Family> scraped_families(Context& ctx) {
   std::vector<Family> out = {
       {"orch_build_info", "gauge", "Always 1; the labels say which orch this is.", {{"{version=\"" ORCH_VERSION "\"}", 1}}},
       {"orch_engine_up", "gauge", "1 when the container engine answered a ping during this scrape, else 0.", {{"", engine_up ? 1.0 : 0.0}}},
-      {"orch_runs_in_flight", "gauge", "Runs, session executions and jobs holding a concurrency slot now.", {{"", static_cast<double>(ctx.limiter.in_flight())}}},
+      {"orch_runs_in_flight",
+       "gauge",
+       "Runs, session executions and jobs holding a concurrency slot now.",
+       {{"", static_cast<double>(ctx.limiter.in_flight())}}},
       {"orch_sessions_active", "gauge", "Sessions on the engine now, every owner.", {{"", sessions}}},
       {"orch_jobs_running", "gauge", "Repository test jobs running now.", {{"", jobs}}},
-      std::move(ready), std::move(target), std::move(refills)};
+      {"orch_output_budget_in_use_bytes",
+       "gauge",
+       "Program output the requests in flight have reserved (--output-budget).",
+       {{"", static_cast<double>(ctx.budget.in_use())}}},
+      {"orch_output_budget_waiting",
+       "gauge",
+       "Requests waiting for their share of the output budget.",
+       {{"", static_cast<double>(ctx.budget.waiting())}}},
+      std::move(ready),
+      std::move(target),
+      std::move(refills)};
   for (auto& f : process_families()) out.push_back(std::move(f));
   return out;
 }
@@ -74,6 +87,7 @@ void add_info_routes(httplib::Server& svr, Context& ctx) {
                {"version", ORCH_VERSION},
                {"engine", engine},
                {"in_flight", ctx.limiter.in_flight()},
+               {"output_budget", {{"bytes", ctx.budget.total()}, {"in_use", ctx.budget.in_use()}, {"waiting", ctx.budget.waiting()}}},
                {"pool", ctx.pool ? ctx.pool->state() : json::object()},
                {"session_pool", ctx.sessions->pool_state()},
                {"auth", ctx.tokens.enabled()}},
@@ -99,9 +113,12 @@ void add_info_routes(httplib::Server& svr, Context& ctx) {
     send_json(res, {{"templates", arr}});
   }));
 
+  // With tokens, a tenant sees only its own runs.
   svr.Get("/v1/runs", guarded([&ctx](const httplib::Request&, httplib::Response& res) {
-    send_json(res, {{"runs", ctx.metrics.recent_runs()}});
-  }));
+            std::optional<std::string> tenant;
+            if (ctx.tokens.enabled()) tenant = current_tenant().name;
+            send_json(res, {{"runs", ctx.metrics.recent_runs(tenant)}});
+          }));
 
   svr.Get("/", [](const httplib::Request&, httplib::Response& res) {
     res.set_header("Content-Security-Policy", "default-src 'self'; style-src 'unsafe-inline'; script-src 'unsafe-inline'");

@@ -42,7 +42,8 @@ bool version_matches(const std::string& want, const std::string& have) {
 
 json piston_error(const std::string& message) { return {{"message", message}}; }
 
-json piston_stage(const sandbox::RunResult& r) {
+// Piston's answer: {language, version, run: {stdout, stderr, output, code, signal, message, status, ...}}.
+void write_piston(JsonStream& w, const templates::Language& lang, const sandbox::RunResult& r) {
   using sandbox::RunStatus;
   bool signalled = r.status == RunStatus::Timeout || r.status == RunStatus::Oom || r.status == RunStatus::Cancelled;
   json status = nullptr;
@@ -52,16 +53,24 @@ json piston_stage(const sandbox::RunResult& r) {
   else if (r.stderr_truncated) status = "EL", message = "stderr length exceeded";
   else if (signalled) status = "SG", message = r.status == RunStatus::Oom ? "Out of memory" : "Killed";
   else if (r.exit_code != 0) status = "RE", message = "Exited with code " + std::to_string(r.exit_code);
-  return {{"stdout", r.stdout_data},
-          {"stderr", r.stderr_data},
-          {"output", r.stdout_data + r.stderr_data},
-          {"code", signalled ? json(nullptr) : json(r.exit_code)},
-          {"signal", signalled || status == "OL" || status == "EL" ? json("SIGKILL") : json(nullptr)},
-          {"message", message.empty() ? json(nullptr) : json(message)},
-          {"status", status},
-          {"wall_time", r.duration_ms},
-          {"cpu_time", nullptr},
-          {"memory", nullptr}};
+  json small = {{"code", signalled ? json(nullptr) : json(r.exit_code)},
+                {"signal", signalled || status == "OL" || status == "EL" ? json("SIGKILL") : json(nullptr)},
+                {"message", message.empty() ? json(nullptr) : json(message)},
+                {"status", status},
+                {"wall_time", r.duration_ms},
+                {"cpu_time", nullptr},
+                {"memory", nullptr}};
+  w.begin_object();
+  json_fields(w, {{"language", lang.name}, {"version", lang.version}});
+  w.key("run");
+  w.begin_object();
+  json_fields(w, small);
+  json_text(w, "stdout", r.stdout_data);
+  json_text(w, "stderr", r.stderr_data);
+  w.key("output");
+  w.text(r.stdout_data, r.stderr_data);
+  w.end();
+  w.end();
 }
 
 }  // namespace
@@ -112,10 +121,11 @@ void add_piston_routes(httplib::Server& svr, Context& ctx) {
       if (auto ms = opt_number(b, "run_timeout")) o.timeout_s = *ms / 1000.0;
       if (auto mem = opt_int(b, "run_memory_limit"); mem && *mem > 0) o.memory_bytes = *mem;
       apply_caps(ctx, tenant, o);
-      auto prepared = prepare_run(ctx, tenant, o);
+      auto prepared = std::make_shared<PreparedRun>(prepare_run(ctx, tenant, o));
       CancelOnDrain observer(ctx);
-      auto result = execute_run(ctx, prepared, observer);
-      send_json(res, {{"language", found->lang->name}, {"version", found->lang->version}, {"run", piston_stage(result)}});
+      auto result = std::make_shared<sandbox::RunResult>(execute_run(ctx, *prepared, observer));
+      const templates::Language* lang = found->lang;
+      send_document(res, 2 * payload_size(*result), [result, prepared, lang](JsonStream& w) { write_piston(w, *lang, *result); });
     } catch (const Error& e) {
       // Piston's clients read {message} on 400.
       if (e.kind() == ErrorKind::Busy) res.set_header("Retry-After", "1");

@@ -41,9 +41,9 @@ class SseObserver : public sandbox::Observer {
     }
     return gone_ || ctx_.cancel_all;
   }
-  void write(const std::string& s) {
-    if (gone_) return;
-    if (!sink_.write(s.data(), s.size())) gone_ = true;
+  bool write(std::string_view s) {
+    if (!gone_ && !sink_.write(s.data(), s.size())) gone_ = true;
+    return !gone_;
   }
 
  private:
@@ -55,15 +55,18 @@ class SseObserver : public sandbox::Observer {
 
 // The response shape shared by simple Docker-sandbox services: success, exit_code, stdout, stderr,
 // execution_time (seconds), timed_out.
-json compat_result(const sandbox::RunResult& r) {
-  return {{"success", r.status == sandbox::RunStatus::Ok},
-          {"exit_code", sandbox::exit_code_for(r)},
-          {"stdout", r.stdout_data},
-          {"stderr", r.stderr_data},
-          {"execution_time", static_cast<double>(r.duration_ms) / 1000.0},
-          {"timed_out", r.status == sandbox::RunStatus::Timeout},
-          {"status", sandbox::status_name(r.status)},
-          {"run_id", r.run_id}};
+void write_compat(JsonStream& w, const sandbox::RunResult& r) {
+  json small = {{"success", r.status == sandbox::RunStatus::Ok},
+                {"exit_code", sandbox::exit_code_for(r)},
+                {"execution_time", static_cast<double>(r.duration_ms) / 1000.0},
+                {"timed_out", r.status == sandbox::RunStatus::Timeout},
+                {"status", sandbox::status_name(r.status)},
+                {"run_id", r.run_id}};
+  w.begin_object();
+  json_fields(w, small);
+  json_text(w, "stdout", r.stdout_data);
+  json_text(w, "stderr", r.stderr_data);
+  w.end();
 }
 
 }  // namespace
@@ -76,7 +79,8 @@ void add_run_routes(httplib::Server& svr, Context& ctx) {
     auto prepared = std::make_shared<PreparedRun>(prepare_run(ctx, tenant, opts));
     if (!wants_sse(req)) {
       CancelOnDrain observer(ctx);
-      send_json(res, sandbox::to_json(execute_run(ctx, *prepared, observer), true));
+      auto result = std::make_shared<sandbox::RunResult>(execute_run(ctx, *prepared, observer));
+      send_document(res, payload_size(*result), [result, prepared](JsonStream& w) { sandbox::write_json(w, *result, true); });
       return;
     }
     res.set_header("Cache-Control", "no-cache");
@@ -86,7 +90,11 @@ void add_run_routes(httplib::Server& svr, Context& ctx) {
       observer.write(sse_event("start", {{"run_id", prepared->plan.run_id}, {"template", prepared->plan.tmpl->name}}));
       try {
         auto result = execute_run(ctx, *prepared, observer);
-        observer.write(sse_event("result", sandbox::to_json(result, true)));
+        observer.write("event: result\ndata: ");
+        JsonStream w([&observer](std::string_view s) { return observer.write(s); });
+        sandbox::write_json(w, result, true);
+        w.flush();
+        observer.write("\n\n");
       } catch (const Error& e) {
         observer.write(sse_event("error", {{"error", {{"code", kind_name(e.kind())}, {"message", e.what()}}}}));
       }
@@ -99,9 +107,10 @@ void add_run_routes(httplib::Server& svr, Context& ctx) {
     Tenant tenant = current_tenant();
     sandbox::RunOptions opts = parse_run_request(parse_body(req.body), false);
     apply_caps(ctx, tenant, opts);
-    auto prepared = prepare_run(ctx, tenant, opts);
+    auto prepared = std::make_shared<PreparedRun>(prepare_run(ctx, tenant, opts));
     CancelOnDrain observer(ctx);
-    send_json(res, compat_result(execute_run(ctx, prepared, observer)));
+    auto result = std::make_shared<sandbox::RunResult>(execute_run(ctx, *prepared, observer));
+    send_document(res, payload_size(*result), [result, prepared](JsonStream& w) { write_compat(w, *result); });
   });
   svr.Delete(R"(/v1/runs/([^/]+))", guarded([&ctx](const httplib::Request& req, httplib::Response& res) {
     if (!ctx.run_cancels.cancel(req.matches[1], current_tenant().name))

@@ -1,11 +1,13 @@
 // Sessions over HTTP: the same session::Manager the CLI uses, scoped to the caller's tenant.
 #include <algorithm>
+#include <optional>
 #include <set>
 
 #include "core/session/manager.hpp"
 #include "core/util/base64.hpp"
 #include "server/body.hpp"
 #include "server/context.hpp"
+#include "server/runner.hpp"
 
 namespace orch::server {
 
@@ -23,8 +25,11 @@ class SseExecObserver : public session::ExecObserver {
   void on_display(const session::Display& d) override { event("display", {{"data", d.data}, {"main", d.main}}); }
   bool cancelled() override { return gone_ || ctx_.cancel_all; }
   void event(const std::string& name, const json& data) {
-    std::string s = "event: " + name + "\ndata: " + data.dump(-1, ' ', false, json::error_handler_t::replace) + "\n\n";
+    write("event: " + name + "\ndata: " + data.dump(-1, ' ', false, json::error_handler_t::replace) + "\n\n");
+  }
+  bool write(std::string_view s) {
     if (!gone_ && !sink_.write(s.data(), s.size())) gone_ = true;
+    return !gone_;
   }
 
  private:
@@ -76,6 +81,7 @@ void add_session_routes(httplib::Server& svr, Context& ctx) {
     o.cpus = opt_number(b, "cpus");
     o.network = opt_string(b, "network").value_or("none");
     check_network(ctx, o.network);
+    if (o.cpus) check_cpus(ctx, tenant, *o.cpus);
     int64_t max_mem = tenant.limits.max_memory_bytes > 0 ? tenant.limits.max_memory_bytes : ctx.cfg.max_memory_bytes;
     if (o.memory_bytes && *o.memory_bytes > max_mem) throw Error(ErrorKind::BadInput, "memory is above this server's limit");
     if (o.ttl_s <= 0 || o.ttl_s > 7 * 86400) throw Error(ErrorKind::BadInput, "field 'ttl' must be between 1 and 604800 seconds");
@@ -87,8 +93,9 @@ void add_session_routes(httplib::Server& svr, Context& ctx) {
       }
     }
     int cap = tenant.limits.max_sessions > 0 ? tenant.limits.max_sessions : ctx.cfg.tenant_max_sessions;
-    if (ctx.tokens.enabled() && static_cast<int>(ctx.sessions->list(tenant.name).size()) >= cap)
-      throw Error(ErrorKind::Busy, "tenant '" + tenant.name + "' already has " + std::to_string(cap) + " sessions; remove one first");
+    std::optional<SessionGate::Pass> pass;
+    if (ctx.tokens.enabled())
+      pass.emplace(ctx.session_gate.enter(tenant.name, cap, [&] { return static_cast<int>(ctx.sessions->list(tenant.name).size()); }));
     auto created = ctx.sessions->create(o);
     ctx.metrics.record_session("created");
     send_json(res, session::to_json(created), 201);
@@ -136,17 +143,25 @@ void add_session_routes(httplib::Server& svr, Context& ctx) {
     std::string id = req.matches[1];
     session::Owner who = owner(ctx);
     auto slot = std::make_shared<Slot>(acquire_slot(ctx, tenant));
+    auto output = std::make_shared<OutputBudget::Lease>(reserve_output(ctx, 2 * er.output_cap + (256 << 10)));
     if (req.get_header_value("Accept").find("text/event-stream") == std::string::npos) {
       DrainObserver obs(ctx);
-      send_json(res, session::to_json(exec_counted(ctx, id, er, obs, who), true));
+      auto r = std::make_shared<session::ExecResult>(exec_counted(ctx, id, er, obs, who));
+      slot.reset();
+      send_document(res, payload_size(*r), [r, output](JsonStream& w) { session::write_json(w, *r, true); });
       return;
     }
     ctx.sessions->get(id, who);  // a missing session is a 404, not an event in a 200 stream
     res.set_header("Cache-Control", "no-cache");
-    res.set_chunked_content_provider("text/event-stream", [&ctx, id, er, slot, who](size_t, httplib::DataSink& sink) {
+    res.set_chunked_content_provider("text/event-stream", [&ctx, id, er, slot, output, who](size_t, httplib::DataSink& sink) {
       SseExecObserver obs(sink, ctx);
       try {
-        obs.event("result", session::to_json(exec_counted(ctx, id, er, obs, who), true));
+        auto r = exec_counted(ctx, id, er, obs, who);
+        obs.write("event: result\ndata: ");
+        JsonStream w([&obs](std::string_view s) { return obs.write(s); });
+        session::write_json(w, r, true);
+        w.flush();
+        obs.write("\n\n");
       } catch (const Error& e) {
         obs.event("error", {{"error", {{"code", kind_name(e.kind())}, {"message", e.what()}}}});
       }
@@ -155,25 +170,34 @@ void add_session_routes(httplib::Server& svr, Context& ctx) {
     });
   }));
 
+  // File transfers hold a concurrency slot like execs: a helper the session's code stopped holds
+  // its worker thread until the transfer's deadline, never longer, and only the tenant's own slots.
   svr.Put(R"(/v1/sessions/([^/]+)/files)", guarded([&ctx](const httplib::Request& req, httplib::Response& res) {
-    std::string path = query_path(req);
-    bool exec = req.has_param("executable") && req.get_param_value("executable") == "1";
-    ctx.sessions->upload(req.matches[1], path, req.body, owner(ctx), exec);
-    send_json(res, {{"path", path}, {"size", req.body.size()}}, 201);
-  }));
+            Slot slot = acquire_slot(ctx, current_tenant());
+            std::string path = query_path(req);
+            bool exec = req.has_param("executable") && req.get_param_value("executable") == "1";
+            ctx.sessions->upload(req.matches[1], path, req.body, owner(ctx), exec);
+            send_json(res, {{"path", path}, {"size", req.body.size()}}, 201);
+          }));
 
   svr.Get(R"(/v1/sessions/([^/]+)/files)", guarded([&ctx](const httplib::Request& req, httplib::Response& res) {
-    if (req.has_param("path")) {
-      std::string data = ctx.sessions->download(req.matches[1], req.get_param_value("path"), ctx.cfg.max_body_bytes, owner(ctx));
-      res.set_content(data, "application/octet-stream");
-      return;
-    }
-    std::string dir = req.has_param("dir") ? req.get_param_value("dir") : ".";
-    bool recursive = req.has_param("recursive") && req.get_param_value("recursive") == "1";
-    json arr = json::array();
-    for (const auto& e : ctx.sessions->files(req.matches[1], dir, recursive, owner(ctx))) arr.push_back(session::to_json(e));
-    send_json(res, {{"files", arr}});
-  }));
+            Slot slot = acquire_slot(ctx, current_tenant());
+            if (req.has_param("path")) {
+              auto output = std::make_shared<OutputBudget::Lease>(reserve_output(ctx, ctx.cfg.max_body_bytes));
+              auto data = std::make_shared<std::string>(
+                  ctx.sessions->download(req.matches[1], req.get_param_value("path"), ctx.cfg.max_body_bytes, owner(ctx)));
+              res.set_content_provider(data->size(), "application/octet-stream",
+                                       [data, output](size_t offset, size_t length, httplib::DataSink& sink) {
+                                         return sink.write(data->data() + offset, length);
+                                       });
+              return;
+            }
+            std::string dir = req.has_param("dir") ? req.get_param_value("dir") : ".";
+            bool recursive = req.has_param("recursive") && req.get_param_value("recursive") == "1";
+            json arr = json::array();
+            for (const auto& e : ctx.sessions->files(req.matches[1], dir, recursive, owner(ctx))) arr.push_back(session::to_json(e));
+            send_json(res, {{"files", arr}});
+          }));
 }
 
 }  // namespace orch::server

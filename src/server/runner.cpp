@@ -10,7 +10,24 @@ namespace orch::server {
 PreparedRun prepare_run(Context& ctx, const Tenant& tenant, const sandbox::RunOptions& opts) {
   sandbox::RunPlan plan = sandbox::plan_run(ctx.store, opts);
   auto slot = std::make_shared<Slot>(acquire_slot(ctx, tenant));
-  return PreparedRun{std::move(plan), tenant, std::move(slot)};
+  // Both streams may fill their caps, and the /workspace/out files theirs; the rest of the answer is small.
+  size_t most = 2 * plan.output_cap + (plan.collect_out ? plan.out_cap : 0) + (256 << 10);
+  auto output = std::make_shared<OutputBudget::Lease>(reserve_output(ctx, most));
+  return PreparedRun{std::move(plan), tenant, std::move(slot), std::move(output)};
+}
+
+size_t payload_size(const sandbox::RunResult& r) {
+  size_t n = r.stdout_data.size() + r.stderr_data.size();
+  for (const auto& a : r.artifacts) n += a.data.size();
+  return n;
+}
+
+size_t payload_size(const session::ExecResult& r) {
+  size_t n = r.stdout_data.size() + r.stderr_data.size();
+  for (const auto& a : r.artifacts) n += a.data.size();
+  for (const auto& d : r.displays)
+    for (const auto& [mime, v] : d.data) n += v.size();
+  return n;
 }
 
 sandbox::RunResult execute_run(Context& ctx, PreparedRun& run, sandbox::Observer& observer) {

@@ -4,11 +4,13 @@
 
 namespace orch::server {
 
-// A run that has its plan and its concurrency slot; executing it records metrics.
+// A run that has its plan, its concurrency slot and its share of the output budget (kept until
+// its answer is sent); executing it records metrics.
 struct PreparedRun {
   sandbox::RunPlan plan;
   Tenant tenant;
   std::shared_ptr<Slot> slot;
+  std::shared_ptr<OutputBudget::Lease> output;
 };
 
 // Cancels when the server's drain grace period has run out.
@@ -21,8 +23,12 @@ class CancelOnDrain : public sandbox::Observer {
   Context& ctx_;
 };
 
-// Plans the run against the templates and takes a slot (Busy when full), before any response is sent.
+// Plans the run against the templates, takes a slot (Busy when full) and waits for its output
+// budget, before any response is sent.
 PreparedRun prepare_run(Context& ctx, const Tenant& tenant, const sandbox::RunOptions& opts);
 sandbox::RunResult execute_run(Context& ctx, PreparedRun& run, sandbox::Observer& observer);
+// The output bytes an answer carries (streams, files, displays), for send_document.
+size_t payload_size(const sandbox::RunResult& r);
+size_t payload_size(const session::ExecResult& r);
 
 }  // namespace orch::server

@@ -1,5 +1,6 @@
 #include "server/server.hpp"
 
+#include <malloc.h>
 #include <pthread.h>
 #include <signal.h>
 #include <unistd.h>
@@ -7,6 +8,7 @@
 #include <algorithm>
 #include <chrono>
 #include <iostream>
+#include <sstream>
 #include <thread>
 
 #include "core/sandbox/gc.hpp"
@@ -17,6 +19,8 @@ namespace orch::server {
 
 namespace {
 thread_local Tenant t_tenant{"local", {}, ""};
+// Answers holding less than this much output are sent whole, with a Content-Length.
+constexpr size_t kStreamAbove = 256 << 10;
 
 // E2B's routes check their own credentials (X-API-KEY, per-sandbox access tokens) and error shape.
 bool is_e2b(const std::string& path) { return path.rfind(e2b::kPrefix, 0) == 0 && (path.size() == 4 || path[4] == '/'); }
@@ -38,6 +42,28 @@ void set_current_tenant(const Tenant& t) { t_tenant = t; }
 void send_json(httplib::Response& res, const nlohmann::json& j, int status) {
   res.status = status;
   res.set_content(j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace), "application/json");
+}
+
+void send_document(httplib::Response& res, size_t payload_bytes, std::function<void(JsonStream&)> write) {
+  res.status = 200;
+  if (payload_bytes < kStreamAbove) {
+    std::string body;
+    {
+      JsonStream out([&body](std::string_view s) {
+        body.append(s);
+        return true;
+      });
+      write(out);
+    }
+    res.set_content(body, "application/json");
+    return;
+  }
+  res.set_chunked_content_provider("application/json", [write = std::move(write)](size_t, httplib::DataSink& sink) {
+    JsonStream out([&sink](std::string_view s) { return sink.write(s.data(), s.size()); });
+    write(out);
+    if (out.flush()) sink.done();
+    return out.ok();
+  });
 }
 
 void send_error(httplib::Response& res, ErrorKind kind, const std::string& message) {
@@ -71,10 +97,30 @@ void apply_caps(const Context& ctx, const Tenant& tenant, sandbox::RunOptions& o
   if (o.memory_bytes && *o.memory_bytes > max_m)
     throw Error(ErrorKind::BadInput, "memory is above this server's limit of " + std::to_string(max_m) + " bytes");
   if (o.network) check_network(ctx, *o.network);
+  int64_t max_p = tenant.limits.max_pids > 0 ? tenant.limits.max_pids : ctx.cfg.max_pids;
+  if (o.pids && *o.pids > max_p)
+    throw Error(ErrorKind::BadInput, "pids " + std::to_string(*o.pids) + " is above this server's limit of " + std::to_string(max_p));
+  if (o.cpus) check_cpus(ctx, tenant, *o.cpus);
   if (o.runtime && *o.runtime != ctx.cfg.runtime)
     throw Error(ErrorKind::BadInput, "the runtime is chosen by the server, not per request");
   if (!ctx.cfg.runtime.empty()) o.runtime = ctx.cfg.runtime;
   o.labels[sandbox::kLabelOwner] = tenant.name;
+}
+
+void check_cpus(const Context& ctx, const Tenant& tenant, double cpus) {
+  double max_c = tenant.limits.max_cpus > 0 ? tenant.limits.max_cpus : ctx.cfg.max_cpus;
+  if (cpus > max_c) {
+    std::ostringstream m;
+    m << "cpus " << cpus << " is above this server's limit of " << max_c;
+    throw Error(ErrorKind::BadInput, m.str());
+  }
+}
+
+OutputBudget::Lease reserve_output(Context& ctx, size_t bytes) {
+  auto lease = ctx.budget.acquire(bytes, std::chrono::seconds(30), [&ctx] { return ctx.draining.load(); });
+  if (lease) return std::move(*lease);
+  if (ctx.draining) throw Error(ErrorKind::Unavailable, "the server is shutting down");
+  throw Error(ErrorKind::Busy, "the server holds as much program output as it may (--output-budget); retry shortly");
 }
 
 Slot acquire_slot(Context& ctx, const Tenant& tenant) {
@@ -94,9 +140,13 @@ int serve(const ServerConfig& cfg) {
   pthread_sigmask(SIG_BLOCK, &set, nullptr);
   ::signal(SIGPIPE, SIG_IGN);
 
+  // Program output lives in large buffers: mapped on their own, they go back to the system when
+  // an answer is sent (glibc's sliding threshold would keep them in the heap after the first).
+  mallopt(M_MMAP_THRESHOLD, 256 << 10);
   auto engine = engine::engine_from_env();
   auto store = templates::Store::load();
   Context ctx(cfg, *engine, store);
+  if (ctx.cfg.max_cpus <= 0) ctx.cfg.max_cpus = std::max(1u, std::thread::hardware_concurrency() / 2);
   ctx.tokens.load();
   if (!ctx.tokens.enabled() && !is_loopback(cfg.host) && !cfg.insecure_no_auth)
     throw Error(ErrorKind::BadInput, "refusing to listen on " + cfg.host + " without --tokens: anyone who reaches it could run code and manage the local tenant's "
@@ -121,7 +171,11 @@ int serve(const ServerConfig& cfg) {
     ctx.pool->start();
   }
 
-  ctx.sessions = std::make_unique<session::Manager>(*engine, store, session::ManagerOptions{true});
+  session::ManagerOptions mo;
+  mo.keep_relays = true;
+  mo.transfer_stall = std::chrono::milliseconds(static_cast<int64_t>(cfg.transfer_stall_s * 1000));
+  mo.cancelled = [&ctx] { return ctx.cancel_all.load(); };
+  ctx.sessions = std::make_unique<session::Manager>(*engine, store, mo);
   if (!cfg.session_pool.empty()) ctx.sessions->start_pool(e2b::pool_keys(cfg.session_pool));
 
   httplib::Server svr;

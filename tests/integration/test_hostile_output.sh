@@ -72,3 +72,54 @@ for i in range(0, len(s), 4097):
 }
 test_utf8_split_across_chunks() { both case_utf8_split_across_chunks; }
 
+
+# One request whose program fills both streams with bytes JSON escapes six times over (\x01): the
+# server holds the output once and streams its answer (plain JSON, events, and through the CLI).
+ESCAPE_PROG='import os, sys
+n = int(sys.argv[1]) << 20
+for fd in (1, 2):
+    for _ in range(n >> 16):
+        os.write(fd, b"\x01" * 65536)'
+
+test_escaped_output_is_streamed_not_multiplied() {
+  scratch
+  start_server
+  base=$(server_hwm_kb)
+  "$PY" -c 'import json,sys; print(json.dumps({"code": sys.argv[1], "args": ["4"], "output_limit": "4m", "timeout": 60}))' "$ESCAPE_PROG" >"$SCRATCH/req"
+  code=$(curl -s -o "$SCRATCH/resp" -w '%{http_code}' -H 'Content-Type: application/json' --data-binary @"$SCRATCH/req" "$BASE/v1/run")
+  assert_eq 200 "$code" "the run"
+  "$PY" -c 'import json,sys; j=json.load(open(sys.argv[1]))
+assert j["stdout"] == "\x01" * (4 << 20) and j["stderr"] == "\x01" * (4 << 20), "output"
+assert not j["stdout_truncated"] and not j["stdout_binary"], "flags"' "$SCRATCH/resp" || fail "the answer is not the output"
+  assert_eq 50331648 "$(( $(stat -c %s "$SCRATCH/resp") / 1048576 * 1048576 ))" "the answer is the escaped output (48 MiB)"
+  curl -s -N -o "$SCRATCH/sse" -H 'Accept: text/event-stream' -H 'Content-Type: application/json' --data-binary @"$SCRATCH/req" "$BASE/v1/run"
+  grep -q '^event: result' "$SCRATCH/sse" || fail "no result event"
+  grow=$(( $(server_hwm_kb) - base ))
+  # The output is 8 MiB; escaped, one copy of the answer is 48 MiB (the server grew by 110 MiB when
+  # it built the answer whole).
+  [ "$grow" -lt 40000 ] || fail "the server grew by ${grow} KiB for 8 MiB of output"
+  out=$(ORCH_HOST=$BASE "$ORCH" run --json --output-limit 2m -c "$ESCAPE_PROG" --arg 2 | "$PY" -c 'import json,sys; print(len(json.load(sys.stdin)["stdout"]))')
+  assert_eq 2097152 "$out" "through the CLI"
+}
+
+# Many runs at once hold no more output than the budget: the ones beyond it wait their turn.
+test_output_budget_queues_runs_beyond_it() {
+  scratch
+  start_server --output-budget 4m
+  local pids=()
+  for i in 1 2 3; do
+    post /v1/run '{"code":"import time; time.sleep(1); print(\"x\" * 100000)","output_limit":"1m"}' >"$SCRATCH/r$i" &
+    pids+=($!)
+  done
+  seen=0
+  for _ in $(seq 150); do
+    w=$(json_get "$(curl -s "$BASE/health")" output_budget.waiting)
+    [ "${w:-0}" -ge 1 ] && seen=1
+    [ "$(for p in "${pids[@]}"; do kill -0 "$p" 2>/dev/null && echo "$p"; done)" ] || break  # all answered
+    sleep 0.1
+  done
+  wait "${pids[@]}"
+  assert_eq 1 "$seen" "no run waited for the budget"
+  for i in 1 2 3; do assert_eq 200 "$(status_of "$(cat "$SCRATCH/r$i")")" "run $i"; done
+  assert_eq 0 "$(json_get "$(curl -s "$BASE/health")" output_budget.in_use)" "the budget is returned"
+}
