@@ -53,7 +53,9 @@ test_cli_cannot_choose_privileges_or_image() {
   trap '"$ORCH" session rm "$S" >/dev/null 2>&1' EXIT
   out=$("$ORCH" session exec "$S" -c 'grep CapEff /proc/self/status | cut -f2; id -u; cat /proc/self/status | grep NoNewPrivs | cut -f2')
   assert_eq "$(printf '0000000000000000\n1000\n1')" "$out"
-  assert_eq "[]" "$(docker inspect -f '{{json .Mounts}}' "$(docker ps -q --filter "label=orch.id=$S")")" "session mounts"
+  # the only mount is orch's own agent, read-only
+  assert_eq '[["bind","/.orch-agent",false]]' "$(docker inspect -f '{{json .Mounts}}' "$(docker ps -q --filter "label=orch.id=$S")" |
+    "$PY" -c 'import json,sys; print(json.dumps([[m["Type"], m["Destination"], m["RW"]] for m in json.load(sys.stdin)], separators=(",", ":")))')" "session mounts"
   assert_eq "false" "$(docker inspect -f '{{.HostConfig.Privileged}}' "$(docker ps -q --filter "label=orch.id=$S")")"
 }
 

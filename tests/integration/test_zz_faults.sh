@@ -107,7 +107,8 @@ test_orch_killed_mid_run_then_restarted() {
   old=$SERVER_PID
   curl -s -H 'Content-Type: application/json' --data '{"code":"import time; time.sleep(60)","timeout":60}' "$BASE/v1/run" >"$SCRATCH/curl.out" &
   req=$!
-  started() { [ "$(docker ps -q --filter label=orch.kind=run --filter "label=orch.pid=$(hostname):$old" | wc -l)" -ge 1 ]; }
+  # the run takes the pool's sandbox (or makes its own) and the pool starts another: two of this server's
+  started() { [ "$(containers_of_pid "$old")" -ge 2 ]; }
   wait_for 200 started || fail "the run did not start"
   wait_for 300 pool_ready || fail "the pool never filled"
   # a CLI run killed the same way
