@@ -84,7 +84,8 @@ test_deb_installs_with_apt_in_a_fresh_debian() {
 test_orch_image_runs_against_the_mounted_socket() {
   scratch
   local tag=orch-it-image:$$ name=orch-it-serve-$$ out rc
-  trap 'docker rm -f "$name" >/dev/null 2>&1; docker rmi -f "$tag" >/dev/null 2>&1; rm -rf "$SCRATCH"' EXIT
+  # Expanded now: the function's locals are gone when the subshell's EXIT trap runs.
+  trap "docker rm -f $name >/dev/null 2>&1; docker rmi -f $tag >/dev/null 2>&1; rm -rf '$SCRATCH'" EXIT
   bash "$REPO/deploy/docker/build.sh" "$ORCH" "$tag" >/dev/null 2>&1 || fail "deploy/docker/build.sh"
   out=$(docker run --rm -v /var/run/docker.sock:/var/run/docker.sock "$tag" version 2>&1)
   assert_eq 0 "$?" "orch version in its image: $out"
