@@ -6,6 +6,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -181,6 +182,33 @@ TEST_CASE("exec over v5: stdin, close-stdin, fragments, pings, status; the reque
   CHECK(protocols == "v5.channel.k8s.io, v4.channel.k8s.io");
   REQUIRE(from_client.size() == 2);
   CHECK(from_client[0] == std::pair<int, std::string>{2, ch(0, "input")});
+}
+
+TEST_CASE("KubeEngine::exec gives up after ExecSpec::engine_timeout when the API server never answers the upgrade") {
+  std::atomic<int> asked{0};
+  RawServer srv([&](docker::Conn& c) {
+    std::string line;
+    read_request(c, line);
+    ++asked;
+    c.read_line(forever());  // silent until the client hangs up
+  });
+  Config cfg;
+  cfg.server = srv.url();
+  KubeEngine engine(cfg, PodOptions{});
+  engine::ExecSpec spec;
+  spec.argv = {"true"};
+  spec.engine_timeout = std::chrono::milliseconds(300);
+  auto t0 = std::chrono::steady_clock::now();
+  try {
+    engine.exec("p", spec);
+    FAIL("exec returned");
+  } catch (const Error& e) {
+    CHECK(e.kind() == ErrorKind::Timeout);
+  }
+  auto took = std::chrono::steady_clock::now() - t0;
+  CHECK(took >= std::chrono::milliseconds(250));  // poll(2) counts whole milliseconds
+  CHECK(took < std::chrono::seconds(5));  // the default (30 s) was not used
+  CHECK(asked == 1);
 }
 
 TEST_CASE("attach falls back to v4, where stdin cannot be closed; a refused upgrade is an error with the server's message") {

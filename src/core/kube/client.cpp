@@ -122,8 +122,8 @@ std::string Client::pod_log(const std::string& name, const std::string& containe
   return r.body;
 }
 
-std::unique_ptr<RemoteStream> Client::upgrade(const std::string& target) {
-  auto deadline = Clock::now() + std::chrono::seconds(30);
+std::unique_ptr<RemoteStream> Client::upgrade(const std::string& target, std::chrono::milliseconds timeout) {
+  auto deadline = Clock::now() + timeout;
   auto s = Stream::connect(addr_, tls_.get(), deadline);
   std::string key = websocket_key();
   Request req{"GET", target, "", "", auth_headers()};
@@ -158,14 +158,14 @@ std::unique_ptr<RemoteStream> Client::exec(const std::string& pod, const ExecReq
   q += req.tty ? "&tty=true" : "";
   if (!req.container.empty()) q += "&container=" + percent_encode(req.container);
   for (const auto& arg : req.command) q += "&command=" + percent_encode(arg);
-  return upgrade(pods_path() + "/" + percent_encode(pod) + "/exec" + q);
+  return upgrade(pods_path() + "/" + percent_encode(pod) + "/exec" + q, req.timeout);
 }
 
 std::unique_ptr<RemoteStream> Client::attach(const std::string& pod, const std::string& container, bool stdin) {
   std::string q = "?stdout=true&stderr=true";
   q += stdin ? "&stdin=true" : "";
   if (!container.empty()) q += "&container=" + percent_encode(container);
-  return upgrade(pods_path() + "/" + percent_encode(pod) + "/attach" + q);
+  return upgrade(pods_path() + "/" + percent_encode(pod) + "/attach" + q, std::chrono::seconds(30));
 }
 
 json Client::create_network_policy(const json& policy) {

@@ -21,6 +21,8 @@ struct ExecRequest {
   std::string container;  // "" = the pod's only container
   bool stdin = false;
   bool tty = false;
+  // How long connecting and the server's answer to the upgrade may take (ExecSpec::engine_timeout).
+  std::chrono::milliseconds timeout = std::chrono::seconds(30);
 };
 
 // The Kubernetes API calls orch makes, in one namespace. Non-2xx answers become orch::Error
@@ -65,7 +67,7 @@ class Client {
   std::unique_ptr<Stream> take(Clock::time_point deadline);
   void give_back(std::unique_ptr<Stream> s);
   Headers auth_headers() const;
-  std::unique_ptr<RemoteStream> upgrade(const std::string& target);
+  std::unique_ptr<RemoteStream> upgrade(const std::string& target, std::chrono::milliseconds timeout);
 
   Config cfg_;
   ServerAddress addr_;

@@ -242,7 +242,7 @@ std::unique_ptr<engine::Process> KubeEngine::exec(const std::string& id, const e
     argv = std::move(wrapped);
   }
   try {
-    return std::make_unique<KubeProcess>(client_.exec(id, {argv, "", spec.attach_stdin, false}));
+    return std::make_unique<KubeProcess>(client_.exec(id, {argv, "", spec.attach_stdin, false, spec.engine_timeout}));
   } catch (const Error& e) {
     if (e.kind() == ErrorKind::NotFound) throw Error(ErrorKind::NotFound, e.what(), Reason::NotFound);
     if (e.kind() == ErrorKind::BadInput)
