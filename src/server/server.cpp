@@ -144,6 +144,7 @@ int serve(const ServerConfig& cfg) {
   // an answer is sent (glibc's sliding threshold would keep them in the heap after the first).
   mallopt(M_MMAP_THRESHOLD, 256 << 10);
   auto engine = engine::engine_from_env();
+  engine->follow_changes();  // session and pool listings from memory between the engine's events
   auto store = templates::Store::load();
   Context ctx(cfg, *engine, store);
   if (ctx.cfg.max_cpus <= 0) ctx.cfg.max_cpus = std::max(1u, std::thread::hardware_concurrency() / 2);

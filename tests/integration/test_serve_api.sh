@@ -130,3 +130,19 @@ test_session_cli_through_server() {
   assert_eq "3" "$?" "exec on a removed session"
   assert_contains "$out" "orch: error:"
 }
+
+test_session_listing_follows_what_happens_beside_the_server() {
+  # The server answers listings from memory between the engine's events: a session made, extended
+  # or removed by another process must show in its answers, not a listing kept from before.
+  scratch
+  start_server
+  assert_eq "200" "$(curl -s -o /dev/null -w '%{http_code}' "$BASE/v1/sessions")"
+  id=$(env -u ORCH_HOST "$ORCH" session create -t python --ttl 120) || fail "create beside the server"
+  wait_for 20 sh -c "curl -s '$BASE/v1/sessions' | grep -q '$id'" || fail "the server does not list $id made beside it"
+  env -u ORCH_HOST "$ORCH" session extend "$id" --ttl 3000 >/dev/null || fail "extend beside the server"
+  wait_for 20 sh -c "curl -s '$BASE/v1/sessions/$id' | grep -q '\"expires_in\":29[0-9][0-9]'" ||
+    fail "the server kept the old expiry: $(curl -s "$BASE/v1/sessions/$id")"
+  docker rm -f "$(docker ps -aq --filter "label=orch.id=$id")" >/dev/null
+  wait_for 20 sh -c "! curl -s '$BASE/v1/sessions' | grep -q '$id'" || fail "the server still lists $id after docker rm"
+  assert_eq "404" "$(curl -s -o /dev/null -w '%{http_code}' "$BASE/v1/sessions/$id")"
+}

@@ -359,4 +359,10 @@ json Client::list_volumes(const std::vector<std::string>& label_filters) {
   return j.contains("Volumes") && j["Volumes"].is_array() ? j["Volumes"] : json::array();
 }
 
+std::unique_ptr<Conn> Client::events(const json& filters, ResponseHead& head) {
+  Request req;
+  req.target = versioned("/events?filters=" + url_encode(filters.dump()));
+  return t_->open(req, head, std::chrono::seconds(10));
+}
+
 }  // namespace orch::docker

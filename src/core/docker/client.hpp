@@ -97,6 +97,9 @@ class Client {
   std::optional<json> inspect_volume(const std::string& name);
   void remove_volume(const std::string& name);
   json list_volumes(const std::vector<std::string>& label_filters);
+  // The engine's event stream (GET /events) with these filters: the head is read, events follow on
+  // the connection as long as it stays open.
+  std::unique_ptr<Conn> events(const json& filters, ResponseHead& head);
 
   Response call(const std::string& method, const std::string& path, const std::string& body = "",
                 const std::string& content_type = "application/json",

@@ -107,10 +107,15 @@ Capabilities DockerEngine::capabilities() {
 }
 
 std::string DockerEngine::create(const SandboxSpec& spec) {
-  return client_.create_container(docker_create_body(spec, client_.flavor()), docker_container_name(spec));
+  auto id = client_.create_container(docker_create_body(spec, client_.flavor()), docker_container_name(spec));
+  sandboxes_.drop_matching(spec.labels);
+  return id;
 }
 
-void DockerEngine::start(const std::string& id) { client_.start(id); }
+void DockerEngine::start(const std::string& id) {
+  client_.start(id);
+  changed_sandbox(id);
+}
 
 std::unique_ptr<Stream> DockerEngine::attach(const std::string& id, bool with_stdin) {
   return multiplexed_stream(std::move(client_.attach(id, with_stdin).conn));
@@ -120,9 +125,15 @@ std::unique_ptr<ExitWait> DockerEngine::wait_exit(const std::string& id) {
   return std::make_unique<DockerExitWait>(client_.wait_next_exit(id));
 }
 
-void DockerEngine::kill(const std::string& id) { client_.kill(id, "KILL"); }
+void DockerEngine::kill(const std::string& id) {
+  client_.kill(id, "KILL");
+  changed_sandbox(id);
+}
 
-void DockerEngine::remove(const std::string& id) { client_.remove(id); }
+void DockerEngine::remove(const std::string& id) {
+  client_.remove(id);
+  changed_sandbox(id);
+}
 
 std::optional<SandboxStatus> DockerEngine::inspect(const std::string& id) {
   auto c = client_.try_inspect(id);
@@ -137,6 +148,10 @@ std::optional<SandboxStatus> DockerEngine::inspect(const std::string& id) {
 }
 
 std::vector<SandboxInfo> DockerEngine::list(const Labels& match) {
+  return sandboxes_.get(match, keep_listings(), [&] { return list_now(match); });
+}
+
+std::vector<SandboxInfo> DockerEngine::list_now(const Labels& match) {
   std::vector<SandboxInfo> out;
   for (const auto& c : client_.list_containers(label_filters(match))) {
     SandboxInfo i;
@@ -156,6 +171,7 @@ void DockerEngine::set_expiry(const std::string& id, int64_t expires) {
   if (!name.empty() && name[0] == '/') name = name.substr(1);
   if (expiry_in_name(name)) name = name.substr(0, name.rfind("-x"));
   client_.rename(id, name + "-x" + std::to_string(expires));
+  changed_sandbox(id);
 }
 
 bool DockerEngine::stopped_by_engine(const std::string& id, int64_t since_unix) {
@@ -226,7 +242,10 @@ void DockerEngine::build_image(const ImageBuild& build, const std::function<void
   if (!pending.empty()) on_line(pending);
 }
 
-void DockerEngine::create_record(const std::string& name, const Labels& labels) { client_.create_volume(name, labels); }
+void DockerEngine::create_record(const std::string& name, const Labels& labels) {
+  client_.create_volume(name, labels);
+  records_.drop_matching(labels);
+}
 
 std::optional<Labels> DockerEngine::find_record(const std::string& name) {
   auto v = client_.inspect_volume(name);
@@ -235,13 +254,49 @@ std::optional<Labels> DockerEngine::find_record(const std::string& name) {
 }
 
 std::vector<std::pair<std::string, Labels>> DockerEngine::list_records(const Labels& match) {
-  std::vector<std::string> filters;
-  for (const auto& [k, v] : match) filters.push_back(k + "=" + v);
-  std::vector<std::pair<std::string, Labels>> out;
-  for (const auto& v : client_.list_volumes(filters)) out.emplace_back(v.value("Name", ""), labels_of(v.value("Labels", json::object())));
-  return out;
+  return records_.get(match, keep_listings(), [&] {
+    std::vector<std::pair<std::string, Labels>> out;
+    for (const auto& v : client_.list_volumes(label_filters(match)))
+      out.emplace_back(v.value("Name", ""), labels_of(v.value("Labels", json::object())));
+    return out;
+  });
 }
 
-void DockerEngine::remove_record(const std::string& name) { client_.remove_volume(name); }
+void DockerEngine::remove_record(const std::string& name) {
+  client_.remove_volume(name);
+  records_.drop_holding([name](const auto& r) { return r.first == name; });
+}
+
+void DockerEngine::follow_changes() {
+  if (changes_) return;
+  try {
+    podman_ = client_.flavor() == docker::Flavor::Podman;
+  } catch (const Error&) {
+    podman_ = true;  // not known yet: the careful choice
+  }
+  changes_ = std::make_unique<ChangeFeed>(
+      client_, [this](const EngineChange& c) { changed(c); },
+      [this] {
+        sandboxes_.drop_all();
+        records_.drop_all();
+      });
+}
+
+void DockerEngine::changed_sandbox(const std::string& id_or_name) {
+  sandboxes_.drop_holding([id_or_name](const SandboxInfo& s) { return s.id.rfind(id_or_name, 0) == 0 || s.name == id_or_name; });
+}
+
+void DockerEngine::changed(const EngineChange& c) {
+  if (c.volume) {  // a volume's event carries its name, not its labels
+    records_.drop_all();
+    return;
+  }
+  if (podman_) {
+    sandboxes_.drop_all();
+    return;
+  }
+  sandboxes_.drop_matching(c.attributes);  // a container's event carries its labels
+  changed_sandbox(c.id);
+}
 
 }  // namespace orch::engine

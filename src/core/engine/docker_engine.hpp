@@ -4,6 +4,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/docker/client.hpp"
+#include "core/engine/docker_changes.hpp"
 #include "core/engine/engine.hpp"
 
 namespace orch::engine {
@@ -44,6 +45,7 @@ class DockerEngine : public Engine {
   std::optional<Labels> find_record(const std::string& name) override;
   std::vector<std::pair<std::string, Labels>> list_records(const Labels& match) override;
   void remove_record(const std::string& name) override;
+  void follow_changes() override;
 
   bool image_exists(const std::string& ref) override;
   void build_image(const ImageBuild& build, const std::function<void(const std::string&)>& on_line) override;
@@ -51,7 +53,16 @@ class DockerEngine : public Engine {
   docker::Client& client() { return client_; }
 
  private:
+  std::vector<SandboxInfo> list_now(const Labels& match);
+  bool keep_listings() const { return changes_ && changes_->live(); }
+  void changed(const EngineChange& c);
+  void changed_sandbox(const std::string& id_or_name);
+
   docker::Client client_;
+  ListingMemo<SandboxInfo> sandboxes_;
+  ListingMemo<std::pair<std::string, Labels>> records_;
+  bool podman_ = false;                  // its events may not carry labels: any change drops every listing
+  std::unique_ptr<ChangeFeed> changes_;  // set once by follow_changes(), before other threads list
 };
 
 // The body of POST /containers/create for a spec; what differs between Docker and Podman (the

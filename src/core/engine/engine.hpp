@@ -159,6 +159,11 @@ class Engine {
   virtual std::vector<std::pair<std::string, Labels>> list_records(const Labels& match);
   virtual void remove_record(const std::string& name);  // gone is not an error
 
+  // From now on, listings (list, list_records) may be answered from memory while the engine's own
+  // event stream says nothing changed: for a long-running server, whose listings would otherwise
+  // each cost an engine call. Engines without such a stream keep asking the engine.
+  virtual void follow_changes() {}
+
   // Images.
   virtual bool image_exists(const std::string& ref) = 0;
   // Builds an image, giving each line of progress as it comes; throws when the build fails.
