@@ -66,6 +66,7 @@ TEST_CASE("SessionGate: concurrent creates never pass the cap, and far from it t
   SessionGate gate;
   std::atomic<int> live{0}, admitted{0}, refused{0};
   std::vector<std::thread> ts;
+  ts.reserve(6);
   for (int i = 0; i < 6; ++i) {
     ts.emplace_back([&] {
       try {

@@ -20,7 +20,7 @@ namespace orch::engine {
 // with its labels, or a volume.
 struct EngineChange {
   bool volume = false;
-  std::string id;  // container id or volume name
+  std::string id;     // container id or volume name
   Labels attributes;  // a container's labels, name and image
 };
 

@@ -33,7 +33,8 @@ void stream_process(Context& ctx, const httplib::Request& req, httplib::Response
                     std::shared_ptr<StreamSlot> slot) {
   double keepalive_s = std::clamp(std::strtod(req.get_header_value("Keepalive-Ping-Interval").c_str(), nullptr), 1.0, 3600.0);
   if (!req.has_header("Keepalive-Ping-Interval")) keepalive_s = 50;
-  res.set_chunked_content_provider("application/connect+json", [&ctx, stream, slot, keepalive_s](size_t, httplib::DataSink& sink) {
+  res.set_chunked_content_provider("application/connect+json", [&ctx, stream = std::move(stream), slot = std::move(slot), keepalive_s](
+                                                                   size_t, httplib::DataSink& sink) {
     auto write = [&](const std::string& s) { return sink.write(s.data(), s.size()); };
     auto finish = [&](const std::string& s) {
       write(s);
