@@ -10,8 +10,8 @@ int main(int argc, char** argv) {
     std::cout << "orch " << ORCH_VERSION << "\n";
     return 0;
   }
-  // The in-sandbox agent: started by orch itself inside a session's container, so not in the table.
-  if (argc == 2 && !std::strcmp(argv[1], "agent")) return orch::cli::agent_main(1, argv + 1);
+  // The in-sandbox agent (and its installer): run by orch itself inside sandboxes, so not in the table.
+  if (argc >= 2 && !std::strcmp(argv[1], "agent")) return orch::cli::agent_main(argc - 1, argv + 1);
   try {
     return orch::cli::dispatch(orch::cli::root_command(), "orch", argc, argv);
   } catch (const orch::Error& e) {

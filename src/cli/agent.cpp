@@ -1,12 +1,37 @@
-#include "core/agent/agent.hpp"
+#include <sys/stat.h>
+
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <iostream>
+
 #include "cli/commands.hpp"
+#include "core/agent/agent.hpp"
 
 namespace orch::cli {
 
-// Not for people: the host starts it inside a session's container (see core/agent/agent.hpp).
-int agent_main(int argc, char**) {
-  if (argc != 1) return 2;
-  return agent::run();
+namespace {
+
+// Copies this binary to `dest` (mode 0555): a Kubernetes init container puts the agent where a
+// session's sandbox mounts it read-only.
+int install_agent(const char* dest) {
+  std::ifstream in("/proc/self/exe", std::ios::binary);
+  std::ofstream out(dest, std::ios::binary | std::ios::trunc);
+  if (in && out) out << in.rdbuf();
+  out.close();
+  if (in && out && ::chmod(dest, 0555) == 0) return 0;
+  std::cerr << "orch agent install: cannot write " << dest << ": " << std::strerror(errno) << "\n";
+  return 1;
+}
+
+}  // namespace
+
+// Not for people: the host starts `orch agent` inside a session's container (see
+// core/agent/agent.hpp); `orch agent install PATH` is a Kubernetes init container's command.
+int agent_main(int argc, char** argv) {
+  if (argc == 1) return agent::run();
+  if (argc == 3 && !std::strcmp(argv[1], "install")) return install_agent(argv[2]);
+  return 2;
 }
 
 }  // namespace orch::cli

@@ -4,14 +4,15 @@ KUBE_TLS=$(cd "$(dirname "${BASH_SOURCE[0]}")/../fixtures/kube/tls" && pwd)
 
 # Starts a double (extra arguments go to it) and sets KUBE_URL and KUBE_PID, and SCRATCH as
 # scratch() does; the double is stopped, its containers removed and SCRATCH with them when the
-# test's subshell exits (so do not call scratch() after this: its trap would replace this one).
+# test's subshell exits (so do not call scratch() after this: its trap would replace this one);
+# KUBE_AFTER, when set, is run then too.
 start_double() {
   local out
   [ -n "${SCRATCH:-}" ] || SCRATCH=$(mktemp -d /tmp/orch-it.XXXXXX)
   out=$SCRATCH/double.out
   "$PY" "$KUBE_DIR/double.py" --port 0 "$@" >"$out" 2>"$out.err" &
   KUBE_PID=$!
-  trap 'stop_double; rm -rf "$SCRATCH"' EXIT
+  trap 'stop_double; eval "${KUBE_AFTER:-}"; rm -rf "$SCRATCH"' EXIT
   wait_for 100 grep -q listening "$out" || fail "the Kubernetes double did not start: $(cat "$out.err")"
   wait_for 50 grep -q '^instance ' "$out" || fail "the Kubernetes double did not say its instance"
   KUBE_URL=$(sed -n 's/^listening on //p' "$out")

@@ -52,6 +52,51 @@ test_hostile_cases_on_kubernetes() {
   on_kubernetes test_hostile_output.sh test_binary_nul_invalid_utf8_and_ansi_output
 }
 
+# E2B sandboxes on Kubernetes, with orch's agent put in place by an init container from orch's own
+# image (ORCH_K8S_AGENT_IMAGE, built here as deploy/docker builds it): the SDK cases that go
+# through the agent (processes, files), then one sandbox's pod read from both sides.
+test_e2b_cases_on_kubernetes() {
+  local image=orch-it-agent:$$-$RANDOM
+  local out
+  out=$(bash "$IT_DIR/../../deploy/docker/build.sh" "$ORCH" "$image" 2>&1) || fail "could not build orch's image: $out"
+  KUBE_AFTER="docker rmi -f $image >/dev/null 2>&1"
+  export ORCH_K8S_AGENT_IMAGE=$image
+  on_kubernetes test_e2b.sh test_e2b_commands test_e2b_files e2b_agent_from_the_init_container
+}
+
+# Not a test of its own: run by the case above, inside a double.
+e2b_agent_from_the_init_container() {
+  e2b_setup
+  local out sid pod
+  out=$(cd "$E2B_DIR" && node --input-type=module -e '
+    const { Sandbox } = await import("e2b");
+    const s = await Sandbox.create("base", { timeoutMs: 60000 });
+    const run = async (cmd) => { try { const r = await s.commands.run(cmd); return r.stdout.trim(); } catch (e) { return "error: " + (e.stderr || e.message).trim(); } };
+    console.log("id " + s.sandboxId);
+    console.log("uid " + await run("id -u"));
+    console.log("agent " + await run("stat -c %u:%a /.orch-agent/orch"));
+    console.log("write " + await run("echo x > /.orch-agent/orch && echo written"));
+    console.log("tar " + await run("ls /tmp/.orch/lib/orch 2>&1 || true"));' 2>&1) || fail "e2b on kubernetes: $out"
+  echo "$out"
+  sid=$(sed -n 's/^id //p' <<<"$out")
+  pod=$(kc get pods -l "orch.id=$sid" -o json)
+  curl -sf -X DELETE -H "X-API-KEY: $E2B_API_KEY" "$E2B_API_URL/sandboxes/$sid" || fail "kill failed"
+  assert_contains "$out" "uid 1000"
+  assert_contains "$out" "agent 59999:555"
+  assert_contains "$out" "Read-only file system"
+  assert_not_contains "$out" "written"
+  assert_contains "$out" "No such file"  # the kernels' tar did not carry the agent
+  "$PY" - "$pod" "$ORCH_K8S_AGENT_IMAGE" <<'PYEOF' || fail "the sandbox's pod: $pod"
+import json, sys
+pod, image = json.loads(sys.argv[1])["items"][0], sys.argv[2]
+init = pod["spec"]["initContainers"]
+assert [c["image"] for c in init] == [image] and init[0]["command"][:2] == ["/usr/bin/orch", "agent"], init
+assert {"name": "orch-agent", "mountPath": "/.orch-agent", "readOnly": True} in pod["spec"]["containers"][0]["volumeMounts"]
+assert pod["status"]["initContainerStatuses"][0]["state"]["terminated"]["exitCode"] == 0, pod["status"]
+PYEOF
+  e2b_no_leftovers
+}
+
 # A sandbox with a network cannot get orch's firewall in a pod: it is refused, and nothing is left.
 test_networked_sandbox_refused_on_kubernetes() {
   start_double

@@ -149,7 +149,8 @@ golden = json.load(open(sys.argv[2]))
 assert shipped["spec"] == golden["spec"], (shipped["spec"], golden["spec"])
 dep = by[("Deployment", "orch-serve")]
 env = {e["name"]: e["value"] for e in dep["spec"]["template"]["spec"]["containers"][0]["env"]}
-assert env == {"ORCH_BACKEND": "kubernetes", "ORCH_K8S_NAMESPACE": "orch-sandboxes"}, env
+c = dep["spec"]["template"]["spec"]["containers"][0]
+assert env == {"ORCH_BACKEND": "kubernetes", "ORCH_K8S_NAMESPACE": "orch-sandboxes", "ORCH_K8S_AGENT_IMAGE": c["image"]}, env
 assert by[("Namespace", "orch-sandboxes")]["metadata"]["labels"]["pod-security.kubernetes.io/enforce"] == "restricted"
 pod = {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "orch-serve-check"}, "spec": dep["spec"]["template"]["spec"]}
 json.dump(pod, open(sys.argv[3], "w"))

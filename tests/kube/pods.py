@@ -46,7 +46,7 @@ def validate(pod):
     for v in spec.get("volumes") or []:
         if "hostPath" in v:
             problems.append('hostPath volumes (volume "%s")' % v.get("name"))
-    for c in containers:
+    for c in containers + (spec.get("initContainers") or []):
         sc = c.get("securityContext") or {}
         merged = lambda key: sc.get(key, psc.get(key))
         if sc.get("allowPrivilegeEscalation") is not False:
@@ -92,21 +92,34 @@ def selector_matches(selector, labels):
     return True
 
 
-def docker_body(pod, network, runtimes, owner_label):
-    """The container a kubelet with Docker as its runtime would make for the pod's one container."""
+def disk_volumes(pod):
+    """The pod's emptyDirs on the node's disk (no medium): like the kubelet, the double makes each a host
+    directory bind-mounted into every container of the pod that names it."""
+    return {v["name"]: v["emptyDir"] for v in pod["spec"].get("volumes") or []
+            if "emptyDir" in v and v["emptyDir"].get("medium") != "Memory"}
+
+
+def docker_body(pod, c, network, runtimes, owner_label, disk_dirs):
+    """The container a kubelet with Docker as its runtime would make for container `c` of the pod;
+    `disk_dirs` maps the pod's disk emptyDirs to the host directories made for them."""
     spec = pod["spec"]
-    c = spec["containers"][0]
     psc, sc = spec.get("securityContext") or {}, c.get("securityContext") or {}
     uid, gid = sc.get("runAsUser", psc.get("runAsUser")), sc.get("runAsGroup", psc.get("runAsGroup"))
     limits = (c.get("resources") or {}).get("limits") or {}
     memory = quantity_bytes(limits["memory"]) if "memory" in limits else 0
     fs_group = psc.get("fsGroup")
     volumes = {v["name"]: v for v in spec.get("volumes") or []}
-    tmpfs = {}
+    tmpfs, mounts = {}, []
     for m in c.get("volumeMounts") or []:
         v = volumes.get(m["name"], {})
         if "emptyDir" not in v:
             raise ValueError('volume "%s": the double mounts emptyDir volumes only' % m["name"])
+        if m["name"] in disk_dirs:
+            mounts.append({"Type": "bind", "Source": disk_dirs[m["name"]], "Target": m["mountPath"],
+                           "ReadOnly": bool(m.get("readOnly"))})
+            continue
+        if m.get("readOnly"):
+            raise ValueError('volume "%s": the double mounts memory emptyDirs writable only' % m["name"])
         size = v["emptyDir"].get("sizeLimit")
         opts = "rw,nosuid,nodev,exec" + (",size=%d" % quantity_bytes(size) if size else "")
         # The kubelet makes an emptyDir writable for the pod (0777, group fsGroup); Docker copies
@@ -124,6 +137,7 @@ def docker_body(pod, network, runtimes, owner_label):
         "NanoCpus": int(quantity_cpus(limits["cpu"]) * 1e9) if "cpu" in limits else 0,
         "ReadonlyRootfs": bool(sc.get("readOnlyRootFilesystem")),
         "Tmpfs": tmpfs,
+        "Mounts": mounts,
         "CapDrop": caps.get("drop") or [],
         "CapAdd": caps.get("add") or [],
         "SecurityOpt": security,
@@ -156,6 +170,11 @@ def docker_body(pod, network, runtimes, owner_label):
     if c.get("args") is not None:
         body["Cmd"] = c["args"]
     return body
+
+
+def init_status(c, state):
+    return {"name": c["name"], "image": c["image"], "restartCount": 0, "ready": state.get("terminated", {}).get("exitCode") == 0,
+            "state": state}
 
 
 def rfc3339(t):

@@ -1,8 +1,11 @@
 """The double's objects: pods backed by Docker containers, network policies backed by Docker networks."""
 import copy
+import os
 import random
+import shutil
 import sys
 import string
+import tempfile
 import threading
 import time
 import uuid
@@ -31,6 +34,7 @@ class Store:
         self._rv = 0
         self.stopping = False
         self.starters = []  # threads creating containers, joined before cleanup
+        self.state_dir = tempfile.mkdtemp(prefix="k8sdouble-%s-" % instance)  # disk emptyDirs
         threading.Thread(target=self.enforce_deadlines, daemon=True).start()
 
     def rv(self):
@@ -70,16 +74,16 @@ class Store:
 
     def start_container(self, ns, pod, network):
         name = pod["metadata"]["name"]
+        prefix = "k8sdouble-%s-%s-%s" % (self.instance, ns, name)
+        c = pod["spec"]["containers"][0]
         try:
-            body = podlib.docker_body(pod, network, self.runtimes, self.owner)
-            cid = self.docker.call("POST", "/containers/create", body,
-                                   {"name": "k8sdouble-%s-%s-%s" % (self.instance, ns, name)})["Id"]
+            dirs = self.make_dirs(pod, prefix)
+            if not self.run_init_containers(pod, prefix, network, dirs):
+                return
+            body = podlib.docker_body(pod, c, network, self.runtimes, self.owner, dirs)
+            cid = self.docker.call("POST", "/containers/create", body, {"name": prefix})["Id"]
         except (DockerError, ValueError) as e:
-            reason = "ErrImageNeverPull" if isinstance(e, DockerError) and e.status == 404 else "CreateContainerConfigError"
-            with self.lock:
-                pod["status"]["containerStatuses"] = [{"name": pod["spec"]["containers"][0]["name"], "ready": False,
-                                                       "restartCount": 0, "state": {"waiting": {"reason": reason, "message": str(e)}}}]
-                self.bump(pod)
+            self.waiting(pod, "containerStatuses", c, e)
             return
         with self.lock:
             gone = self.stopping or self.pods.get((ns, name)) is not pod
@@ -95,6 +99,59 @@ class Store:
             pod["metadata"]["_started"] = time.time()
             pod["status"]["startTime"] = podlib.rfc3339(time.time())
             self.refresh(pod)
+
+    @staticmethod
+    def failure_reason(e):
+        return "ErrImageNeverPull" if isinstance(e, DockerError) and e.status == 404 else "CreateContainerConfigError"
+
+    def waiting(self, pod, key, c, e):
+        with self.lock:
+            pod["status"][key] = [{"name": c["name"], "image": c["image"], "ready": False, "restartCount": 0,
+                                   "state": {"waiting": {"reason": self.failure_reason(e), "message": str(e)}}}]
+            self.bump(pod)
+
+    def make_dirs(self, pod, prefix):
+        """Host directories for the pod's disk emptyDirs as the kubelet makes them (0777; group fsGroup,
+        set-group-ID), shared by its init and main containers; removed with the pod."""
+        made = {}
+        fs_group = (pod["spec"].get("securityContext") or {}).get("fsGroup")
+        for vname in podlib.disk_volumes(pod):
+            made[vname] = os.path.join(self.state_dir, prefix, vname)
+            os.makedirs(made[vname])
+            if fs_group is not None:
+                os.chown(made[vname], -1, fs_group)
+            os.chmod(made[vname], 0o2777 if fs_group is not None else 0o777)
+        return made
+
+    def run_init_containers(self, pod, prefix, network, dirs):
+        """Runs each init container to its end, in order; False (the pod failed or is gone) stops the pod there."""
+        done = []
+        for c in pod["spec"].get("initContainers") or []:
+            try:
+                body = podlib.docker_body(pod, c, network, self.runtimes, self.owner, dirs)
+                cid = self.docker.call("POST", "/containers/create", body, {"name": "%s-init-%s" % (prefix, c["name"])})["Id"]
+            except (DockerError, ValueError) as e:
+                self.waiting(pod, "initContainerStatuses", c, e)
+                return False
+            try:
+                self.docker.call("POST", "/containers/%s/start" % cid)
+                code = self.docker.call("POST", "/containers/%s/wait" % cid, timeout=600)["StatusCode"]
+            except DockerError as e:
+                code = 128
+                sys.stderr.write("init container %s of %s: %s\n" % (c["name"], prefix, e))
+            finally:
+                self.remove_container(cid)
+            state = {"terminated": {"exitCode": code, "reason": "Completed" if code == 0 else "Error"}}
+            done.append(podlib.init_status(c, state))
+            with self.lock:
+                pod["status"]["initContainerStatuses"] = list(done)
+                if code != 0:  # restartPolicy Never: the pod fails
+                    pod["status"]["phase"] = "Failed"
+                    pod["metadata"]["_final"] = True
+                self.bump(pod)
+                if code != 0 or self.stopping or self.pods.get((pod["metadata"]["namespace"], pod["metadata"]["name"])) is not pod:
+                    return False
+        return True
 
     def refresh(self, pod):
         cid = pod["metadata"].get("_cid")
@@ -149,6 +206,7 @@ class Store:
             self.bump(pod)
         if pod["metadata"].get("_cid"):
             self.remove_container(pod["metadata"]["_cid"])
+        shutil.rmtree(os.path.join(self.state_dir, "k8sdouble-%s-%s-%s" % (self.instance, ns, name)), ignore_errors=True)
         return pod
 
     def remove_container(self, cid):
@@ -238,6 +296,7 @@ class Store:
         filters = '{"label": ["%s"]}' % label
         for c in self.docker.call("GET", "/containers/json", query={"all": 1, "filters": filters}):
             self.remove_container(c["Id"])
+        shutil.rmtree(self.state_dir, ignore_errors=True)
         for n in self.docker.call("GET", "/networks", query={"filters": filters}):
             try:
                 self.docker.call("DELETE", "/networks/%s" % n["Id"])

@@ -209,6 +209,9 @@ TEST_CASE("KubeEngine::exec gives up after ExecSpec::engine_timeout when the API
   CHECK(took >= std::chrono::milliseconds(250));  // poll(2) counts whole milliseconds
   CHECK(took < std::chrono::seconds(5));  // the default (30 s) was not used
   CHECK(asked == 1);
+  spec.user = "0:0";  // exec cannot switch users: refused before the API server is asked
+  CHECK_THROWS_WITH_AS(engine.exec("p", spec), doctest::Contains("cannot run as root"), Error);
+  CHECK(asked == 1);
 }
 
 TEST_CASE("attach falls back to v4, where stdin cannot be closed; a refused upgrade is an error with the server's message") {

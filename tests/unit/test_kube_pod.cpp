@@ -154,6 +154,42 @@ TEST_CASE("session pod on a private network under gVisor with a Localhost seccom
   check_golden(pod, "pod_session.json");
 }
 
+TEST_CASE("a session pod carrying orch's agent: a restricted init container copies it into a read-only emptyDir on disk") {
+  engine::SandboxSpec s = run_spec();
+  s.with_agent = true;
+  CHECK_THROWS_AS(pod_manifest(s, {}), Error);  // no image to take the agent from
+  PodOptions o;
+  o.agent_image = "registry.example/orch:1.2";
+  json pod = pod_manifest(s, o);
+  const json& spec = pod["spec"];
+  REQUIRE(spec["initContainers"].size() == 1);
+  const json& init = spec["initContainers"][0];
+  const json& main = spec["containers"][0];
+  CHECK(init["image"] == "registry.example/orch:1.2");
+  CHECK(init["command"] == json::array({"/usr/bin/orch", "agent", "install", kAgentPath}));
+  CHECK(init["resources"] == main["resources"]);  // the pod asks the scheduler for nothing more
+  const json& sc = init["securityContext"];
+  CHECK(sc["runAsNonRoot"] == true);
+  CHECK(sc["runAsUser"].get<int64_t>() > 0);
+  CHECK(sc["runAsUser"] != main["securityContext"]["runAsUser"]);  // the sandbox's user does not own the agent
+  CHECK(sc["allowPrivilegeEscalation"] == false);
+  CHECK(sc["privileged"] == false);
+  CHECK(sc["readOnlyRootFilesystem"] == true);
+  CHECK(sc["capabilities"] == json{{"drop", {"ALL"}}});
+  CHECK(sc["seccompProfile"] == main["securityContext"]["seccompProfile"]);
+  CHECK(init["volumeMounts"] == json::array({{{"name", "orch-agent"}, {"mountPath", kAgentDir}}}));
+  json agent_mount = json::array();
+  for (const auto& m : main["volumeMounts"])
+    if (m["name"] == "orch-agent") agent_mount.push_back(m);
+  CHECK(agent_mount == json::array({{{"name", "orch-agent"}, {"mountPath", kAgentDir}, {"readOnly", true}}}));
+  json volume;
+  for (const auto& v : spec["volumes"])
+    if (v["name"] == "orch-agent") volume = v;
+  CHECK(volume == json{{"name", "orch-agent"}, {"emptyDir", {{"sizeLimit", "64Mi"}}}});  // not Memory: not the sandbox's memory
+  s.with_agent = false;
+  CHECK_FALSE(pod_manifest(s, o)["spec"].contains("initContainers"));
+}
+
 TEST_CASE("network policies: deny-all for isolated sandboxes, one per private session network") {
   json deny = deny_all_policy();
   CHECK(deny["spec"]["policyTypes"] == json::array({"Ingress", "Egress"}));

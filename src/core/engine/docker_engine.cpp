@@ -103,7 +103,10 @@ EngineInfo DockerEngine::info() {
 
 Capabilities DockerEngine::capabilities() {
   // A unix socket means the engine runs on this host, so its bind mounts and processes are ours to see.
-  return Capabilities{endpoint().rfind("unix://", 0) == 0, client_.flavor() != docker::Flavor::Podman};
+  Capabilities c;
+  c.host_mounts = endpoint().rfind("unix://", 0) == 0;
+  c.scratch_owner = client_.flavor() != docker::Flavor::Podman;
+  return c;
 }
 
 std::string DockerEngine::create(const SandboxSpec& spec) {

@@ -65,6 +65,9 @@ struct Capabilities {
   bool host_mounts = false;
   // A scratch mount can belong to another user than the sandbox's (Podman 4.3 ignores uid and gid).
   bool scratch_owner = true;
+  // Where the engine itself puts orch's in-sandbox agent, read-only, for a spec with `with_agent`
+  // (Kubernetes: an init container copies it from orch's image); "" = it cannot.
+  std::string agent_path;
 };
 
 // What a sandbox on the bridge may reach: public addresses, and with `lan` private ones too (RFC

@@ -44,6 +44,7 @@ struct SandboxSpec {
 
   std::vector<ScratchMount> scratch;
   std::vector<HostMount> host_mounts;
+  bool with_agent = false;  // the engine puts orch's agent at capabilities().agent_path
   bool read_only_root = true;
   std::vector<std::string> add_capabilities;  // every other one is dropped
   std::string seccomp_profile;  // an OCI seccomp profile as JSON; "" = the engine's default profile

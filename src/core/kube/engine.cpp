@@ -63,6 +63,25 @@ class PodExitWait : public engine::ExitWait {
   std::string id_;
 };
 
+// Throws when a container of the pod cannot start (its image, its configuration) or, for an init
+// container, ended in failure: the pod would never run.
+void check_not_stuck(const std::string& id, const json& status, const std::string& spec_image) {
+  const json& waiting = field(field(status, "state"), "waiting");
+  std::string reason = waiting.value("reason", "");
+  std::string image = status.value("image", spec_image);
+  if (reason == "ErrImagePull" || reason == "ImagePullBackOff" || reason == "ErrImageNeverPull" || reason == "InvalidImageName")
+    throw Error(ErrorKind::NotFound,
+                "image " + image + " cannot be pulled by the cluster (" + reason + "): push it to a registry the nodes pull from",
+                Reason::ImageMissing);
+  if (reason == "CreateContainerConfigError" || reason == "CreateContainerError" || reason == "RunContainerError")
+    throw Error(ErrorKind::Infrastructure, "pod " + id + " cannot start: " + waiting.value("message", reason));
+  const json& ended = field(field(status, "state"), "terminated");
+  if (status.value("name", "") == "orch-agent" && ended.value("exitCode", 0) != 0)
+    throw Error(ErrorKind::Infrastructure, "pod " + id + ": the init container that puts orch's agent in place (image " + image +
+                                               ") failed with exit " + std::to_string(ended.value("exitCode", 0)) +
+                                               ": it needs orch at /usr/bin/orch (ORCH_K8S_AGENT_IMAGE)");
+}
+
 }  // namespace
 
 std::string selector_for(const engine::Labels& match) {
@@ -127,6 +146,12 @@ engine::EngineInfo KubeEngine::ping() {
   return i;
 }
 
+engine::Capabilities KubeEngine::capabilities() {
+  engine::Capabilities c;
+  if (!options_.agent_image.empty()) c.agent_path = kAgentPath;
+  return c;
+}
+
 engine::EngineInfo KubeEngine::info() {
   auto i = ping();
   i.runtimes = {"runc"};
@@ -161,14 +186,9 @@ json KubeEngine::wait_started(const std::string& id, std::chrono::milliseconds t
   for (;;) {
     auto pod = client_.get_pod(id);
     if (!pod) throw Error(ErrorKind::NotFound, "pod " + id + " is gone", Reason::NotFound);
-    const json& waiting = field(field(container_status(*pod), "state"), "waiting");
-    std::string reason = waiting.value("reason", "");
-    std::string image = info_of(*pod).image;
-    if (reason == "ErrImagePull" || reason == "ImagePullBackOff" || reason == "ErrImageNeverPull" || reason == "InvalidImageName")
-      throw Error(ErrorKind::NotFound, "image " + image + " cannot be pulled by the cluster (" + reason +
-                                           "): push it to a registry the nodes pull from", Reason::ImageMissing);
-    if (reason == "CreateContainerConfigError" || reason == "CreateContainerError" || reason == "RunContainerError")
-      throw Error(ErrorKind::Infrastructure, "pod " + id + " cannot start: " + waiting.value("message", reason));
+    const json& inits = field(field(*pod, "status"), "initContainerStatuses");
+    for (const auto& st : inits.is_array() ? inits : json::array()) check_not_stuck(id, st, "");
+    check_not_stuck(id, container_status(*pod), info_of(*pod).image);
     if (status_of(*pod).state != engine::State::Created) return *pod;
     if (Clock::now() >= deadline)
       throw Error(ErrorKind::Timeout, "pod " + id + " did not start in time (kubectl -n " + client_.namespace_name() +
@@ -232,7 +252,9 @@ bool KubeEngine::stopped_by_engine(const std::string& id, int64_t /*since_unix*/
 
 std::unique_ptr<engine::Process> KubeEngine::exec(const std::string& id, const engine::ExecSpec& spec) {
   // pods/exec takes only a command: the environment and directory go through env(1). It always
-  // runs as the pod's user.
+  // runs as the pod's user, so asking for root is refused rather than quietly not honoured.
+  if (spec.user == "root" || spec.user == "0" || spec.user.rfind("0:", 0) == 0)
+    throw Error(ErrorKind::BadInput, "a process in a sandbox pod cannot run as root: exec on Kubernetes runs as the pod's user");
   std::vector<std::string> argv = spec.argv;
   if (!spec.env.empty() || !spec.workdir.empty()) {
     std::vector<std::string> wrapped = {"env"};

@@ -20,7 +20,7 @@ class KubeEngine : public engine::Engine {
   std::string endpoint() const override;
   engine::EngineInfo ping() override;
   engine::EngineInfo info() override;
-  engine::Capabilities capabilities() override { return {}; }
+  engine::Capabilities capabilities() override;
 
   std::string create(const engine::SandboxSpec& spec) override;
   nlohmann::json create_request(const engine::SandboxSpec& spec) const override { return pod_manifest(spec, options_); }

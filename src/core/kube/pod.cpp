@@ -43,6 +43,28 @@ std::string volume_name(const std::string& path, size_t index) {
   return "scratch-" + std::to_string(index);
 }
 
+// Copies orch from its image into the emptyDir the sandbox mounts read-only, as a user no sandbox
+// runs as; its limits are the sandbox's, so the pod asks the scheduler for nothing more.
+json agent_init_container(const PodOptions& opts, const json& limits, const json& seccomp) {
+  constexpr int64_t kAgentOwner = 59999;
+  return {{"name", "orch-agent"},
+          {"image", opts.agent_image},
+          {"imagePullPolicy", "IfNotPresent"},
+          {"command", json::array({"/usr/bin/orch", "agent", "install", kAgentPath})},
+          {"resources", {{"limits", limits}, {"requests", limits}}},
+          {"securityContext",
+           {{"runAsNonRoot", true},
+            {"runAsUser", kAgentOwner},
+            {"runAsGroup", kAgentOwner},
+            {"allowPrivilegeEscalation", false},
+            {"privileged", false},
+            {"readOnlyRootFilesystem", true},
+            {"capabilities", {{"drop", json::array({"ALL"})}}},
+            {"seccompProfile", seccomp}}},
+          {"volumeMounts", json::array({{{"name", "orch-agent"}, {"mountPath", kAgentDir}}})},
+          {"terminationMessagePolicy", "FallbackToLogsOnError"}};
+}
+
 [[noreturn]] void cannot(const std::string& what) {
   throw Error(ErrorKind::BadInput, "a sandbox pod cannot " + what + " (the Kubernetes backend does not support it)");
 }
@@ -54,6 +76,7 @@ PodOptions pod_options_from_env() {
   o.runtime_class = env_get("ORCH_K8S_RUNTIME_CLASS", "gvisor");
   o.seccomp_localhost = env_get("ORCH_K8S_SECCOMP_PROFILE", "");
   o.ephemeral_storage = env_get("ORCH_K8S_EPHEMERAL_STORAGE", o.ephemeral_storage);
+  o.agent_image = env_get("ORCH_K8S_AGENT_IMAGE", "");
   o.active_deadline_s = std::strtoll(env_get("ORCH_K8S_MAX_LIFETIME", std::to_string(o.active_deadline_s)).c_str(), nullptr, 10);
   return o;
 }
@@ -147,6 +170,12 @@ json pod_manifest(const engine::SandboxSpec& s, const PodOptions& opts) {
   json seccomp = opts.seccomp_localhost.empty()
                      ? json{{"type", "RuntimeDefault"}}
                      : json{{"type", "Localhost"}, {"localhostProfile", opts.seccomp_localhost}};
+  if (s.with_agent) {
+    if (opts.agent_image.empty()) cannot("carry orch's agent without ORCH_K8S_AGENT_IMAGE");
+    // On the node's disk, not in memory: the binary counts against ephemeral storage, not the sandbox's memory.
+    volumes.push_back({{"name", "orch-agent"}, {"emptyDir", {{"sizeLimit", "64Mi"}}}});
+    mounts.push_back({{"name", "orch-agent"}, {"mountPath", kAgentDir}, {"readOnly", true}});
+  }
   json container = {
       {"name", "sandbox"},
       {"image", s.image},
@@ -189,6 +218,7 @@ json pod_manifest(const engine::SandboxSpec& s, const PodOptions& opts) {
         {"seccompProfile", seccomp}}},
       {"volumes", volumes},
   };
+  if (s.with_agent) spec["initContainers"] = json::array({agent_init_container(opts, limits, seccomp)});
   if (isolated) {
     // No cluster DNS either: a name lookup fails at once instead of reaching kube-dns.
     spec["dnsPolicy"] = "None";

@@ -15,10 +15,17 @@ struct PodOptions {
   std::string seccomp_localhost;  // a Localhost profile (relative to the kubelet's seccomp dir); "" = RuntimeDefault
   int64_t active_deadline_s = 86400;  // wall-clock backstop for every pod; 0 = none
   std::string ephemeral_storage = "64Mi";  // logs and anything else the kubelet puts on the node's disk
+  // An image carrying orch at /usr/bin/orch (deploy/docker's, the server's own): an init container
+  // copies the agent from it for sessions; "" = the agent goes in through the session's stdin.
+  std::string agent_image;
 };
 
-// PodOptions from ORCH_K8S_RUNTIME_CLASS, ORCH_K8S_SECCOMP_PROFILE, ORCH_K8S_EPHEMERAL_STORAGE and
-// ORCH_K8S_MAX_LIFETIME (seconds).
+// Where a sandbox pod holds orch's agent when PodOptions::agent_image is set: a read-only emptyDir.
+inline constexpr const char* kAgentDir = "/.orch-agent";
+inline constexpr const char* kAgentPath = "/.orch-agent/orch";
+
+// PodOptions from ORCH_K8S_RUNTIME_CLASS, ORCH_K8S_SECCOMP_PROFILE, ORCH_K8S_EPHEMERAL_STORAGE,
+// ORCH_K8S_MAX_LIFETIME (seconds) and ORCH_K8S_AGENT_IMAGE.
 PodOptions pod_options_from_env();
 
 // The label orch.net carries ("none", "bridge" or "private") and the one that groups a private

@@ -55,14 +55,18 @@ AgentLink::AgentLink(engine::Engine& engine, const std::string& container, const
   pending_[0] = pending;  // the hello event answers id 0
   thread_ = std::thread([this] { reader(); });
   std::unique_lock<std::mutex> lock(mu_);
-  if (!cv_.wait_for(lock, std::chrono::seconds(30), [&] { return pending->done || dead_; }) || !pending->done) {
-    std::string why = death_.empty() ? "it did not answer within 30 s" : death_;
-    lock.unlock();
-    throw Error(ErrorKind::Infrastructure, "the sandbox agent did not start: " + why);
-  }
+  // No destructor runs for a constructor that throws: the reader must be stopped here first.
+  auto give_up = [&](const std::string& why) {
+    if (lock.owns_lock()) lock.unlock();
+    closing_ = true;
+    thread_.join();
+    throw Error(ErrorKind::Infrastructure, why);
+  };
+  if (!cv_.wait_for(lock, std::chrono::seconds(30), [&] { return pending->done || dead_; }) || !pending->done)
+    give_up("the sandbox agent did not start: " + (death_.empty() ? std::string("it did not answer within 30 s") : death_));
   pending_.erase(0);
   if (pending->reply.head.value("version", 0) != agent::kProtocolVersion)
-    throw Error(ErrorKind::Infrastructure, "the sandbox agent speaks another protocol version (is the orch binary being replaced?)");
+    give_up("the sandbox agent speaks another protocol version (is the orch binary being replaced?)");
 }
 
 AgentLink::~AgentLink() {

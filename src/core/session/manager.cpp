@@ -114,8 +114,12 @@ const templates::Template& Manager::template_of(const std::string& name) const {
   return *t;
 }
 
-// The agent is this binary: mounted where the engine can see the host, else shipped in the kernels' tar.
-std::string Manager::agent_source() const { return engine_.capabilities().host_mounts ? agent_binary_to_mount() : ""; }
+// The agent is this binary: mounted where the engine can see the host, put in place by an engine
+// that can (a Kubernetes init container), else shipped in the kernels' tar.
+bool Manager::agent_in_tar() const {
+  auto caps = engine_.capabilities();
+  return (!caps.host_mounts || agent_binary_to_mount().empty()) && caps.agent_path.empty();
+}
 
 engine::SandboxSpec Manager::session_spec(const CreateOptions& o, const std::string& id, int64_t expires, size_t kernels_size,
                                           bool pooled) const {
@@ -144,16 +148,24 @@ engine::SandboxSpec Manager::session_spec(const CreateOptions& o, const std::str
   for (auto& e : spec.env)
     if (e.rfind("HOME=", 0) == 0) e = "HOME=" + o.home;
   if (o.home != "/workspace") spec.scratch.push_back({o.home, tmpl.limits.workspace_size, tmpl.user, "0755"});
-  std::string agent = agent_source();
-  if (!agent.empty()) spec.host_mounts.push_back({agent, kAgentMount, true});
-  spec.labels[kLabelAgent] = agent.empty() ? kAgentInTar : kAgentMount;
+  auto caps = engine_.capabilities();
+  std::string host_agent = caps.host_mounts ? agent_binary_to_mount() : "";
+  if (!host_agent.empty()) {
+    spec.host_mounts.push_back({host_agent, kAgentMount, true});
+    spec.labels[kLabelAgent] = kAgentMount;
+  } else if (!caps.agent_path.empty()) {
+    spec.with_agent = true;
+    spec.labels[kLabelAgent] = caps.agent_path;
+  } else {
+    spec.labels[kLabelAgent] = kAgentInTar;
+  }
   spec.argv = supervisor_command(expires, kernels_size);
   return spec;
 }
 
 nlohmann::json Manager::create_request(const CreateOptions& o) const {
   check_create(o);
-  size_t kernels = kernel_tar(agent_source().empty()).size();
+  size_t kernels = kernel_tar(agent_in_tar()).size();
   return engine_.create_request(session_spec(o, "s-" + random_hex(12), unix_now() + o.ttl_s, kernels));
 }
 
@@ -171,7 +183,7 @@ Manager::Launched Manager::launch(const CreateOptions& o, const templates::Templ
   std::string id = "s-" + random_hex(12);
   int64_t now = unix_now();
   int64_t expires = now + o.ttl_s;
-  std::string tar = kernel_tar(agent_source().empty());
+  std::string tar = kernel_tar(agent_in_tar());
   engine::SandboxSpec spec = session_spec(o, id, expires, tar.size(), pooled);
   std::string net;
   if (o.network == "private") {

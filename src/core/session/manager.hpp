@@ -198,7 +198,7 @@ class Manager : public Backend {
  private:
   engine::SandboxSpec session_spec(const CreateOptions& o, const std::string& id, int64_t expires, size_t kernels_size,
                                    bool pooled = false) const;
-  std::string agent_source() const;
+  bool agent_in_tar() const;
   struct Relay;
   struct AgentSlot;
   struct Launched {
