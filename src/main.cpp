@@ -2,6 +2,7 @@
 #include <iostream>
 
 #include "cli/commands.hpp"
+#include "cli/common.hpp"
 #include "core/error.hpp"
 #include "version.hpp"
 
@@ -15,7 +16,7 @@ int main(int argc, char** argv) {
   try {
     return orch::cli::dispatch(orch::cli::root_command(), "orch", argc, argv);
   } catch (const orch::Error& e) {
-    std::cerr << "orch: error: " << e.what() << "\n";
+    std::cerr << "orch: error: " << orch::cli::error_text(e) << "\n";
     return orch::exit_code_for(e.kind());
   } catch (const std::exception& e) {
     std::cerr << "orch: error: internal: " << e.what() << "\n";

@@ -7,10 +7,11 @@
 #include <algorithm>
 #include <csignal>
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <map>
 #include <sstream>
-#include <filesystem>
 
 #include "cli/describe.hpp"
 #include "core/error.hpp"
@@ -93,6 +94,16 @@ int parse(CLI::App& app, int argc, char** argv, int usage_exit) {
     return usage_exit;
   }
   return -1;
+}
+
+std::string error_text(const Error& e) {
+  static const std::map<std::string, std::string> flags = {
+      {"memory", "--memory"}, {"cpus", "--cpus"}, {"pids", "--pids"}, {"timeout", "--timeout"}, {"output_limit", "--output-limit"},
+      {"network", "--net"},   {"env", "--env"},   {"ttl", "--ttl"},   {"name", "--name"}};
+  std::string text = e.what();
+  auto flag = flags.find(e.field());
+  if (flag == flags.end() || text.rfind(e.field(), 0) != 0) return text;
+  return flag->second + text.substr(e.field().size());
 }
 
 std::vector<std::string> split_passthrough(int& argc, char** argv) {

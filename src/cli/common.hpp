@@ -6,6 +6,8 @@
 #include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
 
+#include "core/error.hpp"
+
 namespace orch::cli {
 
 // Set by SIGINT/SIGTERM; long operations poll it and clean up.
@@ -21,6 +23,10 @@ std::vector<std::string> split_passthrough(int& argc, char** argv);
 
 // --backend docker|kubernetes: the same as ORCH_BACKEND, for this command.
 void add_backend_option(CLI::App& app);
+
+// An error as the CLI words it: a request field the core names ("memory") becomes the flag that
+// sets it ("--memory"), through one table.
+std::string error_text(const Error& e);
 
 void print_json(const nlohmann::json& j);
 std::string read_file_or_throw(const std::string& path, const std::string& what);

@@ -111,8 +111,7 @@ int run_command(int argc, char** argv) {
   } else {
     throw Error(ErrorKind::BadInput, "nothing to run: give -c CODE, a FILE, or - to read the code from stdin");
   }
-  if (timeout > 0) o.timeout_s = timeout;
-  if (app.count("--timeout") && timeout <= 0) throw Error(ErrorKind::BadInput, "--timeout must be above 0");
+  if (app.count("--timeout")) o.timeout_s = timeout;
   if (!memory.empty()) o.memory_bytes = parse_bytes(memory, "--memory");
   if (app.count("--cpus")) o.cpus = cpus;
   if (app.count("--pids")) o.pids = pids;
@@ -127,6 +126,7 @@ int run_command(int argc, char** argv) {
   o.output_cap = static_cast<size_t>(parse_bytes(output_cap, "--output-limit"));
   if (!stdin_used_for_code && !no_stdin && (force_stdin || !::isatty(0))) o.stdin_fd = 0;
 
+  sandbox::check_run_options(o);
   if (auto server = remote::server_from_env(); server && !dry_run) {
     install_signal_handlers();
     TerminalObserver observer(!as_json);
@@ -160,7 +160,7 @@ int run_main(int argc, char** argv) {
   try {
     return run_command(argc, argv);
   } catch (const Error& e) {
-    std::cerr << "orch: error: " << e.what() << "\n";
+    std::cerr << "orch: error: " << error_text(e) << "\n";
     return 125;  // as `docker run`: the program did not run, or orch failed around it
   }
 }

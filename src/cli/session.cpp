@@ -1,6 +1,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstring>
 #include <filesystem>
 #include <iostream>
@@ -110,9 +111,7 @@ int session_create_main(int argc, char** argv) {
   o.name = name;
   o.network = net;
   o.owner = cli_owner();
-  double ttl_s = parse_seconds(ttl, "--ttl");
-  if (ttl_s < 1) throw Error(ErrorKind::BadInput, "--ttl must be at least 1 second");
-  o.ttl_s = static_cast<int64_t>(ttl_s);
+  o.ttl_s = static_cast<int64_t>(std::min(parse_seconds(ttl, "--ttl"), 1e12));
   if (!memory.empty()) o.memory_bytes = parse_bytes(memory, "--memory");
   if (app.count("--cpus")) o.cpus = cpus;
   for (const auto& kv : labels) {
@@ -249,7 +248,7 @@ int session_rm_main(int argc, char** argv) {
       ctx.manager().remove(id);
       std::cout << id << "\n";
     } catch (const Error& e) {
-      std::cerr << "orch: error: " << e.what() << "\n";
+      std::cerr << "orch: error: " << error_text(e) << "\n";
       rc = exit_code_for(e.kind());
     }
   }

@@ -33,10 +33,19 @@ class Error : public std::runtime_error {
       : std::runtime_error(message), kind_(kind), reason_(reason) {}
   ErrorKind kind() const { return kind_; }
   Reason reason() const { return reason_; }
+  // The request field a BadInput is about ("memory"), or empty. The message then starts with that
+  // name, so a front end may say it in its own words (the CLI names its flag).
+  const std::string& field() const { return field_; }
+  static Error bad_field(const std::string& field, const std::string& rest) {
+    Error e(ErrorKind::BadInput, field + " " + rest);
+    e.field_ = field;
+    return e;
+  }
 
  private:
   ErrorKind kind_;
   Reason reason_;
+  std::string field_;
 };
 
 const char* kind_name(ErrorKind kind);

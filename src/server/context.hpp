@@ -106,7 +106,10 @@ void send_document(httplib::Response& res, size_t payload_bytes, std::function<v
 // Wraps a handler so any orch::Error (or other exception) becomes a JSON error response.
 httplib::Server::Handler guarded(std::function<void(const httplib::Request&, httplib::Response&)> fn);
 
-// Applies the server's and the tenant's caps to a run request; throws BadInput when one is exceeded.
+// The server's and the tenant's caps, below the core's bounds: BadInput naming the field when a
+// timeout or memory asked for is above them.
+void check_caps(const Context& ctx, const Tenant& tenant, std::optional<double> timeout_s, std::optional<int64_t> memory_bytes);
+// check_caps for a run, and the server's network and runtime rules.
 void apply_caps(const Context& ctx, const Tenant& tenant, sandbox::RunOptions& opts);
 // Throws BadInput for a network this server does not offer (bridge needs --allow-net, lan --allow-lan).
 void check_network(const Context& ctx, const std::string& network);

@@ -58,6 +58,11 @@ session::ExecResult exec_counted(Context& ctx, const std::string& id, const sess
   return r;
 }
 
+// A server keeps sessions for a week at most; the core allows the CLI's own sessions longer.
+void check_session_ttl(int64_t ttl_s) {
+  if (ttl_s < 1 || ttl_s > 7 * 86400) throw Error::bad_field("ttl", "must be between 1 and 604800 seconds on this server");
+}
+
 std::string query_path(const httplib::Request& req) {
   if (!req.has_param("path")) throw Error(ErrorKind::BadInput, "query parameter 'path' is required");
   return req.get_param_value("path");
@@ -82,9 +87,8 @@ void add_session_routes(httplib::Server& svr, Context& ctx) {
     o.network = opt_string(b, "network").value_or("none");
     check_network(ctx, o.network);
     if (o.cpus) check_cpus(ctx, tenant, *o.cpus);
-    int64_t max_mem = tenant.limits.max_memory_bytes > 0 ? tenant.limits.max_memory_bytes : ctx.cfg.max_memory_bytes;
-    if (o.memory_bytes && *o.memory_bytes > max_mem) throw Error(ErrorKind::BadInput, "memory is above this server's limit");
-    if (o.ttl_s <= 0 || o.ttl_s > 7 * 86400) throw Error(ErrorKind::BadInput, "field 'ttl' must be between 1 and 604800 seconds");
+    check_caps(ctx, tenant, std::nullopt, o.memory_bytes);
+    check_session_ttl(o.ttl_s);
     if (b.contains("labels")) {
       if (!b["labels"].is_object()) throw Error(ErrorKind::BadInput, "field 'labels' must be an object {key: value}");
       for (const auto& [k, v] : b["labels"].items()) {
@@ -120,7 +124,8 @@ void add_session_routes(httplib::Server& svr, Context& ctx) {
   svr.Post(R"(/v1/sessions/([^/]+)/extend)", guarded([&ctx](const httplib::Request& req, httplib::Response& res) {
     json b = parse_body(req.body);
     auto ttl = opt_int(b, "ttl");
-    if (!ttl || *ttl <= 0 || *ttl > 7 * 86400) throw Error(ErrorKind::BadInput, "field 'ttl' (seconds, up to 604800) is required");
+    if (!ttl) throw Error::bad_field("ttl", "is required (seconds)");
+    check_session_ttl(*ttl);
     send_json(res, session::to_json(ctx.sessions->extend(req.matches[1], *ttl, owner(ctx))));
   }));
 
@@ -136,10 +141,9 @@ void add_session_routes(httplib::Server& svr, Context& ctx) {
     er.code = *code;
     er.language = opt_string(b, "language").value_or("");
     er.timeout_s = opt_number(b, "timeout");
-    double max_t = tenant.limits.max_timeout_s > 0 ? tenant.limits.max_timeout_s : ctx.cfg.max_timeout_s;
-    if (er.timeout_s && (*er.timeout_s <= 0 || *er.timeout_s > max_t))
-      throw Error(ErrorKind::BadInput, "field 'timeout' must be above 0 and at most " + std::to_string(max_t) + " seconds");
-    if (auto cap = opt_bytes(b, "output_limit")) er.output_cap = static_cast<size_t>(std::clamp<int64_t>(*cap, 1, 64LL << 20));
+    check_caps(ctx, tenant, er.timeout_s, std::nullopt);
+    if (auto cap = opt_bytes(b, "output_limit")) er.output_cap = static_cast<size_t>(std::max<int64_t>(*cap, 0));
+    session::check_exec(er);
     std::string id = req.matches[1];
     session::Owner who = owner(ctx);
     auto slot = std::make_shared<Slot>(acquire_slot(ctx, tenant));

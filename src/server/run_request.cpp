@@ -1,5 +1,6 @@
 #include "server/run_request.hpp"
 
+#include <algorithm>
 #include <set>
 
 #include "core/error.hpp"
@@ -87,10 +88,7 @@ sandbox::RunOptions parse_run_request(const nlohmann::json& b, bool strict) {
   o.network = opt_string(b, "network");
   o.runtime = opt_string(b, "runtime");
   o.collect_out = opt_bool(b, "out").value_or(false);
-  if (auto cap = opt_bytes(b, "output_limit")) {
-    if (*cap <= 0 || *cap > (64LL << 20)) throw Error(ErrorKind::BadInput, "field 'output_limit' must be between 1 byte and 64m");
-    o.output_cap = static_cast<size_t>(*cap);
-  }
+  if (auto cap = opt_bytes(b, "output_limit")) o.output_cap = static_cast<size_t>(std::max<int64_t>(*cap, 0));
   return o;
 }
 

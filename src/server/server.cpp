@@ -12,6 +12,7 @@
 #include <thread>
 
 #include "core/sandbox/gc.hpp"
+#include "core/util/units.hpp"
 #include "server/access_log.hpp"
 #include "server/e2b/e2b.hpp"
 
@@ -89,13 +90,19 @@ void check_network(const Context& ctx, const std::string& network) {
                                          (network == "lan" ? "lan" : "net") + " off)");
 }
 
-void apply_caps(const Context& ctx, const Tenant& tenant, sandbox::RunOptions& o) {
+void check_caps(const Context& ctx, const Tenant& tenant, std::optional<double> timeout_s, std::optional<int64_t> memory_bytes) {
   double max_t = tenant.limits.max_timeout_s > 0 ? tenant.limits.max_timeout_s : ctx.cfg.max_timeout_s;
   int64_t max_m = tenant.limits.max_memory_bytes > 0 ? tenant.limits.max_memory_bytes : ctx.cfg.max_memory_bytes;
-  if (o.timeout_s && *o.timeout_s > max_t)
-    throw Error(ErrorKind::BadInput, "timeout " + std::to_string(*o.timeout_s) + "s is above this server's limit of " + std::to_string(max_t) + "s");
-  if (o.memory_bytes && *o.memory_bytes > max_m)
-    throw Error(ErrorKind::BadInput, "memory is above this server's limit of " + std::to_string(max_m) + " bytes");
+  if (timeout_s && *timeout_s > max_t) {
+    char limit[32];
+    std::snprintf(limit, sizeof limit, "%g", max_t);
+    throw Error::bad_field("timeout", std::string("must be at most ") + limit + " seconds on this server");
+  }
+  if (memory_bytes && *memory_bytes > max_m) throw Error::bad_field("memory", "must be at most " + format_bytes(max_m) + " on this server");
+}
+
+void apply_caps(const Context& ctx, const Tenant& tenant, sandbox::RunOptions& o) {
+  check_caps(ctx, tenant, o.timeout_s, o.memory_bytes);
   if (o.network) check_network(ctx, *o.network);
   int64_t max_p = tenant.limits.max_pids > 0 ? tenant.limits.max_pids : ctx.cfg.max_pids;
   if (o.pids && *o.pids > max_p)

@@ -252,6 +252,11 @@ test_error_bad_flags() {
   assert_contains "$out" "--memory: 'lots' is not valid"
   out=$("$ORCH" run --net host -c 'print(1)' 2>&1)
   assert_contains "$out" "--net must be none, bridge or lan"
+  out=$("$ORCH" run --output-limit 100g -c 'print(1)' 2>&1)
+  assert_eq "125" "$?"
+  assert_contains "$out" "--output-limit must be between 1 byte and 64m"
+  out=$("$ORCH" run --timeout 0 -c 'print(1)' 2>&1)
+  assert_contains "$out" "--timeout must be above 0 and at most 86400 seconds"
   out=$("$ORCH" run 2>&1)
   assert_contains "$out" "nothing to run"
 }

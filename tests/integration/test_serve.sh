@@ -60,6 +60,14 @@ test_bad_requests_are_json_400() {
   r=$(post /v1/run '{"code":"print(1)","network":"bridge"}')
   assert_eq "400" "$(status_of "$r")"
   assert_contains "$(body_of "$r")" "not allowed"
+  # Limits are named by their field, with the CLI's bounds: no flag names over HTTP.
+  r=$(post /v1/run '{"code":"print(1)","memory":"5m"}')
+  assert_eq "400" "$(status_of "$r")"
+  assert_contains "$(body_of "$r")" '"memory must be between 6m and 64g"'
+  r=$(post /v1/run '{"code":"print(1)","output_limit":"100m"}')
+  assert_contains "$(body_of "$r")" '"output_limit must be between 1 byte and 64m"'
+  r=$(post /v1/run '{"code":"print(1)","timeout":301}')
+  assert_contains "$(body_of "$r")" '"timeout must be at most 300 seconds on this server"'
   r=$(curl -s -w '\n%{http_code}' "$BASE/no/such/route")
   assert_eq "404" "$(status_of "$r")"
   assert_contains "$(body_of "$r")" '"error"'

@@ -156,25 +156,50 @@ TEST_CASE("plan_run: limits come from the template unless overridden") {
   CHECK(p.guard->lan);
 }
 
-TEST_CASE("plan_run: out-of-range limits and bad values are BadInput") {
+TEST_CASE("plan_run: out-of-range limits and bad values are BadInput naming the field") {
   auto store = builtins();
   auto with = [](auto set) {
     RunOptions o = code("x");
     set(o);
     return o;
   };
-  CHECK(bad_input(store, with([](RunOptions& o) { o.memory_bytes = 5LL << 20; })) == "--memory must be between 6m and 64g");
-  CHECK(bad_input(store, with([](RunOptions& o) { o.memory_bytes = (64LL << 30) + 1; })).find("--memory") == 0);
+  // The field the error names, checked to be where its message starts.
+  auto field = [&](const RunOptions& o) {
+    try {
+      plan_run(store, o);
+    } catch (const Error& e) {
+      CHECK(e.kind() == ErrorKind::BadInput);
+      CHECK(std::string(e.what()).rfind(e.field() + " ", 0) == 0);
+      return e.field();
+    }
+    FAIL("plan accepted");
+    return std::string();
+  };
+  CHECK(bad_input(store, with([](RunOptions& o) { o.memory_bytes = 5LL << 20; })) == "memory must be between 6m and 64g");
+  CHECK(field(with([](RunOptions& o) { o.memory_bytes = (64LL << 30) + 1; })) == "memory");
   CHECK_NOTHROW(plan_run(store, with([](RunOptions& o) { o.memory_bytes = 6LL << 20; })));
   CHECK_NOTHROW(plan_run(store, with([](RunOptions& o) { o.memory_bytes = 64LL << 30; })));
-  CHECK(bad_input(store, with([](RunOptions& o) { o.cpus = 0; })).find("--cpus") == 0);
-  CHECK(bad_input(store, with([](RunOptions& o) { o.cpus = 257; })).find("--cpus") == 0);
-  CHECK(bad_input(store, with([](RunOptions& o) { o.pids = 7; })).find("--pids") == 0);
-  CHECK(bad_input(store, with([](RunOptions& o) { o.pids = 100001; })).find("--pids") == 0);
-  CHECK(bad_input(store, with([](RunOptions& o) { o.timeout_s = 0; })).find("--timeout") == 0);
-  CHECK(bad_input(store, with([](RunOptions& o) { o.timeout_s = 86401; })).find("--timeout") == 0);
-  CHECK(bad_input(store, with([](RunOptions& o) { o.network = "host"; })) == "--net must be none, bridge or lan (got 'host')");
+  CHECK(field(with([](RunOptions& o) { o.cpus = 0; })) == "cpus");
+  CHECK(field(with([](RunOptions& o) { o.cpus = 257; })) == "cpus");
+  CHECK(field(with([](RunOptions& o) { o.pids = 7; })) == "pids");
+  CHECK(field(with([](RunOptions& o) { o.pids = 100001; })) == "pids");
+  CHECK(field(with([](RunOptions& o) { o.timeout_s = 0; })) == "timeout");
+  CHECK(field(with([](RunOptions& o) { o.timeout_s = 86401; })) == "timeout");
+  CHECK(bad_input(store, with([](RunOptions& o) { o.network = "host"; })) == "network must be none, bridge or lan (got 'host')");
+  CHECK(bad_input(store, with([](RunOptions& o) { o.output_cap = (64 << 20) + 1; })) == "output_limit must be between 1 byte and 64m");
+  CHECK(field(with([](RunOptions& o) { o.output_cap = 0; })) == "output_limit");
+  CHECK_NOTHROW(plan_run(store, with([](RunOptions& o) { o.output_cap = 64 << 20; })));
   CHECK(bad_input(store, with([](RunOptions& o) { o.workspace_size = "big"; })).find("workspace size") == 0);
+}
+
+TEST_CASE("check_run_options refuses what plan_run refuses, without a template") {
+  RunOptions o = code("x");
+  CHECK_NOTHROW(check_run_options(o));
+  o.output_cap = size_t{100} << 30;  // `orch run --output-limit 100g`
+  CHECK_THROWS_WITH_AS(check_run_options(o), "output_limit must be between 1 byte and 64m", Error);
+  o = code("x");
+  o.env = {"1=x", "BAD-KEY=1"};
+  CHECK_THROWS_WITH_AS(check_run_options(o), "env key 'BAD-KEY' may hold only letters, digits and _", Error);
 }
 
 TEST_CASE("plan_run: environment variables are checked and ordered after the template's") {
@@ -192,11 +217,11 @@ TEST_CASE("plan_run: environment variables are checked and ordered after the tem
     CAPTURE(std::string(bad));
     RunOptions b = code("x");
     b.env = {bad};
-    CHECK(bad_input(store, b).find("--env") == 0);
+    CHECK(bad_input(store, b).find("env ") == 0);
   }
   RunOptions nul = code("x");
   nul.env = {std::string("A=x\0y", 5)};
-  CHECK(bad_input(store, nul) == "--env value holds a NUL byte");
+  CHECK(bad_input(store, nul) == "env value holds a NUL byte");
 }
 
 TEST_CASE("plan_run: file paths must stay inside /workspace; the code file comes last") {

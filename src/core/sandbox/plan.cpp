@@ -2,6 +2,7 @@
 #include <filesystem>
 
 #include "core/error.hpp"
+#include "core/sandbox/limits.hpp"
 #include "core/sandbox/run.hpp"
 #include "core/util/random.hpp"
 #include "core/util/suggest.hpp"
@@ -12,23 +13,11 @@ namespace orch::sandbox {
 
 namespace {
 
-constexpr double kMaxTimeout = 24 * 3600;
-
 std::string extension_of(const std::string& name) {
   auto dot = name.rfind('.');
   auto slash = name.rfind('/');
   if (dot == std::string::npos || (slash != std::string::npos && dot < slash)) return "";
   return name.substr(dot);
-}
-
-void check_env(const std::string& kv) {
-  auto eq = kv.find('=');
-  if (eq == std::string::npos || eq == 0)
-    throw Error(ErrorKind::BadInput, "--env '" + kv + "' is not KEY=VALUE");
-  std::string key = kv.substr(0, eq);
-  if (!std::all_of(key.begin(), key.end(), [](char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_'; }))
-    throw Error(ErrorKind::BadInput, "--env key '" + key + "' may hold only letters, digits and _");
-  if (kv.find('\0') != std::string::npos) throw Error(ErrorKind::BadInput, "--env value holds a NUL byte");
 }
 
 // A name for a file in /workspace: relative, no "..", and no empty or "." part (those name a directory).
@@ -44,6 +33,16 @@ bool is_file_name(const std::string& p) {
 }
 
 }  // namespace
+
+void check_run_options(const RunOptions& o) {
+  if (o.memory_bytes) check_memory(*o.memory_bytes);
+  if (o.cpus) check_cpus(*o.cpus);
+  if (o.pids) check_pids(*o.pids);
+  if (o.timeout_s) check_timeout(*o.timeout_s);
+  if (o.network) check_network(*o.network, false);
+  check_output_limit(o.output_cap);
+  for (const auto& kv : o.env) check_env(kv);
+}
 
 RunPlan plan_run(const templates::Store& store, const RunOptions& o) {
   RunPlan p;
@@ -77,19 +76,16 @@ RunPlan plan_run(const templates::Store& store, const RunOptions& o) {
     throw Error(ErrorKind::BadInput, "template '" + p.tmpl->name + "' has no language '" + lang + "' (it offers " + offered + ")");
   }
 
-  for (const auto& kv : o.env) check_env(kv);
+  check_run_options(o);
   p.run_id = "r-" + random_hex(12);
   std::string net = o.network.value_or(p.tmpl->network);
-  if (net != "none" && net != "bridge" && net != "lan")
-    throw Error(ErrorKind::BadInput, "--net must be none, bridge or lan (got '" + net + "')");
   if (net != "none") p.guard = engine::Egress{net == "lan"};
   std::optional<std::string> engine_net = net == "none" ? "none" : "bridge";
   SandboxRequest req{"run", p.run_id, o.memory_bytes, o.cpus, o.pids, engine_net, o.runtime, o.workspace_size, o.env, o.labels};
   p.spec = sandbox_spec(*p.tmpl, req);
   p.extra_env = o.env;
   p.timeout_s = o.timeout_s.value_or(p.tmpl->limits.timeout_s);
-  if (p.timeout_s <= 0 || p.timeout_s > kMaxTimeout)
-    throw Error(ErrorKind::BadInput, "--timeout must be above 0 and at most 86400 seconds");
+  check_timeout(p.timeout_s);
 
   for (const auto& f : o.files) {
     if (!is_file_name(f.path))

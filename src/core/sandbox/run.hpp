@@ -104,6 +104,9 @@ class Observer {
   virtual bool cancelled() { return false; }
 };
 
+// BadInput naming the field for what is out of bounds without a template (limits, timeout, network,
+// output limit, environment); plan_run checks this and the template's defaults.
+void check_run_options(const RunOptions& opts);
 RunPlan plan_run(const templates::Store& store, const RunOptions& opts);
 RunResult run_oneshot(engine::Engine& engine, const RunPlan& plan, Observer& observer);
 // The sandbox run_oneshot makes: the plan's spec with the boot command that reads `input_size`

@@ -6,6 +6,7 @@
 #include <mutex>
 
 #include "core/error.hpp"
+#include "core/sandbox/limits.hpp"
 #include "core/sandbox/seccomp.hpp"
 #include "core/util/random.hpp"
 #include "core/util/units.hpp"
@@ -14,12 +15,10 @@ namespace orch::sandbox {
 
 namespace {
 
-constexpr int64_t kMaxMemory = 64LL << 30;
-
 void check_limits(const engine::SandboxSpec& s) {
-  if (s.memory_bytes < (6 << 20) || s.memory_bytes > kMaxMemory) throw Error(ErrorKind::BadInput, "--memory must be between 6m and 64g");
-  if (s.cpus <= 0 || s.cpus > 256) throw Error(ErrorKind::BadInput, "--cpus must be above 0 and at most 256");
-  if (s.pids < 8 || s.pids > 100000) throw Error(ErrorKind::BadInput, "--pids must be between 8 and 100000");
+  check_memory(s.memory_bytes);
+  check_cpus(s.cpus);
+  check_pids(s.pids);
   for (const auto& m : s.scratch) parse_bytes(m.size, m.path == "/workspace" ? "workspace size" : "tmp size");
 }
 

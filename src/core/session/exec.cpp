@@ -2,6 +2,7 @@
 #include <chrono>
 
 #include "core/error.hpp"
+#include "core/sandbox/limits.hpp"
 #include "core/session/boot.hpp"
 #include "core/session/channel.hpp"
 #include "core/session/container_exec.hpp"
@@ -107,10 +108,16 @@ void Manager::start_kernel(const Target& t, const templates::Template& tmpl) {
   }
 }
 
-ExecResult Manager::exec(const std::string& id_or_name, const ExecRequest& req, ExecObserver& obs, const Owner& owner) {
-  auto t0 = Clock::now();
+void check_exec(const ExecRequest& req) {
   if (req.code.find('\0') != std::string::npos) throw Error(ErrorKind::BadInput, "the code holds a NUL byte");
   if (req.code.size() > kMaxCode) throw Error(ErrorKind::BadInput, "the code is larger than 8 MiB");
+  if (req.timeout_s) sandbox::check_timeout(*req.timeout_s);
+  sandbox::check_output_limit(req.output_cap);
+}
+
+ExecResult Manager::exec(const std::string& id_or_name, const ExecRequest& req, ExecObserver& obs, const Owner& owner) {
+  auto t0 = Clock::now();
+  check_exec(req);
   Target t = resolve(id_or_name, owner);
   const auto& tmpl = template_of(t.template_name);
   std::string cwd = t.home;
@@ -132,7 +139,7 @@ ExecResult Manager::exec(const std::string& id_or_name, const ExecRequest& req, 
   if (!req.env.empty() && lang->kernel == "bash")
     throw Error(ErrorKind::BadInput, "per-execution environment variables work with the python and node kernels, not bash");
   double timeout = req.timeout_s.value_or(tmpl.limits.timeout_s);
-  if (timeout <= 0 || timeout > 86400) throw Error(ErrorKind::BadInput, "--timeout must be above 0 and at most 86400 seconds");
+  sandbox::check_timeout(timeout);
   std::string instance = req.context.empty() ? lang->kernel : req.context;
   std::string type = req.env.empty() ? "exec" : "run";
   std::string payload = req.env.empty() ? req.code : nlohmann::json({{"code", req.code}, {"env", req.env}}).dump();

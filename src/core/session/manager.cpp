@@ -6,6 +6,7 @@
 
 #include "core/error.hpp"
 #include "core/sandbox/gc.hpp"
+#include "core/sandbox/limits.hpp"
 #include "core/sandbox/spec.hpp"
 #include "core/session/boot.hpp"
 #include "core/session/container_exec.hpp"
@@ -19,12 +20,6 @@ using nlohmann::json;
 namespace sb = sandbox;
 
 namespace {
-
-constexpr int64_t kMaxTtl = 30LL * 24 * 3600;
-
-void check_ttl(int64_t ttl) {
-  if (ttl < 1 || ttl > kMaxTtl) throw Error(ErrorKind::BadInput, "--ttl must be between 1 second and 30 days");
-}
 
 engine::Labels of_kind(const char* kind) { return {{sb::kLabelManaged, "1"}, {sb::kLabelKind, kind}}; }
 
@@ -42,14 +37,13 @@ engine::Labels named(const std::string& name, const std::string& owner) {
 }
 
 void check_create(const CreateOptions& o) {
-  check_ttl(o.ttl_s);
-  if (o.network != "none" && o.network != "bridge" && o.network != "lan" && o.network != "private")
-    throw Error(ErrorKind::BadInput, "--net must be none, bridge, lan or private (got '" + o.network + "')");
+  sb::check_ttl(o.ttl_s);
+  sb::check_network(o.network, true);
   static const std::regex name_re("[A-Za-z0-9][A-Za-z0-9_.-]{0,62}");
   if (!o.name.empty() && (!std::regex_match(o.name, name_re) || valid_session_id(o.name)))
-    throw Error(ErrorKind::BadInput, "--name '" + o.name +
-                                         "' must be 1-63 letters, digits, '_', '.' or '-', start with a letter or digit, "
-                                         "and not look like a session id");
+    throw Error::bad_field("name", "'" + o.name.substr(0, 100) +
+                                       "' must be 1-63 letters, digits, '_', '.' or '-', start with a letter or digit, "
+                                       "and not look like a session id");
   static const std::regex key_re("[A-Za-z0-9][A-Za-z0-9_./-]{0,127}");
   if (o.labels.size() > 32) throw Error(ErrorKind::BadInput, "at most 32 labels per session");
   for (const auto& [k, v] : o.labels) {
@@ -356,7 +350,7 @@ void Manager::remove_record(const Record& r) {
 void Manager::remove(const std::string& id_or_name, const Owner& owner) { remove_record(get(id_or_name, owner)); }
 
 Record Manager::extend(const std::string& id_or_name, int64_t ttl_s, const Owner& owner) {
-  check_ttl(ttl_s);
+  sb::check_ttl(ttl_s);
   Record r = get(id_or_name, owner);
   if (r.state != "running") throw Error(ErrorKind::Conflict, "session " + r.id + " is " + r.state + ", not running");
   int64_t expires = unix_now() + ttl_s;

@@ -88,6 +88,9 @@ class FileReader {
   int64_t size_;
   bool eof_ = false;
 };
+// BadInput when a request can run nowhere: a NUL byte in the code, over 8 MiB of it, or a timeout
+// or output limit out of bounds.
+void check_exec(const ExecRequest& req);
 
 struct FileEntry {
   std::string path;  // relative to /workspace
