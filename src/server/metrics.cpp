@@ -27,6 +27,9 @@ std::string escape(const std::string& s) {
 
 std::string label(const char* k, const std::string& v) { return std::string(k) + "=\"" + escape(v) + "\""; }
 
+// {labels}, appended: GCC 12 warns falsely (-Wrestrict, PR 105329) on "literal" + a temporary string.
+std::string braced(const std::string& labels) { return std::string("{").append(labels).append("}"); }
+
 }  // namespace
 
 std::string format_value(double v) {
@@ -94,14 +97,15 @@ std::string Metrics::prometheus(const std::vector<Family>& scraped) const {
   header(o, "orch_http_requests_total", "counter", "HTTP requests by method, route template and status code.");
   for (const auto& [k, n] : requests_) {
     const auto& [method, route, code] = k;
-    sample(o, "orch_http_requests_total", "{" + label("method", method) + "," + label("route", route) + "," + label("code", std::to_string(code)) + "}",
+    sample(o, "orch_http_requests_total",
+           braced(label("method", method) + "," + label("route", route) + "," + label("code", std::to_string(code))),
            static_cast<double>(n));
   }
   header(o, "orch_http_request_duration_seconds", "histogram", "Time from routing a request to its answer, by method and route template.");
   for (const auto& [k, h] : request_seconds_) h.write(o, "orch_http_request_duration_seconds", label("method", k.first) + "," + label("route", k.second));
   header(o, "orch_runs_total", "counter", "One-shot runs by final status.");
   for (const char* s : {"ok", "error", "timeout", "oom", "killed"})
-    sample(o, "orch_runs_total", "{" + label("status", s) + "}", static_cast<double>(runs_by_status_.count(s) ? runs_by_status_.at(s) : 0));
+    sample(o, "orch_runs_total", braced(label("status", s)), static_cast<double>(runs_by_status_.count(s) ? runs_by_status_.at(s) : 0));
   header(o, "orch_run_duration_seconds", "histogram", "Wall time of one-shot runs.");
   run_seconds_.write(o, "orch_run_duration_seconds", "");
   header(o, "orch_pool_requests_total", "counter", "Runs that found a warm sandbox (hit) or not (miss).");
@@ -109,14 +113,14 @@ std::string Metrics::prometheus(const std::vector<Family>& scraped) const {
   sample(o, "orch_pool_requests_total", "{result=\"miss\"}", static_cast<double>(pool_misses_));
   header(o, "orch_sessions_total", "counter", "Session lifecycle events: created, deleted (by a request), expired (removed after their TTL).");
   for (const char* e : {"created", "deleted", "expired"})
-    sample(o, "orch_sessions_total", "{" + label("event", e) + "}", static_cast<double>(sessions_.count(e) ? sessions_.at(e) : 0));
+    sample(o, "orch_sessions_total", braced(label("event", e)), static_cast<double>(sessions_.count(e) ? sessions_.at(e) : 0));
   header(o, "orch_session_execs_total", "counter", "Code executions in sessions by result status.");
-  for (const auto& [status, n] : execs_) sample(o, "orch_session_execs_total", "{" + label("status", status) + "}", static_cast<double>(n));
+  for (const auto& [status, n] : execs_) sample(o, "orch_session_execs_total", braced(label("status", status)), static_cast<double>(n));
   header(o, "orch_session_exec_duration_seconds", "histogram", "Wall time of code executions in sessions.");
   exec_seconds_.write(o, "orch_session_exec_duration_seconds", "");
   header(o, "orch_jobs_total", "counter", "Repository test jobs: started, and finished as done or failed.");
   for (const char* s : {"started", "done", "failed"})
-    sample(o, "orch_jobs_total", "{" + label("status", s) + "}", static_cast<double>(jobs_.count(s) ? jobs_.at(s) : 0));
+    sample(o, "orch_jobs_total", braced(label("status", s)), static_cast<double>(jobs_.count(s) ? jobs_.at(s) : 0));
   for (const auto& f : scraped) {
     header(o, f.name, f.type.c_str(), f.help);
     for (const auto& [labels, v] : f.samples) sample(o, f.name, labels, v);

@@ -131,7 +131,7 @@ std::optional<PinnedRemote> check_remote(const Source& src, const RemotePolicy& 
 PinnedGit pin_git(const Source& src, const PinnedRemote& pin) {
   PinnedGit g;
   g.url = src.url;
-  std::string literal = pin.addr.v4() ? pin.addr.str() : "[" + pin.addr.str() + "]";
+  std::string literal = pin.addr.v4() ? pin.addr.str() : std::string("[").append(pin.addr.str()).append("]");
   switch (src.kind) {
     case Source::Kind::Https:
     case Source::Kind::Http:

@@ -103,7 +103,7 @@ std::string permissions(unsigned st_mode) {
   if (S_ISFIFO(st_mode)) s += 'p';
   if (S_ISSOCK(st_mode)) s += 'S';
   if (S_ISCHR(st_mode)) s += 'c';
-  if (s.empty()) s = "-";
+  if (s.empty()) s += '-';
   const char* rwx = "rwxrwxrwx";
   for (int i = 0; i < 9; ++i) s += (st_mode & (0400u >> i)) ? rwx[i] : '-';
   return s;
