@@ -193,11 +193,12 @@ int session_exec_main(int argc, char** argv) {
       else if (!saved[i].empty()) std::cerr << "orch: saved " << (fs::path(out_dir) / saved[i]).string() << what << "\n";
     }
     if (r.stdout_truncated || r.stderr_truncated) std::cerr << "orch: output truncated at " << output_cap << " per stream\n";
-    if (r.state_lost && r.status != "timeout" && r.status != "crashed" && r.status != "cancelled")
+    if (r.state_lost && r.status != session::ExecStatus::Timeout && r.status != session::ExecStatus::Crashed &&
+        r.status != session::ExecStatus::Cancelled)
       std::cerr << "orch: the kernel ended; its state is lost and it restarts on the next call\n";
   }
-  if (r.status == "ok") return 0;
-  if (r.status == "error") return r.exit_code == 0 ? 1 : r.exit_code;
+  if (r.status == session::ExecStatus::Ok) return 0;
+  if (r.status == session::ExecStatus::Error) return r.exit_code == 0 ? 1 : r.exit_code;
   return r.exit_code;
 }
 

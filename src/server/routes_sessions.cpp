@@ -54,7 +54,7 @@ session::Owner owner(const Context&) { return current_tenant().name; }
 session::ExecResult exec_counted(Context& ctx, const std::string& id, const session::ExecRequest& er, session::ExecObserver& obs,
                                  const session::Owner& who) {
   auto r = ctx.sessions->exec(id, er, obs, who);
-  ctx.metrics.record_exec(r.status, static_cast<double>(r.duration_ms) / 1000.0);
+  ctx.metrics.record_exec(session::status_name(r.status), static_cast<double>(r.duration_ms) / 1000.0);
   return r;
 }
 

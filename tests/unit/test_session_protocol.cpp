@@ -66,7 +66,7 @@ TEST_CASE("reply frames build a result") {
   rb.finish();
   CHECK(r.stdout_data == "hell");
   CHECK(r.stdout_truncated);
-  CHECK(r.status == "error");
+  CHECK(r.status == ExecStatus::Error);
   CHECK(r.exit_code == 1);
   CHECK(r.execution_count == 3);
   REQUIRE(r.error);

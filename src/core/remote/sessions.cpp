@@ -40,7 +40,7 @@ session::ExecResult exec_result_from_json(const json& j) {
   session::ExecResult r;
   r.session_id = j.value("session_id", "");
   r.language = j.value("language", "");
-  r.status = j.value("status", "error");
+  r.status = session::parse_exec_status(j.value("status", "")).value_or(session::ExecStatus::Error);
   r.exit_code = j.value("exit_code", 1);
   r.stdout_data = j.value("stdout", "");
   r.stderr_data = j.value("stderr", "");
@@ -114,7 +114,7 @@ session::ExecResult SessionClient::exec(const std::string& id, const session::Ex
     return result;
   }
   session::ExecResult r;  // cancelled: post_sse has no result only then
-  r.status = "cancelled";
+  r.status = session::ExecStatus::Cancelled;
   r.exit_code = 130;
   return r;
 }

@@ -187,12 +187,12 @@ ExecResult Manager::exec(const std::string& id_or_name, const ExecRequest& req, 
 
   if (interrupted) {
     bool timed_out = end == ReplyEnd::Timeout;
-    r.status = timed_out ? "timeout" : "cancelled";
+    r.status = timed_out ? ExecStatus::Timeout : ExecStatus::Cancelled;
     r.exit_code = timed_out ? 124 : 130;
   } else if (end == ReplyEnd::Timeout || end == ReplyEnd::Cancelled) {
     kill_kernel(t, instance, tmpl.user);
     bool timed_out = end == ReplyEnd::Timeout;
-    r.status = timed_out ? "timeout" : "cancelled";
+    r.status = timed_out ? ExecStatus::Timeout : ExecStatus::Cancelled;
     r.exit_code = timed_out ? 124 : 130;
     r.state_lost = true;
     r.error = ExecError{timed_out ? "Timeout" : "Cancelled",
@@ -204,7 +204,7 @@ ExecResult Manager::exec(const std::string& id_or_name, const ExecRequest& req, 
     auto c = engine_.inspect(t.container_id);
     if (!c || !c->running)
       throw Error(ErrorKind::Conflict, "session " + t.id + " ended during the call (expired or removed)");
-    r.status = "crashed";
+    r.status = ExecStatus::Crashed;
     r.exit_code = 137;
     r.state_lost = true;
     std::string why = "the " + lang->kernel + " kernel died (it exited, was killed, or ran out of memory); it restarts on the next call and its state is lost";

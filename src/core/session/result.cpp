@@ -7,6 +7,26 @@ namespace orch::session {
 
 using nlohmann::json;
 
+namespace {
+constexpr std::pair<ExecStatus, const char*> kStatusNames[] = {{ExecStatus::Ok, "ok"},
+                                                               {ExecStatus::Error, "error"},
+                                                               {ExecStatus::Timeout, "timeout"},
+                                                               {ExecStatus::Crashed, "crashed"},
+                                                               {ExecStatus::Cancelled, "cancelled"}};
+}  // namespace
+
+const char* status_name(ExecStatus s) {
+  for (const auto& [status, name] : kStatusNames)
+    if (status == s) return name;
+  return "error";
+}
+
+std::optional<ExecStatus> parse_exec_status(const std::string& word) {
+  for (const auto& [status, name] : kStatusNames)
+    if (word == name) return status;
+  return std::nullopt;
+}
+
 bool is_binary_mime(const std::string& mime) {
   return mime.rfind("image/", 0) == 0 && mime != "image/svg+xml";
 }
@@ -88,7 +108,7 @@ void ResultBuilder::on_json_frame(const std::string& type, const json& j) {
     r_.error = ExecError{j.value("name", ""), j.value("value", ""), j.value("traceback", "")};
   } else if (type == "done" && j.is_object()) {
     done_ = true;
-    r_.status = j.value("status", "ok") == "ok" ? "ok" : "error";
+    r_.status = j.value("status", "ok") == "ok" ? ExecStatus::Ok : ExecStatus::Error;
     r_.exit_code = j.value("exit_code", 0);
     r_.execution_count = j.value("execution_count", int64_t{0});
     if (j.value("state_lost", false)) r_.state_lost = true;
@@ -110,7 +130,7 @@ void emit_result(W& w, const ExecResult& r, bool include_artifact_data) {
   w.begin_object();
   json_field(w, "session_id", r.session_id);
   json_field(w, "language", r.language);
-  json_field(w, "status", r.status);
+  json_field(w, "status", status_name(r.status));
   json_field(w, "exit_code", r.exit_code);
   json_field(w, "stdout_truncated", r.stdout_truncated);
   json_field(w, "stderr_truncated", r.stderr_truncated);

@@ -33,10 +33,16 @@ struct ExecError {
   std::string traceback;  // formatted, may be empty
 };
 
+// How a call in a session ended. Crashed: the kernel died (exit 137); Cancelled is the word a
+// session's JSON keeps for what a run's calls "killed".
+enum class ExecStatus { Ok, Error, Timeout, Crashed, Cancelled };
+const char* status_name(ExecStatus s);  // ok | error | timeout | crashed | cancelled
+std::optional<ExecStatus> parse_exec_status(const std::string& word);
+
 struct ExecResult {
   std::string session_id;
   std::string language;
-  std::string status;  // ok | error | timeout | crashed | cancelled
+  ExecStatus status = ExecStatus::Error;
   int exit_code = 0;   // bash: the last command's status; python/node: 0 ok, 1 error
   std::string stdout_data, stderr_data;
   bool stdout_truncated = false, stderr_truncated = false;
