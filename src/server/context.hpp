@@ -54,10 +54,13 @@ struct ServerConfig {
   double transfer_stall_s = 30;    // a session file transfer that moves no byte this long fails
 };
 
+enum class JobStatus { Running, Done, Failed };
+const char* status_name(JobStatus s);  // running | done | failed
+
 // An asynchronous job (a repository test run) and what GET /v1/jobs/{id} reports of it.
 struct Job {
   std::string id, kind, tenant, source;
-  std::string status = "running";  // running | done | failed
+  JobStatus status = JobStatus::Running;
   std::string phase = "queued";
   nlohmann::json log = nlohmann::json::array();
   nlohmann::json report;

@@ -43,7 +43,7 @@ std::vector<Family> scraped_families(Context& ctx) {
   double jobs = 0;
   {
     std::lock_guard<std::mutex> lock(ctx.jobs_mu);
-    for (const auto& [id, job] : ctx.jobs) jobs += job->status == "running" ? 1 : 0;
+    for (const auto& [id, job] : ctx.jobs) jobs += job->status == JobStatus::Running ? 1 : 0;
   }
   std::vector<Family> out = {
       {"orch_build_info", "gauge", "Always 1; the labels say which orch this is.", {{"{version=\"" ORCH_VERSION "\"}", 1}}},

@@ -34,8 +34,8 @@ class JobObserver : public repo::ProgressObserver {
 };
 
 json job_json(const Job& j) {
-  json out = {{"id", j.id}, {"kind", j.kind}, {"status", j.status}, {"phase", j.phase}, {"source", j.source},
-              {"created", j.created}, {"log", j.log}};
+  json out = {{"id", j.id}, {"kind", j.kind}, {"phase", j.phase}, {"source", j.source}, {"created", j.created}, {"log", j.log}};
+  out["status"] = status_name(j.status);
   if (j.finished) out["finished"] = j.finished;
   if (!j.report.is_null()) out["report"] = j.report;
   if (!j.error.empty()) out["error"] = j.error;
@@ -43,6 +43,15 @@ json job_json(const Job& j) {
 }
 
 }  // namespace
+
+const char* status_name(JobStatus s) {
+  switch (s) {
+    case JobStatus::Running: return "running";
+    case JobStatus::Done: return "done";
+    case JobStatus::Failed: return "failed";
+  }
+  return "failed";
+}
 
 void add_job_routes(httplib::Server& svr, Context& ctx) {
   svr.Post("/v1/repo/test", guarded([&ctx](const httplib::Request& req, httplib::Response& res) {
@@ -68,7 +77,8 @@ void add_job_routes(httplib::Server& svr, Context& ctx) {
       while (ctx.jobs.size() > 200) {  // forget the oldest finished jobs
         auto oldest = ctx.jobs.end();
         for (auto it = ctx.jobs.begin(); it != ctx.jobs.end(); ++it)
-          if (it->second->status != "running" && (oldest == ctx.jobs.end() || it->second->created < oldest->second->created)) oldest = it;
+          if (it->second->status != JobStatus::Running && (oldest == ctx.jobs.end() || it->second->created < oldest->second->created))
+            oldest = it;
         if (oldest == ctx.jobs.end()) break;
         ctx.jobs.erase(oldest);
       }
@@ -84,12 +94,12 @@ void add_job_routes(httplib::Server& svr, Context& ctx) {
         }
         {
           std::lock_guard<std::mutex> lock(ctx.jobs_mu);
-          job->status = error.is_null() ? "done" : "failed";
+          job->status = error.is_null() ? JobStatus::Done : JobStatus::Failed;
           job->report = report;
           if (!error.is_null()) job->error = error.get<std::string>();
           job->finished = unix_now();
         }
-        ctx.metrics.record_job(job->status);
+        ctx.metrics.record_job(status_name(job->status));
         slot.reset();  // touches the limiter: before shutdown may proceed
         --ctx.jobs_running;
       }).detach();
