@@ -141,7 +141,8 @@ void add_job_routes(httplib::Server& svr, Context& ctx) {
     std::string gpu = req.get_param_value("gpu");
     if (gpu.empty()) throw Error(ErrorKind::BadInput, "query parameter 'gpu' is required (a GPU model, as --gpu takes it)");
     std::vector<std::string> providers;
-    for (std::string_view rest = req.get_param_value("provider"); !rest.empty();) {
+    const std::string provider_list = req.get_param_value("provider");
+    for (std::string_view rest = provider_list; !rest.empty();) {
       auto comma = rest.find(',');
       providers.emplace_back(rest.substr(0, comma));
       rest = comma == std::string_view::npos ? std::string_view{} : rest.substr(comma + 1);
