@@ -5,7 +5,6 @@ namespace orch {
 const char* kind_name(ErrorKind kind) {
   switch (kind) {
     case ErrorKind::BadInput: return "bad_input";
-    case ErrorKind::Forbidden: return "forbidden";
     case ErrorKind::NotFound: return "not_found";
     case ErrorKind::Conflict: return "conflict";
     case ErrorKind::Busy: return "busy";
@@ -20,7 +19,6 @@ const char* kind_name(ErrorKind kind) {
 int exit_code_for(ErrorKind kind) {
   switch (kind) {
     case ErrorKind::BadInput: return 2;
-    case ErrorKind::Forbidden: return 2;
     case ErrorKind::NotFound: return 3;
     case ErrorKind::Conflict: return 4;
     case ErrorKind::Busy: return 5;
@@ -34,7 +32,6 @@ int exit_code_for(ErrorKind kind) {
 int http_status_for(ErrorKind kind) {
   switch (kind) {
     case ErrorKind::BadInput: return 400;
-    case ErrorKind::Forbidden: return 403;
     case ErrorKind::NotFound: return 404;
     case ErrorKind::Conflict: return 409;
     case ErrorKind::Busy: return 429;
