@@ -90,8 +90,8 @@ engine::SandboxSpec pool_spec(const templates::Template& t, const std::string& r
 }
 
 bool fits_warm(const RunPlan& p, const std::string& runtime) {
-  return p.lang->name == p.tmpl->default_language && p.command.empty() && !p.collect_out &&
-         same_limits(p.spec, pool_spec(*p.tmpl, runtime, ""));
+  return p.lang->name == p.tmpl->default_language && p.command.empty() && p.collect().empty() && !p.readonly_workspace &&
+         !p.image_command && same_limits(p.spec, pool_spec(*p.tmpl, runtime, ""));
 }
 
 RunResult run_warm(engine::Engine& engine, Pool& pool, Started st, const RunPlan& plan, Observer& observer) {
