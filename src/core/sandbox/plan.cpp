@@ -102,6 +102,7 @@ RunPlan plan_run(const templates::Store& store, const RunOptions& o) {
   std::optional<std::string> engine_net = net == "none" ? "none" : "bridge";
   SandboxRequest req{"run", p.run_id, o.memory_bytes, o.cpus, o.pids, engine_net, o.runtime, o.workspace_size, o.env, o.labels};
   p.spec = sandbox_spec(*p.tmpl, req);
+  p.spec.lan = net == "lan";
   p.extra_env = o.env;
   p.timeout_s = o.timeout_s.value_or(p.tmpl->limits.timeout_s);
   check_timeout(p.timeout_s);

@@ -134,6 +134,7 @@ engine::SandboxSpec Manager::session_spec(const CreateOptions& o, const std::str
   if (!o.env.empty()) req.labels[kLabelEnv] = json(o.env).dump();
   for (const auto& [k, v] : o.env) req.env.push_back(k + "=" + v);
   engine::SandboxSpec spec = sb::sandbox_spec(tmpl, req);
+  spec.lan = o.network == "lan";
   // The kernels run as the template's user, which owns /workspace. Where /workspace can belong only
   // to the sandbox's user (Podman), the supervisor runs as that user too and the janitor enforces expiry.
   if (engine_.capabilities().scratch_owner) spec.user = kSupervisorUser;
