@@ -42,7 +42,20 @@ test_serve_cases_on_kubernetes() {
   on_kubernetes test_serve.sh test_health_metrics_templates test_run_json_fields_and_files test_run_timeout_status \
     test_sse_events_in_order test_compat_execute_and_run test_pool_serves_fresh_sandboxes_and_refills \
     test_pool_runs_keep_run_semantics test_cli_through_server_with_orch_host \
-    test_sigterm_drains_in_flight_run
+    test_sigterm_drains_in_flight_run serve_networked_case
+}
+
+# Not a test of its own: `orch serve` on Kubernetes runs a networked request under its policy and
+# refuses lan (even with --allow-lan) with the backend's reason.
+serve_networked_case() {
+  start_server --allow-net --allow-lan
+  local r
+  r=$(post /v1/run '{"code":"print(\"net\")","network":"bridge"}')
+  assert_eq 200 "$(status_of "$r")" "networked run: $r"
+  assert_eq net "$(json_get "$(body_of "$r")" stdout | tr -d '\n')"
+  r=$(post /v1/run '{"code":"print(1)","network":"lan"}')
+  assert_eq 400 "$(status_of "$r")" "lan: $r"
+  assert_contains "$(body_of "$r")" "network 'lan'"
 }
 
 test_hostile_cases_on_kubernetes() {
