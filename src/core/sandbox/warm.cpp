@@ -6,6 +6,7 @@
 #include "core/error.hpp"
 #include "core/sandbox/direct_io.hpp"
 #include "core/sandbox/pool.hpp"
+#include "core/session/protocol.hpp"
 #include "core/util/embedded.hpp"
 #include "core/util/random.hpp"
 
@@ -26,7 +27,7 @@ Runner runner_for(const templates::Language& lang) {
 // the path through the engine has carried a message (the first one costs several ms more).
 void await_ready(Started& st) {
   static const std::string kReady = "\x1eORCH-READY\x1e";
-  st.stream->write("ping\n");
+  st.stream->write(session::encode_frame("ping", ""));
   std::string said;
   auto deadline = engine::Clock::now() + std::chrono::seconds(120);
   auto sink = [&said](engine::StreamKind, std::string_view d) { said.append(d); };
@@ -49,18 +50,18 @@ std::string sh_quote(const std::string& s) {
 
 std::vector<std::string> warm_command(const templates::Language& lang) {
   switch (runner_for(lang)) {
-    case Runner::Python: return {lang.run.front(), "-u", "-c", std::string(embedded_asset("warm/python.py"))};
-    case Runner::Node: return {"node", "-e", std::string(embedded_asset("warm/node.js"))};
+    case Runner::Python: return {lang.run.front(), "-u", "-c", embedded_program("warm/python.py")};
+    case Runner::Node: return {"node", "-e", embedded_program("warm/node.js")};
     case Runner::Shell: break;
   }
-  return {"/bin/sh", "-c", std::string(embedded_asset("warm/shell.sh"))};
+  return {"/bin/sh", "-c", embedded_program("warm/shell.sh")};
 }
 
 std::string warm_request(const RunPlan& plan, const std::string& token) {
   std::vector<std::string> argv = {plan.lang->file};
   argv.insert(argv.end(), plan.args.begin(), plan.args.end());
   nlohmann::json env = nlohmann::json::object();
-  std::string script = "rm -rf /workspace/.orch\n";
+  std::string script = "rm -rf ./.orch\n";
   std::vector<std::string> run_env = {"ORCH_RUN_ID=" + plan.run_id};
   run_env.insert(run_env.end(), plan.extra_env.begin(), plan.extra_env.end());
   for (const auto& kv : run_env) {
@@ -76,8 +77,7 @@ std::string warm_request(const RunPlan& plan, const std::string& token) {
   w.add_dir(".orch", 0700);
   w.add_file(".orch/run.json", nlohmann::json({{"argv", argv}, {"env", env}, {"token", token}}).dump(), 0600);
   w.add_file(".orch/run.sh", script, 0600);
-  std::string tar = build_input_tar(plan.files, std::move(w));
-  return std::to_string(tar.size()) + "\n" + tar;
+  return session::encode_frame("run", build_input_tar(plan.files, std::move(w)));
 }
 
 engine::SandboxSpec pool_spec(const templates::Template& t, const std::string& runtime, const std::string& id) {
