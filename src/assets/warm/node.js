@@ -2,6 +2,8 @@
 // with "\x1eORCH-READY\x1e", then reads a "run" frame holding a tar from stdin, unpacks it into
 // $ORCH_WORKSPACE (default /workspace) and runs the program its .orch/run.json names as the main module. At exit,
 // "\x1eORCH-END-<token> <code>\x1e" goes to stdout and stderr so orch knows both streams are complete.
+// Started by `orch agent direct` with ORCH_DIRECT_IO=1, its stdout and stderr are orch's direct
+// sockets: the answer to the first ping and every request after it go over stdout's.
 
 // One dry run through what a run first uses (the output streams are made on first use, the module
 // loader's code paths), so that the real run does not pay for it.
@@ -21,13 +23,30 @@ function warm() {
   }
 }
 
+// Writes all of `data` to `fd` (node made the output streams non-blocking).
+function writeAll(fd, data) {
+  const buf = Buffer.from(data);
+  for (let off = 0; off < buf.length; ) {
+    try {
+      off += fs.writeSync(fd, buf, off);
+    } catch (e) {
+      if (e.code !== "EAGAIN") throw e;
+    }
+  }
+}
+
+const direct = process.env.ORCH_DIRECT_IO === "1";
+delete process.env.ORCH_DIRECT_IO;
 warm();
 const workspace = process.env.ORCH_WORKSPACE || "/workspace";
 let request = readFrame(0);
+// The requests that come over the direct socket are read blocking; the program gets node's usual stdout.
+if (direct) process.stdout._handle?.setBlocking?.(true);
 while (request && request.kind === "ping") {  // orch asks whether the runner is up before it offers the sandbox
-  fs.writeSync(1, "\x1eORCH-READY\x1e");
-  request = readFrame(0);
+  writeAll(1, "\x1eORCH-READY\x1e");
+  request = readFrame(direct ? 1 : 0);
 }
+if (direct) process.stdout._handle?.setBlocking?.(false);
 let own;
 try {
   if (!request || request.kind !== "run") throw new Error("no run request");
@@ -46,11 +65,11 @@ process.on("uncaughtExceptionMonitor", (err) => { fatal = err; });
 process.on("exit", (code) => {
   if (fatal !== null) {
     const text = fatal instanceof Error && fatal.stack ? fatal.stack : "Uncaught " + require("util").inspect(fatal);
-    try { fs.writeSync(2, text + "\n\nNode.js " + process.version + "\n"); } catch (e) {}
+    try { writeAll(2, text + "\n\nNode.js " + process.version + "\n"); } catch (e) {}
   }
   const end = "\x1eORCH-END-" + spec.token + " " + (code & 255) + "\x1e";
   for (const fd of [1, 2]) {
-    try { fs.writeSync(fd, end); } catch (e) {}
+    try { writeAll(fd, end); } catch (e) {}
   }
 });
 require("module").runMain();
