@@ -1,5 +1,6 @@
 #include "server/compat.hpp"
 
+#include "core/sandbox/limits.hpp"
 #include "core/util/base64.hpp"
 #include "core/util/json_writer.hpp"
 #include "server/body.hpp"
@@ -47,6 +48,15 @@ void send_compat(httplib::Response& res, const CompatRun& run, json fields) {
     json_text(w, "stderr", run.result->stderr_data);
     w.end();
   });
+}
+
+std::optional<int64_t> memory_mb_bytes(const json& resource_limits) {
+  auto mb = opt_int(resource_limits, "memory_mb");
+  if (!mb) return std::nullopt;
+  constexpr int64_t lo = sandbox::kMinMemory >> 20, hi = sandbox::kMaxMemory >> 20;
+  if (*mb < lo || *mb > hi)
+    throw Error::bad_field("resource_limits.memory_mb", "must be between " + std::to_string(lo) + " and " + std::to_string(hi));
+  return *mb << 20;
 }
 
 std::string label_value(const json& body, const char* field) {

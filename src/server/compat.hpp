@@ -1,4 +1,7 @@
 #pragma once
+#include <cstdint>
+#include <optional>
+
 #include <nlohmann/json.hpp>
 
 #include "core/sandbox/run.hpp"
@@ -29,6 +32,9 @@ CompatRun run_compat(Context& ctx, const httplib::Request& req, sandbox::RunOpti
 
 // Answers with `fields` and the run's stdout and stderr (streamed when large).
 void send_compat(httplib::Response& res, const CompatRun& run, nlohmann::json fields);
+
+// `resource_limits.memory_mb` in bytes, checked against the core's memory bounds; nullopt when absent.
+std::optional<int64_t> memory_mb_bytes(const nlohmann::json& resource_limits);
 
 // A label value a caller chose (scope, tool name): at most 256 bytes, no NUL.
 std::string label_value(const nlohmann::json& body, const char* field);

@@ -36,10 +36,7 @@ void add_limits(sandbox::RunOptions& o, const json& b) {
   if (!b.contains("resource_limits") || b["resource_limits"].is_null()) return;
   const json& l = b["resource_limits"];
   if (!l.is_object()) throw Error(ErrorKind::BadInput, "field 'resource_limits' must be an object");
-  if (auto mb = opt_int(l, "memory_mb")) {
-    if (*mb < 6 || *mb > (64 << 10)) throw Error(ErrorKind::BadInput, "field 'resource_limits.memory_mb' must be between 6 and 65536");
-    o.memory_bytes = *mb << 20;
-  }
+  if (auto bytes = memory_mb_bytes(l)) o.memory_bytes = *bytes;
   o.cpus = opt_number(l, "cpu_limit");
   o.timeout_s = opt_number(l, "timeout_seconds");
 }
@@ -210,8 +207,7 @@ void add_container_routes(httplib::Server& svr, Context& ctx) {
            }));
 
   svr.Post("/containers/cleanup/all-networks", guarded([&ctx](const httplib::Request&, httplib::Response& res) {
-             auto g = ctx.sessions->gc();
-             ctx.metrics.record_session("expired", g.sessions.size());
+             auto g = ctx.sessions->gc();  // the janitor counts the expired ones as they go
              json j = session::to_json(g);
              send_json(res, {{"status", "success"},
                              {"networks_removed", j["networks"]},

@@ -1,6 +1,13 @@
 // The container-orchestrator-style relics: long-lived services scoped to a session, on that
 // session's private network. A relic is a session service (the same as POST
 // /v1/sessions/{id}/services); its session_id names an orch session, made on first use.
+#include <algorithm>
+#include <deque>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+
 #include "core/session/record.hpp"
 #include "server/body.hpp"
 #include "server/compat.hpp"
@@ -71,9 +78,89 @@ std::pair<session::Record, session::ServiceInfo> find_relic(Context& ctx, const 
   throw Error(ErrorKind::NotFound, "no relic '" + id.substr(0, 100) + "'");
 }
 
+// Relics that were stopped: a session service's container is removed when it ends, but the API
+// this follows keeps a stopped relic until it is deleted, so its last state is remembered here
+// (per tenant, the latest 256) and answered by GET, the listing and DELETE while its session lives.
+class StoppedRelics {
+ public:
+  void add(const session::Owner& who, const std::string& session_id, json relic) {
+    std::lock_guard<std::mutex> lock(mu_);
+    std::string k = key(who, relic["relic_id"].get<std::string>());
+    if (!by_key_.count(k)) order_.push_back(k);
+    by_key_[k] = {session_id, std::move(relic)};
+    while (order_.size() > 256) {
+      by_key_.erase(order_.front());
+      order_.pop_front();
+    }
+  }
+  // The remembered relic, if its session still exists; forgotten otherwise.
+  std::optional<json> find(Context& ctx, const std::string& id) {
+    auto who = session_owner(ctx);
+    std::string k = key(who, id);
+    std::string sid;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      auto it = by_key_.find(k);
+      if (it == by_key_.end()) return std::nullopt;
+      sid = it->second.session_id;
+    }
+    if (!session_alive(ctx, sid, who)) {
+      forget(who, id);
+      return std::nullopt;
+    }
+    std::lock_guard<std::mutex> lock(mu_);
+    auto it = by_key_.find(k);
+    if (it == by_key_.end()) return std::nullopt;
+    return it->second.relic;
+  }
+  bool forget(const session::Owner& who, const std::string& id) {
+    std::lock_guard<std::mutex> lock(mu_);
+    std::string k = key(who, id);
+    if (!by_key_.erase(k)) return false;
+    order_.erase(std::find(order_.begin(), order_.end(), k));
+    return true;
+  }
+  // Every stopped relic of the caller whose session is `session_id` ("" = any live session).
+  std::vector<json> of_session(Context& ctx, const std::string& session_id) {
+    auto who = session_owner(ctx);
+    std::vector<std::pair<std::string, std::string>> ids;  // relic id, session id
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      std::string prefix = key(who, "");
+      for (auto it = by_key_.lower_bound(prefix); it != by_key_.end() && it->first.rfind(prefix, 0) == 0; ++it)
+        if (session_id.empty() || it->second.session_id == session_id)
+          ids.emplace_back(it->first.substr(prefix.size()), it->second.session_id);
+    }
+    std::vector<json> out;
+    for (const auto& [id, sid] : ids)
+      if (auto r = find(ctx, id)) out.push_back(std::move(*r));
+    return out;
+  }
+
+ private:
+  struct Entry {
+    std::string session_id;  // the orch session's id
+    json relic;
+  };
+  static std::string key(const session::Owner& who, const std::string& id) { return who.value_or("*") + '\n' + id; }
+  static bool session_alive(Context& ctx, const std::string& sid, const session::Owner& who) {
+    try {
+      ctx.sessions->get(sid, who);
+      return true;
+    } catch (const Error& e) {
+      if (e.kind() != ErrorKind::NotFound) throw;
+      return false;
+    }
+  }
+  std::mutex mu_;
+  std::map<std::string, Entry> by_key_;
+  std::deque<std::string> order_;
+};
+
 }  // namespace
 
 void add_relic_routes(httplib::Server& svr, Context& ctx) {
+  auto stopped = std::make_shared<StoppedRelics>();
   svr.Post("/containers/relic/start", guarded([&ctx](const httplib::Request& req, httplib::Response& res) {
              json b = parse_body(req.body);
              const Tenant& tenant = current_tenant();
@@ -87,7 +174,7 @@ void add_relic_routes(httplib::Server& svr, Context& ctx) {
              int64_t ttl = 600;  // a relic lives as long as its session: ten minutes unless the limits say otherwise
              if (b.contains("resource_limits") && b["resource_limits"].is_object()) {
                const json& l = b["resource_limits"];
-               if (auto mb = opt_int(l, "memory_mb")) svc["memory"] = *mb * (1LL << 20);
+               if (auto bytes = memory_mb_bytes(l)) svc["memory"] = *bytes;
                if (auto c = opt_number(l, "cpu_limit")) svc["cpus"] = *c;
                if (auto t = opt_int(l, "timeout_seconds")) ttl = *t;
              } else if (b.contains("resource_limits") && !b["resource_limits"].is_null()) {
@@ -106,38 +193,51 @@ void add_relic_routes(httplib::Server& svr, Context& ctx) {
              send_json(res, relic_json(ctx.sessions->get(r.id, session_owner(ctx)), s, name), 201);
            }));
 
-  svr.Get("/containers/relic", guarded([&ctx](const httplib::Request& req, httplib::Response& res) {
+  svr.Get("/containers/relic", guarded([&ctx, stopped](const httplib::Request& req, httplib::Response& res) {
             json arr = json::array();
             if (req.has_param("session_id")) {
               try {
                 auto r = ctx.sessions->get(req.get_param_value("session_id"), session_owner(ctx));
                 for (const auto& s : r.services) arr.push_back(relic_json(r, s));
+                for (auto& j : stopped->of_session(ctx, r.id)) arr.push_back(std::move(j));
               } catch (const Error& e) {
                 if (e.kind() != ErrorKind::NotFound) throw;
               }
             } else {
               for (const auto& [r, s] : all_relics(ctx)) arr.push_back(relic_json(r, s));
+              for (auto& j : stopped->of_session(ctx, "")) arr.push_back(std::move(j));
             }
             send_json(res, {{"relics", arr}, {"count", arr.size()}});
           }));
 
-  svr.Get(R"(/containers/relic/([^/]+))", guarded([&ctx](const httplib::Request& req, httplib::Response& res) {
+  svr.Get(R"(/containers/relic/([^/]+))", guarded([&ctx, stopped](const httplib::Request& req, httplib::Response& res) {
+            if (auto j = stopped->find(ctx, req.matches[1])) return send_json(res, *j);
             auto [r, s] = find_relic(ctx, req.matches[1]);
             send_json(res, relic_json(r, s));
           }));
 
-  svr.Post(R"(/containers/relic/([^/]+)/stop)", guarded([&ctx](const httplib::Request& req, httplib::Response& res) {
+  svr.Post(R"(/containers/relic/([^/]+)/stop)", guarded([&ctx, stopped](const httplib::Request& req, httplib::Response& res) {
+             if (auto j = stopped->find(ctx, req.matches[1])) return send_json(res, *j);
              auto [r, s] = find_relic(ctx, req.matches[1]);
-             // A service's container is removed when it ends, so a stopped relic is gone (later calls are 404).
              ctx.sessions->stop_service(r.id, s.name, session_owner(ctx));
              s.state = "exited";
-             send_json(res, relic_json(r, s));
+             json j = relic_json(r, s);
+             stopped->add(session_owner(ctx), r.id, j);
+             send_json(res, j);
            }));
 
-  svr.Delete(R"(/containers/relic/([^/]+))", guarded([&ctx](const httplib::Request& req, httplib::Response& res) {
-               auto [r, s] = find_relic(ctx, req.matches[1]);
-               ctx.sessions->remove_service(r.id, s.name, session_owner(ctx));
-               send_json(res, {{"status", "success"}, {"relic_id", relic_id(s)}, {"deleted", true}});
+  svr.Delete(R"(/containers/relic/([^/]+))", guarded([&ctx, stopped](const httplib::Request& req, httplib::Response& res) {
+               std::string id = req.matches[1];
+               bool was_stopped = stopped->find(ctx, id).has_value();
+               try {
+                 auto [r, s] = find_relic(ctx, id);
+                 ctx.sessions->remove_service(r.id, s.name, session_owner(ctx));
+                 id = relic_id(s);
+               } catch (const Error& e) {
+                 if (e.kind() != ErrorKind::NotFound || !was_stopped) throw;  // a stopped one's container may be gone already
+               }
+               stopped->forget(session_owner(ctx), id);
+               send_json(res, {{"status", "success"}, {"relic_id", id}, {"deleted", true}});
              }));
 }
 

@@ -12,6 +12,7 @@
 #include <thread>
 
 #include "core/sandbox/gc.hpp"
+#include "core/util/random.hpp"
 #include "core/util/units.hpp"
 #include "server/access_log.hpp"
 #include "server/e2b/e2b.hpp"
@@ -293,11 +294,19 @@ int serve(const ServerConfig& cfg) {
   // Expired sessions stop themselves; this removes what they leave (networks, services) and any
   // that stopped while no orch ran.
   std::thread janitor([&] {
+    ExpiryWatch expiries;
     for (int tick = 0; !ctx.draining; ++tick) {
       std::this_thread::sleep_for(std::chrono::milliseconds(200));
+      if (tick % 5 == 4) {
+        try {
+          ctx.metrics.record_session("expired", expiries.gone_after_expiry(ctx.sessions->list(std::nullopt), unix_now()));
+        } catch (const std::exception& e) {
+          log_line(std::string("session listing: ") + e.what());
+        }
+      }
       if (tick % 150 != 149) continue;
       try {
-        ctx.metrics.record_session("expired", ctx.sessions->gc().sessions.size());
+        ctx.sessions->gc();
       } catch (const std::exception& e) {
         log_line(std::string("session gc: ") + e.what());
       }

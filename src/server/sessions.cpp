@@ -1,8 +1,19 @@
 #include "server/sessions.hpp"
 
+#include <map>
 #include <optional>
 
 namespace orch::server {
+
+int ExpiryWatch::gone_after_expiry(const std::vector<session::Record>& now_listed, int64_t now) {
+  std::map<std::string, int64_t> listed;
+  for (const auto& r : now_listed) listed.emplace(r.id, r.expires);
+  int n = 0;
+  for (const auto& [id, expires] : expires_)
+    if (!listed.count(id) && expires <= now) ++n;
+  expires_ = std::move(listed);
+  return n;
+}
 
 session::Owner session_owner(const Context&) { return current_tenant().name; }
 

@@ -1,4 +1,7 @@
 #pragma once
+#include <map>
+#include <vector>
+
 #include "core/sandbox/stats.hpp"
 #include "core/session/manager.hpp"
 #include "server/context.hpp"
@@ -32,6 +35,17 @@ nlohmann::json service_json(const session::ServiceInfo& s, const std::string& re
 // The resource use of the tenant's running sandboxes (every one without tokens) whose container id
 // starts with `container_prefix` ("" = all).
 std::vector<sandbox::Usage> tenant_usage(Context& ctx, const std::string& container_prefix);
+
+// Counts sessions that expired: a session's container ends itself at its expiry (and is removed),
+// so the server sees it as one that was listed and is gone once its expiry passed. Fed listings a
+// second apart, it counts each such session once; one removed before its expiry is not counted.
+class ExpiryWatch {
+ public:
+  int gone_after_expiry(const std::vector<session::Record>& now_listed, int64_t now);
+
+ private:
+  std::map<std::string, int64_t> expires_;  // session id -> expiry at the last listing
+};
 
 void add_service_routes(httplib::Server& svr, Context& ctx);
 

@@ -113,4 +113,8 @@ test_compat_files_sizes_and_names() {
   assert_eq 400 "$(status_of "$(post /containers/relic/start '{"relic_name":"___","session_id":"hostile-x","image":"x"}')")" "a relic name without letters"
   assert_eq 400 "$(status_of "$(post /containers/tool/execute '{"tool_name":"t","image":"x","resource_limits":{"memory_mb":1}}')")" "memory_mb below 6"
   assert_eq 400 "$(status_of "$(post /containers/tool/execute '{"tool_name":"t","image":"x","resource_limits":"big"}')")" "resource_limits not an object"
+  # 2^44 + 512 MiB is 512 MiB once multiplied into 64-bit bytes: refused before any multiplication.
+  r=$(post /containers/relic/start '{"relic_name":"r","session_id":"hostile-x","image":"x","resource_limits":{"memory_mb":17592186044928}}')
+  assert_eq 400 "$(status_of "$r")" "a relic's memory_mb that wraps"
+  assert_contains "$(body_of "$r")" "resource_limits.memory_mb must be between 6 and 65536"
 }

@@ -223,6 +223,7 @@ test_containers_003_relics_stats_cleanup() {
   seed_images
   start_seed_server --allow-image 'cortex/*'
   curl -s -X DELETE "$BASE/v1/sessions/session_abc123" >/dev/null  # one a killed run of this test left
+  short=$(json_get "$(body_of "$(post /v1/sessions '{"template":"bash","ttl":2}')")" id)  # expires during this test
   r=$(doc_post /containers/relic/start '{
     "relic_name": "research_cache",
     "session_id": "session_abc123",
@@ -258,10 +259,21 @@ test_containers_003_relics_stats_cleanup() {
   [ "$(json_get "$s" memory.bytes)" -gt 0 ] || fail "relic stats: $s"
   assert_eq "true" "$(json_get "$(curl -s -X DELETE "$BASE/containers/relic/$rid")" deleted)"
   assert_eq 404 "$(curl -s -o /dev/null -w '%{http_code}' "$BASE/containers/relic/$rid")"
-  # Stop ends a relic; its container is removed with it (as every session service's is).
-  rid=$(json_get "$(body_of "$(post /containers/relic/start '{"relic_name":"cache2","session_id":"session_abc123","image":"cortex/relic-research-cache:latest"}')")" relic_id)
+  # Stop ends a relic's container (as every session service's ends); the relic stays, stopped, until
+  # it is deleted, as in the API this follows.
+  relic=$(body_of "$(post /containers/relic/start '{"relic_name":"cache2","session_id":"session_abc123","image":"cortex/relic-research-cache:latest"}')")
+  rid=$(json_get "$relic" relic_id)
+  cid=$(json_get "$relic" container_id)
   assert_eq "stopped" "$(json_get "$(curl -s -X POST -d '' "$BASE/containers/relic/$rid/stop")" status)"
-  wait_for 50 sh -c "[ \"\$(curl -s -o /dev/null -w '%{http_code}' '$BASE/containers/relic/$rid')\" = 404 ]" || fail "the stopped relic stayed"
+  wait_for 50 sh -c "[ -z \"\$(docker ps -aq --filter id=$cid)\" ]" || fail "the stopped relic's container stayed"
+  assert_eq "stopped" "$(json_get "$(curl -s "$BASE/containers/relic/$rid")" status)"
+  assert_eq "stopped" "$(json_get "$(curl -s -X POST -d '' "$BASE/containers/relic/$rid/stop")" status)" "a second stop"
+  assert_contains "$(curl -s "$BASE/containers/relic?session_id=session_abc123")" "\"$rid\""
+  assert_eq "true" "$(json_get "$(curl -s -X DELETE "$BASE/containers/relic/$rid")" deleted)"
+  assert_eq 404 "$(curl -s -o /dev/null -w '%{http_code}' "$BASE/containers/relic/$rid")"
+  assert_eq 404 "$(curl -s -o /dev/null -w '%{http_code}' -X DELETE "$BASE/containers/relic/$rid")"
+  rid=$(json_get "$(body_of "$(post /containers/relic/start '{"relic_name":"cache3","session_id":"session_abc123","image":"cortex/relic-research-cache:latest"}')")" relic_id)
+  assert_eq "stopped" "$(json_get "$(curl -s -X POST -d '' "$BASE/containers/relic/$rid/stop")" status)"
   r=$(doc_post /containers/cleanup/session '{
     "session_id": "session_abc123",
     "force": true
@@ -269,7 +281,14 @@ test_containers_003_relics_stats_cleanup() {
   assert_eq "success" "$(json_get "$(body_of "$r")" status)"
   assert_eq 1 "$(json_get "$(body_of "$r")" networks_removed)"
   assert_eq 404 "$(curl -s -o /dev/null -w '%{http_code}' "$BASE/v1/sessions/session_abc123")"
+  assert_eq 404 "$(curl -s -o /dev/null -w '%{http_code}' "$BASE/containers/relic/$rid")" "a stopped relic goes with its session"
   curl -s -X DELETE "$BASE/v1/sessions/$other" >/dev/null
-  assert_eq "success" "$(json_get "$(curl -s -X POST -d '' "$BASE/containers/cleanup/all-networks")" status)"
+  wait_for 100 sh -c "[ -z \"\$(docker ps -q --filter label=orch.id=$short)\" ]" || fail "the 2 s session is still running"
+  r=$(curl -s -X POST -d '' "$BASE/containers/cleanup/all-networks")
+  assert_eq "success" "$(json_get "$r" status)"
+  # The server's janitor (every 30 s) or this call removed it; either counts it as expired.
+  assert_eq 0 "$(docker ps -aq --filter label=orch.id=$short | wc -l)" "the expired session's container"
+  curl -s "$BASE/metrics" | awk '/^orch_sessions_total\{event="expired"\} / {found=1; ok=($2 >= 1)} END {exit !(found && ok)}' ||
+    fail "no expired session counted: $(curl -s "$BASE/metrics" | grep orch_sessions_total)"
   assert_eq 0 "$(docker network ls -q --filter "label=orch.id=$other" | wc -l)"
 }
