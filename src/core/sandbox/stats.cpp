@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <atomic>
+#include <exception>
+#include <mutex>
 #include <optional>
 #include <thread>
 
@@ -24,6 +26,8 @@ std::string label(const engine::Labels& l, const char* key) {
 std::vector<Usage> read_usage(engine::Engine& engine, const std::vector<engine::SandboxInfo>& sandboxes) {
   std::vector<std::optional<Usage>> out(sandboxes.size());
   std::atomic<size_t> next{0};
+  std::mutex failed_mu;
+  std::exception_ptr failed;  // the first failure, thrown once every worker is joined
   auto worker = [&] {
     for (size_t i; (i = next++) < sandboxes.size();) {
       const auto& s = sandboxes[i];
@@ -37,13 +41,20 @@ std::vector<Usage> read_usage(engine::Engine& engine, const std::vector<engine::
                        engine::state_name(s.state),
                        engine.usage(s.id)};
       } catch (const Error& e) {
-        if (e.kind() != ErrorKind::NotFound) throw;  // it stopped between the listing and the sample
+        // Gone or stopped between the listing and the sample: left out.
+        if (e.kind() == ErrorKind::NotFound || e.kind() == ErrorKind::Conflict) continue;
+        std::lock_guard<std::mutex> lock(failed_mu);
+        if (!failed) failed = std::current_exception();
+      } catch (...) {
+        std::lock_guard<std::mutex> lock(failed_mu);
+        if (!failed) failed = std::current_exception();
       }
     }
   };
   std::vector<std::thread> threads;
   for (size_t t = 0; t < std::min(kParallel, sandboxes.size()); ++t) threads.emplace_back(worker);
   for (auto& t : threads) t.join();
+  if (failed) std::rethrow_exception(failed);
   std::vector<Usage> result;
   for (auto& u : out)
     if (u) result.push_back(std::move(*u));
