@@ -1,16 +1,17 @@
-# orch session kernel for Python (after lib/frames.py). Two modes:
+# orch session kernel for Python. Two modes:
 #   relay [NAME [CWD]]: what each `docker exec` runs; pipes its stdin/stdout to the unix socket of
 #          kernel NAME (default "python"), starting it in CWD first when none is running.
 #   serve NAME CWD: the long-lived interpreter; keeps one namespace across requests.
-# Frames both ways. Requests: exec (code), run (JSON {code, env}: env set for that execution only),
-# ping. SIGINT interrupts the running code. Replies: out, err (raw bytes), display, error, done
-# (JSON). Kernels live in $ORCH_KERNEL_DIR (default /tmp/.orch/k), one directory per NAME.
+# Wire format both ways: "TYPE LEN\n" then exactly LEN bytes. Requests: exec (code), run (JSON
+# {code, env}: env set for that execution only), ping. SIGINT interrupts the running code.
+# Replies: out, err (raw bytes), display, error, done (JSON). Lengths make frames unforgeable.
+import os
 import socket
 import sys
 
 NAME = sys.argv[2] if len(sys.argv) > 2 else "python"
 CWD = sys.argv[3] if len(sys.argv) > 3 else "/workspace"
-DIR = os.path.join(os.environ.get("ORCH_KERNEL_DIR", "/tmp/.orch/k"), NAME)
+DIR = "/tmp/.orch/k/" + NAME
 SOCK = DIR + "/sock"
 
 
@@ -88,11 +89,13 @@ class Kernel:
         self.ns = {"__name__": "__main__", "__builtins__": __builtins__, "display": self.display}
 
     def send(self, kind, payload):
+        if isinstance(payload, str):
+            payload = payload.encode("utf-8", "backslashreplace")
         with self.lock:
             if self.conn is None:
                 return
             try:
-                self.conn.sendall(frame(kind, payload))
+                self.conn.sendall(b"%s %d\n" % (kind.encode(), len(payload)) + payload)
             except OSError:
                 self.conn = None
 
@@ -290,13 +293,13 @@ def serve():
     os.rename(DIR + "/pid.tmp", DIR + "/pid")
     sel = selectors.DefaultSelector()
     sel.register(lsock, selectors.EVENT_READ)
-    readers = {}
+    bufs = {}
     while True:
         for key, _ in sel.select():
             s = key.fileobj
             if s is lsock:
                 c, _ = lsock.accept()
-                readers[c] = FrameReader()
+                bufs[c] = b""
                 sel.register(c, selectors.EVENT_READ)
                 continue
             try:
@@ -305,11 +308,22 @@ def serve():
                 data = b""
             if not data:
                 sel.unregister(s)
-                del readers[s]
+                del bufs[s]
                 s.close()
                 continue
-            for kind, payload in readers[s].feed(data):
+            buf = bufs[s] + data
+            while True:
+                nl = buf.find(b"\n")
+                if nl < 0 or nl > 40:
+                    break
+                kind, _, size = buf[:nl].partition(b" ")
+                n = int(size or b"0")
+                if len(buf) < nl + 1 + n:
+                    break
+                payload, buf = buf[nl + 1:nl + 1 + n], buf[nl + 1 + n:]
                 k.handle(s, kind, payload)
+            bufs[s] = buf
+
 
 if __name__ == "__main__":
     if sys.argv[1:2] == ["relay"]:
