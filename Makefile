@@ -5,6 +5,8 @@ BUILD ?= build
 JOBS ?= $(shell nproc)
 ORCH := $(BUILD)/orch
 PREFIX ?= /usr/local
+# Extra configure flags, e.g. CMAKE_FLAGS=-DORCH_WERROR=ON (CI builds with warnings as errors).
+CMAKE_FLAGS ?=
 # Root needs no sudo (CI, containers); anyone else is asked once.
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
@@ -13,7 +15,7 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 all: orch
 
 $(BUILD)/CMakeCache.txt:
-	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=Release
+	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=Release $(CMAKE_FLAGS)
 
 orch: $(BUILD)/CMakeCache.txt
 	cmake --build $(BUILD) -j $(JOBS)

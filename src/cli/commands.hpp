@@ -53,5 +53,6 @@ int session_upload_main(int argc, char** argv);
 int session_download_main(int argc, char** argv);
 int session_files_main(int argc, char** argv);
 int session_service_main(int argc, char** argv);
+int session_stats_main(int argc, char** argv);
 
 }  // namespace orch::cli

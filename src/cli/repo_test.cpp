@@ -55,11 +55,15 @@ class CliProgress : public repo::ProgressObserver {
   std::map<std::string, repo::Phase> last_phase_;
 };
 
-std::string upper_status(const std::string& s) {
-  if (s == "passed") return "PASSED";
-  if (s == "failed") return "FAILED";
-  if (s == "clone_failed") return "CLONE FAILED";
-  if (s == "infra_error") return "INFRA ERROR";
+const char* upper_status(repo::ReportStatus s) {
+  switch (s) {
+    case repo::ReportStatus::Passed: return "PASSED";
+    case repo::ReportStatus::Failed: return "FAILED";
+    case repo::ReportStatus::CloneFailed: return "CLONE FAILED";
+    case repo::ReportStatus::InfraError: return "INFRA ERROR";
+    case repo::ReportStatus::Pending:
+    case repo::ReportStatus::Error: return "ERROR";
+  }
   return "ERROR";
 }
 
@@ -73,10 +77,10 @@ void print_human(const std::vector<repo::TestReport>& reports) {
     total.failed += c.failed;
     total.errored += c.errored;
     total.skipped += c.skipped;
-    if (r.status == "passed") ++ok;
+    if (r.status == repo::ReportStatus::Passed) ++ok;
     std::cout << std::left << std::setw(13) << upper_status(r.status) << r.name;
     if (!r.commit.empty()) std::cout << " @ " << r.commit.substr(0, 10);
-    if (r.status == "passed" || r.status == "failed") {
+    if (repo::tests_ran(r.status)) {
       std::cout << "  " << r.runner << ": " << c.passed << " passed, " << c.failed << " failed, " << c.errored << " errored, "
                 << c.skipped << " skipped";
     } else {

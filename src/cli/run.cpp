@@ -1,5 +1,6 @@
 #include <unistd.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <iostream>
 
@@ -12,6 +13,7 @@
 #include "core/remote/client.hpp"
 #include "core/sandbox/run.hpp"
 #include "core/templates/build.hpp"
+#include "core/templates/packages.hpp"
 #include "core/util/units.hpp"
 
 namespace orch::cli {
@@ -55,6 +57,8 @@ int finish(sandbox::RunResult& res, const sandbox::RunOptions& o, const OutFlags
     if (res.status == sandbox::RunStatus::Timeout) std::cerr << "orch: timed out" << (timeout_s > 0 ? " after " + std::to_string(static_cast<int>(timeout_s)) + "s" : "") << "; the sandbox was killed\n";
     if (res.status == sandbox::RunStatus::Oom) std::cerr << "orch: killed: out of memory" << (memory_bytes > 0 ? " (limit " + format_bytes(memory_bytes) + ")" : "") << "\n";
     if (res.status == sandbox::RunStatus::Cancelled) std::cerr << "orch: interrupted; the sandbox was removed\n";
+    size_t figures = std::count_if(res.artifacts.begin(), res.artifacts.end(), [](const sandbox::Artifact& a) { return !a.mime.empty(); });
+    if (figures && !out.dir) std::cerr << "orch: " << figures << " figure(s) not saved: add --out DIR to keep them\n";
   }
   return sandbox::exit_code_for(res);
 }
@@ -66,7 +70,7 @@ int run_command(int argc, char** argv) {
   OutFlags out;
   double timeout = 0, cpus = 0;
   int64_t pids = 0;
-  std::vector<std::string> envs, files, args;
+  std::vector<std::string> envs, files, args, with;
   bool as_json = false, force_stdin = false, no_stdin = false, build = false, dry_run = false;
   std::string output_cap = "1m";
   app.add_option("-l,--lang", lang, "language (python, node, bash, ...; default from the file extension or template)");
@@ -92,7 +96,10 @@ int run_command(int argc, char** argv) {
   app.add_flag("--dry-run", dry_run, "print what the engine would be asked to create (Docker's create body or the Pod) as JSON, and run nothing");
   add_backend_option(app);
   app.add_option("--arg", args, "argument passed to the program (repeatable)");
-  app.footer("Exit code: the program's own; 124 timeout; 137 out of memory; 130 interrupted; 125 orch or Docker failed.");
+  app.add_option("--with", with, "add a package to the template, built once and cached: apt:jq, npm:left-pad, pip:NAME (repeatable)");
+  app.footer(
+      "Exit code: the program's own; 124 timeout; 137 out of memory; 130 interrupted; 2 a --with package cannot be "
+      "installed; 125 orch or Docker failed.");
   if (int rc = parse(app, argc, argv, 125); rc >= 0) return rc;
 
   sandbox::RunOptions o;
@@ -123,6 +130,7 @@ int run_command(int argc, char** argv) {
   for (const auto& f : files) o.files.push_back(read_file_spec(f));
   o.collect_out = !out_dir.empty();
   if (o.collect_out) out.dir.emplace(HostDir::open(out_dir, out.force));
+  o.with = with;
   o.output_cap = static_cast<size_t>(parse_bytes(output_cap, "--output-limit"));
   if (!stdin_used_for_code && !no_stdin && (force_stdin || !::isatty(0))) o.stdin_fd = 0;
 
@@ -135,13 +143,21 @@ int run_command(int argc, char** argv) {
   }
   auto store = templates::Store::load();
   auto engine = engine::engine_from_env();
+  if (build && o.with.empty()) {
+    const auto* t = sandbox::plan_run(store, o).tmpl;
+    if (!dry_run && !templates::image_present(*engine, *t)) build_template(*engine, *t, false);
+  }
+  if (!dry_run) {
+    sandbox::resolve_packages(*engine, store, o, [](const std::string& line) {
+      if (line.rfind("building ", 0) == 0 || line.rfind("Step ", 0) == 0) std::cerr << "orch: " << line << "\n";
+    });
+  }
   sandbox::RunPlan plan = sandbox::plan_run(store, o);
   if (dry_run) {
     auto spec = sandbox::oneshot_spec(plan, sandbox::build_input_tar(plan.files).size(), sandbox::out_marker(plan));
     print_json({{"backend", engine::backend_from_env()}, {"create", engine->create_request(spec)}});
     return 0;
   }
-  if (build && !templates::image_present(*engine, *plan.tmpl)) build_template(*engine, *plan.tmpl, false);
   install_signal_handlers();
   TerminalObserver observer(!as_json);
   sandbox::RunResult res;
@@ -159,6 +175,9 @@ int run_command(int argc, char** argv) {
 int run_main(int argc, char** argv) {
   try {
     return run_command(argc, argv);
+  } catch (const templates::PackageError& e) {
+    std::cerr << "orch: error: " << e.what() << "\n";
+    return 2;  // the caller asked for a package that does not install
   } catch (const Error& e) {
     std::cerr << "orch: error: " << error_text(e) << "\n";
     return 125;  // as `docker run`: the program did not run, or orch failed around it

@@ -43,6 +43,8 @@ int serve_main(int argc, char** argv) {
   app.add_flag("--insecure-no-auth", cfg.insecure_no_auth, "listen beyond loopback without --tokens (anyone who reaches the port can run code)");
   app.add_flag("--allow-root", cfg.allow_root,
                "let E2B clients run commands and file calls as root in sandboxes (still without capabilities)");
+  app.add_option("--allow-image", cfg.allow_images,
+                 "image pattern requests may name for tool runs and services, e.g. 'cortex/*' (repeatable; none by default)");
   if (int rc = parse(app, argc, argv); rc >= 0) return rc;
   auto colon = listen.rfind(':');
   if (colon == std::string::npos) throw Error(ErrorKind::BadInput, "--listen must be HOST:PORT");

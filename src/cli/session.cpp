@@ -2,6 +2,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cstdio>
 #include <cstring>
 #include <filesystem>
 #include <iostream>
@@ -92,9 +93,10 @@ int session_create_main(int argc, char** argv) {
   CLI::App app{"Create a session: a sandbox that lives until its TTL and keeps state between calls.", "session create"};
   std::string tmpl = "python", name, memory, net = "none", ttl = "1800";
   double cpus = 0;
-  std::vector<std::string> labels;
+  std::vector<std::string> labels, with;
   bool as_json = false, dry_run = false;
   app.add_option("-t,--template", tmpl, "template (orch templates ls); default python");
+  app.add_option("--with", with, "add a package to the template, built once and cached: apt:jq, npm:left-pad (repeatable)");
   app.add_option("--ttl", ttl, "lifetime: seconds or 30s/10m/2h (default 1800); the sandbox stops itself after it");
   app.add_option("--name", name, "a unique human name to use instead of the id");
   app.add_option("--memory", memory, "memory limit, e.g. 512m");
@@ -119,6 +121,7 @@ int session_create_main(int argc, char** argv) {
     if (eq == std::string::npos || eq == 0) throw Error(ErrorKind::BadInput, "--label '" + kv + "' is not K=V");
     o.labels[kv.substr(0, eq)] = kv.substr(eq + 1);
   }
+  o.with = with;
   if (dry_run) {
     auto engine = engine::engine_from_env();
     auto store = templates::Store::load();
@@ -387,4 +390,28 @@ int session_service_main(int argc, char** argv) {
   return 0;
 }
 
+int session_stats_main(int argc, char** argv) {
+  CLI::App app{"Show what a session's sandbox and its services use now: CPU, memory, processes, network, disk.", "session stats"};
+  std::string id;
+  bool as_json = false;
+  app.add_option("id", id, "session id or name")->required();
+  app.add_flag("--json", as_json, "print JSON");
+  if (int rc = parse(app, argc, argv); rc >= 0) return rc;
+  Context ctx;
+  auto all = ctx.manager().stats(id);
+  if (as_json) {
+    nlohmann::json arr = nlohmann::json::array();
+    for (const auto& u : all) arr.push_back(sandbox::to_json(u));
+    print_json({{"sandboxes", arr}});
+    return 0;
+  }
+  std::printf("%-28s %-8s %7s %21s %9s %21s %21s\n", "NAME", "KIND", "CPU %", "MEMORY / LIMIT", "PIDS", "NET RX / TX", "DISK R / W");
+  for (const auto& u : all)
+    std::printf("%-28s %-8s %7.1f %10s / %-8s %4lld/%-4lld %10s / %-8s %10s / %-8s\n", u.name.substr(0, 28).c_str(), u.kind.c_str(),
+                u.use.cpu_percent, format_bytes(u.use.memory_bytes).c_str(), format_bytes(u.use.memory_limit_bytes).c_str(),
+                static_cast<long long>(u.use.pids), static_cast<long long>(u.use.pids_limit), format_bytes(u.use.net_rx_bytes).c_str(),
+                format_bytes(u.use.net_tx_bytes).c_str(), format_bytes(u.use.disk_read_bytes).c_str(),
+                format_bytes(u.use.disk_write_bytes).c_str());
+  return 0;
+}
 }  // namespace orch::cli

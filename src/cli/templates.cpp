@@ -6,6 +6,7 @@
 #include "cli/common.hpp"
 #include "core/error.hpp"
 #include "core/templates/build.hpp"
+#include "core/templates/packages.hpp"
 #include "core/util/units.hpp"
 
 namespace orch::cli {
@@ -84,7 +85,7 @@ int build(const std::vector<std::string>& names, bool all, bool verbose, bool mi
   std::vector<const templates::Template*> todo;
   if (all || names.empty()) {
     if (!all && !missing_only) throw Error(ErrorKind::BadInput, "name the templates to build, or use --all or --missing");
-    for (const auto& t : store.all()) todo.push_back(&t);
+    for (const auto& t : store.all()) todo.push_back(&store.get(t.name));
   } else {
     for (const auto& n : names) todo.push_back(&store.get(n));
   }
@@ -102,6 +103,16 @@ int build(const std::vector<std::string>& names, bool all, bool verbose, bool mi
       if (verbose || line.rfind("Step ", 0) == 0) std::cerr << "  " << line << "\n";
     });
   }
+  return 0;
+}
+
+int prune(bool as_json) {
+  auto engine = engine::engine_from_env();
+  auto removed = templates::prune_derived(*engine);
+  if (as_json) print_json({{"removed", removed}});
+  for (const auto& tag : removed)
+    if (!as_json) std::cout << "removed " << tag << "\n";
+  if (!as_json && removed.empty()) std::cout << "no package images to remove\n";
   return 0;
 }
 
@@ -124,8 +135,11 @@ int templates_main(int argc, char** argv) {
   bd->add_flag("--all", all, "build every template");
   bd->add_flag("--missing", missing, "skip templates whose image is already built (alone: every missing template)");
   bd->add_flag("-v,--verbose", verbose, "show every line of build output");
+  auto* pr = app.add_subcommand("prune", "remove the images built for --with packages (rebuilt when next needed)");
+  pr->add_flag("--json", as_json, "print JSON");
   if (int rc = parse(app, argc, argv); rc >= 0) return rc;
   if (ls->parsed()) return list(as_json, !no_images);
+  if (pr->parsed()) return prune(as_json);
   if (sh->parsed()) return show(name, as_json);
   return build(names, all, verbose, missing);
 }

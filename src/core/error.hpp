@@ -7,6 +7,7 @@ namespace orch {
 // Whose fault an error is; drives the exit code and the HTTP status in one place.
 enum class ErrorKind {
   BadInput,        // the caller asked for something invalid
+  Forbidden,       // the caller may not do this (another tenant's name, an image not allowed, not an admin)
   NotFound,        // a named thing does not exist
   Conflict,        // the thing exists in the wrong state
   Busy,            // a limit is full; try again later

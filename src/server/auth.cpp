@@ -10,7 +10,7 @@
 namespace orch::server {
 
 namespace {
-const char* kKeys = "max_concurrent, max_sessions, max_timeout, max_memory, max_pids, max_cpus, github_token";
+const char* kKeys = "max_concurrent, max_sessions, max_timeout, max_memory, max_pids, max_cpus, github_token, admin";
 
 std::string shown(double d) {
   std::ostringstream o;
@@ -73,6 +73,8 @@ void TokenStore::load() {
         else if (k == "max_pids") t.limits.max_pids = static_cast<int64_t>(number_in(v, k, 8, 100000));
         else if (k == "max_cpus") t.limits.max_cpus = number_in(v, k, 0.01, 256, false);
         else if (k == "github_token") t.github_token = v;
+        else if (k == "admin" && (v == "true" || v == "false")) t.admin = v == "true";
+        else if (k == "admin") throw Error(ErrorKind::BadInput, "admin must be true or false");
         else throw Error(ErrorKind::BadInput, "unknown key '" + k + "' (" + kKeys + ")");
       } catch (const Error& e) {
         throw Error(ErrorKind::BadInput, where + ": " + e.what());

@@ -22,6 +22,7 @@ struct Tenant {
   std::string name;
   TenantLimits limits;
   std::string github_token;  // credentials for this tenant's repository clones ("" = none)
+  bool admin = false;        // `admin=true` on its line: may build and register templates (POST /build-image, /v1/templates)
 };
 
 // Bearer tokens from a file: `TOKEN TENANT [key=value ...]` per line, `#` comments. Reloadable.

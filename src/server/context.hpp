@@ -20,7 +20,7 @@
 #include "server/budget.hpp"
 #include "server/limiter.hpp"
 #include "server/metrics.hpp"
-#include "server/run_cancel.hpp"
+#include "server/runs.hpp"
 
 namespace orch::server {
 
@@ -52,6 +52,7 @@ struct ServerConfig {
   std::string access_log = "-";    // "-" stderr, "off", or a file
   bool insecure_no_auth = false;   // listen beyond loopback without tokens
   double transfer_stall_s = 30;    // a session file transfer that moves no byte this long fails
+  std::vector<std::string> allow_images;  // patterns (fnmatch) of images requests may name; none by default
 };
 
 enum class JobStatus { Running, Done, Failed };
@@ -85,9 +86,9 @@ struct Context {
   SessionGate session_gate;
   OutputBudget budget;
   Metrics metrics;
-  RunCancels run_cancels;
   std::unique_ptr<sandbox::Pool> pool;  // only with --pool
   std::unique_ptr<session::Manager> sessions;
+  RunRegistry runs;
   std::mutex jobs_mu;
   std::map<std::string, std::shared_ptr<Job>> jobs;
   std::atomic<int> jobs_running{0};  // job threads are detached; shutdown waits for this to reach 0
@@ -129,5 +130,16 @@ void add_run_routes(httplib::Server& svr, Context& ctx);
 void add_piston_routes(httplib::Server& svr, Context& ctx);
 void add_session_routes(httplib::Server& svr, Context& ctx);
 void add_job_routes(httplib::Server& svr, Context& ctx);
+void add_runs_by_id_routes(httplib::Server& svr, Context& ctx);
+void add_executor_routes(httplib::Server& svr, Context& ctx);
+void add_aurea_routes(httplib::Server& svr, Context& ctx);
+void add_container_routes(httplib::Server& svr, Context& ctx);
+void add_relic_routes(httplib::Server& svr, Context& ctx);
+void add_template_routes(httplib::Server& svr, Context& ctx);
+// A new job, listed for GET /v1/jobs/{id} (the oldest finished ones are forgotten past 200).
+std::shared_ptr<Job> add_job(Context& ctx, const std::string& kind, const std::string& tenant, const std::string& source);
+nlohmann::json job_json(const Job& j);  // under jobs_mu
+// Asks a running run to stop and waits (briefly) until it has; Conflict when it already ended.
+void cancel_run(RunRecord& record);
 
 }  // namespace orch::server

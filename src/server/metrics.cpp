@@ -86,6 +86,19 @@ void Metrics::record_exec(const std::string& status, double seconds) {
   exec_seconds_.observe(seconds);
 }
 
+uint64_t Metrics::session_events(const std::string& event) const {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = sessions_.find(event);
+  return it == sessions_.end() ? 0 : it->second;
+}
+
+uint64_t Metrics::exec_count() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  uint64_t n = 0;
+  for (const auto& [_, c] : execs_) n += c;
+  return n;
+}
+
 void Metrics::record_job(const std::string& status) {
   std::lock_guard<std::mutex> lock(mu_);
   ++jobs_[status];

@@ -50,6 +50,8 @@ class Metrics {
   void record_session(const std::string& event, uint64_t n = 1);  // created | deleted | expired
   void record_exec(const std::string& status, double seconds);
   void record_job(const std::string& status);  // started | done | failed
+  uint64_t session_events(const std::string& event) const;
+  uint64_t exec_count() const;
   std::string prometheus(const std::vector<Family>& scraped) const;
   // The last runs, newest first; only `tenant`'s when given.
   nlohmann::json recent_runs(const std::optional<std::string>& tenant = std::nullopt) const;

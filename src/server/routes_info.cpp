@@ -1,6 +1,7 @@
 #include "core/templates/build.hpp"
 #include "core/util/embedded.hpp"
 #include "server/context.hpp"
+#include "server/sessions.hpp"
 #include "version.hpp"
 
 namespace orch::server {
@@ -82,21 +83,35 @@ void add_info_routes(httplib::Server& svr, Context& ctx) {
       engine["error"] = e.what();
     }
     bool ok = engine["reachable"].get<bool>() && !ctx.draining;
-    send_json(res,
-              {{"status", ok ? "ok" : (ctx.draining ? "draining" : "degraded")},
-               {"version", ORCH_VERSION},
-               {"engine", engine},
-               {"in_flight", ctx.limiter.in_flight()},
-               {"output_budget", {{"bytes", ctx.budget.total()}, {"in_use", ctx.budget.in_use()}, {"waiting", ctx.budget.waiting()}}},
-               {"pool", ctx.pool ? ctx.pool->state() : json::object()},
-               {"session_pool", ctx.sessions->pool_state()},
-               {"auth", ctx.tokens.enabled()}},
-              ok ? 200 : 503);
+    json body = {{"status", ok ? "ok" : (ctx.draining ? "draining" : "degraded")},
+                 {"version", ORCH_VERSION},
+                 {"engine", engine},
+                 {"in_flight", ctx.limiter.in_flight()},
+                 {"output_budget", {{"bytes", ctx.budget.total()}, {"in_use", ctx.budget.in_use()}, {"waiting", ctx.budget.waiting()}}},
+                 {"pool", ctx.pool ? ctx.pool->state() : json::object()},
+                 {"session_pool", ctx.sessions->pool_state()},
+                 {"auth", ctx.tokens.enabled()}};
+    if (ctx.draining) body["reason"] = "the server is shutting down and takes no new work";
+    else if (!ok) body["reason"] = "the container engine at " + ctx.engine.endpoint() + " does not answer: " + engine.value("error", "");
+    send_json(res, body, ok ? 200 : 503);
   }));
 
-  svr.Get("/metrics", guarded([&ctx](const httplib::Request&, httplib::Response& res) {
-    res.set_content(ctx.metrics.prometheus(scraped_families(ctx)), "text/plain; version=0.0.4");
-  }));
+  svr.Get("/metrics", guarded([&ctx](const httplib::Request& req, httplib::Response& res) {
+            if (req.get_header_value("Accept").find("application/json") != std::string::npos) {
+              // The executor-style JSON metrics, for the caller's tenant.
+              const Tenant& tenant = current_tenant();
+              int cap = tenant.limits.max_sessions > 0 ? tenant.limits.max_sessions : ctx.cfg.tenant_max_sessions;
+              send_json(res, {{"status", "success"},
+                              {"metrics",
+                               {{"sessions_created", ctx.metrics.session_events("created")},
+                                {"sessions_reused", ctx.metrics.exec_count()},
+                                {"active_sessions", ctx.sessions->list(session_owner(ctx)).size()},
+                                {"max_sessions", cap},
+                                {"runs_in_flight", ctx.limiter.in_flight()}}}});
+              return;
+            }
+            res.set_content(ctx.metrics.prometheus(scraped_families(ctx)), "text/plain; version=0.0.4");
+          }));
 
   svr.Get("/v1/templates", guarded([&ctx](const httplib::Request&, httplib::Response& res) {
     json arr = json::array();
@@ -120,7 +135,19 @@ void add_info_routes(httplib::Server& svr, Context& ctx) {
             send_json(res, {{"runs", ctx.metrics.recent_runs(tenant)}});
           }));
 
-  svr.Get("/", [](const httplib::Request&, httplib::Response& res) {
+  svr.Get("/", [&ctx](const httplib::Request& req, httplib::Response& res) {
+    // A client that asks for JSON (and not HTML) gets the service's status instead of the dashboard.
+    std::string accept = req.get_header_value("Accept");
+    if (accept.find("application/json") != std::string::npos && accept.find("text/html") == std::string::npos) {
+      send_json(res, {{"service", "orch"},
+                      {"version", ORCH_VERSION},
+                      {"status", ctx.draining ? "draining" : "running"},
+                      {"auth", ctx.tokens.enabled()},
+                      {"health", "/health"},
+                      {"docs", "/docs"},
+                      {"openapi", "/openapi.json"}});
+      return;
+    }
     res.set_header("Content-Security-Policy", "default-src 'self'; style-src 'unsafe-inline'; script-src 'unsafe-inline'");
     res.set_content(std::string(asset("dashboard.html")), "text/html; charset=utf-8");
   });

@@ -33,6 +33,28 @@ class JobObserver : public repo::ProgressObserver {
   std::shared_ptr<Job> job_;
 };
 
+}  // namespace
+
+std::shared_ptr<Job> add_job(Context& ctx, const std::string& kind, const std::string& tenant, const std::string& source) {
+  auto job = std::make_shared<Job>();
+  job->id = "j-" + random_hex(12);
+  job->kind = kind;
+  job->tenant = tenant;
+  job->source = source;
+  job->created = unix_now();
+  std::lock_guard<std::mutex> lock(ctx.jobs_mu);
+  ctx.jobs[job->id] = job;
+  while (ctx.jobs.size() > 200) {  // forget the oldest finished jobs
+    auto oldest = ctx.jobs.end();
+    for (auto it = ctx.jobs.begin(); it != ctx.jobs.end(); ++it)
+      if (it->second->status != JobStatus::Running && (oldest == ctx.jobs.end() || it->second->created < oldest->second->created))
+        oldest = it;
+    if (oldest == ctx.jobs.end()) break;
+    ctx.jobs.erase(oldest);
+  }
+  return job;
+}
+
 json job_json(const Job& j) {
   json out = {{"id", j.id}, {"kind", j.kind}, {"phase", j.phase}, {"source", j.source}, {"created", j.created}, {"log", j.log}};
   out["status"] = status_name(j.status);
@@ -41,8 +63,6 @@ json job_json(const Job& j) {
   if (!j.error.empty()) out["error"] = j.error;
   return out;
 }
-
-}  // namespace
 
 const char* status_name(JobStatus s) {
   switch (s) {
@@ -65,23 +85,9 @@ void add_job_routes(httplib::Server& svr, Context& ctx) {
     repo::check_remote(repo::parse_source(opts.source), opts.remote);  // a refused host is a 400 now, not a failed job
     if (!ctx.cfg.runtime.empty()) opts.runtime = ctx.cfg.runtime;
     auto slot = std::make_shared<Slot>(acquire_slot(ctx, tenant));
-    auto job = std::make_shared<Job>();
-    job->id = "j-" + random_hex(12);
-    job->kind = "repo_test";
-    job->tenant = tenant.name;
-    job->source = opts.source;
-    job->created = unix_now();
+    auto job = add_job(ctx, "repo_test", tenant.name, opts.source);
     {
       std::lock_guard<std::mutex> lock(ctx.jobs_mu);
-      ctx.jobs[job->id] = job;
-      while (ctx.jobs.size() > 200) {  // forget the oldest finished jobs
-        auto oldest = ctx.jobs.end();
-        for (auto it = ctx.jobs.begin(); it != ctx.jobs.end(); ++it)
-          if (it->second->status != JobStatus::Running && (oldest == ctx.jobs.end() || it->second->created < oldest->second->created))
-            oldest = it;
-        if (oldest == ctx.jobs.end()) break;
-        ctx.jobs.erase(oldest);
-      }
       ++ctx.jobs_running;
       ctx.metrics.record_job("started");
       std::thread([&ctx, job, opts, slot]() mutable {

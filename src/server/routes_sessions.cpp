@@ -1,5 +1,6 @@
 // Sessions over HTTP: the same session::Manager the CLI uses, scoped to the caller's tenant.
 #include <algorithm>
+#include <chrono>
 #include <optional>
 #include <set>
 
@@ -8,6 +9,7 @@
 #include "server/body.hpp"
 #include "server/context.hpp"
 #include "server/runner.hpp"
+#include "server/sessions.hpp"
 
 namespace orch::server {
 
@@ -38,30 +40,23 @@ class SseExecObserver : public session::ExecObserver {
   bool gone_ = false;
 };
 
+// Cancels on the server's drain and when the client that waits for the answer has gone.
 class DrainObserver : public session::ExecObserver {
  public:
-  explicit DrainObserver(Context& ctx) : ctx_(ctx) {}
-  bool cancelled() override { return ctx_.cancel_all; }
+  DrainObserver(Context& ctx, std::function<bool()> client_gone) : ctx_(ctx), client_gone_(std::move(client_gone)) {}
+  bool cancelled() override {
+    if (ctx_.cancel_all) return true;
+    auto now = std::chrono::steady_clock::now();
+    if (now < next_check_) return false;
+    next_check_ = now + std::chrono::milliseconds(500);
+    return client_gone_();
+  }
 
  private:
   Context& ctx_;
+  std::function<bool()> client_gone_;
+  std::chrono::steady_clock::time_point next_check_{};
 };
-
-// A tenant sees only its own sessions; without tokens every request is the `local` tenant, whose
-// sessions the local CLI creates too, so other owners' sessions on the same engine stay out of reach.
-session::Owner owner(const Context&) { return current_tenant().name; }
-
-session::ExecResult exec_counted(Context& ctx, const std::string& id, const session::ExecRequest& er, session::ExecObserver& obs,
-                                 const session::Owner& who) {
-  auto r = ctx.sessions->exec(id, er, obs, who);
-  ctx.metrics.record_exec(session::status_name(r.status), static_cast<double>(r.duration_ms) / 1000.0);
-  return r;
-}
-
-// A server keeps sessions for a week at most; the core allows the CLI's own sessions longer.
-void check_session_ttl(int64_t ttl_s) {
-  if (ttl_s < 1 || ttl_s > 7 * 86400) throw Error::bad_field("ttl", "must be between 1 and 604800 seconds on this server");
-}
 
 std::string query_path(const httplib::Request& req) {
   if (!req.has_param("path")) throw Error(ErrorKind::BadInput, "query parameter 'path' is required");
@@ -73,22 +68,17 @@ std::string query_path(const httplib::Request& req) {
 void add_session_routes(httplib::Server& svr, Context& ctx) {
   svr.Post("/v1/sessions", guarded([&ctx](const httplib::Request& req, httplib::Response& res) {
     json b = parse_body(req.body);
-    static const std::set<std::string> known = {"template", "ttl", "name", "memory", "cpus", "network", "labels"};
+    static const std::set<std::string> known = {"template", "ttl", "name", "memory", "cpus", "network", "labels", "with"};
     for (const auto& [k, _] : b.items())
       if (!known.count(k)) throw Error(ErrorKind::BadInput, "field '" + k + "' is not accepted (see /openapi.json)");
     const Tenant& tenant = current_tenant();
     session::CreateOptions o;
     o.template_name = opt_string(b, "template").value_or("python");
-    o.owner = tenant.name;
     o.name = opt_string(b, "name").value_or("");
     o.ttl_s = opt_int(b, "ttl").value_or(1800);
     o.memory_bytes = opt_bytes(b, "memory");
     o.cpus = opt_number(b, "cpus");
     o.network = opt_string(b, "network").value_or("none");
-    check_network(ctx, o.network);
-    if (o.cpus) check_cpus(ctx, tenant, *o.cpus);
-    check_caps(ctx, tenant, std::nullopt, o.memory_bytes);
-    check_session_ttl(o.ttl_s);
     if (b.contains("labels")) {
       if (!b["labels"].is_object()) throw Error(ErrorKind::BadInput, "field 'labels' must be an object {key: value}");
       for (const auto& [k, v] : b["labels"].items()) {
@@ -96,37 +86,32 @@ void add_session_routes(httplib::Server& svr, Context& ctx) {
         o.labels[k] = v.get<std::string>();
       }
     }
-    int cap = tenant.limits.max_sessions > 0 ? tenant.limits.max_sessions : ctx.cfg.tenant_max_sessions;
-    std::optional<SessionGate::Pass> pass;
-    if (ctx.tokens.enabled())
-      pass.emplace(ctx.session_gate.enter(tenant.name, cap, [&] { return static_cast<int>(ctx.sessions->list(tenant.name).size()); }));
-    auto created = ctx.sessions->create(o);
-    ctx.metrics.record_session("created");
-    send_json(res, session::to_json(created), 201);
+    o.with = opt_string_list(b, "with");
+    send_json(res, session::to_json(create_session_for(ctx, tenant, o)), 201);
   }));
 
   svr.Get("/v1/sessions", guarded([&ctx](const httplib::Request&, httplib::Response& res) {
     json arr = json::array();
-    for (const auto& r : ctx.sessions->list(owner(ctx))) arr.push_back(session::to_json(r));
+    for (const auto& r : ctx.sessions->list(session_owner(ctx))) arr.push_back(session::to_json(r));
     send_json(res, {{"sessions", arr}});
   }));
 
   svr.Get(R"(/v1/sessions/([^/]+))", guarded([&ctx](const httplib::Request& req, httplib::Response& res) {
-    send_json(res, session::to_json(ctx.sessions->get(req.matches[1], owner(ctx))));
-  }));
+            send_json(res, session::to_json(ctx.sessions->get(req.matches[1], session_owner(ctx))));
+          }));
 
   svr.Delete(R"(/v1/sessions/([^/]+))", guarded([&ctx](const httplib::Request& req, httplib::Response& res) {
-    ctx.sessions->remove(req.matches[1], owner(ctx));
-    ctx.metrics.record_session("deleted");
-    res.status = 204;
-  }));
+               ctx.sessions->remove(req.matches[1], session_owner(ctx));
+               ctx.metrics.record_session("deleted");
+               res.status = 204;
+             }));
 
   svr.Post(R"(/v1/sessions/([^/]+)/extend)", guarded([&ctx](const httplib::Request& req, httplib::Response& res) {
     json b = parse_body(req.body);
     auto ttl = opt_int(b, "ttl");
     if (!ttl) throw Error::bad_field("ttl", "is required (seconds)");
     check_session_ttl(*ttl);
-    send_json(res, session::to_json(ctx.sessions->extend(req.matches[1], *ttl, owner(ctx))));
+    send_json(res, session::to_json(ctx.sessions->extend(req.matches[1], *ttl, session_owner(ctx))));
   }));
 
   svr.Post(R"(/v1/sessions/([^/]+)/exec)", guarded([&ctx](const httplib::Request& req, httplib::Response& res) {
@@ -145,11 +130,11 @@ void add_session_routes(httplib::Server& svr, Context& ctx) {
     if (auto cap = opt_bytes(b, "output_limit")) er.output_cap = static_cast<size_t>(std::max<int64_t>(*cap, 0));
     session::check_exec(er);
     std::string id = req.matches[1];
-    session::Owner who = owner(ctx);
+    session::Owner who = session_owner(ctx);
     auto slot = std::make_shared<Slot>(acquire_slot(ctx, tenant));
     auto output = std::make_shared<OutputBudget::Lease>(reserve_output(ctx, 2 * er.output_cap + (256 << 10)));
     if (req.get_header_value("Accept").find("text/event-stream") == std::string::npos) {
-      DrainObserver obs(ctx);
+      DrainObserver obs(ctx, req.is_connection_closed);
       auto r = std::make_shared<session::ExecResult>(exec_counted(ctx, id, er, obs, who));
       slot.reset();
       send_document(res, payload_size(*r), [r, output](JsonStream& w) { session::write_json(w, *r, true); });
@@ -180,7 +165,7 @@ void add_session_routes(httplib::Server& svr, Context& ctx) {
             Slot slot = acquire_slot(ctx, current_tenant());
             std::string path = query_path(req);
             bool exec = req.has_param("executable") && req.get_param_value("executable") == "1";
-            ctx.sessions->upload(req.matches[1], path, req.body, owner(ctx), exec);
+            ctx.sessions->upload(req.matches[1], path, req.body, session_owner(ctx), exec);
             send_json(res, {{"path", path}, {"size", req.body.size()}}, 201);
           }));
 
@@ -189,7 +174,7 @@ void add_session_routes(httplib::Server& svr, Context& ctx) {
             if (req.has_param("path")) {
               auto output = std::make_shared<OutputBudget::Lease>(reserve_output(ctx, ctx.cfg.max_body_bytes));
               auto data = std::make_shared<std::string>(
-                  ctx.sessions->download(req.matches[1], req.get_param_value("path"), ctx.cfg.max_body_bytes, owner(ctx)));
+                  ctx.sessions->download(req.matches[1], req.get_param_value("path"), ctx.cfg.max_body_bytes, session_owner(ctx)));
               res.set_content_provider(data->size(), "application/octet-stream",
                                        [data, output](size_t offset, size_t length, httplib::DataSink& sink) {
                                          return sink.write(data->data() + offset, length);
@@ -199,7 +184,8 @@ void add_session_routes(httplib::Server& svr, Context& ctx) {
             std::string dir = req.has_param("dir") ? req.get_param_value("dir") : ".";
             bool recursive = req.has_param("recursive") && req.get_param_value("recursive") == "1";
             json arr = json::array();
-            for (const auto& e : ctx.sessions->files(req.matches[1], dir, recursive, owner(ctx))) arr.push_back(session::to_json(e));
+            for (const auto& e : ctx.sessions->files(req.matches[1], dir, recursive, session_owner(ctx)))
+              arr.push_back(session::to_json(e));
             send_json(res, {{"files", arr}});
           }));
 }

@@ -46,8 +46,8 @@ sandbox::FileInput parse_file(const nlohmann::json& f, size_t i) {
 
 sandbox::RunOptions parse_run_request(const nlohmann::json& b, bool strict) {
   // Refuse what we do not know, so a request cannot believe it chose an image, mounts or privileges.
-  static const std::set<std::string> known = {"language", "template", "code", "files", "stdin", "args", "env", "timeout",
-                                              "memory", "cpus", "pids", "network", "runtime", "out", "output_limit"};
+  static const std::set<std::string> known = {"language", "template", "code", "files",   "stdin",   "args", "env",          "timeout",
+                                              "memory",   "cpus",     "pids", "network", "runtime", "out",  "output_limit", "with"};
   for (const auto& [k, _] : b.items())
     if (strict && !known.count(k)) throw Error(ErrorKind::BadInput, "field '" + k + "' is not accepted (see /openapi.json)");
   sandbox::RunOptions o;
@@ -88,6 +88,7 @@ sandbox::RunOptions parse_run_request(const nlohmann::json& b, bool strict) {
   o.network = opt_string(b, "network");
   o.runtime = opt_string(b, "runtime");
   o.collect_out = opt_bool(b, "out").value_or(false);
+  o.with = opt_string_list(b, "with");
   if (auto cap = opt_bytes(b, "output_limit")) o.output_cap = static_cast<size_t>(std::max<int64_t>(*cap, 0));
   return o;
 }

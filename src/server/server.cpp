@@ -12,14 +12,16 @@
 #include <thread>
 
 #include "core/sandbox/gc.hpp"
+#include "core/util/random.hpp"
 #include "core/util/units.hpp"
 #include "server/access_log.hpp"
 #include "server/e2b/e2b.hpp"
+#include "server/sessions.hpp"
 
 namespace orch::server {
 
 namespace {
-thread_local Tenant t_tenant{"local", {}, ""};
+thread_local Tenant t_tenant{"local", {}, "", true};
 // Answers holding less than this much output are sent whole, with a Content-Length.
 constexpr size_t kStreamAbove = 256 << 10;
 
@@ -27,7 +29,8 @@ constexpr size_t kStreamAbove = 256 << 10;
 bool is_e2b(const std::string& path) { return path.rfind(e2b::kPrefix, 0) == 0 && (path.size() == 4 || path[4] == '/'); }
 
 bool is_public(const std::string& path) {
-  return path == "/health" || path == "/" || path == "/openapi.json" || path.rfind("/assets/", 0) == 0;
+  return path == "/health" || path == "/" || path == "/openapi.json" || path == "/docs" || path == "/redoc" ||
+         path.rfind("/assets/", 0) == 0;
 }
 
 void log_line(const std::string& s) { std::cerr << "orch serve: " << s << std::endl; }
@@ -203,9 +206,12 @@ int serve(const ServerConfig& cfg) {
   svr.set_pre_routing_handler([&ctx](const httplib::Request& req, httplib::Response& res) {
     begin_request_timer();
     // Without a tokens file the server is single-user and shares the local CLI's tenant and sessions.
-    set_current_tenant(Tenant{"local", {}, ""});
+    set_current_tenant(Tenant{"local", {}, "", true});
     if (!ctx.tokens.enabled() || is_public(req.path) || is_e2b(req.path)) return httplib::Server::HandlerResponse::Unhandled;
-    auto tenant = ctx.tokens.authenticate(bearer_token(req.get_header_value("Authorization")));
+    // X-API-Key is how the executor-style services took their key; it carries the same tokens.
+    std::string token = bearer_token(req.get_header_value("Authorization"));
+    if (token.empty()) token = req.get_header_value("X-API-Key");
+    auto tenant = ctx.tokens.authenticate(token);
     if (!tenant) {
       res.set_header("WWW-Authenticate", "Bearer");
       send_json(res, {{"error", {{"code", "unauthorized"}, {"message", "a valid bearer token is required (Authorization: Bearer TOKEN)"}}}}, 401);
@@ -244,6 +250,13 @@ int serve(const ServerConfig& cfg) {
   add_session_routes(svr, ctx);
   add_job_routes(svr, ctx);
   e2b::add_routes(svr, ctx);
+  add_runs_by_id_routes(svr, ctx);
+  add_executor_routes(svr, ctx);
+  add_aurea_routes(svr, ctx);
+  add_service_routes(svr, ctx);
+  add_container_routes(svr, ctx);
+  add_relic_routes(svr, ctx);
+  add_template_routes(svr, ctx);
 
   // Port 0 asks the kernel for a free port; the log line below names the one it gave.
   int port = cfg.port == 0 ? svr.bind_to_any_port(cfg.host) : (svr.bind_to_port(cfg.host, cfg.port) ? cfg.port : -1);
@@ -281,11 +294,19 @@ int serve(const ServerConfig& cfg) {
   // Expired sessions stop themselves; this removes what they leave (networks, services) and any
   // that stopped while no orch ran.
   std::thread janitor([&] {
+    ExpiryWatch expiries;
     for (int tick = 0; !ctx.draining; ++tick) {
       std::this_thread::sleep_for(std::chrono::milliseconds(200));
+      if (tick % 5 == 4) {
+        try {
+          ctx.metrics.record_session("expired", expiries.gone_after_expiry(ctx.sessions->list(std::nullopt), unix_now()));
+        } catch (const std::exception& e) {
+          log_line(std::string("session listing: ") + e.what());
+        }
+      }
       if (tick % 150 != 149) continue;
       try {
-        ctx.metrics.record_session("expired", ctx.sessions->gc().sessions.size());
+        ctx.sessions->gc();
       } catch (const std::exception& e) {
         log_line(std::string("session gc: ") + e.what());
       }

@@ -53,3 +53,16 @@ serve_git_repo() {
   wait_for 50 bash -c "echo > /dev/tcp/127.0.0.1/$port" || fail "git daemon did not start"
   GIT_URL="git://127.0.0.1:$port/proj"
 }
+
+# Removes the sessions this test's server made (a failed test leaves none behind).
+own_sessions_cleanup() {
+  for id in $(docker ps -a --filter label=orch.kind=session --filter "label=orch.pid=$(hostname):$SERVER_PID" --format '{{.Label "orch.id"}}'); do
+    curl -s -X DELETE "$BASE/v1/sessions/$id" >/dev/null
+  done
+  stop_server
+}
+
+start_seed_server() {
+  start_server "$@"
+  trap 'own_sessions_cleanup' EXIT
+}

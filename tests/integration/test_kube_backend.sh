@@ -20,6 +20,7 @@ on_kubernetes() {  # suite test...
   pods=$(grep -c '^created pod ' "$SCRATCH/double.out.err")
   [ "$pods" -ge $# ] || fail "only $pods pods went through the double for $# tests"
   wait_for 100 [ -z "$(kc get pods -o name)" ] || fail "pods left behind: $(kc get pods -o name | tr '\n' ' ')"
+  stop_double  # a test may ask for several suites, each with its own double
 }
 
 test_run_cases_on_kubernetes() {
@@ -41,7 +42,20 @@ test_serve_cases_on_kubernetes() {
   on_kubernetes test_serve.sh test_health_metrics_templates test_run_json_fields_and_files test_run_timeout_status \
     test_sse_events_in_order test_compat_execute_and_run test_pool_serves_fresh_sandboxes_and_refills \
     test_pool_runs_keep_run_semantics test_cli_through_server_with_orch_host \
-    test_sigterm_drains_in_flight_run
+    test_sigterm_drains_in_flight_run serve_networked_case
+}
+
+# Not a test of its own: `orch serve` on Kubernetes runs a networked request under its policy and
+# refuses lan (even with --allow-lan) with the backend's reason.
+serve_networked_case() {
+  start_server --allow-net --allow-lan
+  local r
+  r=$(post /v1/run '{"code":"print(\"net\")","network":"bridge"}')
+  assert_eq 200 "$(status_of "$r")" "networked run: $r"
+  assert_eq net "$(json_get "$(body_of "$r")" stdout | tr -d '\n')"
+  r=$(post /v1/run '{"code":"print(1)","network":"lan"}')
+  assert_eq 400 "$(status_of "$r")" "lan: $r"
+  assert_contains "$(body_of "$r")" "network 'lan'"
 }
 
 test_hostile_cases_on_kubernetes() {
@@ -61,7 +75,16 @@ test_e2b_cases_on_kubernetes() {
   out=$(bash "$IT_DIR/../../deploy/docker/build.sh" "$ORCH" "$image" 2>&1) || fail "could not build orch's image: $out"
   KUBE_AFTER="docker rmi -f $image >/dev/null 2>&1"
   export ORCH_K8S_AGENT_IMAGE=$image
-  on_kubernetes test_e2b.sh test_e2b_commands test_e2b_files e2b_agent_from_the_init_container
+  on_kubernetes test_e2b.sh test_e2b_commands test_e2b_files e2b_agent_from_the_init_container cluster_session_case
+}
+
+# Not a test of its own: the real-cluster suite's session case hands orch the image it is given in
+# ORCH_K8S_TEST_AGENT_IMAGE, not one of orch's environment.
+cluster_session_case() {
+  local image=$ORCH_K8S_AGENT_IMAGE
+  unset ORCH_K8S_AGENT_IMAGE
+  (ORCH_K8S_TEST_NAMESPACE=default KUBECONFIG=$ORCH_KUBECONFIG ORCH_K8S_TEST_TEMPLATES=1 ORCH_K8S_TEST_AGENT_IMAGE=$image
+   source "$IT_DIR/test_kube_cluster.sh"; test_cluster_session_with_orchs_agent)
 }
 
 # Not a test of its own: run by the case above, inside a double.
@@ -97,19 +120,65 @@ PYEOF
   e2b_no_leftovers
 }
 
-# A sandbox with a network cannot get orch's firewall in a pod: it is refused, and nothing is left.
-test_networked_sandbox_refused_on_kubernetes() {
+# A sandbox with a network gets its own egress policy, made before its pod and removed with it; the
+# double enforces it in the pod's network namespace as a policy-enforcing CNI would. Through the
+# hostile battery's lab (a "public", a private and a link-local server): only the public one and,
+# of this host's addresses, only those outside the refused ranges are reachable (SECURITY.md: a
+# node address outside them is the policy's known gap). `lan` is refused before any pod is made.
+test_networked_sandbox_on_kubernetes() {
   start_double
   write_kubeconfig "$SCRATCH/kubeconfig" "token: unused"
   export ORCH_BACKEND=kubernetes ORCH_KUBECONFIG=$SCRATCH/kubeconfig ORCH_K8S_NAMESPACE=default
-  local out rc
-  out=$("$ORCH" run --net bridge -c 'print("ran")' 2>&1); rc=$?
-  assert_eq 125 "$rc" "run --net bridge: $out"
-  assert_contains "$out" "cannot keep a networked sandbox from its host"
-  assert_not_contains "$out" "ran"
+  (source "$IT_DIR/hostile_lib.sh"; use_cases network; SCRATCH=$(mktemp -d /tmp/orch-it.XXXXXX); kube_networked_run) || exit 1
+  local out rc s pods
+  pods=$(grep -c '^created pod ' "$SCRATCH/double.out.err")
+  out=$("$ORCH" run --net lan -c 'print("ran")' 2>&1); rc=$?
+  assert_eq 125 "$rc" "run --net lan: $out"
+  assert_contains "$out" "network 'lan'"
   out=$("$ORCH" session create -t python --net lan 2>&1) && fail "session --net lan was created: $out"
-  assert_contains "$out" "cannot keep a networked sandbox from its host"
+  assert_contains "$out" "network 'lan'"
+  assert_eq "$pods" "$(grep -c '^created pod ' "$SCRATCH/double.out.err")" "lan made no pod"
+  s=$("$ORCH" session create -t python --net bridge) || fail "session --net bridge"
+  assert_eq "orch-$s-egress" "$(kc get networkpolicy -l "orch.id=$s" -o name | sed 's|.*/||')" "the session's policy"
+  assert_eq "ok" "$("$ORCH" session exec "$s" -c 'print("ok")')"
+  "$ORCH" session rm "$s" >/dev/null || fail "session rm"
+  assert_eq "" "$(kc get networkpolicy -l "orch.id=$s" -o name)" "the session's policy went with it"
+  # An orphan (its maker killed, its pod deleted by the cluster) is gc's
+  "$ORCH" run --net bridge --timeout 120 -c 'import time; time.sleep(100)' >/dev/null 2>&1 &
+  local maker=$! pod
+  wait_for 600 [ -n "$(kc get networkpolicy -l orch.kind=run -o name)" ] || fail "no policy for the sleeping run"
+  pod=$(kc get networkpolicy -l orch.kind=run -o jsonpath='{.items[0].spec.podSelector.matchLabels.orch\.egress}')
+  kill -9 "$maker"; wait "$maker" 2>/dev/null
+  kc delete pod "$pod" --wait=false >/dev/null || fail "delete pod $pod"
+  out=$("$ORCH" gc --json) || fail "gc: $out"
+  assert_contains "$out" "$pod-egress"
+  assert_eq "" "$(kc get networkpolicy -o name | grep egress)" "gc left an egress policy"
   wait_for 100 [ -z "$(kc get pods -o name)" ] || fail "pods left behind: $(kc get pods -o name | tr '\n' ' ')"
+}
+
+# Not a test of its own: a networked run probing the lab while kubectl reads its policy.
+kube_networked_run() {
+  netlab_up
+  local out policy
+  "$ORCH" run --net bridge --json --timeout 60 -c "$REACH_PROBE"$'\nimport time; time.sleep(2)' $(reach_args | sed 's/[^ ]*/--arg &/g') \
+    >"$SCRATCH/run.json" 2>"$SCRATCH/run.err" &
+  local run=$!
+  wait_for 600 [ -n "$(kc get networkpolicy -l orch.kind=run -o name)" ] || fail "no policy while the run ran: $(cat "$SCRATCH/run.err")"
+  policy=$(kc get networkpolicy -l orch.kind=run -o json)
+  wait "$run" || fail "the networked run failed: $(cat "$SCRATCH/run.json" "$SCRATCH/run.err")"
+  out=$(cat "$SCRATCH/run.json")
+  assert_eq ok "$(json_get "$out" status)" "status: $out"
+  assert_eq "" "$(kc get networkpolicy -l orch.kind=run -o name)" "the run's policy went with its pod"
+  "$PY" - "$policy" "$(json_get "$out" stdout)" "$HOST_ADDR" <<'PYEOF' || fail "the networked run's reach: $out $policy"
+import ipaddress, json, sys
+pol, probe, host = json.loads(sys.argv[1])["items"], sys.argv[2].split(), ipaddress.ip_address(sys.argv[3])
+assert len(pol) == 1 and pol[0]["metadata"]["name"].endswith("-egress"), pol
+refused = [ipaddress.ip_network(e) for p in pol[0]["spec"]["egress"][0]["to"] for e in p["ipBlock"]["except"]]
+host_reach = "blocked" if any(host in r for r in refused) else "open"
+# gateway, another address of this host, the host end of the lab link, link-local, private, public, link-local:53
+want = ["blocked", host_reach, "blocked", "blocked", "blocked", "open", "blocked"]
+assert probe == want, (probe, want)
+PYEOF
 }
 
 test_dry_run_prints_what_each_backend_would_create() {
@@ -147,7 +216,21 @@ labels = pod["metadata"]["labels"]
 assert labels["orch.kind"] == "session" and labels["team"] == "a", labels
 assert abs(int(labels["orch.expires"]) - time.time() - 600) < 60, labels
 PYEOF
+  out=$(ORCH_BACKEND=kubernetes ORCH_KUBECONFIG=$SCRATCH/kubeconfig "$ORCH" run --dry-run --net bridge -c 'print(1)') ||
+    fail "networked dry run"
+  "$PY" - "$out" <<'PYEOF' || fail "networked dry run: $out"
+import json, sys
+lst = json.loads(sys.argv[1])["create"]
+assert lst["kind"] == "List" and [i["kind"] for i in lst["items"]] == ["NetworkPolicy", "Pod"], lst
+pol, pod = lst["items"]
+assert pol["spec"]["podSelector"]["matchLabels"]["orch.egress"] == pod["metadata"]["labels"]["orch.egress"] == pod["metadata"]["name"]
+assert "10.0.0.0/8" in pol["spec"]["egress"][0]["to"][0]["ipBlock"]["except"], pol
+PYEOF
+  out=$(ORCH_BACKEND=kubernetes ORCH_KUBECONFIG=$SCRATCH/kubeconfig "$ORCH" run --dry-run --net lan -c 'print(1)' 2>&1) &&
+    fail "a lan dry run was printed: $out"
+  assert_contains "$out" "network 'lan'"
   assert_eq "" "$(kc get pods -o name)" "a dry run creates nothing"
+  assert_eq "" "$(kc get networkpolicy -o name)" "a dry run creates no policy"
   assert_eq 0 "$(grep -c '^created pod ' "$SCRATCH/double.out.err")"
   assert_contains "$(ORCH_BACKEND=swarm "$ORCH" run -c 1 2>&1)" "ORCH_BACKEND 'swarm' is not a backend"
 }

@@ -1,7 +1,11 @@
 # Against a real cluster (kind, k3s, GKE, ...), only when one is given: ORCH_K8S_TEST_NAMESPACE names
 # a namespace the tests may fill and empty, and ORCH_KUBECONFIG or KUBECONFIG a kubeconfig for it.
 # ORCH_K8S_TEST_IMAGE is an image the nodes can pull (debian:bookworm-slim by default);
-# ORCH_K8S_TEST_POLICY=1 says the CNI enforces NetworkPolicy, so isolation is checked too.
+# ORCH_K8S_TEST_POLICY=1 says the CNI enforces NetworkPolicy, so isolation is checked too;
+# ORCH_K8S_TEST_TEMPLATES=1 that the nodes pull orch's template images, so orch itself runs there;
+# ORCH_K8S_TEST_AGENT_IMAGE names orch's own image (make docker-image, pushed where the nodes pull
+# from), which orch is given as ORCH_K8S_AGENT_IMAGE for sessions; without it a session's agent
+# goes in through its stdin. Each test says what it uses when it fails or skips.
 GOLDEN_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")/../fixtures/kube" && pwd)
 
 cluster_ready() {
@@ -67,13 +71,53 @@ test_cluster_deny_all_policy_isolates_sandboxes() {
   assert_contains "$out" "blocked"
 }
 
-test_cluster_orch_run_end_to_end() {
+# orch's own settings for the cluster under test, in ORCH_ENV, and a line saying what they are.
+orch_env() {
   cluster_ready
   [ "${ORCH_K8S_TEST_TEMPLATES:-}" = 1 ] ||
     skip "orch's template images are not said to be pullable by the nodes (push them and set ORCH_K8S_TEST_TEMPLATES=1)"
-  local env=(ORCH_BACKEND=kubernetes "ORCH_KUBECONFIG=$KCFG" "ORCH_K8S_NAMESPACE=$ORCH_K8S_TEST_NAMESPACE")
-  assert_eq 42 "$(env "${env[@]}" "$ORCH" run -c 'print(6 * 7)')"
-  assert_rc 3 env "${env[@]}" "$ORCH" run -l bash -c 'exit 3'
-  assert_rc 124 env "${env[@]}" "$ORCH" run --timeout 2 -c 'while True: pass'
+  ORCH_ENV=(ORCH_BACKEND=kubernetes "ORCH_KUBECONFIG=$KCFG" "ORCH_K8S_NAMESPACE=$ORCH_K8S_TEST_NAMESPACE")
+  if [ -n "${ORCH_K8S_TEST_AGENT_IMAGE:-}" ]; then
+    ORCH_ENV+=("ORCH_K8S_AGENT_IMAGE=$ORCH_K8S_TEST_AGENT_IMAGE")
+    echo "namespace $ORCH_K8S_TEST_NAMESPACE, kubeconfig $KCFG, agent image $ORCH_K8S_TEST_AGENT_IMAGE (ORCH_K8S_TEST_AGENT_IMAGE)"
+  else
+    echo "namespace $ORCH_K8S_TEST_NAMESPACE, kubeconfig $KCFG, no agent image: sessions take orch's agent through stdin"
+  fi
+}
+
+test_cluster_orch_run_end_to_end() {
+  orch_env
+  assert_eq 42 "$(env "${ORCH_ENV[@]}" "$ORCH" run -c 'print(6 * 7)')"
+  assert_rc 3 env "${ORCH_ENV[@]}" "$ORCH" run -l bash -c 'exit 3'
+  assert_rc 124 env "${ORCH_ENV[@]}" "$ORCH" run --timeout 2 -c 'while True: pass'
   assert_eq "" "$(kk get pods -l orch.managed=1,orch.kind=run -o name)" "orch removes its run pods"
+}
+
+test_cluster_session_with_orchs_agent() {
+  orch_env
+  [ -n "${ORCH_K8S_TEST_AGENT_IMAGE:-}" ] ||
+    skip "no agent image: set ORCH_K8S_TEST_AGENT_IMAGE to orch's image (make docker-image), pullable by the nodes"
+  local s
+  s=$(env "${ORCH_ENV[@]}" "$ORCH" session create -t python) || fail "session create with agent image $ORCH_K8S_TEST_AGENT_IMAGE"
+  assert_eq "$ORCH_K8S_TEST_AGENT_IMAGE" "$(kk get pods -l "orch.id=$s" -o jsonpath='{.items[0].spec.initContainers[0].image}')"
+  assert_eq 42 "$(env "${ORCH_ENV[@]}" "$ORCH" session exec "$s" -c 'x = 6 * 7')$(env "${ORCH_ENV[@]}" "$ORCH" session exec "$s" -c 'print(x)')"
+  env "${ORCH_ENV[@]}" "$ORCH" session rm "$s" >/dev/null || fail "session rm"
+}
+
+# With a policy-enforcing CNI: a networked run resolves names through the cluster's DNS but reaches
+# neither the API server's Service nor the cloud metadata address.
+test_cluster_networked_run_reaches_neither_cluster_nor_metadata() {
+  orch_env
+  [ "${ORCH_K8S_TEST_POLICY:-}" = 1 ] || skip "the CNI is not said to enforce NetworkPolicy (set ORCH_K8S_TEST_POLICY=1)"
+  local out
+  out=$(env "${ORCH_ENV[@]}" "$ORCH" run --net bridge -c 'import socket
+def tcp(host, port):
+    try:
+        socket.create_connection((host, port), timeout=5).close(); return "open"
+    except OSError:
+        return "blocked"
+print(socket.gethostbyname("kubernetes.default.svc.cluster.local") != "", tcp("kubernetes.default.svc.cluster.local", 443), tcp("169.254.169.254", 80))') ||
+    fail "networked run: $out"
+  assert_eq "True blocked blocked" "$out"
+  assert_eq "" "$(kk get networkpolicy -l orch.kind=run -o name)" "orch removes its runs' egress policies"
 }

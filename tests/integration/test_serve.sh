@@ -304,6 +304,31 @@ test_pool_python_output_comes_over_its_own_sockets() {
   assert_eq 2 "$hits" "control: both runs came from the pool"
 }
 
+test_pool_node_and_bash_output_comes_over_their_own_sockets() {
+  # Pooled node and shell runners are started by `orch agent direct`, which hands them orch's two
+  # sockets as stdout and stderr: a run keeps its semantics (stdin, both streams, children, exit
+  # code, output limit, timeout) without the engine's copy.
+  start_server --pool node=1,bash=1
+  wait_for 300 pool_ready node 1 || fail "node pool never filled: $(curl -s "$BASE/health")"
+  r=$(body_of "$(post /v1/run '{"language":"node","code":"const fs = require(\"fs\");\nconsole.log([1, 2].map((fd) => fs.fstatSync(fd).isSocket()).join(), fs.readdirSync(\"/.orch-io\").length, process.env.ORCH_DIRECT_IO);\nconsole.error(\"to stderr\");\nrequire(\"child_process\").spawnSync(\"sh\", [\"-c\", \"echo child; echo child-err >&2\"], {stdio: \"inherit\"});\nconsole.log(fs.readFileSync(0, \"utf8\"));\nprocess.exitCode = 4","stdin":"from stdin"}')")
+  assert_eq "true,true 0 undefined|child|from stdin|" "$(json_get "$r" stdout | paste -sd'|')"
+  assert_eq "to stderr|child-err|" "$(json_get "$r" stderr | paste -sd'|')"
+  assert_eq "4" "$(json_get "$r" exit_code)"
+  wait_for 300 pool_ready node 1 || fail "node pool did not refill"
+  r=$(body_of "$(post /v1/run '{"language":"node","code":"process.stdout.write(\"x\".repeat(200000)); console.error(\"e\".repeat(10))","output_limit":1000}')")
+  assert_eq "1000 true eeeeeeeeee false 0" "$(json_get "$r" stdout | tr -d '\n' | wc -c) $(json_get "$r" stdout_truncated) $(json_get "$r" stderr | tr -d '\n') $(json_get "$r" stderr_truncated) $(json_get "$r" exit_code)"
+  wait_for 300 pool_ready bash 1 || fail "bash pool never filled"
+  r=$(body_of "$(post /v1/run '{"language":"bash","code":"[ -S /proc/self/fd/1 ] && [ -S /proc/self/fd/2 ] && echo sockets\nls -A /.orch-io | wc -l\necho \"${ORCH_DIRECT_IO-unset}\"\nread -r line; echo \"$line\"\necho to stderr >&2\nexit 3","stdin":"from stdin\n"}')")
+  assert_eq "sockets|0|unset|from stdin|" "$(json_get "$r" stdout | paste -sd'|')"
+  assert_eq "to stderr" "$(json_get "$r" stderr | tr -d '\n')"
+  assert_eq "3" "$(json_get "$r" exit_code)"
+  wait_for 300 pool_ready bash 1 || fail "bash pool did not refill"
+  r=$(body_of "$(post /v1/run '{"language":"bash","code":"echo started; sleep 30","timeout":1}')")
+  assert_eq "timeout started" "$(json_get "$r" status) $(json_get "$r" stdout | tr -d '\n')"
+  hits=$(curl -s "$BASE/metrics" | awk '/orch_pool_requests_total\{result="hit"\}/{print $2}')
+  assert_eq 4 "$hits" "control: every run came from the pool"
+}
+
 run_body() {  # language code-file [extra JSON fields]: a /v1/run body with files of every kind
   "$PY" -c '
 import json, sys

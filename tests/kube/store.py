@@ -10,6 +10,7 @@ import threading
 import time
 import uuid
 
+import netpolicy
 import pods as podlib
 from docker_api import DockerError
 
@@ -63,16 +64,16 @@ class Store:
             pod["status"] = {"phase": "Pending"}
             self.bump(pod)
             self.pods[(ns, name)] = pod
-            network = self.network_for(ns, pod)
-        sys.stderr.write("created pod %s/%s on network %s\n" % (ns, name, network))
+            network, guards = self.network_for(ns, pod)
+        sys.stderr.write("created pod %s/%s on network %s%s\n" % (ns, name, network, " guarded" if guards else ""))
         sys.stderr.flush()
-        starter = threading.Thread(target=self.start_container, args=(ns, pod, network), daemon=True)
+        starter = threading.Thread(target=self.start_container, args=(ns, pod, network, guards), daemon=True)
         with self.lock:
             self.starters = [t for t in self.starters if t.is_alive()] + [starter]
         starter.start()
         return True
 
-    def start_container(self, ns, pod, network):
+    def start_container(self, ns, pod, network, guards):
         name = pod["metadata"]["name"]
         prefix = "k8sdouble-%s-%s-%s" % (self.instance, ns, name)
         c = pod["spec"]["containers"][0]
@@ -91,11 +92,19 @@ class Store:
         if gone:
             self.remove_container(cid)
             return
+        pod["metadata"]["_guarding"] = bool(guards)  # Pending until its policies hold, as a CNI sets them up first
         try:
             self.docker.call("POST", "/containers/%s/start" % cid)
+            if guards:
+                netpolicy.apply(self.docker.call("GET", "/containers/%s/json" % cid)["State"]["Pid"], guards)
         except DockerError:
             pass  # the status shows the container as not started
+        except (OSError, RuntimeError, ValueError) as e:
+            self.remove_container(cid)
+            self.waiting(pod, "containerStatuses", c, RuntimeError("network policy: %s" % e))
+            return
         with self.lock:
+            pod["metadata"]["_guarding"] = False
             pod["metadata"]["_started"] = time.time()
             pod["status"]["startTime"] = podlib.rfc3339(time.time())
             self.refresh(pod)
@@ -155,7 +164,7 @@ class Store:
 
     def refresh(self, pod):
         cid = pod["metadata"].get("_cid")
-        if not cid or pod["metadata"].get("_final"):
+        if not cid or pod["metadata"].get("_final") or pod["metadata"].get("_guarding"):
             return
         try:
             inspect = self.docker.call("GET", "/containers/%s/json" % cid)
@@ -236,18 +245,23 @@ class Store:
                     p["metadata"]["_final"] = True
                     self.bump(p)
 
-    # --- network policies: enforced when a pod starts, as far as Docker's networks can express ---
+    # --- network policies: enforced when a pod starts, with Docker's networks (deny-all, a group) or
+    # with iptables in the pod's namespace (ipBlock egress rules: netpolicy) ---
     def network_for(self, ns, pod):
+        """The pod's Docker network, and the policies to put into its network namespace."""
         labels = pod["metadata"].get("labels") or {}
-        network = "bridge"
+        network, guards = "bridge", []
         for (pns, pname), pol in sorted(self.policies.items()):
             spec = pol.get("spec") or {}
             if pns != ns or not selects(spec.get("podSelector") or {}, labels):
                 continue
+            if netpolicy.enforced(pol):
+                guards.append(copy.deepcopy(pol))
+                continue
             if "Egress" in (spec.get("policyTypes") or ["Ingress"]) and not spec.get("egress"):
-                return "none"
+                return "none", []
             network = self.group_network(ns, pname)
-        return network
+        return network, guards
 
     def group_network(self, ns, policy):
         name = "k8sdouble-%s-%s-%s" % (self.instance, ns, policy)

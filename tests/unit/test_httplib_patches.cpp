@@ -7,6 +7,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <chrono>
 #include <string>
 #include <thread>
@@ -244,4 +245,38 @@ TEST_CASE("httplib patch: form bodies are plain bodies") {
   Raw form(s.port());
   form.send(post("Content-Type: application/x-www-form-urlencoded\r\n", "a=1&b=2"));
   CHECK(form.read_until("END").find("size=7 params=0") != std::string::npos);
+}
+
+TEST_CASE("httplib patch: a handler sees its client leave") {
+  httplib::Server svr;
+  std::atomic<int> seen{-1};  // -1: waiting, 0: the client stayed, 1: it left
+  svr.Get("/wait", [&seen](const httplib::Request& req, httplib::Response& res) {
+    auto end = Clock::now() + std::chrono::milliseconds(req.has_param("short") ? 300 : 5000);
+    while (Clock::now() < end && !req.is_connection_closed()) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    seen = req.is_connection_closed() ? 1 : 0;
+    res.set_content("done", "text/plain");
+  });
+  int port = svr.bind_to_any_port("127.0.0.1");
+  std::thread t([&svr] { svr.listen_after_bind(); });
+  while (!svr.is_running()) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+
+  {  // a client that waits, with a second request already sent behind the first, has not left
+    Raw stays(port);
+    std::string req = "GET /wait?short=1 HTTP/1.1\r\nHost: x\r\n\r\n";
+    stays.send(req + req);
+    stays.read_until("done");
+    CHECK(seen == 0);
+  }
+  seen = -1;
+  auto t0 = Clock::now();
+  {
+    Raw leaves(port);
+    leaves.send("GET /wait HTTP/1.1\r\nHost: x\r\n\r\n");
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  while (seen == -1 && Clock::now() - t0 < std::chrono::seconds(6)) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  CHECK(seen == 1);
+  CHECK(Clock::now() - t0 < std::chrono::seconds(3));
+  svr.stop();
+  t.join();
 }

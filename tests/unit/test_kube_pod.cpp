@@ -10,6 +10,7 @@
 
 #include "core/error.hpp"
 #include "core/kube/pod.hpp"
+#include "core/kube/policy.hpp"
 #include "core/sandbox/spec.hpp"
 
 using namespace orch;
@@ -202,6 +203,49 @@ TEST_CASE("network policies: deny-all for isolated sandboxes, one per private se
   check_golden(session, "policy_session.json");
   n.internal = false;
   CHECK(network_policy(n)["spec"]["policyTypes"] == json::array({"Ingress"}));
+}
+
+TEST_CASE("a sandbox with a network: its pod is selected by its own egress policy, made from the same spec") {
+  engine::SandboxSpec s = run_spec();
+  s.network = "bridge";
+  json pod = pod_manifest(s, {});
+  check_restricted(pod);
+  CHECK(pod["metadata"]["labels"]["orch.net"] == "bridge");
+  CHECK(pod["metadata"]["labels"][kLabelEgress] == "orch-r-0123456789ab");
+  CHECK_FALSE(pod["spec"].contains("dnsPolicy"));  // the cluster's DNS, which the policy lets it ask
+  json p = egress_policy(s);
+  CHECK(p["metadata"]["name"] == egress_policy_name("orch-r-0123456789ab"));
+  CHECK(p["spec"]["podSelector"]["matchLabels"] == json{{kLabelEgress, "orch-r-0123456789ab"}});
+  CHECK(p["spec"]["policyTypes"] == json::array({"Ingress", "Egress"}));
+  CHECK_FALSE(p["spec"].contains("ingress"));  // nothing reaches it
+  CHECK(p["metadata"]["labels"][sandbox::kLabelKind] == "run");
+  json exact = json::parse(p["metadata"]["annotations"][kAnnotationLabels].get<std::string>());
+  CHECK(exact[sandbox::kLabelPid] == "builder-7:4242");  // gc tells an orphan by its maker
+  const json& rules = p["spec"]["egress"];
+  REQUIRE(rules.size() == 2);
+  // Everything but these, on every port; the rule names no port, so it is every protocol too.
+  std::set<std::string> refused;
+  for (const auto& peer : rules[0]["to"]) {
+    std::string cidr = peer["ipBlock"]["cidr"];
+    CHECK((cidr == "0.0.0.0/0" || cidr == "::/0"));
+    for (const auto& e : peer["ipBlock"]["except"]) {
+      CHECK((e.get<std::string>().find(':') != std::string::npos) == (cidr == "::/0"));  // within its block's family
+      refused.insert(e.get<std::string>());
+    }
+  }
+  CHECK_FALSE(rules[0].contains("ports"));
+  for (const char* r : {"10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "169.254.0.0/16", "100.64.0.0/10", "127.0.0.0/8", "0.0.0.0/8",
+                        "224.0.0.0/4", "fc00::/7", "fe80::/10", "::1/128", "ff00::/8"})
+    CHECK_MESSAGE(refused.count(r) == 1, r << " is not refused");
+  // DNS: the cluster's DNS pods on port 53, nothing else (a private resolver is not reachable otherwise).
+  CHECK(rules[1]["to"] == json::array({{{"namespaceSelector", {{"matchLabels", {{"kubernetes.io/metadata.name", "kube-system"}}}}},
+                                        {"podSelector", {{"matchLabels", {{"k8s-app", "kube-dns"}}}}}}}));
+  CHECK(rules[1]["ports"] == json::array({{{"protocol", "UDP"}, {"port", 53}}, {{"protocol", "TCP"}, {"port", 53}}}));
+  check_golden(p, "policy_egress.json");
+  CHECK(egress_policy_name(std::string(63, 'a')).size() <= 63);  // remove_network takes it as a DNS label
+  // lan: the private ranges hold the cluster itself
+  s.lan = true;
+  CHECK_THROWS_WITH_AS(pod_manifest(s, {}), doctest::Contains("network 'lan'"), Error);
 }
 
 TEST_CASE("what a pod cannot be is refused") {

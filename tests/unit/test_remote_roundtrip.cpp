@@ -101,7 +101,7 @@ TEST_CASE("run result: what the server answers is what the remote client reports
   r.stderr_data = "plain text ✓";
   r.stdout_truncated = true;
   r.duration_ms = 1234;
-  r.artifacts = {{"plot.png", std::string("\x89PNG\0", 5)}, {"dir/a.txt", "a"}};
+  r.artifacts = {{"plot.png", std::string("\x89PNG\0", 5), "image/png"}, {"dir/a.txt", "a", ""}};
   r.artifacts_skipped = {{"link", "a symbolic link"}};
   r.artifacts_truncated = true;
   RunResult got = result_through_the_wire(r);

@@ -75,17 +75,36 @@ TEST_CASE("clone rejects refs that git would read as options or ranges") {
 }
 
 TEST_CASE("exit codes rank infrastructure over clone over could-not-test over failures") {
-  auto rep = [](const char* s) {
+  auto rep = [](ReportStatus s) {
     TestReport r;
     r.status = s;
     return r;
   };
-  CHECK(exit_code_for({rep("passed"), rep("passed")}) == 0);
-  CHECK(exit_code_for({rep("passed"), rep("failed")}) == 1);
-  CHECK(exit_code_for({rep("error"), rep("failed")}) == 4);
-  CHECK(exit_code_for({rep("clone_failed"), rep("error")}) == 3);
-  CHECK(exit_code_for({rep("clone_failed"), rep("infra_error")}) == 125);
+  using S = ReportStatus;
+  CHECK(exit_code_for({rep(S::Passed), rep(S::Passed)}) == 0);
+  CHECK(exit_code_for({rep(S::Passed), rep(S::Failed)}) == 1);
+  CHECK(exit_code_for({rep(S::Error), rep(S::Failed)}) == 4);
+  CHECK(exit_code_for({rep(S::CloneFailed), rep(S::Error)}) == 3);
+  CHECK(exit_code_for({rep(S::CloneFailed), rep(S::InfraError)}) == 125);
   CHECK(exit_code_for({}) == 0);
+}
+
+TEST_CASE("report statuses keep their JSON names") {
+  using S = ReportStatus;
+  for (auto [s, name] : {std::pair{S::Passed, "passed"},
+                         {S::Failed, "failed"},
+                         {S::Error, "error"},
+                         {S::CloneFailed, "clone_failed"},
+                         {S::InfraError, "infra_error"}}) {
+    TestReport r;
+    r.status = s;
+    CHECK(to_json(r)["status"] == name);
+    CHECK(summary_json({r})["repositories_by_status"][name] == 1);
+  }
+  TestReport bad;
+  bad.status = S::CloneFailed;
+  bad.message = "no such repository";
+  CHECK(to_junit({bad}).find("clone_failed: no such repository") != std::string::npos);
 }
 
 TEST_CASE("test_options_from_json: what the server accepts") {

@@ -179,23 +179,25 @@ TEST_CASE("MarkerSplitter: random chunking of a long stream") {
 
 TEST_CASE("tar's exit status behind the --out archive flags files tar could not archive") {
   tar::Writer w;
-  w.add_file("./top.txt", "top");
+  w.add_file("workspace/out/top.txt", "top");
   std::string archive = w.finish();
+  RunPlan plan;
+  plan.collect_out = true;
   RunResult ok;
-  read_artifacts(archive + std::string(kTarStatusTag) + "0\x1e", false, 1 << 20, ok);
+  read_artifacts(archive + std::string(kTarStatusTag) + "0\x1e", false, plan, ok);
   REQUIRE(ok.artifacts.size() == 1);
   CHECK(ok.artifacts[0].path == "top.txt");
   CHECK_FALSE(ok.artifacts_truncated);
   CHECK(ok.artifacts_skipped.empty());
 
   RunResult failed;
-  read_artifacts(archive + std::string(kTarStatusTag) + "2\x1e", false, 1 << 20, failed);
+  read_artifacts(archive + std::string(kTarStatusTag) + "2\x1e", false, plan, failed);
   CHECK(failed.artifacts.size() == 1);
   CHECK(failed.artifacts_truncated);
   REQUIRE(failed.artifacts_skipped.size() == 1);
   CHECK(failed.artifacts_skipped[0].reason.find("exit 2") != std::string::npos);
 
   RunResult old;  // no status (a sandbox whose /workspace/out vanished, or an older boot script)
-  read_artifacts(archive, false, 1 << 20, old);
+  read_artifacts(archive, false, plan, old);
   CHECK_FALSE(old.artifacts_truncated);
 }

@@ -10,18 +10,15 @@
 #include <string>
 
 #include "core/sandbox/direct_io.hpp"
+#include "host_child.hpp"
 
 using namespace orch::sandbox;
 
 namespace {
 
 int connect_to(const std::string& path) {
-  sockaddr_un addr{};
-  addr.sun_family = AF_UNIX;
-  path.copy(addr.sun_path, sizeof addr.sun_path - 1);
-  int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  int fd = orch::testing::unix_connect(path);
   REQUIRE(fd >= 0);
-  REQUIRE(::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
   return fd;
 }
 

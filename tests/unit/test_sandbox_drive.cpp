@@ -146,7 +146,7 @@ TEST_CASE("drive: files behind the --out marker become artifacts, not output") {
       marker = e.created["Cmd"][4].get<std::string>();
     }
     tar::Writer w;
-    w.add_file("./report.txt", "done\n", 0644);
+    w.add_file("workspace/out/report.txt", "done\n", 0644);
     c.write_all(encode_frame(StreamId::Stdout, "printed\n" + marker.substr(0, 5)));
     c.write_all(encode_frame(StreamId::Stdout, marker.substr(5) + w.finish()));
   };

@@ -17,6 +17,15 @@ TEST_CASE("gc: an unused network is garbage only once it is older than the grace
   n.members = 0;
   n.labels[orch::sandbox::kLabelExpires] = "1005";  // its session's TTL has passed: no sandbox is on the way
   CHECK(network_is_garbage(n, 1006));
+  NetworkInfo egress;  // made for one sandbox by a process that is gone: that sandbox is not on the way
+  egress.created = 1000;
+  egress.labels[orch::sandbox::kLabelPid] = "no-such-host-here:1";
+  CHECK_FALSE(network_is_garbage(egress, 1001));  // another host's process: not ours to judge
+  std::string mine = orch::sandbox::base_labels("run", "r-1", "python")[orch::sandbox::kLabelPid];
+  egress.labels[orch::sandbox::kLabelPid] = mine.substr(0, mine.rfind(':')) + ":2147483647";  // past any pid_max
+  CHECK(network_is_garbage(egress, 1001));
+  egress.labels[orch::sandbox::kLabelPid] = mine;  // alive: its sandbox may be on the way
+  CHECK_FALSE(network_is_garbage(egress, 1001));
   NetworkInfo unknown_age;  // an engine that does not say when: unused is enough
   CHECK(network_is_garbage(unknown_age, 0));
 }

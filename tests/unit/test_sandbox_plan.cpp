@@ -363,7 +363,8 @@ TEST_CASE("boot_command: shape with and without an out marker") {
   REQUIRE(out.size() == 7);
   CHECK(out[2].find("count=512 ") != std::string::npos);
   CHECK(out[2].find("exec \"$@\"") == std::string::npos);
-  CHECK(out[2].find("mkdir -p /workspace/out; \"$@\"; rc=$?; printf %s \"$m\"; cd /workspace/out") != std::string::npos);
+  CHECK(out[2].find("mkdir -p /workspace/out; \"$@\"; rc=$?; printf %s \"$m\"; cd / && ") != std::string::npos);
+  CHECK(out[2].find("then find workspace/out -mindepth 1") != std::string::npos);
   CHECK(out[2].find("| sort -zn |") != std::string::npos);  // smallest files first
 
   CHECK(out[2].substr(out[2].size() - 8) == "exit $rc");

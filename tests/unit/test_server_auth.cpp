@@ -90,7 +90,7 @@ TEST_CASE("a malformed tokens file names the line and keeps the tokens loaded be
   CHECK(load_error("aaaaaaaaaaaaaaaa t max_concurrent\n") == ":1: 'max_concurrent' is not key=value");
   CHECK(load_error("aaaaaaaaaaaaaaaa t max_concurrent=x\n") == ":1: max_concurrent must be a whole number from 1 to 100000, not 'x'");
   CHECK(load_error("aaaaaaaaaaaaaaaa t colour=red\n") ==
-        ":1: unknown key 'colour' (max_concurrent, max_sessions, max_timeout, max_memory, max_pids, max_cpus, github_token)");
+        ":1: unknown key 'colour' (max_concurrent, max_sessions, max_timeout, max_memory, max_pids, max_cpus, github_token, admin)");
 
   TokensFile f("aaaaaaaaaaaaaaaa alice\n");
   TokenStore store(f.path);

@@ -8,6 +8,7 @@
 #include "core/session/paths.hpp"
 #include "core/session/record.hpp"
 
+using orch::session::service_host_name;
 using orch::session::workspace_relative;
 
 TEST_CASE("workspace paths are normalised") {
@@ -87,4 +88,13 @@ TEST_CASE("session names and ids") {
   CHECK(r.network == "private");
   CHECK(r.labels.size() == 1);
   CHECK(r.labels["team"] == "qa");
+}
+
+TEST_CASE("service names become host names, and say nothing usable when nothing is left") {
+  CHECK(service_host_name("research_cache") == "research-cache");
+  CHECK(service_host_name("DB") == "db");
+  CHECK(service_host_name("--a..b--") == "a--b");
+  CHECK(service_host_name(std::string(40, 'x')) == std::string(31, 'x'));
+  CHECK(service_host_name("___") == "");
+  CHECK(service_host_name("") == "");
 }

@@ -301,3 +301,22 @@ TEST_CASE("user_templates_dir: ORCH_TEMPLATES, then XDG_CONFIG_HOME, then HOME")
   ScopedEnv c("HOME", "/home/someone");
   CHECK(user_templates_dir() == "/home/someone/.config/orch/templates");
 }
+
+TEST_CASE("Store: 'default' names python, and templates added later keep earlier ones in place") {
+  orch::testing::TempDir empty;
+  orch::testing::ScopedEnv env("ORCH_TEMPLATES", empty.path());
+  auto store = Store::load();
+  const Template* python = store.find("python");
+  REQUIRE(python);
+  CHECK(store.find("default") == python);
+  Template extra = *python;
+  extra.name = "python-more";
+  for (int i = 0; i < 100; ++i) {
+    extra.name = "more-" + std::to_string(i);
+    store.add(extra);
+  }
+  CHECK(store.find("python") == python);
+  CHECK(store.get("more-42").name == "more-42");
+  CHECK_THROWS_AS(store.add(extra), orch::Error);
+  CHECK(store.all().size() >= 108);
+}

@@ -61,7 +61,7 @@ TEST_CASE("JsonStream: a document is the same as the tree's dump, written in bou
   r.exit_code = 0;
   r.stdout_data = std::string(3 << 20, '\x01');  // six bytes each once escaped
   r.stderr_data = std::string("\xff\xfe") + std::string(100000, 'e');
-  r.artifacts.push_back({"out/a.bin", std::string(200000, '\0')});
+  r.artifacts.push_back({"out/a.bin", std::string(200000, '\0'), ""});
   size_t largest = 0;
   std::string text = streamed([&](JsonStream& w) { sandbox::write_json(w, r, true); }, 64 << 10, &largest);
   json j = json::parse(text);

@@ -453,6 +453,8 @@ struct Request {
 #ifdef CPPHTTPLIB_OPENSSL_SUPPORT
   const SSL *ssl = nullptr;
 #endif
+  // orch patch: a handler that works for a while can ask whether its client has gone.
+  std::function<bool()> is_connection_closed = [] { return false; };
 
   bool has_header(const std::string &key) const;
   std::string get_header_value(const std::string &key, size_t id = 0) const;
@@ -6006,6 +6008,8 @@ Server::process_request(Stream &strm, bool close_connection,
   strm.get_local_ip_and_port(req.local_addr, req.local_port);
   req.set_header("LOCAL_ADDR", req.local_addr);
   req.set_header("LOCAL_PORT", std::to_string(req.local_port));
+  // orch patch: the peer closed when its socket reads end-of-stream (pipelined bytes are not a close).
+  req.is_connection_closed = [&strm] { return !detail::is_socket_alive(strm.socket()); };
 
   if (req.has_header("Range")) {
     const auto &range_header_value = req.get_header_value("Range");

@@ -4,10 +4,11 @@
 #          started in CWD) through a FIFO, streams the output the kernel writes to files, and copies
 #          the reply.
 #   serve NAME: the long-lived shell; evaluates each request in itself, so cd and variables persist.
-# Replies are frames too: out, err (raw bytes), done (JSON).
-D=/tmp/.orch/k/${2:-bash}
+# Replies are frames too: out, err (raw bytes), done (JSON). Kernels live in $ORCH_KERNEL_DIR
+# (default /tmp/.orch/k), one directory per NAME.
+D=${ORCH_KERNEL_DIR:-/tmp/.orch/k}/${2:-bash}
 CWD=${3:-/workspace}
-ME=/tmp/.orch/lib/bash_kernel.sh
+ME=$0  # started by its absolute path
 
 orch_relay() {
   export LC_ALL=C

@@ -1,19 +1,16 @@
-// orch session kernel for Node.js. Two modes:
+// orch session kernel for Node.js (after lib/frames.js). Two modes:
 //   relay [NAME [CWD]]: what each `docker exec` runs; pipes its stdin/stdout to the unix socket of
 //          kernel NAME (default "node"), starting it in CWD first when none is running.
 //   serve NAME CWD: the long-lived kernel; every request runs in the same global context, so var,
 //          let, const and function declarations persist.
-// Wire format both ways: "TYPE LEN\n" then exactly LEN bytes. Requests: exec (code), run (JSON
-// {code, env}: env set for that execution only), ping. SIGINT interrupts synchronous code.
-// Replies: out, err (raw bytes), display, error, done (JSON).
-'use strict';
-const fs = require('fs');
+// Frames both ways. Requests: exec (code), run (JSON {code, env}: env set for that execution only),
+// ping. SIGINT interrupts synchronous code. Replies: out, err (raw bytes), display, error, done
+// (JSON). Kernels live in $ORCH_KERNEL_DIR (default /tmp/.orch/k), one directory per NAME.
 const net = require('net');
-const path = require('path');
 
 const NAME = process.argv[3] || 'node';
 const CWD = process.argv[4] || '/workspace';
-const DIR = '/tmp/.orch/k/' + NAME;
+const DIR = path.join(process.env.ORCH_KERNEL_DIR || '/tmp/.orch/k', NAME);
 const SOCK = DIR + '/sock';
 
 function tryConnect(cb) {
@@ -79,8 +76,7 @@ function serve() {
   let count = 0;
 
   const send = (kind, payload) => {
-    const body = Buffer.isBuffer(payload) ? payload : Buffer.from(String(payload), 'utf8');
-    if (current && !current.destroyed) current.write(Buffer.concat([Buffer.from(`${kind} ${body.length}\n`), body]));
+    if (current && !current.destroyed) current.write(frame(kind, payload));
   };
   const sendJson = (kind, obj) => send(kind, JSON.stringify(obj));
   const capture = (stream, kind) => {
@@ -155,19 +151,11 @@ function serve() {
     runNext();
   };
 
-  const server = net.createServer((conn) => {
-    let buf = Buffer.alloc(0);
+  // Half-open: a relay that ends its requests still gets the replies to them.
+  const server = net.createServer({ allowHalfOpen: true }, (conn) => {
+    const reader = new FrameReader();
     conn.on('data', (d) => {
-      buf = Buffer.concat([buf, d]);
-      for (;;) {
-        const nl = buf.indexOf(10);
-        if (nl < 0 || nl > 40) break;
-        const [kind, size] = buf.subarray(0, nl).toString().split(' ');
-        const n = parseInt(size || '0', 10);
-        if (buf.length < nl + 1 + n) break;
-        queue.push({ conn, kind, payload: buf.subarray(nl + 1, nl + 1 + n) });
-        buf = buf.subarray(nl + 1 + n);
-      }
+      for (const { kind, payload } of reader.feed(d)) queue.push({ conn, kind, payload });
       runNext();
     });
     conn.on('end', () => { const wait = () => (queue.some((q) => q.conn === conn) || (busy && current === conn) ? setTimeout(wait, 5) : conn.end()); wait(); });

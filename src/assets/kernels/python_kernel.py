@@ -1,17 +1,16 @@
-# orch session kernel for Python. Two modes:
+# orch session kernel for Python (after lib/frames.py). Two modes:
 #   relay [NAME [CWD]]: what each `docker exec` runs; pipes its stdin/stdout to the unix socket of
 #          kernel NAME (default "python"), starting it in CWD first when none is running.
 #   serve NAME CWD: the long-lived interpreter; keeps one namespace across requests.
-# Wire format both ways: "TYPE LEN\n" then exactly LEN bytes. Requests: exec (code), run (JSON
-# {code, env}: env set for that execution only), ping. SIGINT interrupts the running code.
-# Replies: out, err (raw bytes), display, error, done (JSON). Lengths make frames unforgeable.
-import os
+# Frames both ways. Requests: exec (code), run (JSON {code, env}: env set for that execution only),
+# ping. SIGINT interrupts the running code. Replies: out, err (raw bytes), display, error, done
+# (JSON). Kernels live in $ORCH_KERNEL_DIR (default /tmp/.orch/k), one directory per NAME.
 import socket
 import sys
 
 NAME = sys.argv[2] if len(sys.argv) > 2 else "python"
 CWD = sys.argv[3] if len(sys.argv) > 3 else "/workspace"
-DIR = "/tmp/.orch/k/" + NAME
+DIR = os.path.join(os.environ.get("ORCH_KERNEL_DIR", "/tmp/.orch/k"), NAME)
 SOCK = DIR + "/sock"
 
 
@@ -89,13 +88,11 @@ class Kernel:
         self.ns = {"__name__": "__main__", "__builtins__": __builtins__, "display": self.display}
 
     def send(self, kind, payload):
-        if isinstance(payload, str):
-            payload = payload.encode("utf-8", "backslashreplace")
         with self.lock:
             if self.conn is None:
                 return
             try:
-                self.conn.sendall(b"%s %d\n" % (kind.encode(), len(payload)) + payload)
+                self.conn.sendall(frame(kind, payload))
             except OSError:
                 self.conn = None
 
@@ -293,13 +290,13 @@ def serve():
     os.rename(DIR + "/pid.tmp", DIR + "/pid")
     sel = selectors.DefaultSelector()
     sel.register(lsock, selectors.EVENT_READ)
-    bufs = {}
+    readers = {}
     while True:
         for key, _ in sel.select():
             s = key.fileobj
             if s is lsock:
                 c, _ = lsock.accept()
-                bufs[c] = b""
+                readers[c] = FrameReader()
                 sel.register(c, selectors.EVENT_READ)
                 continue
             try:
@@ -308,22 +305,11 @@ def serve():
                 data = b""
             if not data:
                 sel.unregister(s)
-                del bufs[s]
+                del readers[s]
                 s.close()
                 continue
-            buf = bufs[s] + data
-            while True:
-                nl = buf.find(b"\n")
-                if nl < 0 or nl > 40:
-                    break
-                kind, _, size = buf[:nl].partition(b" ")
-                n = int(size or b"0")
-                if len(buf) < nl + 1 + n:
-                    break
-                payload, buf = buf[nl + 1:nl + 1 + n], buf[nl + 1 + n:]
+            for kind, payload in readers[s].feed(data):
                 k.handle(s, kind, payload)
-            bufs[s] = buf
-
 
 if __name__ == "__main__":
     if sys.argv[1:2] == ["relay"]:

@@ -201,6 +201,12 @@ json Client::inspect(const std::string& id) {
   return json::parse(r.body);
 }
 
+json Client::stats(const std::string& id) {
+  auto r = call("GET", "/containers/" + id + "/stats?stream=false", "", "application/json", std::chrono::seconds(30));
+  check(r, "stats of container " + id.substr(0, 12));
+  return json::parse(r.body, nullptr, false);
+}
+
 std::optional<json> Client::try_inspect(const std::string& id) {
   auto r = call("GET", "/containers/" + id + "/json");
   if (r.status == 404) return std::nullopt;

@@ -74,6 +74,9 @@ class Client {
   void remove(const std::string& id);
   json inspect(const std::string& id);
   std::optional<json> try_inspect(const std::string& id);
+  // One sample of a container's resource use (GET /containers/{id}/stats?stream=false: the engine
+  // waits about a second so CPU use has a previous sample to compare with).
+  json stats(const std::string& id);
   json list_containers(const std::vector<std::string>& label_filters, bool all = true);
   void rename(const std::string& id, const std::string& new_name);
 

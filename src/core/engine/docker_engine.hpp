@@ -49,6 +49,10 @@ class DockerEngine : public Engine {
 
   bool image_exists(const std::string& ref) override;
   void build_image(const ImageBuild& build, const std::function<void(const std::string&)>& on_line) override;
+  ResourceUse usage(const std::string& id) override;
+  std::optional<ImageInfo> image(const std::string& ref) override;
+  std::vector<ImageInfo> images(const Labels& match) override;
+  bool remove_image(const std::string& ref) override;
 
   docker::Client& client() { return client_; }
 
@@ -64,6 +68,9 @@ class DockerEngine : public Engine {
   bool podman_ = false;                  // its events may not carry labels: any change drops every listing
   std::unique_ptr<ChangeFeed> changes_;  // set once by follow_changes(), before other threads list
 };
+
+// The numbers of one GET /containers/{id}/stats answer (cgroup v1 and v2).
+ResourceUse usage_from_docker_stats(const nlohmann::json& stats);
 
 // The body of POST /containers/create for a spec; what differs between Docker and Podman (the
 // seccomp profile as a file, tmpfs options, nproc) is chosen here for `engine`.

@@ -50,4 +50,21 @@ std::vector<std::pair<std::string, Labels>> Engine::list_records(const Labels&) 
 
 void Engine::remove_record(const std::string&) {}
 
+ResourceUse Engine::usage(const std::string&) {
+  throw Error(ErrorKind::Unavailable, "the " + backend_from_env() + " engine does not report what a sandbox uses");
+}
+
+std::optional<ImageInfo> Engine::image(const std::string& ref) {
+  if (!image_exists(ref)) return std::nullopt;
+  ImageInfo i;
+  i.tags = {ref};
+  return i;
+}
+
+std::vector<ImageInfo> Engine::images(const Labels&) { return {}; }
+
+bool Engine::remove_image(const std::string&) {
+  throw Error(ErrorKind::Unavailable, "the " + backend_from_env() + " engine does not remove images");
+}
+
 }  // namespace orch::engine

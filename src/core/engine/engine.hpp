@@ -46,6 +46,25 @@ struct NetworkInfo {
   std::optional<int64_t> created;  // unix time, when the engine tells
 };
 
+// What one sandbox uses now, as the engine measures it.
+struct ResourceUse {
+  double cpu_percent = 0;     // of one CPU, over the engine's last interval
+  uint64_t cpu_total_ns = 0;  // since it started
+  int64_t memory_bytes = 0;   // without the page cache
+  int64_t memory_limit_bytes = 0;
+  int64_t pids = 0, pids_limit = 0;
+  int64_t net_rx_bytes = 0, net_tx_bytes = 0;
+  int64_t disk_read_bytes = 0, disk_write_bytes = 0;
+};
+
+// An image on the engine.
+struct ImageInfo {
+  std::string id;
+  std::vector<std::string> tags;
+  Labels labels;
+  std::vector<int> ports;  // the ports it says it exposes
+};
+
 // What an engine is and has, for `orch version` and /health.
 struct EngineInfo {
   std::string kind;     // "docker"
@@ -171,6 +190,16 @@ class Engine {
   virtual bool image_exists(const std::string& ref) = 0;
   // Builds an image, giving each line of progress as it comes; throws when the build fails.
   virtual void build_image(const ImageBuild& build, const std::function<void(const std::string&)>& on_line) = 0;
+
+  // Extras an engine may not have (the defaults throw Unavailable saying so, or know nothing).
+  // What a running sandbox uses now; NotFound when it is gone.
+  virtual ResourceUse usage(const std::string& id);
+  // An image's id, tags, labels and exposed ports; nullopt when it is not on the engine.
+  virtual std::optional<ImageInfo> image(const std::string& ref);
+  // The images carrying all of `match`'s labels.
+  virtual std::vector<ImageInfo> images(const Labels& match);
+  // Removes an image by tag or id; false when a sandbox still uses it (it stays).
+  virtual bool remove_image(const std::string& ref);
 };
 
 // The engine orch is configured to use: ORCH_BACKEND=docker (the default; DOCKER_HOST) or

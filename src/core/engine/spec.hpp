@@ -52,6 +52,7 @@ struct SandboxSpec {
   bool hardened_limits = true;  // private IPC, small /dev/shm, no core dumps, 1024 files, first to go when memory runs out
 
   std::string network = "none";  // none | bridge | the name of a network made with create_network
+  bool lan = false;  // on the bridge, private ranges are reachable too (Egress::lan); an engine that cannot keep that safe refuses it
   std::vector<std::string> network_aliases;  // host names other members of `network` reach it by
   std::string runtime;           // "" = the engine's default; "runsc" = gVisor
   std::string share_pids_with;   // a sandbox id whose process namespace this one joins (dies with it)

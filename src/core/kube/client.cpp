@@ -37,6 +37,10 @@ std::string Client::pods_path() const {
   return "/api/v1/namespaces/" + percent_encode(cfg_.namespace_name) + "/pods";
 }
 
+std::string Client::policies_path() const {
+  return "/apis/networking.k8s.io/v1/namespaces/" + percent_encode(cfg_.namespace_name) + "/networkpolicies";
+}
+
 std::unique_ptr<Stream> Client::take(Clock::time_point deadline) {
   {
     std::lock_guard<std::mutex> lock(mu_);
@@ -90,11 +94,15 @@ json Client::version() { return call("GET", "/version"); }
 
 json Client::create_pod(const json& pod) { return call("POST", pods_path(), pod.dump()); }
 
-std::optional<json> Client::get_pod(const std::string& name) {
-  Response r = raw("GET", pods_path() + "/" + percent_encode(name));
+std::optional<json> Client::get_if_there(const std::string& path, const std::string& what) {
+  Response r = raw("GET", path);
   if (r.status == 404) return std::nullopt;
-  if (r.status != 200) throw_for_status(r, "get pod " + name);
+  if (r.status != 200) throw_for_status(r, what);
   return json::parse(r.body);
+}
+
+std::optional<json> Client::get_pod(const std::string& name) {
+  return get_if_there(pods_path() + "/" + percent_encode(name), "get pod " + name);
 }
 
 json Client::list_pods(const std::string& label_selector) {
@@ -102,12 +110,14 @@ json Client::list_pods(const std::string& label_selector) {
   return list.is_object() && list.contains("items") && list["items"].is_array() ? list["items"] : json::array();
 }
 
-void Client::delete_pod(const std::string& name, int grace_seconds) {
+std::optional<json> Client::delete_pod(const std::string& name, int grace_seconds) {
   json opts = {{"kind", "DeleteOptions"}, {"apiVersion", "v1"}, {"gracePeriodSeconds", grace_seconds},
                {"propagationPolicy", "Background"}};
   Response r = raw("DELETE", pods_path() + "/" + percent_encode(name), opts.dump());
-  if (r.status == 404 || (r.status >= 200 && r.status < 300)) return;
-  throw_for_status(r, "delete pod " + name);
+  if (r.status == 404) return std::nullopt;
+  if (r.status < 200 || r.status >= 300) throw_for_status(r, "delete pod " + name);
+  json pod = json::parse(r.body, nullptr, false);
+  return pod.is_object() ? pod : json::object();
 }
 
 json Client::patch_pod(const std::string& name, const json& merge_patch) {
@@ -168,21 +178,20 @@ std::unique_ptr<RemoteStream> Client::attach(const std::string& pod, const std::
   return upgrade(pods_path() + "/" + percent_encode(pod) + "/attach" + q, std::chrono::seconds(30));
 }
 
-json Client::create_network_policy(const json& policy) {
-  return call("POST", "/apis/networking.k8s.io/v1/namespaces/" + percent_encode(cfg_.namespace_name) + "/networkpolicies",
-              policy.dump());
+json Client::create_network_policy(const json& policy) { return call("POST", policies_path(), policy.dump()); }
+
+std::optional<json> Client::get_network_policy(const std::string& name) {
+  return get_if_there(policies_path() + "/" + percent_encode(name), "get network policy " + name);
 }
 
 void Client::delete_network_policy(const std::string& name) {
-  Response r = raw("DELETE", "/apis/networking.k8s.io/v1/namespaces/" + percent_encode(cfg_.namespace_name) +
-                                 "/networkpolicies/" + percent_encode(name));
+  Response r = raw("DELETE", policies_path() + "/" + percent_encode(name));
   if (r.status == 404 || (r.status >= 200 && r.status < 300)) return;
   throw_for_status(r, "delete network policy " + name);
 }
 
 json Client::list_network_policies(const std::string& label_selector) {
-  json list = call("GET", "/apis/networking.k8s.io/v1/namespaces/" + percent_encode(cfg_.namespace_name) +
-                              "/networkpolicies?labelSelector=" + percent_encode(label_selector));
+  json list = call("GET", policies_path() + "?labelSelector=" + percent_encode(label_selector));
   return list.is_object() && list.contains("items") && list["items"].is_array() ? list["items"] : json::array();
 }
 

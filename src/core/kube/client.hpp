@@ -42,8 +42,8 @@ class Client {
   json create_pod(const json& pod);
   std::optional<json> get_pod(const std::string& name);
   json list_pods(const std::string& label_selector);  // the PodList's items
-  // Deletes with the grace period given; a pod that is already gone is not an error.
-  void delete_pod(const std::string& name, int grace_seconds = 0);
+  // Deletes with the grace period given and returns the pod as it was; nullopt when it was already gone.
+  std::optional<json> delete_pod(const std::string& name, int grace_seconds = 0);
   json patch_pod(const std::string& name, const json& merge_patch);
   std::string pod_log(const std::string& name, const std::string& container = "", size_t limit_bytes = 1 << 20);
 
@@ -51,6 +51,7 @@ class Client {
   std::unique_ptr<RemoteStream> attach(const std::string& pod, const std::string& container, bool stdin);
 
   json create_network_policy(const json& policy);
+  std::optional<json> get_network_policy(const std::string& name);
   void delete_network_policy(const std::string& name);
   json list_network_policies(const std::string& label_selector);
 
@@ -64,6 +65,8 @@ class Client {
 
  private:
   std::string pods_path() const;
+  std::string policies_path() const;
+  std::optional<json> get_if_there(const std::string& path, const std::string& what);  // nullopt on 404
   std::unique_ptr<Stream> take(Clock::time_point deadline);
   void give_back(std::unique_ptr<Stream> s);
   Headers auth_headers() const;

@@ -4,6 +4,7 @@
 
 #include "core/error.hpp"
 #include "core/kube/kube_stream.hpp"
+#include "core/kube/policy.hpp"
 #include "core/sandbox/spec.hpp"
 #include "core/util/time.hpp"
 
@@ -169,15 +170,49 @@ void KubeEngine::ensure_deny_all() {
   });
 }
 
+json KubeEngine::create_request(const engine::SandboxSpec& spec) const {
+  json pod = pod_manifest(spec, options_);
+  if (spec.network != "bridge") return pod;
+  return {{"apiVersion", "v1"}, {"kind", "List"}, {"items", json::array({egress_policy(spec), pod})}};
+}
+
+// A networked pod's policy goes first, so the CNI knows it when it sets up the pod's network.
 std::string KubeEngine::create(const engine::SandboxSpec& spec) {
   json pod = pod_manifest(spec, options_);
   if (spec.network == "none") ensure_deny_all();
+  std::string policy;
+  if (spec.network == "bridge") {
+    json p = egress_policy(spec);
+    policy = p["metadata"]["name"];
+    try {
+      client_.create_network_policy(p);
+    } catch (const Error& e) {
+      if (e.kind() != ErrorKind::Conflict) throw;
+      throw Error(ErrorKind::Conflict, e.what(), Reason::NameInUse);
+    }
+  }
   try {
     return client_.create_pod(pod)["metadata"].value("name", "");
   } catch (const Error& e) {
+    if (!policy.empty()) {
+      try {
+        client_.delete_network_policy(policy);
+      } catch (const Error&) {
+        // gc removes it: it selects no pod
+      }
+    }
     if (e.kind() == ErrorKind::Conflict) throw Error(ErrorKind::Conflict, e.what(), Reason::NameInUse);
     throw;
   }
+}
+
+// The policy was made with the pod: this checks it is still there before the sandbox's code runs.
+void KubeEngine::guard_network(const std::string& id, const engine::Egress& egress) {
+  if (egress.lan) throw Error(ErrorKind::BadInput, "a sandbox pod cannot have network 'lan'");
+  std::string name = egress_policy_name(id);
+  auto p = client_.get_network_policy(name);
+  if (!p || field(field(field(*p, "spec"), "podSelector"), "matchLabels").value(kLabelEgress, "") != dns_label(id))
+    throw Error(ErrorKind::Infrastructure, "pod " + id + " has lost its egress policy " + name + ": it is not run unguarded");
 }
 
 json KubeEngine::wait_started(const std::string& id, std::chrono::milliseconds timeout) {
@@ -222,7 +257,12 @@ void KubeEngine::kill(const std::string& id) {
   }
 }
 
-void KubeEngine::remove(const std::string& id) { client_.delete_pod(id, 0); }
+// A networked pod's policy goes with it; one whose pod was already gone is removed too (or by gc).
+void KubeEngine::remove(const std::string& id) {
+  auto pod = client_.delete_pod(id, 0);
+  if (!pod || field(field(*pod, "metadata"), "labels").value("orch.net", "") == "bridge")
+    client_.delete_network_policy(egress_policy_name(id));
+}
 
 std::optional<engine::SandboxStatus> KubeEngine::inspect(const std::string& id) {
   auto pod = client_.get_pod(id);
@@ -294,7 +334,12 @@ std::vector<engine::NetworkInfo> KubeEngine::list_networks(const engine::Labels&
     n.labels = exact_labels(meta);
     n.created = parse_iso_time(meta.value("creationTimestamp", ""));
     if (!matches(n.labels, match) || n.name == "orch-sandbox-deny-all") continue;
-    n.members = client_.list_pods(std::string(kLabelNetGroup) + "=" + label_value(n.name)).size();
+    // The pods it applies to: a private network's members, or the one pod of an egress policy.
+    std::string selector;
+    for (const auto& [k, v] : field(field(field(pol, "spec"), "podSelector"), "matchLabels").items())
+      if (v.is_string()) selector += (selector.empty() ? "" : ",") + k + "=" + v.get<std::string>();
+    if (selector.empty()) continue;  // not one of orch's
+    n.members = client_.list_pods(selector).size();
     out.push_back(std::move(n));
   }
   return out;

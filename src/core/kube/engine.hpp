@@ -23,7 +23,8 @@ class KubeEngine : public engine::Engine {
   engine::Capabilities capabilities() override;
 
   std::string create(const engine::SandboxSpec& spec) override;
-  nlohmann::json create_request(const engine::SandboxSpec& spec) const override { return pod_manifest(spec, options_); }
+  // The Pod manifest; for a sandbox with a network, a List of its egress policy and the Pod.
+  nlohmann::json create_request(const engine::SandboxSpec& spec) const override;
   void start(const std::string& id) override;
   std::unique_ptr<engine::Stream> attach(const std::string& id, bool with_stdin) override;
   std::unique_ptr<engine::ExitWait> wait_exit(const std::string& id) override;
@@ -34,6 +35,7 @@ class KubeEngine : public engine::Engine {
   void set_expiry(const std::string& id, int64_t expires) override;
   bool stopped_by_engine(const std::string& id, int64_t since_unix) override;
   std::unique_ptr<engine::Process> exec(const std::string& id, const engine::ExecSpec& spec) override;
+  void guard_network(const std::string& id, const engine::Egress& egress) override;
 
   std::string create_network(const engine::NetworkSpec& spec) override;
   void remove_network(const std::string& id_or_name) override;

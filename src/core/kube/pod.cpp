@@ -131,6 +131,11 @@ json pod_manifest(const engine::SandboxSpec& s, const PodOptions& opts) {
   if (!s.host_mounts.empty()) cannot("mount a host directory (direct output is Docker-only)");
   if (!s.add_capabilities.empty()) cannot("add capabilities under the restricted profile");
   if (!s.share_pids_with.empty()) cannot("join another sandbox's processes");
+  if (s.lan && s.network == "bridge")
+    throw Error(ErrorKind::BadInput,
+                "a sandbox pod cannot have network 'lan': on a cluster the private ranges hold the pod network, "
+                "Services, the nodes and often the API server, which no NetworkPolicy tells apart from the "
+                "private networks around the cluster; use 'bridge' (the public internet) or a private session network");
   // exec cannot switch users on Kubernetes: the pod runs as the user owning /workspace (a session's
   // kernels run as that user; its supervisor shares it).
   std::string user = s.user, group_owner = s.user;
@@ -149,6 +154,7 @@ json pod_manifest(const engine::SandboxSpec& s, const PodOptions& opts) {
   bool private_net = !isolated && s.network != "bridge";
   labels["orch.net"] = isolated ? "none" : private_net ? "private" : "bridge";
   if (private_net) labels[kLabelNetGroup] = label_value(s.network);
+  if (!isolated && !private_net) labels[kLabelEgress] = name;
 
   json env = json::array();
   for (const auto& kv : s.env) {
@@ -232,31 +238,6 @@ json pod_manifest(const engine::SandboxSpec& s, const PodOptions& opts) {
   return {{"apiVersion", "v1"},
           {"kind", "Pod"},
           {"metadata", {{"name", name}, {"labels", labels}, {"annotations", annotations}}},
-          {"spec", spec}};
-}
-
-json deny_all_policy() {
-  return {{"apiVersion", "networking.k8s.io/v1"},
-          {"kind", "NetworkPolicy"},
-          {"metadata", {{"name", "orch-sandbox-deny-all"}, {"labels", {{sandbox::kLabelManaged, "1"}}}}},
-          {"spec",
-           {{"podSelector", {{"matchLabels", {{sandbox::kLabelManaged, "1"}, {"orch.net", "none"}}}}},
-            {"policyTypes", json::array({"Ingress", "Egress"})}}}};
-}
-
-json network_policy(const engine::NetworkSpec& n) {
-  std::string group = label_value(n.name);
-  json labels = {{sandbox::kLabelManaged, "1"}};
-  for (const auto& [k, v] : n.labels)
-    if (valid_label_key(k)) labels[k] = label_value(v);
-  json peers = json::array({{{"podSelector", {{"matchLabels", {{kLabelNetGroup, group}}}}}}});
-  json spec = {{"podSelector", {{"matchLabels", {{kLabelNetGroup, group}}}}},
-               {"policyTypes", n.internal ? json::array({"Ingress", "Egress"}) : json::array({"Ingress"})},
-               {"ingress", json::array({{{"from", peers}}})}};
-  if (n.internal) spec["egress"] = json::array({{{"to", peers}}});
-  return {{"apiVersion", "networking.k8s.io/v1"},
-          {"kind", "NetworkPolicy"},
-          {"metadata", {{"name", dns_label(n.name)}, {"labels", labels}, {"annotations", {{kAnnotationLabels, json(n.labels).dump()}}}}},
           {"spec", spec}};
 }
 

@@ -31,6 +31,8 @@ PodOptions pod_options_from_env();
 // The label orch.net carries ("none", "bridge" or "private") and the one that groups a private
 // session's pods under its NetworkPolicy.
 inline constexpr const char* kLabelNetGroup = "orch.netgroup";
+// On a pod with a network (orch.net=bridge): its own name, which its egress policy selects.
+inline constexpr const char* kLabelEgress = "orch.egress";
 // Every orch label with its exact value (label values cannot hold ':' or be long), as JSON.
 inline constexpr const char* kAnnotationLabels = "orch.labels";
 
@@ -50,11 +52,5 @@ std::string quantity(int64_t bytes);
 // express (a root or non-numeric user, host directories, added capabilities, a shared process
 // namespace with another sandbox).
 nlohmann::json pod_manifest(const engine::SandboxSpec& spec, const PodOptions& opts);
-
-// Denies all ingress and egress for pods labelled orch.net=none (enforced by the cluster's CNI).
-nlohmann::json deny_all_policy();
-// A network orch made (a private session network): its pods, labelled orch.netgroup, reach each
-// other; an internal one reaches nothing else.
-nlohmann::json network_policy(const engine::NetworkSpec& network);
 
 }  // namespace orch::kube

@@ -71,6 +71,7 @@ json run_request_json(const sandbox::RunOptions& o) {
   if (o.network) j["network"] = *o.network;
   if (o.runtime) j["runtime"] = *o.runtime;  // the server refuses one that is not its own
   if (o.collect_out) j["out"] = true;
+  if (!o.with.empty()) j["with"] = o.with;
   j["output_limit"] = o.output_cap;
   return j;
 }
@@ -91,7 +92,7 @@ sandbox::RunResult result_from_json(const json& j) {
   r.artifacts_truncated = j.value("artifacts_truncated", false);
   for (const auto& a : j.value("artifacts", json::array())) {
     auto data = base64_decode(a.value("content_base64", ""));
-    r.artifacts.push_back(sandbox::Artifact{a.value("path", ""), data.value_or("")});
+    r.artifacts.push_back(sandbox::Artifact{a.value("path", ""), data.value_or(""), a.value("mime", "")});
   }
   for (const auto& a : j.value("artifacts_skipped", json::array()))
     r.artifacts_skipped.push_back(sandbox::SkippedArtifact{a.value("path", ""), a.value("reason", "")});

@@ -30,9 +30,7 @@ session::Record record_from_json(const json& j) {
   r.created = j.value("created", int64_t{0});
   r.expires = j.value("expires", int64_t{0});
   r.labels = j.value("labels", std::map<std::string, std::string>{});
-  for (const auto& s : j.value("services", json::array()))
-    r.services.push_back(session::ServiceInfo{s.value("name", ""), s.value("image", ""), s.value("container_id", ""),
-                                              s.value("state", ""), s.value("port", 0), s.value("url", "")});
+  for (const auto& s : j.value("services", json::array())) r.services.push_back(session::service_from_json(s));
   return r;
 }
 
@@ -83,6 +81,7 @@ session::Record SessionClient::create(const session::CreateOptions& o) {
   if (o.memory_bytes) b["memory"] = *o.memory_bytes;
   if (o.cpus) b["cpus"] = *o.cpus;
   if (!o.labels.empty()) b["labels"] = o.labels;
+  if (!o.with.empty()) b["with"] = o.with;
   return record_from_json(call("POST", "/v1/sessions", b.dump()));
 }
 
@@ -146,8 +145,24 @@ std::vector<session::FileEntry> SessionClient::files(const std::string& id, cons
   return out;
 }
 
-session::ServiceInfo SessionClient::add_service(const std::string&, const session::ServiceOptions&, const session::Owner&) {
-  throw Error(ErrorKind::BadInput, "services are started on the engine directly: unset ORCH_HOST to use 'orch session service'");
+session::ServiceInfo SessionClient::add_service(const std::string& id, const session::ServiceOptions& o, const session::Owner&) {
+  json b = {{"image", o.image}, {"memory", o.memory_bytes}, {"cpus", o.cpus}, {"startup_timeout", o.startup_timeout_s}};
+  if (!o.name.empty()) b["name"] = o.name;
+  if (o.port) b["port"] = o.port;
+  if (!o.health_path.empty()) b["health"] = o.health_path;
+  if (!o.cmd.empty()) b["cmd"] = o.cmd;
+  if (!o.env.empty()) b["env"] = o.env;
+  return session::service_from_json(call("POST", path_of(id, "/services"), b.dump()));
+}
+
+void SessionClient::remove_service(const std::string& id, const std::string& name, const session::Owner&) {
+  call("DELETE", path_of(id, "/services/" + httplib::detail::encode_url(name)));
+}
+
+std::vector<sandbox::Usage> SessionClient::stats(const std::string& id, const session::Owner&) {
+  std::vector<sandbox::Usage> out;
+  for (const auto& u : call("GET", path_of(id, "/stats")).value("sandboxes", json::array())) out.push_back(sandbox::usage_from_json(u));
+  return out;
 }
 
 session::GcResult SessionClient::gc() {

@@ -5,7 +5,7 @@
 namespace orch::remote {
 
 // `orch session` through a running server (ORCH_HOST): the same calls as session::Manager, over
-// /v1/sessions. Services and gc are the server's own business and are refused here.
+// /v1/sessions. Gc is the server's own business and is refused here.
 class SessionClient : public session::Backend {
  public:
   explicit SessionClient(ServerAddress server) : s_(std::move(server)) {}
@@ -22,6 +22,8 @@ class SessionClient : public session::Backend {
   std::vector<session::FileEntry> files(const std::string& id, const std::string& dir, bool recursive,
                                         const session::Owner& owner) override;
   session::ServiceInfo add_service(const std::string& id, const session::ServiceOptions& o, const session::Owner& owner) override;
+  void remove_service(const std::string& id, const std::string& name, const session::Owner& owner) override;
+  std::vector<sandbox::Usage> stats(const std::string& id, const session::Owner& owner) override;
   session::GcResult gc() override;
 
  private:

@@ -11,6 +11,18 @@ nlohmann::json counts_json(const Counts& c) {
 
 }  // namespace
 
+const char* status_name(ReportStatus s) {
+  switch (s) {
+    case ReportStatus::Pending: return "pending";
+    case ReportStatus::Passed: return "passed";
+    case ReportStatus::Failed: return "failed";
+    case ReportStatus::Error: return "error";
+    case ReportStatus::CloneFailed: return "clone_failed";
+    case ReportStatus::InfraError: return "infra_error";
+  }
+  return "infra_error";
+}
+
 nlohmann::json to_json(const TestReport& r) {
   nlohmann::json failures = nlohmann::json::array();
   for (const auto& c : r.results.cases)
@@ -19,7 +31,7 @@ nlohmann::json to_json(const TestReport& r) {
                       {"name", r.name},
                       {"ref", r.ref},
                       {"commit", r.commit},
-                      {"status", r.status},
+                      {"status", status_name(r.status)},
                       {"exit_code", exit_code_for({r})},
                       {"stack", r.stack},
                       {"runner", r.runner},
@@ -45,7 +57,7 @@ nlohmann::json summary_json(const std::vector<TestReport>& reports) {
     total.failed += r.results.counts.failed;
     total.errored += r.results.counts.errored;
     total.skipped += r.results.counts.skipped;
-    by_status[r.status]++;
+    by_status[status_name(r.status)]++;
     repos.push_back(to_json(r));
   }
   int code = exit_code_for(reports);
@@ -64,7 +76,7 @@ std::string to_junit(const std::vector<TestReport>& reports) {
     if (!r.commit.empty()) s.name.append("@").append(r.commit.substr(0, 12));
     s.results = r.results;
     s.time_s = static_cast<double>(r.duration_ms) / 1000.0;
-    if (r.status != "passed" && r.status != "failed") s.error = r.status + ": " + r.message;
+    if (!tests_ran(r.status)) s.error = std::string(status_name(r.status)) + ": " + r.message;
     s.system_out = r.output_tail;
     suites.push_back(std::move(s));
   }
@@ -83,11 +95,11 @@ int exit_code_for(const std::vector<TestReport>& reports) {
     }
   };
   for (const auto& r : reports) {
-    int c = r.status == "passed"         ? kExitPassed
-            : r.status == "failed"       ? kExitTestsFailed
-            : r.status == "clone_failed" ? kExitCloneFailed
-            : r.status == "error"        ? kExitCouldNotTest
-                                         : kExitInfrastructure;
+    int c = r.status == ReportStatus::Passed        ? kExitPassed
+            : r.status == ReportStatus::Failed      ? kExitTestsFailed
+            : r.status == ReportStatus::CloneFailed ? kExitCloneFailed
+            : r.status == ReportStatus::Error       ? kExitCouldNotTest
+                                                    : kExitInfrastructure;
     if (rank(c) > rank(code)) code = c;
   }
   return code;

@@ -76,7 +76,7 @@ Results collect_results(const TestPlan& plan, const JobResult& job, std::vector<
   return res;
 }
 
-void fail(TestReport& r, const std::string& status, const std::string& message) {
+void fail(TestReport& r, ReportStatus status, const std::string& message) {
   r.status = status;
   r.message = message;
 }
@@ -96,7 +96,7 @@ bool pick_runtime(const templates::Store& store, const Tree& tree, TestPlan& pla
     return true;
   }
   if (choice.template_name.empty()) {
-    fail(r, "error", choice.problem);
+    fail(r, ReportStatus::Error, choice.problem);
     return false;
   }
   plan.template_name = choice.template_name;
@@ -106,7 +106,7 @@ bool pick_runtime(const templates::Store& store, const Tree& tree, TestPlan& pla
 // Turns an engine error into a report status with a message that says what to do.
 void engine_failure(TestReport& r, const Error& e, const templates::Template& tmpl) {
   std::string msg = e.reason() == Reason::ImageMissing ? templates::not_built(tmpl).what() : e.what();
-  fail(r, e.kind() == ErrorKind::BadInput ? "error" : "infra_error", msg);
+  fail(r, e.kind() == ErrorKind::BadInput ? ReportStatus::Error : ReportStatus::InfraError, msg);
 }
 
 }  // namespace
@@ -131,8 +131,8 @@ TestReport run_tests(engine::Engine& engine, const templates::Store& store, cons
   r.ref = o.ref;
   auto finish = [&]() -> TestReport {
     r.duration_ms = ms_since(t0);
-    std::string detail = r.status;
-    if (r.status == "passed" || r.status == "failed")
+    std::string detail = status_name(r.status);
+    if (tests_ran(r.status))
       detail += ": " + std::to_string(r.results.counts.passed) + " passed, " + std::to_string(r.results.counts.failed) +
                 " failed, " + std::to_string(r.results.counts.errored) + " errored, " + std::to_string(r.results.counts.skipped) + " skipped";
     else
@@ -153,12 +153,12 @@ TestReport run_tests(engine::Engine& engine, const templates::Store& store, cons
                [&](const std::string& line) { progress.on_phase(r.source, Phase::Cloning, line); });
     r.commit = co.commit;
   } catch (const CloneError& e) {
-    fail(r, "clone_failed", redact(e.what(), {o.token}));
+    fail(r, ReportStatus::CloneFailed, redact(e.what(), {o.token}));
   } catch (const Error& e) {
-    fail(r, e.kind() == ErrorKind::Infrastructure ? "infra_error" : "clone_failed", redact(e.what(), {o.token}));
+    fail(r, e.kind() == ErrorKind::Infrastructure ? ReportStatus::InfraError : ReportStatus::CloneFailed, redact(e.what(), {o.token}));
   }
   r.clone_ms = ms_since(t0);
-  if (!r.status.empty()) return finish();
+  if (r.status != ReportStatus::Pending) return finish();
 
   // Detect and pack.
   progress.on_phase(r.source, Phase::Detecting, r.commit.substr(0, 12));
@@ -171,7 +171,7 @@ TestReport run_tests(engine::Engine& engine, const templates::Store& store, cons
       plan = custom_plan(o.command, !o.template_name.empty() ? o.template_name : d.plans.empty() ? "bash" : d.plans.front().template_name);
       if (!d.plans.empty()) plan.language = d.plans.front().language;
     } else if (d.plans.empty()) {
-      fail(r, "error",
+      fail(r, ReportStatus::Error,
            "no test suite detected (looked for pytest/unittest, npm test/node --test, go test, cargo test, "
            "CTest, meson test and make test/check); give the command with --cmd");
       return finish();
@@ -181,12 +181,13 @@ TestReport run_tests(engine::Engine& engine, const templates::Store& store, cons
     }
     if (!pick_runtime(store, tree, plan, !o.template_name.empty(), r)) return finish();
     if (!store.find(plan.template_name)) {
-      fail(r, "error", "no template '" + plan.template_name + "' for " + plan.stack + " projects: add one under templates/ or pass --template");
+      fail(r, ReportStatus::Error,
+           "no template '" + plan.template_name + "' for " + plan.stack + " projects: add one under templates/ or pass --template");
       return finish();
     }
     input = pack_tree(tree, "src/", r.warnings);
   } catch (const Error& e) {
-    fail(r, "error", e.what());
+    fail(r, ReportStatus::Error, e.what());
     return finish();
   }
   r.stack = plan.stack;
@@ -205,17 +206,18 @@ TestReport run_tests(engine::Engine& engine, const templates::Store& store, cons
       JobResult s = run_job(engine, store, o, setup, r.source, progress);
       r.setup_ms = ms_since(ts);
       if (s.run.status == sandbox::RunStatus::Timeout) {
-        fail(r, "error", "the setup timed out after " + std::to_string(static_cast<int>(o.setup_timeout_s)) + "s");
+        fail(r, ReportStatus::Error, "the setup timed out after " + std::to_string(static_cast<int>(o.setup_timeout_s)) + "s");
         return finish();
       }
       if (s.setup_rc != 0) {
-        fail(r, "error", "the setup command failed (exit code " + std::to_string(s.setup_rc < 0 ? s.run.exit_code : s.setup_rc) + ")");
+        fail(r, ReportStatus::Error,
+             "the setup command failed (exit code " + std::to_string(s.setup_rc < 0 ? s.run.exit_code : s.setup_rc) + ")");
         r.output_tail = tail(s.run.stdout_data + s.run.stderr_data, 4000);
         return finish();
       }
       const auto* ws = s.artifact(".orch-workspace.tar");
       if (!ws || s.run.artifacts_truncated) {
-        fail(r, "error", "the workspace after the setup is too large to carry into the test sandbox (over 64 MiB)");
+        fail(r, ReportStatus::Error, "the workspace after the setup is too large to carry into the test sandbox (over 64 MiB)");
         return finish();
       }
       input = ws->data;
@@ -229,22 +231,23 @@ TestReport run_tests(engine::Engine& engine, const templates::Store& store, cons
     r.test_exit_code = j.test_rc;
     r.output_tail = clip(tail(j.run.stdout_data, 3000) + (j.run.stderr_data.empty() ? "" : "\n" + tail(j.run.stderr_data, 3000)), 8000);
     if (j.run.status == sandbox::RunStatus::Timeout) {
-      fail(r, "error", "the tests timed out after " + std::to_string(static_cast<int>(o.timeout_s)) + "s (raise --timeout)");
+      fail(r, ReportStatus::Error, "the tests timed out after " + std::to_string(static_cast<int>(o.timeout_s)) + "s (raise --timeout)");
     } else if (j.run.status == sandbox::RunStatus::Oom) {
-      fail(r, "error", "the tests ran out of memory (raise --memory)");
+      fail(r, ReportStatus::Error, "the tests ran out of memory (raise --memory)");
     } else if (j.run.status == sandbox::RunStatus::Cancelled) {
-      fail(r, "error", "cancelled");
+      fail(r, ReportStatus::Error, "cancelled");
     } else if (inline_setup && j.setup_rc != 0) {
-      fail(r, "error", "the setup command failed (exit code " + std::to_string(j.setup_rc < 0 ? j.run.exit_code : j.setup_rc) + ")");
+      fail(r, ReportStatus::Error,
+           "the setup command failed (exit code " + std::to_string(j.setup_rc < 0 ? j.run.exit_code : j.setup_rc) + ")");
     } else if (j.test_rc < 0) {
-      fail(r, "infra_error", "the sandbox ended before the tests ran (exit code " + std::to_string(j.run.exit_code) + ")");
+      fail(r, ReportStatus::InfraError, "the sandbox ended before the tests ran (exit code " + std::to_string(j.run.exit_code) + ")");
     }
-    if (!r.status.empty()) return finish();
+    if (r.status != ReportStatus::Pending) return finish();
     progress.on_phase(r.source, Phase::Parsing, plan.result_format);
     r.results = collect_results(plan, j, r.warnings);
-    r.status = r.results.counts.failed + r.results.counts.errored > 0 ? "failed" : "passed";
+    r.status = r.results.counts.failed + r.results.counts.errored > 0 ? ReportStatus::Failed : ReportStatus::Passed;
     std::string why = could_not_run_reason(j.run.stdout_data + "\n" + j.run.stderr_data, j.test_rc, r.results);
-    if (!why.empty()) fail(r, "error", "the tests could not run: " + why);
+    if (!why.empty()) fail(r, ReportStatus::Error, "the tests could not run: " + why);
   } catch (const Error& e) {
     engine_failure(r, e, tmpl);
   }
@@ -262,7 +265,7 @@ std::vector<TestReport> run_tests_parallel(engine::Engine& engine, const templat
       } catch (const std::exception& e) {
         out[i].source = mask_url_credentials(all[i].source);
         out[i].name = out[i].source;
-        out[i].status = "infra_error";
+        out[i].status = ReportStatus::InfraError;
         out[i].message = redact(e.what(), {all[i].token});
       }
     }

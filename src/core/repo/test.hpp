@@ -54,14 +54,25 @@ class ProgressObserver {
   virtual bool cancelled() { return false; }
 };
 
+// What became of one repository. Pending until the run decides; the JSON names are stable.
+enum class ReportStatus {
+  Pending,
+  Passed,       // every test passed
+  Failed,       // tests ran and some failed
+  Error,        // tests could not run: nothing detected, setup failed, timeout, out of memory
+  CloneFailed,  // the repository could not be fetched
+  InfraError,   // the engine or an image failed
+};
+const char* status_name(ReportStatus s);
+// Tests ran (passed or failed): the report has counts rather than a reason.
+inline bool tests_ran(ReportStatus s) { return s == ReportStatus::Passed || s == ReportStatus::Failed; }
+
 struct TestReport {
   std::string source;   // as displayed (credentials masked)
   std::string name;     // short name, e.g. owner/repo
   std::string ref;
   std::string commit;
-  // passed | failed (tests failed) | error (tests could not run: nothing detected, setup failed,
-  // timeout, out of memory) | clone_failed | infra_error (engine, image missing)
-  std::string status;
+  ReportStatus status = ReportStatus::Pending;
   std::string message;  // why, for anything but passed/failed
   std::string stack, runner, template_name, command;
   Results results;

@@ -47,7 +47,31 @@ int accept_from(int listener, const std::string& id) {
   return fd;
 }
 
+int connect_to(const std::string& path) {
+  sockaddr_un addr{};
+  if (path.size() >= sizeof addr.sun_path) return -1;
+  addr.sun_family = AF_UNIX;
+  path.copy(addr.sun_path, path.size());
+  int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd >= 0 && ::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
+    ::close(fd);
+    return -1;
+  }
+  return fd;
+}
+
 }  // namespace
+
+int exec_with_direct_output(const std::string& dir, char** argv) {
+  int o = connect_to(dir + "/o");
+  int e = o < 0 ? -1 : connect_to(dir + "/e");
+  // dup2 clears close-on-exec on the copies, so only stdout and stderr carry the sockets on.
+  if (o >= 0 && e >= 0 && ::dup2(o, 1) == 1 && ::dup2(e, 2) == 2) ::setenv("ORCH_DIRECT_IO", "1", 1);
+  for (int fd : {o, e})
+    if (fd > 2) ::close(fd);
+  ::execvp(argv[0], argv);
+  return 127;
+}
 
 bool process_in_container(int pid, const std::string& id) {
   if (pid <= 0 || id.size() < 12) return false;

@@ -13,7 +13,9 @@ namespace orch::sandbox {
 // orch accepts one connection per socket from a process of that container and then removes the
 // listeners, so nothing on the host stays reachable from inside. The request (files, argv) goes
 // over the stdout socket too, before the program exists; stdin stays on the attach stream. Any
-// step that fails leaves the run on the attach stream.
+// step that fails leaves the run on the attach stream. Python's runner connects itself; the node
+// and shell ones are started by `orch agent direct` (exec_with_direct_output), this binary
+// mounted read-only into the sandbox, which connects and hands them the sockets as stdout and stderr.
 class DirectOutput {
  public:
   static constexpr const char* kMountPoint = "/.orch-io";
@@ -28,6 +30,8 @@ class DirectOutput {
   static void remove_stale();
 
   const std::string& dir() const { return dir_; }
+  // Readable (for poll) once a connection to "o" waits to be accepted.
+  int waiting_fd() const { return out_listener_; }
   // The waiting connections as a stdout and a stderr stream, when both came from a process in
   // container `id`'s cgroup.
   bool accept(const std::string& id, std::unique_ptr<engine::Stream>& out, std::unique_ptr<engine::Stream>& err);
@@ -40,5 +44,10 @@ class DirectOutput {
 
 // Whether the process `pid` belongs to container `id` (its cgroup path names the id).
 bool process_in_container(int pid, const std::string& id);
+
+// In the sandbox: connects to the sockets "o" and "e" in `dir` and runs `argv` with them as its
+// stdout and stderr and ORCH_DIRECT_IO=1 in its environment, or as it is when either connection
+// fails. Returns only when `argv` cannot be run (127).
+int exec_with_direct_output(const std::string& dir, char** argv);
 
 }  // namespace orch::sandbox

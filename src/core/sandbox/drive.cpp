@@ -233,7 +233,7 @@ RunResult drive(engine::Engine& engine, Started& st, std::string input, const Ru
   res.exit_code = static_cast<int>(code);
   router.fill(res);
   res.status = classify(engine, st.id, ending, code, started_unix);
-  if (const auto* files = router.out_files()) read_artifacts(files->trailer(), files->trailer_truncated(), plan.out_cap, res);
+  if (const auto* files = router.out_files()) read_artifacts(files->trailer(), files->trailer_truncated(), plan, res);
   return res;
 }
 

@@ -28,6 +28,9 @@ bool network_is_garbage(const engine::NetworkInfo& n, int64_t now) {
   if (n.members > 0) return false;
   auto exp = n.labels.find(kLabelExpires);
   if (exp != n.labels.end() && std::strtoll(exp->second.c_str(), nullptr, 10) <= now) return true;
+  // One made for a single sandbox (a Kubernetes egress policy) names its maker, who made the sandbox next.
+  auto maker = n.labels.find(kLabelPid);
+  if (maker != n.labels.end() && !owner_alive(maker->second)) return true;
   return !n.created || *n.created + kNetworkGraceSeconds <= now;
 }
 

@@ -1,8 +1,12 @@
 #include <algorithm>
+#include <chrono>
+#include <map>
 #include <set>
 
 #include "core/error.hpp"
+#include "core/sandbox/figures.hpp"
 #include "core/sandbox/run.hpp"
+#include "core/session/container_exec.hpp"
 #include "core/util/host_dir.hpp"
 #include "core/util/random.hpp"
 #include "core/util/tar.hpp"
@@ -40,18 +44,37 @@ int take_tar_status(std::string_view& bytes) {
 
 }  // namespace
 
-void read_artifacts(std::string_view tar_bytes, bool cut_at_cap, size_t cap, RunResult& res) {
+void read_artifacts(std::string_view tar_bytes, bool cut_at_cap, const RunPlan& plan, RunResult& res) {
   int tar_status = cut_at_cap ? -1 : take_tar_status(tar_bytes);
-  auto clean = [](std::string p) {
+  std::map<std::string, std::string> inputs;
+  for (const auto& f : plan.files) inputs[f.path] = f.data;
+  const std::string figures = std::string(kFigureDir + 1) + "/";
+  const std::string root = plan.capture_workspace ? "workspace/" : "workspace/out/";
+  // The archive's paths start with what was collected (workspace/out/, workspace/, the figures'
+  // directory); an artifact's path is what follows. Anything else is not an artifact.
+  auto place = [&](std::string p, std::string& mime) -> std::optional<std::string> {
     while (p.rfind("./", 0) == 0) p = p.substr(2);
-    return p;
+    if (plan.capture_figures && p.rfind(figures, 0) == 0) {
+      std::string name = p.substr(figures.size());
+      mime = "image/png";
+      if (name.find('/') != std::string::npos || name.size() < 5 || name.substr(name.size() - 4) != ".png") return std::nullopt;
+      return name;
+    }
+    if (p.rfind(root, 0) != 0) return std::nullopt;
+    std::string rel = p.substr(root.size());
+    if (plan.capture_workspace && (rel == ".orch" || rel.rfind(".orch/", 0) == 0)) return std::nullopt;
+    return rel;
   };
   auto skip = [&](const std::string& path, const std::string& why) { res.artifacts_skipped.push_back({path, why}); };
   tar::Prefix archive = tar::read_prefix(tar_bytes);
   std::set<std::string> files, dirs;
+  std::map<std::string, size_t> by_raw;  // archive path -> index in artifacts, for hard links
+  std::vector<Artifact> figures_found;
   for (const auto& e : archive.entries) {
-    std::string path = clean(e.path);
-    if (e.type == tar::EntryType::Dir) continue;  // directories are made for the files in them
+    std::string mime;
+    auto placed = place(e.path, mime);
+    if (!placed || placed->empty() || e.type == tar::EntryType::Dir) continue;  // directories are made for the files in them
+    const std::string& path = *placed;
     if (auto why = unsafe_host_path_reason(path); !why.empty()) {
       skip(path, why);
       continue;
@@ -71,14 +94,15 @@ void read_artifacts(std::string_view tar_bytes, bool cut_at_cap, size_t cap, Run
     std::string data(e.data);
     if (e.type == tar::EntryType::Hardlink) {
       // A hard link to a file already in the archive is a copy of it; anything else is dropped.
-      std::string target = clean(e.link);
-      auto it = std::find_if(res.artifacts.begin(), res.artifacts.end(), [&](const Artifact& a) { return a.path == target; });
-      if (it == res.artifacts.end()) {
-        skip(path, "a hard link to a file outside /workspace/out");
+      auto it = by_raw.find(e.link);
+      if (it == by_raw.end()) {
+        skip(path, "a hard link to a file that is not returned");
         continue;
       }
-      data = it->data;
+      data = res.artifacts[it->second].data;
     }
+    // A captured workspace returns what the run made or changed, not the files it was given.
+    if (plan.capture_workspace && mime.empty() && inputs.count(path) && inputs[path] == data) continue;
     if (files.count(path)) {
       skip(path, "a second entry with the same name");
       continue;
@@ -96,16 +120,26 @@ void read_artifacts(std::string_view tar_bytes, bool cut_at_cap, size_t cap, Run
     }
     for (size_t slash = path.find('/'); slash != std::string::npos; slash = path.find('/', slash + 1)) dirs.insert(path.substr(0, slash));
     files.insert(path);
-    res.artifacts.push_back(Artifact{path, std::move(data)});
+    if (!mime.empty()) {
+      figures_found.push_back(Artifact{path, std::move(data), mime});
+      continue;
+    }
+    by_raw[e.path] = res.artifacts.size();
+    res.artifacts.push_back(Artifact{path, std::move(data), mime});
   }
+  // Figures come in the order the program made them (figure-2 before figure-10), after the files.
+  auto number = [](const Artifact& a) { return std::strtol(a.path.c_str() + a.path.find('-') + 1, nullptr, 10); };
+  std::sort(figures_found.begin(), figures_found.end(), [&](const Artifact& a, const Artifact& b) { return number(a) < number(b); });
+  for (auto& f : figures_found) res.artifacts.push_back(std::move(f));
   if (!archive.error.empty() || cut_at_cap) {
     res.artifacts_truncated = true;
-    std::string why = cut_at_cap ? "past the " + std::to_string(cap >> 20) + " MiB limit for all files in /workspace/out"
-                                 : "the archive of /workspace/out ended early (" + archive.error + ")";
-    skip(clean(archive.cut), why + (archive.cut.empty() ? "" : "; files after it were not copied"));
+    std::string why = cut_at_cap ? "past the " + std::to_string(plan.out_cap >> 20) + " MiB limit for all files returned"
+                                 : "the archive of the returned files ended early (" + archive.error + ")";
+    std::string mime;
+    skip(place(archive.cut, mime).value_or(archive.cut), why + (archive.cut.empty() ? "" : "; files after it were not copied"));
   } else if (tar_status > 0) {
     res.artifacts_truncated = true;
-    skip("", "tar in the sandbox could not archive every file in /workspace/out (exit " + std::to_string(tar_status) +
+    skip("", "tar in the sandbox could not archive every file returned (exit " + std::to_string(tar_status) +
                  "): a path longer than the sandbox's PATH_MAX or a file it could not read");
   }
 }
@@ -137,6 +171,11 @@ Started start_sandbox(engine::Engine& engine, const engine::SandboxSpec& spec) {
 }
 
 engine::SandboxSpec oneshot_spec(const RunPlan& plan, size_t input_size, const std::string& marker) {
+  engine::SandboxSpec spec = plan.spec;
+  if (plan.image_command) {
+    spec.argv = plan.command;  // empty: the image's own
+    return spec;
+  }
   std::vector<std::string> program;
   if (!plan.command.empty()) {
     program = plan.command;
@@ -144,16 +183,35 @@ engine::SandboxSpec oneshot_spec(const RunPlan& plan, size_t input_size, const s
     for (const auto& a : plan.lang->run) program.push_back(a == "{file}" ? plan.lang->file : a);
     program.insert(program.end(), plan.args.begin(), plan.args.end());
   }
-  engine::SandboxSpec spec = plan.spec;
-  spec.argv = boot_command(input_size, program, marker);
+  spec.argv = boot_command(input_size, program, marker, plan.collect(), plan.readonly_workspace);
   return spec;
 }
 
-std::string out_marker(const RunPlan& plan) { return plan.collect_out ? "\x1eORCH-OUT-" + random_hex(32) + "\x1e" : ""; }
+std::string out_marker(const RunPlan& plan) { return plan.collect().empty() ? "" : "\x1eORCH-OUT-" + random_hex(32) + "\x1e"; }
+
+namespace {
+
+// Unpacks the input files as root (without capabilities) into the root-owned workspace the
+// program can read but not write; the program waits for one byte on stdin until then.
+void unpack_as_root(engine::Engine& engine, const std::string& id, const std::string& tar) {
+  engine::ExecSpec x;
+  x.argv = {"tar", "-x", "-o", "-m", "-C", "/workspace", "-f", "-"};
+  x.user = "0:0";
+  auto res = session::exec_capture(engine, id, x, tar, 4096, std::chrono::seconds(60));
+  if (res.exit_code != 0)
+    throw Error(ErrorKind::Infrastructure, "could not unpack the input files into the read-only workspace: " + res.err);
+}
+
+}  // namespace
 
 RunResult run_oneshot(engine::Engine& engine, const RunPlan& plan, Observer& observer) {
-  std::string input = build_input_tar(plan.files);
-  std::string marker = out_marker(plan);
+  std::string input = plan.image_command ? "" : build_input_tar(plan.files);
+  std::string marker = plan.image_command ? "" : out_marker(plan);
+  if (plan.readonly_workspace) {
+    Started st = start_sandbox(engine, oneshot_spec(plan, 0, marker));
+    unpack_as_root(engine, st.id, input);
+    return drive(engine, st, "\n" + plan.stdin_data, plan, marker, observer);
+  }
   Started st = start_sandbox(engine, oneshot_spec(plan, input.size(), marker));
   // The boot shell waits for its input before anything of the program's runs: the guard goes first.
   if (plan.guard) engine.guard_network(st.id, *plan.guard);

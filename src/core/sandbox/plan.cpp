@@ -2,8 +2,10 @@
 #include <filesystem>
 
 #include "core/error.hpp"
+#include "core/sandbox/figures.hpp"
 #include "core/sandbox/limits.hpp"
 #include "core/sandbox/run.hpp"
+#include "core/templates/packages.hpp"
 #include "core/util/random.hpp"
 #include "core/util/suggest.hpp"
 #include "core/util/tar.hpp"
@@ -32,6 +34,20 @@ bool is_file_name(const std::string& p) {
   }
 }
 
+// A tool image's own entrypoint and command with the caller's environment: nothing is unpacked,
+// so the image needs no shell; it keeps its working directory.
+void plan_image_command(RunPlan& p, const RunOptions& o) {
+  if (!o.code.empty() || !o.files.empty() || o.readonly_workspace || o.capture_workspace || o.collect_out)
+    throw Error(ErrorKind::BadInput, "a run of an image's own command takes no code, files or workspace options");
+  if (o.image.size() > 256 || o.image.find_first_of(" \t\r\n") != std::string::npos)
+    throw Error(ErrorKind::BadInput, "image name '" + o.image.substr(0, 100) + "' is not an image reference");
+  p.image_command = true;
+  p.spec.image = o.image;
+  p.spec.workdir.clear();
+  p.spec.labels["orch.image"] = o.image;
+  p.files.clear();
+}
+
 }  // namespace
 
 void check_run_options(const RunOptions& o) {
@@ -49,12 +65,15 @@ RunPlan plan_run(const templates::Store& store, const RunOptions& o) {
   std::string lang = o.language;
   if (lang.empty() && !o.code_name.empty()) {
     std::string ext = extension_of(o.code_name);
-    if (!o.template_name.empty()) {
-      if (const auto* l = store.get(o.template_name).language_for_extension(ext)) lang = l->name;
+    if (o.template_override || !o.template_name.empty()) {
+      const auto& t = o.template_override ? *o.template_override : store.get(o.template_name);
+      if (const auto* l = t.language_for_extension(ext)) lang = l->name;
     }
     if (lang.empty() && !ext.empty()) lang = store.language_for_extension(ext).value_or("");
   }
-  if (!o.template_name.empty()) {
+  if (o.template_override) {
+    p.tmpl = o.template_override;
+  } else if (!o.template_name.empty()) {
     p.tmpl = &store.get(o.template_name);
   } else if (!lang.empty()) {
     p.tmpl = store.for_language(lang);
@@ -83,6 +102,7 @@ RunPlan plan_run(const templates::Store& store, const RunOptions& o) {
   std::optional<std::string> engine_net = net == "none" ? "none" : "bridge";
   SandboxRequest req{"run", p.run_id, o.memory_bytes, o.cpus, o.pids, engine_net, o.runtime, o.workspace_size, o.env, o.labels};
   p.spec = sandbox_spec(*p.tmpl, req);
+  p.spec.lan = net == "lan";
   p.extra_env = o.env;
   p.timeout_s = o.timeout_s.value_or(p.tmpl->limits.timeout_s);
   check_timeout(p.timeout_s);
@@ -92,38 +112,74 @@ RunPlan plan_run(const templates::Store& store, const RunOptions& o) {
       throw Error(ErrorKind::BadInput, "file name '" + f.path.substr(0, 200) + "' must be a relative path inside /workspace naming a file (no '..', '.' or empty parts)");
   }
   p.files = o.files;
-  if (o.command.empty() || !o.code.empty()) p.files.push_back(FileInput{p.lang->file, o.code, 0644});
   p.args = o.args;
   p.command = o.command;
   p.stdin_data = o.stdin_data;
   p.stdin_fd = o.stdin_fd;
   p.collect_out = o.collect_out;
   p.output_cap = o.output_cap;
+  if (!o.image.empty()) {
+    plan_image_command(p, o);
+    return p;
+  }
+  if (o.command.empty() || !o.code.empty()) p.files.push_back(FileInput{p.lang->file, o.code, 0644});
+  p.readonly_workspace = o.readonly_workspace;
+  p.capture_workspace = o.capture_workspace && !o.readonly_workspace;
+  if (p.readonly_workspace)
+    for (auto& m : p.spec.scratch)
+      if (m.path == "/workspace") m.owner = "0:0";  // root's, mode 0755: readable, not writable
+  add_figure_capture(p, o);
   return p;
 }
 
-std::vector<std::string> boot_command(size_t tar_size, const std::vector<std::string>& program, const std::string& marker) {
-  // $1 is the marker (empty without --out); the program's argv follows. Files go smallest first, so
-  // a file past the size cap costs only the larger ones after it; tar's exit status follows the
-  // archive, since tar skips what it cannot read (a path past PATH_MAX) and goes on.
-  std::string script =
-      "m=$1; shift; "
-      "dd bs=65536 count=" + std::to_string(tar_size) + " iflag=count_bytes,fullblock 2>/dev/null"
-      " | tar -x -o -m -C /workspace -f - || { echo 'orch: could not unpack the input files' >&2; exit 125; }; ";
-  std::string tar_status = "printf '" + std::string(kTarStatusTag) + "%d\\036' $?; ";
+std::vector<std::string> RunPlan::collect() const {
+  std::vector<std::string> c;
+  if (capture_workspace) c.push_back("workspace");
+  else if (collect_out && !readonly_workspace) c.push_back("workspace/out");
+  if (capture_figures) c.push_back(kFigureDir + 1);
+  return c;
+}
+
+std::vector<std::string> boot_command(size_t tar_size, const std::vector<std::string>& program, const std::string& marker,
+                                      const std::vector<std::string>& collect, bool wait_for_go) {
+  // $1 is the marker (empty when nothing is collected); the program's argv follows.
+  std::string script = "m=$1; shift; ";
+  if (wait_for_go) {
+    script += "dd bs=1 count=1 of=/dev/null 2>/dev/null; ";
+  } else {
+    script += "dd bs=65536 count=" + std::to_string(tar_size) +
+              " iflag=count_bytes,fullblock 2>/dev/null"
+              " | tar -x -o -m -C /workspace -f - || { echo 'orch: could not unpack the input files' >&2; exit 125; }; ";
+  }
   if (marker.empty()) {
     script += "exec \"$@\"";
   } else {
-    script +=
-        "mkdir -p /workspace/out; \"$@\"; rc=$?; printf %s \"$m\"; "
-        "cd /workspace/out 2>/dev/null && { if find . -maxdepth 0 -printf '' 2>/dev/null; then "
-        "find . -mindepth 1 ! -type d -printf '%s %p\\0' 2>/dev/null | sort -zn | cut -z -d' ' -f2- | "
-        "tar -c -f - --null --no-recursion -T - 2>/dev/null; else tar -c -f - . 2>/dev/null; fi; " +
-        tar_status + "}; exit $rc";
+    // The collected paths are archived from / without following links; files go smallest first, so
+    // a file past the size cap costs only the larger ones after it. tar's exit status follows the
+    // archive, since tar skips what it cannot read (a path past PATH_MAX) and goes on.
+    std::string paths;
+    for (const auto& c : collect) paths += " " + c;
+    bool out = std::find(collect.begin(), collect.end(), "workspace/out") != collect.end();
+    std::string tar_status = "printf '" + std::string(kTarStatusTag) + "%d\\036' $?; ";
+    script += std::string(out ? "mkdir -p /workspace/out; " : "") + "\"$@\"; rc=$?; printf %s \"$m\"; cd / && { " +
+              "if find . -maxdepth 0 -printf '' 2>/dev/null; then find" + paths +
+              " -mindepth 1 ! -type d -printf '%s %p\\0' 2>/dev/null | sort -zn | cut -z -d' ' -f2- | "
+              "tar -c -f - --null --no-recursion -T - 2>/dev/null; else tar -c -f -" +
+              paths + " 2>/dev/null; fi; " + tar_status + "}; exit $rc";
   }
   std::vector<std::string> cmd = {"/bin/sh", "-c", script, "orch-boot", marker};
   cmd.insert(cmd.end(), program.begin(), program.end());
   return cmd;
+}
+
+void resolve_packages(engine::Engine& engine, const templates::Store& store, RunOptions& o,
+                      const std::function<void(const std::string&)>& on_line) {
+  if (o.with.empty()) return;
+  auto packages = templates::parse_packages(o.with);
+  if (!o.image.empty()) throw Error(ErrorKind::BadInput, "packages go into templates, not into a tool image");
+  RunOptions base = o;
+  base.with.clear();
+  o.template_override = &templates::with_packages(engine, *plan_run(store, base).tmpl, packages, on_line);
 }
 
 }  // namespace orch::sandbox

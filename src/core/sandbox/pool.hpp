@@ -97,7 +97,7 @@ class Pool {
   engine::Engine& engine_;
   const templates::Store& store_;
   PoolOptions opts_;
-  std::atomic<bool> direct_{false};  // pooled python runners send their output over DirectOutput
+  std::atomic<bool> direct_{false};  // pooled runners send their output over DirectOutput
   mutable std::mutex mu_;
   std::condition_variable work_cv_, waiter_cv_, removal_cv_, tick_cv_;
   std::map<std::string, Entry> entries_;

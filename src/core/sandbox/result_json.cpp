@@ -23,6 +23,7 @@ void emit_result(W& w, const RunResult& r, bool include_artifact_data) {
     w.begin_object();
     json_field(w, "path", a.path);
     emit_file_bytes(w, a.data, include_artifact_data);
+    if (!a.mime.empty()) json_field(w, "mime", a.mime);
     w.end();
   }
   w.end();

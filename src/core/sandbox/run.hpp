@@ -39,6 +39,11 @@ struct RunOptions {
   std::optional<std::string> runtime;
   std::optional<std::string> workspace_size;
   bool collect_out = false;
+  bool readonly_workspace = false;                         // the program cannot write /workspace (it still has /tmp)
+  bool capture_workspace = false;                          // return the files the run created or changed in /workspace
+  std::string image;                                       // run this image's own command (a tool image) instead of a template language's
+  std::vector<std::string> with;                           // packages to add to the template (npm:left-pad, apt:jq): see resolve_packages
+  const templates::Template* template_override = nullptr;  // run in this template (one with packages added)
   size_t output_cap = 1 << 20;
   std::string stdin_data;
   int stdin_fd = -1;  // forwarded after stdin_data until EOF (the CLI's piped stdin)
@@ -59,14 +64,21 @@ struct RunPlan {
   int stdin_fd = -1;
   double timeout_s = 30;
   bool collect_out = false;
+  bool readonly_workspace = false;
+  bool capture_workspace = false;
+  bool capture_figures = false;  // plt.show() saves PNGs that come back as artifacts
+  bool image_command = false;    // the image's own entrypoint and command, no input files, no boot shell
   size_t output_cap = 1 << 20;
   size_t out_cap = 64 << 20;
   std::optional<engine::Egress> guard;  // set for a sandbox with a network: its firewall, before its code runs
+  // What the boot shell archives after the program, as paths under / (workspace/out, workspace, tmp/orch-figures).
+  std::vector<std::string> collect() const;
 };
 
 struct Artifact {
-  std::string path;  // relative to /workspace/out
+  std::string path;  // relative to /workspace/out (or /workspace when the workspace is captured)
   std::string data;
+  std::string mime;  // set for figures (image/png)
 };
 
 // A file in /workspace/out that was not saved, and why; `path` is empty when the names past a cut
@@ -108,6 +120,10 @@ class Observer {
 // output limit, environment); plan_run checks this and the template's defaults.
 void check_run_options(const RunOptions& opts);
 RunPlan plan_run(const templates::Store& store, const RunOptions& opts);
+// Builds (once, then reused) the run's template with opts.with added and points opts at it;
+// nothing when opts.with is empty. Progress lines go to on_line. Throws templates::PackageError.
+void resolve_packages(engine::Engine& engine, const templates::Store& store, RunOptions& opts,
+                      const std::function<void(const std::string&)>& on_line);
 RunResult run_oneshot(engine::Engine& engine, const RunPlan& plan, Observer& observer);
 // The sandbox run_oneshot makes: the plan's spec with the boot command that reads `input_size`
 // bytes of files from stdin first (and, with --out, ends output with `marker`).
@@ -133,16 +149,19 @@ void require_runtime(engine::Engine& engine, const std::string& runtime);
 // (a warm runner's report), without waiting for the sandbox to stop.
 RunResult drive(engine::Engine& engine, Started& st, std::string input, const RunPlan& plan, const std::string& marker,
                 Observer& observer, const std::string& end_token = "");
-// Reads the archive of /workspace/out into `res`: regular files become artifacts, and every entry
-// that is not saved (a link, a device, an unsafe or clashing name, past the size cap) is reported.
-void read_artifacts(std::string_view tar_bytes, bool cut_at_cap, size_t cap, RunResult& res);
-// Follows the --out archive on stdout: "<tag><tar's exit status>\x1e".
+// Sorts what the boot shell archived into `res`: /workspace/out files (or the workspace's new and
+// changed files when it is captured) and figures become artifacts, and every entry that is not
+// saved (a link, a device, an unsafe or clashing name, past the size cap) is reported.
+void read_artifacts(std::string_view tar_bytes, bool cut_at_cap, const RunPlan& plan, RunResult& res);
+// Follows the collected archive on stdout: "<tag><tar's exit status>\x1e".
 inline constexpr std::string_view kTarStatusTag = "\x1eorch-tar-exit ";
 // The tar of input files (parents first); `w` may already hold entries.
 std::string build_input_tar(const std::vector<FileInput>& files, tar::Writer w = {});
-// The shell that unpacks the input files from stdin and then runs the program (exec, or with --out,
-// runs it and appends /workspace/out as a tar behind `marker`).
-std::vector<std::string> boot_command(size_t tar_size, const std::vector<std::string>& program, const std::string& marker);
+// The shell that unpacks the input files from stdin and then runs the program (exec, or with a
+// marker, runs it and appends the `collect` paths as a tar behind `marker`). With `wait_for_go`
+// the files are already in place: it waits for one byte on stdin instead.
+std::vector<std::string> boot_command(size_t tar_size, const std::vector<std::string>& program, const std::string& marker,
+                                      const std::vector<std::string>& collect = {"workspace/out"}, bool wait_for_go = false);
 // Exit code a script can trust: the program's own, 124 timeout, 137 oom/killed by memory, 130 cancelled.
 int exit_code_for(const RunResult& r);
 // With stdout_binary/stderr_binary, and stdout_base64/stderr_base64 when the output is not UTF-8.

@@ -1,11 +1,15 @@
 #include "core/sandbox/warm.hpp"
 
+#include <poll.h>
+
 #include <chrono>
 #include <iostream>
 
 #include "core/error.hpp"
 #include "core/sandbox/direct_io.hpp"
 #include "core/sandbox/pool.hpp"
+#include "core/session/boot.hpp"
+#include "core/session/protocol.hpp"
 #include "core/util/embedded.hpp"
 #include "core/util/random.hpp"
 
@@ -22,21 +26,43 @@ Runner runner_for(const templates::Language& lang) {
   return Runner::Shell;
 }
 
-// A sandbox joins the pool once its runner has answered a ping: the interpreter is then up, and
-// the path through the engine has carried a message (the first one costs several ms more).
-void await_ready(Started& st) {
+// Reads a runner's answer to the ping from `stream`.
+void read_ready(engine::Stream& stream, engine::Clock::time_point deadline) {
   static const std::string kReady = "\x1eORCH-READY\x1e";
-  st.stream->write("ping\n");
   std::string said;
-  auto deadline = engine::Clock::now() + std::chrono::seconds(120);
   auto sink = [&said](engine::StreamKind, std::string_view d) { said.append(d); };
   while (said.size() < kReady.size() && said == kReady.substr(0, said.size())) {
-    long got = st.stream->read(sink, deadline);
+    long got = stream.read(sink, deadline);
     if (got < 0) throw Error(ErrorKind::Infrastructure, "the warm runner did not start within 120s");
     if (got == 0) break;
   }
   if (said != kReady)
     throw Error(ErrorKind::Infrastructure, "the warm runner did not start" + (said.empty() ? std::string() : ": " + said.substr(0, 400)));
+}
+
+// A sandbox joins the pool once its runner has answered a ping: the interpreter is then up, and
+// the path through the engine has carried a message (the first one costs several ms more). A
+// runner started by `orch agent direct` answers on its direct socket when the agent connected it,
+// else on the attach stream; orch takes the sockets when a connection waits, once it came from
+// the sandbox (when not, direct output is off for later sandboxes).
+void await_ready(Started& st, DirectOutput* agent_io, std::atomic<bool>& direct) {
+  st.stream->write(session::encode_frame("ping", ""));
+  auto deadline = engine::Clock::now() + std::chrono::seconds(120);
+  while (agent_io && !st.stream->buffered()) {
+    pollfd fds[2] = {{st.stream->poll_fd(), POLLIN, 0}, {agent_io->waiting_fd(), POLLIN, 0}};
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - engine::Clock::now()).count();
+    if (left <= 0) throw Error(ErrorKind::Infrastructure, "the warm runner did not start within 120s");
+    if (::poll(fds, 2, static_cast<int>(std::min<int64_t>(left, 1000))) <= 0) continue;
+    if (fds[1].revents & POLLIN) {
+      if (!agent_io->accept(st.id, st.out, st.err)) {
+        direct = false;
+        throw Error(ErrorKind::Infrastructure, "the warm runner's direct output did not come from its sandbox");
+      }
+      return read_ready(*st.out, deadline);
+    }
+    if (fds[0].revents) break;
+  }
+  read_ready(*st.stream, deadline);
 }
 
 std::string sh_quote(const std::string& s) {
@@ -49,18 +75,18 @@ std::string sh_quote(const std::string& s) {
 
 std::vector<std::string> warm_command(const templates::Language& lang) {
   switch (runner_for(lang)) {
-    case Runner::Python: return {lang.run.front(), "-u", "-c", std::string(embedded_asset("warm/python.py"))};
-    case Runner::Node: return {"node", "-e", std::string(embedded_asset("warm/node.js"))};
+    case Runner::Python: return {lang.run.front(), "-u", "-c", embedded_program("warm/python.py")};
+    case Runner::Node: return {"node", "-e", embedded_program("warm/node.js")};
     case Runner::Shell: break;
   }
-  return {"/bin/sh", "-c", std::string(embedded_asset("warm/shell.sh"))};
+  return {"/bin/sh", "-c", embedded_program("warm/shell.sh")};
 }
 
 std::string warm_request(const RunPlan& plan, const std::string& token) {
   std::vector<std::string> argv = {plan.lang->file};
   argv.insert(argv.end(), plan.args.begin(), plan.args.end());
   nlohmann::json env = nlohmann::json::object();
-  std::string script = "rm -rf /workspace/.orch\n";
+  std::string script = "rm -rf ./.orch\n";
   std::vector<std::string> run_env = {"ORCH_RUN_ID=" + plan.run_id};
   run_env.insert(run_env.end(), plan.extra_env.begin(), plan.extra_env.end());
   for (const auto& kv : run_env) {
@@ -76,8 +102,7 @@ std::string warm_request(const RunPlan& plan, const std::string& token) {
   w.add_dir(".orch", 0700);
   w.add_file(".orch/run.json", nlohmann::json({{"argv", argv}, {"env", env}, {"token", token}}).dump(), 0600);
   w.add_file(".orch/run.sh", script, 0600);
-  std::string tar = build_input_tar(plan.files, std::move(w));
-  return std::to_string(tar.size()) + "\n" + tar;
+  return session::encode_frame("run", build_input_tar(plan.files, std::move(w)));
 }
 
 engine::SandboxSpec pool_spec(const templates::Template& t, const std::string& runtime, const std::string& id) {
@@ -90,8 +115,8 @@ engine::SandboxSpec pool_spec(const templates::Template& t, const std::string& r
 }
 
 bool fits_warm(const RunPlan& p, const std::string& runtime) {
-  return p.lang->name == p.tmpl->default_language && p.command.empty() && !p.collect_out &&
-         same_limits(p.spec, pool_spec(*p.tmpl, runtime, ""));
+  return p.lang->name == p.tmpl->default_language && p.command.empty() && p.collect().empty() && !p.readonly_workspace &&
+         !p.image_command && same_limits(p.spec, pool_spec(*p.tmpl, runtime, ""));
 }
 
 RunResult run_warm(engine::Engine& engine, Pool& pool, Started st, const RunPlan& plan, Observer& observer) {
@@ -115,13 +140,21 @@ RunResult run_warm(engine::Engine& engine, Pool& pool, Started st, const RunPlan
 
 Started prepare_warm(engine::Engine& engine, const templates::Template& t, const std::string& runtime, std::atomic<bool>& direct) {
   const auto& lang = *t.language(t.default_language);
+  const bool python = runner_for(lang) == Runner::Python;
   engine::SandboxSpec spec = pool_spec(t, runtime, "p-" + random_hex(12));
   spec.argv = warm_command(lang);
+  // Python's runner connects itself; the others get the sockets from this binary's `agent direct`.
+  std::string agent = python ? "" : session::agent_binary_to_mount();
   std::unique_ptr<DirectOutput> io;
-  if (direct && runner_for(lang) == Runner::Python) io = DirectOutput::open();
+  if (direct && (python || !agent.empty())) io = DirectOutput::open();
   if (io) {
     spec.host_mounts = {{io->dir(), DirectOutput::kMountPoint, true}};
-    spec.argv.push_back(DirectOutput::kMountPoint);
+    if (python) {
+      spec.argv.push_back(DirectOutput::kMountPoint);
+    } else {
+      spec.host_mounts.push_back({agent, session::kAgentMount, true});
+      spec.argv.insert(spec.argv.begin(), {session::kAgentMount, "agent", "direct", DirectOutput::kMountPoint});
+    }
   }
   Started st;
   try {
@@ -132,11 +165,11 @@ Started prepare_warm(engine::Engine& engine, const templates::Template& t, const
     direct = false;
     io.reset();
     spec.host_mounts.clear();
-    spec.argv.pop_back();
+    spec.argv = warm_command(lang);
     st = start_sandbox(engine, spec);
   }
-  await_ready(st);
-  if (io) io->accept(st.id, st.out, st.err);
+  await_ready(st, io && !python ? io.get() : nullptr, direct);
+  if (io && python) io->accept(st.id, st.out, st.err);
   return st;
 }
 

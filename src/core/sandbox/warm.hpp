@@ -8,10 +8,10 @@
 namespace orch::sandbox {
 
 // The command a pooled container starts with: the language's interpreter already running a small
-// runner (src/assets/warm/) that waits on stdin for "SIZE\n" and a tar holding the files and
-// .orch/run.json (argv, env) and .orch/run.sh (the same for the shell runner).
+// runner (src/assets/warm/) that waits on stdin for a "run" frame (session/protocol.hpp) with a
+// tar holding the files and .orch/run.json (argv, env) and .orch/run.sh (the same for the shell runner).
 std::vector<std::string> warm_command(const templates::Language& lang);
-// What a warm runner reads to run `plan` ("SIZE\n" and the tar), before the program's stdin;
+// What a warm runner reads to run `plan` (the "run" frame with the tar), before the program's stdin;
 // `token` marks the end of its output.
 std::string warm_request(const RunPlan& plan, const std::string& token);
 // The sandbox a pooled run of `t` gets: the template's limits, the pool's runtime.

@@ -3,6 +3,7 @@
 #include <string>
 #include <vector>
 
+#include "core/sandbox/stats.hpp"
 #include "core/session/record.hpp"
 #include "core/session/result.hpp"
 
@@ -32,6 +33,9 @@ class Backend {
   virtual std::vector<FileEntry> files(const std::string& id_or_name, const std::string& dir, bool recursive,
                                        const Owner& owner = std::nullopt) = 0;
   virtual ServiceInfo add_service(const std::string& id_or_name, const ServiceOptions& o, const Owner& owner = std::nullopt) = 0;
+  virtual void remove_service(const std::string& id_or_name, const std::string& name, const Owner& owner = std::nullopt) = 0;
+  // What the session's container and its services use now (CPU, memory, processes, network, disk).
+  virtual std::vector<sandbox::Usage> stats(const std::string& id_or_name, const Owner& owner = std::nullopt) = 0;
   virtual GcResult gc() = 0;
 };
 

@@ -15,7 +15,7 @@ std::string kernel_tar(bool with_agent) {
   tar::Writer w;
   for (const auto& f : embedded_assets()) {
     if (f.path.rfind("kernels/", 0) != 0 || f.path == "kernels/supervisor.sh") continue;
-    w.add_file(f.path.substr(8), f.data, 0644);
+    w.add_file(f.path.substr(8), embedded_program(f.path), 0644);
   }
   if (with_agent) {
     std::ifstream in("/proc/self/exe", std::ios::binary);

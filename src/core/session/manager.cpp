@@ -12,6 +12,7 @@
 #include "core/session/container_exec.hpp"
 #include "core/session/pool.hpp"
 #include "core/templates/build.hpp"
+#include "core/templates/packages.hpp"
 #include "core/util/random.hpp"
 
 namespace orch::session {
@@ -115,9 +116,9 @@ bool Manager::agent_in_tar() const {
   return (!caps.host_mounts || agent_binary_to_mount().empty()) && caps.agent_path.empty();
 }
 
-engine::SandboxSpec Manager::session_spec(const CreateOptions& o, const std::string& id, int64_t expires, size_t kernels_size,
-                                          bool pooled) const {
-  const auto& tmpl = store_.get(o.template_name);
+engine::SandboxSpec Manager::session_spec(const CreateOptions& o, const std::string& id, int64_t expires, size_t kernels_size, bool pooled,
+                                          const templates::Template* with_packages) const {
+  const auto& tmpl = with_packages ? *with_packages : store_.get(o.template_name);
   sb::SandboxRequest req;
   req.kind = "session";
   req.id = id;
@@ -133,6 +134,7 @@ engine::SandboxSpec Manager::session_spec(const CreateOptions& o, const std::str
   if (!o.env.empty()) req.labels[kLabelEnv] = json(o.env).dump();
   for (const auto& [k, v] : o.env) req.env.push_back(k + "=" + v);
   engine::SandboxSpec spec = sb::sandbox_spec(tmpl, req);
+  spec.lan = o.network == "lan";
   // The kernels run as the template's user, which owns /workspace. Where /workspace can belong only
   // to the sandbox's user (Podman), the supervisor runs as that user too and the janitor enforces expiry.
   if (engine_.capabilities().scratch_owner) spec.user = kSupervisorUser;
@@ -165,11 +167,14 @@ nlohmann::json Manager::create_request(const CreateOptions& o) const {
 
 Record Manager::create(const CreateOptions& o) {
   check_create(o);
-  const auto& tmpl = store_.get(o.template_name);
+  auto packages = templates::parse_packages(o.with);
+  const auto& tmpl = packages.empty() ? store_.get(o.template_name)
+                                      : templates::with_packages(engine_, store_.get(o.template_name), packages, [](const std::string&) {});
   if (!o.name.empty()) {
     if (!engine_.list(named(o.name, o.owner)).empty()) throw Error(ErrorKind::Conflict, "a session named '" + o.name + "' already exists");
   }
-  if (auto pooled = claim_pooled(o)) return *pooled;
+  if (packages.empty())
+    if (auto pooled = claim_pooled(o)) return *pooled;
   return launch(o, tmpl, false).record;
 }
 
@@ -178,7 +183,7 @@ Manager::Launched Manager::launch(const CreateOptions& o, const templates::Templ
   int64_t now = unix_now();
   int64_t expires = now + o.ttl_s;
   std::string tar = kernel_tar(agent_in_tar());
-  engine::SandboxSpec spec = session_spec(o, id, expires, tar.size(), pooled);
+  engine::SandboxSpec spec = session_spec(o, id, expires, tar.size(), pooled, &tmpl);
   std::string net;
   if (o.network == "private") {
     net = spec.network;

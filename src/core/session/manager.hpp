@@ -44,6 +44,7 @@ struct CreateOptions {
   std::map<std::string, std::string> env;     // for every process and kernel of the session
   std::map<std::string, std::string> attributes;  // kept with the session for the layer that made it (never listed)
   bool start_agent = false;                       // start the process/file agent now, not on first use
+  std::vector<std::string> with;                  // packages added to the template (apt:jq, npm:left-pad): an image built once and reused
 };
 
 struct ExecRequest {
@@ -107,6 +108,7 @@ struct ServiceOptions {
   std::vector<std::string> cmd;
   std::vector<std::string> env;
   int64_t memory_bytes = 512LL << 20;
+  double cpus = 1.0;
   double startup_timeout_s = 60;
 };
 
@@ -156,6 +158,10 @@ class Manager : public Backend {
                                const Owner& owner = std::nullopt) override;
 
   ServiceInfo add_service(const std::string& id_or_name, const ServiceOptions& o, const Owner& owner = std::nullopt) override;
+  // Stopping keeps a service (exited) until it is removed or its session ends.
+  void stop_service(const std::string& id_or_name, const std::string& name, const Owner& owner = std::nullopt);
+  void remove_service(const std::string& id_or_name, const std::string& name, const Owner& owner = std::nullopt) override;
+  std::vector<sandbox::Usage> stats(const std::string& id_or_name, const Owner& owner = std::nullopt) override;
 
   // Processes through the session's agent (processes.cpp). `user`: "" or the template's user, or
   // "root" (the caller decides whether to allow it).
@@ -199,8 +205,9 @@ class Manager : public Backend {
   void stop_pool();
 
  private:
-  engine::SandboxSpec session_spec(const CreateOptions& o, const std::string& id, int64_t expires, size_t kernels_size,
-                                   bool pooled = false) const;
+  // `with_packages`: the template with the session's packages added; nullptr = o.template_name's.
+  engine::SandboxSpec session_spec(const CreateOptions& o, const std::string& id, int64_t expires, size_t kernels_size, bool pooled = false,
+                                   const templates::Template* with_packages = nullptr) const;
   bool agent_in_tar() const;
   struct Relay;
   struct AgentSlot;

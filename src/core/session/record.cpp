@@ -1,5 +1,6 @@
 #include "core/session/record.hpp"
 
+#include <cctype>
 #include <cstdlib>
 
 #include "core/sandbox/spec.hpp"
@@ -16,6 +17,18 @@ std::string pool_sandbox_name(const std::string& id) { return "orch-pool-" + id;
 std::string claim_record_name(const std::string& id) { return "orch-" + id + "-claim"; }
 
 std::string network_name(const std::string& id) { return "orch-" + id; }
+
+std::string service_host_name(const std::string& requested) {
+  std::string out;
+  for (char c : requested.substr(0, 256)) {
+    char l = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    out += std::isalnum(static_cast<unsigned char>(l)) ? l : '-';
+  }
+  while (!out.empty() && out.front() == '-') out.erase(out.begin());
+  if (out.size() > 31) out.resize(31);
+  while (!out.empty() && out.back() == '-') out.pop_back();
+  return out;
+}
 
 bool valid_session_id(const std::string& s) {
   if (s.size() != 14 || s.rfind("s-", 0) != 0) return false;
@@ -70,11 +83,18 @@ ServiceInfo service_from_listing(const engine::SandboxInfo& c) {
   return s;
 }
 
+json to_json(const ServiceInfo& s) {
+  return {{"name", s.name}, {"image", s.image}, {"state", s.state}, {"port", s.port}, {"url", s.url}, {"container_id", s.container_id}};
+}
+
+ServiceInfo service_from_json(const json& s) {
+  return ServiceInfo{s.value("name", ""),  s.value("image", ""), s.value("container_id", ""),
+                     s.value("state", ""), s.value("port", 0),   s.value("url", "")};
+}
+
 json to_json(const Record& r) {
   json services = json::array();
-  for (const auto& s : r.services)
-    services.push_back({{"name", s.name}, {"image", s.image}, {"state", s.state}, {"port", s.port}, {"url", s.url},
-                        {"container_id", s.container_id}});
+  for (const auto& s : r.services) services.push_back(to_json(s));
   int64_t left = r.expires - unix_now();
   return {{"id", r.id},
           {"name", r.name},

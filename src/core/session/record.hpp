@@ -64,7 +64,13 @@ std::string claim_record_name(const std::string& id);
 Record record_from_listing(const engine::SandboxInfo& c);
 ServiceInfo service_from_listing(const engine::SandboxInfo& c);
 
+// A host name for a service from the name a caller asked for: lowercase letters, digits and '-', at
+// most 31 characters (research_cache -> research-cache); "" when nothing usable is left.
+std::string service_host_name(const std::string& requested);
+
 bool valid_session_id(const std::string& s);
 nlohmann::json to_json(const Record& r);
+nlohmann::json to_json(const ServiceInfo& s);
+ServiceInfo service_from_json(const nlohmann::json& j);
 
 }  // namespace orch::session

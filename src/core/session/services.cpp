@@ -32,15 +32,8 @@ const char* kProbe =
 std::string default_service_name(const std::string& image) {
   std::string base = image.substr(0, image.find('@'));
   if (auto slash = base.rfind('/'); slash != std::string::npos) base = base.substr(slash + 1);
-  base = base.substr(0, base.find(':'));
-  std::string out;
-  for (char c : base) {
-    char l = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    out += (std::isalnum(static_cast<unsigned char>(l)) ? l : '-');
-  }
-  while (!out.empty() && out.front() == '-') out.erase(out.begin());
-  if (out.size() > 30) out.resize(30);
-  return out.empty() ? "service" : out;
+  std::string name = service_host_name(base.substr(0, base.find(':')));
+  return name.empty() ? "service" : name;
 }
 
 void check_service(const ServiceOptions& o, const std::string& name) {
@@ -53,6 +46,9 @@ void check_service(const ServiceOptions& o, const std::string& name) {
   if (!o.health_path.empty() && (o.health_path[0] != '/' || o.health_path.find_first_of(" \t\r\n") != std::string::npos))
     throw Error(ErrorKind::BadInput, "--health must be a path starting with '/' and without spaces");
   if (!o.health_path.empty() && o.port == 0) throw Error(ErrorKind::BadInput, "--health needs --port");
+  if (o.cpus <= 0 || o.cpus > 64) throw Error(ErrorKind::BadInput, "a service's cpus must be above 0 and at most 64");
+  if (o.memory_bytes < (6 << 20) || o.memory_bytes > (64LL << 30))
+    throw Error(ErrorKind::BadInput, "a service's memory must be between 6m and 64g");
   if (o.startup_timeout_s <= 0 || o.startup_timeout_s > 3600)
     throw Error(ErrorKind::BadInput, "the startup timeout must be above 0 and at most 3600 seconds");
   for (const auto& kv : o.env)
@@ -62,7 +58,9 @@ void check_service(const ServiceOptions& o, const std::string& name) {
 }  // namespace
 
 ServiceInfo Manager::add_service(const std::string& id_or_name, const ServiceOptions& o, const Owner& owner) {
-  std::string name = o.name.empty() ? default_service_name(o.image) : o.name;
+  std::string name = o.name.empty() ? default_service_name(o.image) : service_host_name(o.name);
+  if (name.empty())
+    throw Error(ErrorKind::BadInput, "service name '" + o.name.substr(0, 64) + "' has no letters or digits to make a host name of");
   check_service(o, name);
   Record r = get(id_or_name, owner);
   if (r.state != "running") throw Error(ErrorKind::Conflict, "session " + r.id + " is " + r.state + ", not running");
@@ -88,7 +86,7 @@ ServiceInfo Manager::add_service(const std::string& id_or_name, const ServiceOpt
   spec.labels[kLabelService] = name;
   spec.labels[kLabelPort] = std::to_string(o.port);
   spec.memory_bytes = o.memory_bytes;
-  spec.cpus = 1;
+  spec.cpus = o.cpus;
   spec.pids = 256;
   spec.read_only_root = false;  // a service image writes where it was built to
   spec.init = false;
@@ -98,7 +96,7 @@ ServiceInfo Manager::add_service(const std::string& id_or_name, const ServiceOpt
   spec.network = network_name(r.id);
   spec.network_aliases = {name};
   spec.share_pids_with = r.container_id;
-  spec.remove_on_exit = true;
+  spec.remove_on_exit = true;  // a service dies with its session and leaves nothing behind
   std::string cid;
   try {
     cid = engine_.create(spec);

@@ -4,6 +4,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <mutex>
 #include <sstream>
 
 #include "core/error.hpp"
@@ -67,6 +68,8 @@ Template parse(const json& spec, const std::string& source, std::map<std::string
   if (t.network != "none" && t.network != "bridge" && t.network != "lan") bad(where, "'network' must be none, bridge or lan");
   t.user = field<std::string>(spec, "user", "1000:1000", where);
   t.runtime = field<std::string>(spec, "runtime", "", where);
+  t.capture_figures = field<bool>(spec, "capture_figures", false, where);
+  t.packages = field<std::vector<std::string>>(spec, "packages", {}, where);
   t.env = field<std::map<std::string, std::string>>(spec, "env", {}, where);
   if (spec.contains("limits")) {
     const json& l = spec["limits"];
@@ -148,6 +151,8 @@ json to_json(const Template& t) {
           {"env", t.env},
           {"user", t.user},
           {"runtime", t.runtime},
+          {"capture_figures", t.capture_figures},
+          {"packages", t.packages},
           {"source", t.source}};
 }
 
@@ -177,7 +182,7 @@ Template parse_text(const std::string& text, const std::string& source, std::map
 
 Store Store::from(std::vector<Template> templates) {
   Store s;
-  s.templates_ = std::move(templates);
+  s.templates_.assign(std::make_move_iterator(templates.begin()), std::make_move_iterator(templates.end()));
   return s;
 }
 
@@ -224,28 +229,53 @@ Store Store::load() {
   return s;
 }
 
-const Template* Store::find(const std::string& name) const {
+const Template* Store::find_locked(const std::string& name) const {
   for (const auto& t : templates_)
     if (t.name == name) return &t;
+  if (name == "default") return find_locked("python");
   return nullptr;
+}
+
+const Template* Store::find(const std::string& name) const {
+  std::shared_lock lock(*mu_);
+  return find_locked(name);
+}
+
+std::vector<Template> Store::all() const {
+  std::shared_lock lock(*mu_);
+  std::vector<Template> out(templates_.begin(), templates_.end());
+  std::sort(out.begin(), out.end(), [](const Template& a, const Template& b) { return a.name < b.name; });
+  return out;
+}
+
+const Template& Store::add(Template t) {
+  std::unique_lock lock(*mu_);
+  if (find_locked(t.name)) throw Error(ErrorKind::Conflict, "a template named '" + t.name + "' already exists");
+  templates_.push_back(std::move(t));
+  return templates_.back();
 }
 
 const Template& Store::get(const std::string& name) const {
   if (const Template* t = find(name)) return *t;
   std::vector<std::string> names;
-  for (const auto& t : templates_) names.push_back(t.name);
-  throw Error(ErrorKind::NotFound, "unknown template '" + name + "'" + did_you_mean(name, names) +
-                                       " (orch templates ls lists them)");
+  {
+    std::shared_lock lock(*mu_);
+    for (const auto& t : templates_) names.push_back(t.name);
+  }
+  throw Error(ErrorKind::NotFound,
+              "unknown template '" + name.substr(0, 100) + "'" + did_you_mean(name, names) + " (orch templates ls lists them)");
 }
 
 const Template* Store::for_language(const std::string& lang) const {
-  if (const Template* t = find(lang); t && t->language(lang)) return t;
+  std::shared_lock lock(*mu_);
+  if (const Template* t = find_locked(lang); t && t->language(lang)) return t;
   for (const auto& t : templates_)
     if (t.language(lang)) return &t;
   return nullptr;
 }
 
 std::optional<std::string> Store::language_for_extension(const std::string& ext) const {
+  std::shared_lock lock(*mu_);
   for (const auto& t : templates_)
     if (const Language* l = t.language_for_extension(ext)) return l->name;
   return std::nullopt;

@@ -1,6 +1,9 @@
 #pragma once
+#include <deque>
 #include <map>
+#include <memory>
 #include <optional>
+#include <shared_mutex>
 #include <string>
 #include <vector>
 
@@ -48,6 +51,8 @@ struct Template {
   std::map<std::string, std::string> env;
   std::string user = "1000:1000";
   std::string runtime;                          // "" = engine default
+  bool capture_figures = false;                 // one-shot Python runs return matplotlib figures as PNGs
+  std::vector<std::string> packages;            // what it adds to its base, as listed (numpy, apt:jq, npm:left-pad)
   std::string source;                           // "builtin" or the directory it came from
   std::map<std::string, std::string> files;     // build context: relative path -> contents (includes Dockerfile)
   std::vector<Fetch> fetch;                     // added to the build context when building
@@ -68,9 +73,13 @@ class Store {
   static Store load();
   static Store from(std::vector<Template> templates);
 
+  // "default" names the python template unless a template of that name exists.
   const Template* find(const std::string& name) const;
   const Template& get(const std::string& name) const;  // throws NotFound with "did you mean"
-  const std::vector<Template>& all() const { return templates_; }
+  std::vector<Template> all() const;                   // a copy: templates may be added while it is used
+  // Adds a template (registered at run time); Conflict when the name is taken. References to
+  // templates stay valid: nothing is ever removed.
+  const Template& add(Template t);
   // The template for a language: the one named like it, else the first that offers it.
   const Template* for_language(const std::string& lang) const;
   // Which language a file extension selects across all templates.
@@ -78,8 +87,10 @@ class Store {
   std::vector<std::string> warnings() const { return warnings_; }
 
  private:
-  std::vector<Template> templates_;
+  const Template* find_locked(const std::string& name) const;
+  std::deque<Template> templates_;
   std::vector<std::string> warnings_;
+  std::shared_ptr<std::shared_mutex> mu_ = std::make_shared<std::shared_mutex>();
 };
 
 std::string user_templates_dir();

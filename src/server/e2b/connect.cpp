@@ -56,6 +56,7 @@ std::string code_for(const std::exception& e) {
   if (!err) return "internal";
   switch (err->kind()) {
     case ErrorKind::BadInput: return "invalid_argument";
+    case ErrorKind::Forbidden: return "permission_denied";
     case ErrorKind::NotFound: return "not_found";
     case ErrorKind::Conflict: return "failed_precondition";
     case ErrorKind::Busy: return "resource_exhausted";

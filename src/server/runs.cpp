@@ -1,0 +1,137 @@
+#include "server/runs.hpp"
+
+#include "core/sandbox/result_json.hpp"
+#include "core/util/random.hpp"
+
+namespace orch::server {
+
+using nlohmann::json;
+
+RunRecord::RunRecord(std::string id_, std::string tenant_, std::string kind_, json meta_)
+    : id(std::move(id_)), tenant(std::move(tenant_)), kind(std::move(kind_)), meta(std::move(meta_)), created(unix_now()) {}
+
+void RunRecord::append(bool is_stderr, std::string_view d) {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (log_bytes_ >= kLogCap) {
+    log_truncated_ = true;
+    return;
+  }
+  if (d.size() > kLogCap - log_bytes_) {
+    d = d.substr(0, kLogCap - log_bytes_);
+    log_truncated_ = true;
+  }
+  log_bytes_ += d.size();
+  log_.push_back(OutputChunk{is_stderr, std::string(d)});
+  cv_.notify_all();
+}
+
+void RunRecord::finish(const sandbox::RunResult& r) {
+  std::lock_guard<std::mutex> lock(mu_);
+  result_ = r;
+  state_ = "done";
+  finished_ = unix_now();
+  cv_.notify_all();
+}
+
+void RunRecord::fail(ErrorKind kind, const std::string& message) {
+  std::lock_guard<std::mutex> lock(mu_);
+  error_ = {{"code", kind_name(kind)}, {"message", message}};
+  state_ = "failed";
+  finished_ = unix_now();
+  cv_.notify_all();
+}
+
+bool RunRecord::running() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return state_ == "running";
+}
+
+std::optional<sandbox::RunResult> RunRecord::result() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return result_;
+}
+
+json RunRecord::to_json() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  json j = meta;
+  j["run_id"] = id;
+  j["kind"] = kind;
+  j["state"] = state_;
+  j["created"] = created;
+  j["cancel_requested"] = cancel_.load();
+  if (finished_) j["finished"] = finished_;
+  if (result_) j["result"] = sandbox::to_json(*result_, true);
+  if (!error_.is_null()) j["error"] = error_;
+  return j;
+}
+
+json RunRecord::logs_json() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  std::string out, err;
+  for (const auto& c : log_) (c.is_stderr ? err : out) += c.data;
+  JsonTree t;
+  t.begin_object();
+  json_fields(t, {{"run_id", id}, {"state", state_}, {"truncated", log_truncated_}});
+  sandbox::emit_output(t, out, err);
+  t.end();
+  return t.take();
+}
+
+std::vector<OutputChunk> RunRecord::wait_output(size_t from, std::chrono::milliseconds wait, bool& ended) const {
+  std::unique_lock<std::mutex> lock(mu_);
+  cv_.wait_for(lock, wait, [&] { return log_.size() > from || state_ != "running"; });
+  ended = state_ != "running";
+  if (log_.size() <= from) return {};
+  return std::vector<OutputChunk>(log_.begin() + static_cast<long>(from), log_.end());
+}
+
+std::shared_ptr<RunRecord> RunRegistry::add(const std::string& id, const std::string& tenant, const std::string& kind, json meta) {
+  auto rec = std::make_shared<RunRecord>(id, tenant, kind, std::move(meta));
+  std::lock_guard<std::mutex> lock(mu_);
+  runs_[id] = rec;
+  while (runs_.size() > kKeep) {  // forget the oldest finished runs; running ones always stay
+    auto oldest = runs_.end();
+    for (auto it = runs_.begin(); it != runs_.end(); ++it)
+      if (!it->second->running() && (oldest == runs_.end() || it->second->created < oldest->second->created)) oldest = it;
+    if (oldest == runs_.end()) break;
+    runs_.erase(oldest);
+  }
+  return rec;
+}
+
+std::shared_ptr<RunRecord> RunRegistry::get(const std::string& id, const std::string& tenant) const {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = runs_.find(id);
+  if (it == runs_.end() || it->second->tenant != tenant)
+    throw Error(ErrorKind::NotFound,
+                "no run '" + id.substr(0, 100) + "' (runs are kept while they run and for the last " + std::to_string(kKeep) + " after)");
+  return it->second;
+}
+
+std::vector<std::shared_ptr<RunRecord>> RunRegistry::find(const std::string& tenant, const std::string& key,
+                                                          const std::string& value) const {
+  std::lock_guard<std::mutex> lock(mu_);
+  std::vector<std::shared_ptr<RunRecord>> out;
+  for (const auto& [_, r] : runs_)
+    if (r->tenant == tenant && r->meta.value(key, json()) == value) out.push_back(r);
+  return out;
+}
+
+void RecordingObserver::on_output(bool is_stderr, std::string_view data) {
+  record_->append(is_stderr, data);
+  if (inner_) inner_->on_output(is_stderr, data);
+}
+
+bool RecordingObserver::cancelled() {
+  if (record_->cancel_requested() || cancel_all_) return true;
+  if (inner_ && inner_->cancelled()) return true;
+  // Peeking at the client's socket costs a syscall; twice a second notices a client that left.
+  auto now = std::chrono::steady_clock::now();
+  if (client_gone_ && now >= next_check_) {
+    next_check_ = now + std::chrono::milliseconds(500);
+    if (client_gone_()) return true;
+  }
+  return false;
+}
+
+}  // namespace orch::server

@@ -1,0 +1,100 @@
+#pragma once
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "core/error.hpp"
+#include "core/sandbox/run.hpp"
+
+namespace orch::server {
+
+// One piece of a run's output, in the order the sandbox wrote it.
+struct OutputChunk {
+  bool is_stderr = false;
+  std::string data;
+};
+
+// A one-shot run the server started (synchronous, asynchronous or a tool run), findable by id
+// while it runs and for a while after: its state, its output so far (bounded) and its result.
+class RunRecord {
+ public:
+  RunRecord(std::string id, std::string tenant, std::string kind, nlohmann::json meta);
+  const std::string id, tenant, kind;  // kind: run | tool
+  const nlohmann::json meta;           // what the caller asked for: template, tool_name, image, session_id, ...
+  const int64_t created;
+
+  void append(bool is_stderr, std::string_view data);
+  void finish(const sandbox::RunResult& r);
+  void fail(ErrorKind kind, const std::string& message);
+  void cancel() { cancel_ = true; }
+  bool cancel_requested() const { return cancel_; }
+  bool running() const;
+  std::optional<sandbox::RunResult> result() const;
+
+  // {run_id, kind, state (running|done|failed), created, finished, cancel_requested, result|error, ...meta}
+  nlohmann::json to_json() const;
+  // {run_id, state, stdout, stderr, truncated}: the output stored so far.
+  nlohmann::json logs_json() const;
+  // Waits until output past the first `from` chunks exists or the run ended (or `wait` passed);
+  // returns the new chunks and whether the run has ended.
+  std::vector<OutputChunk> wait_output(size_t from, std::chrono::milliseconds wait, bool& ended) const;
+
+  static constexpr size_t kLogCap = 1 << 20;  // bytes of output kept for /logs
+
+ private:
+  mutable std::mutex mu_;
+  mutable std::condition_variable cv_;
+  std::vector<OutputChunk> log_;
+  size_t log_bytes_ = 0;
+  bool log_truncated_ = false;
+  std::string state_ = "running";
+  std::optional<sandbox::RunResult> result_;
+  nlohmann::json error_;
+  int64_t finished_ = 0;
+  std::atomic<bool> cancel_{false};
+};
+
+// The server's runs by id, per tenant. Keeps every running run and the most recent finished ones.
+class RunRegistry {
+ public:
+  std::shared_ptr<RunRecord> add(const std::string& id, const std::string& tenant, const std::string& kind,
+                                 nlohmann::json meta = nlohmann::json::object());
+  // NotFound for a missing id and for another tenant's run alike.
+  std::shared_ptr<RunRecord> get(const std::string& id, const std::string& tenant) const;
+  // A tenant's runs whose meta field `key` equals `value` (e.g. a tool session's runs).
+  std::vector<std::shared_ptr<RunRecord>> find(const std::string& tenant, const std::string& key, const std::string& value) const;
+
+  static constexpr size_t kKeep = 256;
+
+ private:
+  mutable std::mutex mu_;
+  std::map<std::string, std::shared_ptr<RunRecord>> runs_;
+};
+
+// Stores a run's output in its record and cancels it on DELETE, on the server's drain, and when
+// `inner` (a streaming client) or the request's client goes away.
+class RecordingObserver : public sandbox::Observer {
+ public:
+  RecordingObserver(std::shared_ptr<RunRecord> record, const std::atomic<bool>& cancel_all, sandbox::Observer* inner = nullptr,
+                    std::function<bool()> client_gone = nullptr)
+      : record_(std::move(record)), cancel_all_(cancel_all), inner_(inner), client_gone_(std::move(client_gone)) {}
+  void on_output(bool is_stderr, std::string_view data) override;
+  bool cancelled() override;
+
+ private:
+  std::shared_ptr<RunRecord> record_;
+  const std::atomic<bool>& cancel_all_;
+  sandbox::Observer* inner_;
+  std::function<bool()> client_gone_;
+  std::chrono::steady_clock::time_point next_check_{};
+};
+
+}  // namespace orch::server

@@ -1,0 +1,162 @@
+// The warm runners (src/assets/warm/, after lib/frames.*) run on the host against the C++ side's
+// request writer: the frames, the tar reader, stdin, the exit code and the end marks.
+#include <doctest/doctest.h>
+
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <fstream>
+#include <sstream>
+
+#include "core/sandbox/warm.hpp"
+#include "core/session/protocol.hpp"
+#include "fake_daemon.hpp"
+#include "host_child.hpp"
+
+using namespace orch;
+using namespace orch::sandbox;
+using orch::testing::HostChild;
+
+namespace {
+
+const std::string kReady = "\x1eORCH-READY\x1e";
+
+templates::Store builtins() {
+  orch::testing::TempDir empty;
+  orch::testing::ScopedEnv env("ORCH_TEMPLATES", empty.path());
+  return templates::Store::load();
+}
+
+// A run of `code` in `language` with an input file in a subdirectory and two arguments.
+RunPlan plan_for(const templates::Store& store, const std::string& language, const std::string& code) {
+  RunOptions o;
+  o.language = language;
+  o.code = code;
+  o.args = {"one", "two words"};
+  o.files = {{"data/in.txt", "from a file\n", 0644}};
+  o.env = {"GREETING=hi there"};
+  return plan_run(store, o);
+}
+
+std::string end_mark(const std::string& token, int code) { return "\x1eORCH-END-" + token + " " + std::to_string(code) + "\x1e"; }
+
+std::string slurp(const std::string& path) {
+  std::ifstream f(path);
+  std::stringstream s;
+  s << f.rdbuf();
+  return s.str();
+}
+
+// Runs `plan` in its language's warm runner on the host: ping, the request, stdin, then both streams to their end marks.
+void check_runner(const RunPlan& plan, const std::string& expect_out, const std::string& expect_err) {
+  orch::testing::TempDir ws;
+  std::vector<std::string> argv = warm_command(*plan.lang);
+  HostChild child(argv, {"ORCH_WORKSPACE=" + ws.path()}, ws.path());
+  child.write(session::encode_frame("ping", ""));
+  REQUIRE(child.read_until([&] { return child.out().size() >= kReady.size(); }));
+  CHECK(child.out() == kReady);
+  child.write(session::encode_frame("ping", ""));  // a second ping before the run is answered too
+  std::string token = "0123456789abcdef01234567";
+  child.write(warm_request(plan, token) + "line from stdin\n");
+  child.close_stdin();
+  std::string end = end_mark(token, 3);
+  REQUIRE(child.read_until([&] { return child.out().find(end) != std::string::npos && child.err().find(end) != std::string::npos; }));
+  CHECK(child.out() == kReady + kReady + expect_out + end);
+  CHECK(child.err() == expect_err + end);
+  CHECK(child.wait() == 3);
+  CHECK(slurp(ws.path() + "/data/in.txt") == "from a file\n");
+}
+
+}  // namespace
+
+TEST_CASE("warm runners: a run frame's files, argv, env and stdin reach the program; both streams end marked") {
+  auto store = builtins();
+  const std::string expect = "from a file one|two words hi there line from stdin\n";
+  struct Case {
+    const char* language;
+    const char* code;
+  };
+  for (const Case& c :
+       {Case{"python",
+             "import os, sys\n"
+             "print(open('data/in.txt').read().strip(), '|'.join(sys.argv[1:]), os.environ['GREETING'], input())\n"
+             "print('to stderr', file=sys.stderr)\n"
+             "sys.exit(3)\n"},
+        Case{"node",
+             "const fs = require('fs');\n"
+             "const line = fs.readFileSync(0, 'utf8').trim();\n"
+             "console.log(fs.readFileSync('data/in.txt', 'utf8').trim(), process.argv.slice(2).join('|'), process.env.GREETING, line);\n"
+             "console.error('to stderr');\n"
+             "process.exitCode = 3;\n"},
+        Case{"bash",
+             "read -r line\n"
+             "echo \"$(cat data/in.txt) $1|$2 $GREETING $line\"\n"
+             "echo to stderr >&2\n"
+             "exit 3\n"}}) {
+    CAPTURE(c.language);
+    check_runner(plan_for(store, c.language, c.code), expect, "to stderr\n");
+  }
+}
+
+TEST_CASE("warm runner: anything but a run frame after the pings ends it with 125 and a message") {
+  auto store = builtins();
+  for (const char* lang : {"python", "node", "bash"}) {
+    CAPTURE(lang);
+    RunPlan plan = plan_for(store, lang, "");
+    orch::testing::TempDir ws;
+    HostChild child(warm_command(*plan.lang), {"ORCH_WORKSPACE=" + ws.path()}, ws.path());
+    child.write(session::encode_frame("exec", "print(1)"));
+    child.close_stdin();
+    CHECK(child.wait() == 125);
+    child.read_until(nullptr);
+    CHECK(child.err().find("orch: could not unpack the input files") != std::string::npos);
+  }
+}
+
+namespace {
+
+void send_all(int fd, std::string_view data) {
+  while (!data.empty()) {
+    ssize_t n = ::send(fd, data.data(), data.size(), MSG_NOSIGNAL);
+    REQUIRE(n > 0);
+    data.remove_prefix(static_cast<size_t>(n));
+  }
+}
+
+}  // namespace
+
+TEST_CASE("warm runner python, direct output: the request comes over socket o, stdout and stderr go to o and e") {
+  auto store = builtins();
+  RunPlan plan = plan_for(store, "python",
+                          "import subprocess, sys\n"
+                          "print('out', input(), flush=True)\n"
+                          "subprocess.run(['sh', '-c', 'echo child out; echo child err >&2'])\n"
+                          "sys.exit(3)\n");
+  orch::testing::TempDir ws, io;
+  int lo = orch::testing::unix_listen(io.path() + "/o"), le = orch::testing::unix_listen(io.path() + "/e");
+  REQUIRE(lo >= 0);
+  REQUIRE(le >= 0);
+  std::vector<std::string> argv = warm_command(*plan.lang);
+  argv.push_back(io.path());
+  HostChild child(argv, {"ORCH_WORKSPACE=" + ws.path()}, ws.path());
+  child.write(session::encode_frame("ping", ""));
+  REQUIRE(child.read_until([&] { return child.out().size() >= kReady.size(); }));
+  CHECK(child.out() == kReady);  // before orch took the sockets, the answer is on the attach stream
+  int o = ::accept4(lo, nullptr, nullptr, SOCK_CLOEXEC), e = ::accept4(le, nullptr, nullptr, SOCK_CLOEXEC);
+  REQUIRE(o >= 0);
+  REQUIRE(e >= 0);
+  std::string token = "0123456789abcdef01234567", end = end_mark(token, 3);
+  send_all(o, warm_request(plan, token));
+  child.write("line from stdin\n");
+  child.close_stdin();
+  std::string out, err;
+  auto ended = [&end](const std::string& s) { return s.find(end) != std::string::npos; };
+  CHECK(orch::testing::read_fd_until(o, out, ended));
+  CHECK(orch::testing::read_fd_until(e, err, ended));
+  CHECK(out == "out line from stdin\nchild out\n" + end);
+  CHECK(err == "child err\n" + end);
+  CHECK(child.wait() == 3);
+  CHECK(child.out() == kReady);  // nothing else went to the attach stream
+  for (int fd : {lo, le, o, e}) ::close(fd);
+}

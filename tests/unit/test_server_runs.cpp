@@ -1,0 +1,67 @@
+#include <doctest/doctest.h>
+
+#include <thread>
+
+#include "server/policy.hpp"
+#include "server/runs.hpp"
+
+using namespace orch;
+using namespace orch::server;
+
+TEST_CASE("run records: output kept up to the cap, result, and another tenant sees nothing") {
+  RunRegistry reg;
+  auto r = reg.add("r-1", "alice", "tool", {{"session_id", "s1"}});
+  r->append(false, "hello ");
+  r->append(true, "warn");
+  r->append(false, std::string(RunRecord::kLogCap, 'x'));
+  auto logs = r->logs_json();
+  CHECK(logs["state"] == "running");
+  CHECK(logs["stderr"] == "warn");
+  CHECK(logs["truncated"] == true);
+  CHECK(logs["stdout"].get<std::string>().size() + 4 == RunRecord::kLogCap);
+  CHECK(reg.get("r-1", "alice") == r);
+  CHECK_THROWS_AS(reg.get("r-1", "bob"), Error);
+  CHECK(reg.find("alice", "session_id", "s1").size() == 1);
+  CHECK(reg.find("bob", "session_id", "s1").empty());
+  sandbox::RunResult res;
+  res.run_id = "r-1";
+  res.status = sandbox::RunStatus::Ok;
+  r->finish(res);
+  CHECK(r->to_json()["state"] == "done");
+  CHECK(r->to_json()["result"]["status"] == "ok");
+  CHECK(r->to_json()["session_id"] == "s1");
+}
+
+TEST_CASE("run records: a follower wakes for new output and for the end") {
+  RunRegistry reg;
+  auto r = reg.add("r-2", "t", "run");
+  std::thread writer([r] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    r->append(false, "a");
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    r->fail(ErrorKind::Infrastructure, "gone");
+  });
+  bool ended = false;
+  auto first = r->wait_output(0, std::chrono::seconds(5), ended);
+  REQUIRE(first.size() == 1);
+  CHECK(first[0].data == "a");
+  while (!ended) r->wait_output(1, std::chrono::seconds(5), ended);
+  writer.join();
+  CHECK(r->to_json()["error"]["code"] == "infrastructure");
+}
+
+TEST_CASE("run registry: forgets the oldest finished runs, never a running one") {
+  RunRegistry reg;
+  auto running = reg.add("r-run", "t", "run");
+  for (size_t i = 0; i < RunRegistry::kKeep + 10; ++i) reg.add("r-" + std::to_string(i), "t", "run")->fail(ErrorKind::Timeout, "x");
+  CHECK(reg.get("r-run", "t") == running);
+  CHECK_NOTHROW(reg.get("r-" + std::to_string(RunRegistry::kKeep + 9), "t"));
+}
+
+TEST_CASE("image allowlist: shell patterns; nothing without one") {
+  CHECK_FALSE(image_allowed({}, "alpine"));
+  CHECK(image_allowed({"cortex/*"}, "cortex/tool-pdf-extractor:latest"));
+  CHECK_FALSE(image_allowed({"cortex/*"}, "evil/cortex/x"));
+  CHECK(image_allowed({"redis:7*", "postgres:16"}, "redis:7.2"));
+  CHECK_FALSE(image_allowed({"redis:7*", "postgres:16"}, "postgres:16-alpine"));
+}
