@@ -147,7 +147,9 @@ int run_command(int argc, char** argv) {
     const auto* t = sandbox::plan_run(store, o).tmpl;
     if (!dry_run && !templates::image_present(*engine, *t)) build_template(*engine, *t, false);
   }
-  if (!dry_run) {
+  if (dry_run) {
+    if (!o.with.empty()) templates::parse_packages(o.with);  // a bad name is refused as a real run refuses it
+  } else {
     sandbox::resolve_packages(*engine, store, o, [](const std::string& line) {
       if (line.rfind("building ", 0) == 0 || line.rfind("Step ", 0) == 0) std::cerr << "orch: " << line << "\n";
     });

@@ -28,7 +28,7 @@ int serve_main(int argc, char** argv) {
   app.add_option("--max-timeout", cfg.max_timeout_s, "largest timeout a request may ask for, seconds (300)");
   app.add_option("--max-memory", max_memory, "largest memory a request may ask for (2g)");
   app.add_option("--max-pids", cfg.max_pids, "most processes a request may ask for per sandbox (1024)");
-  app.add_option("--max-cpus", cfg.max_cpus, "most CPUs a request may ask for per sandbox (default: half the host's cores)");
+  app.add_option("--max-cpus", cfg.max_cpus, "most CPUs a request may ask for per sandbox (default: the host's cores)");
   app.add_option("--output-budget", output_budget, "program output held for all requests at once; requests beyond it wait (64m)");
   app.add_option("--read-timeout", cfg.read_timeout_s, "seconds to wait for a client's headers or body (10)");
   app.add_option("--threads", cfg.threads, "worker threads (64)");
@@ -69,8 +69,7 @@ int serve_main(int argc, char** argv) {
   if (cfg.max_pids < 8 || cfg.max_pids > 100000) throw Error(ErrorKind::BadInput, "--max-pids must be between 8 and 100000");
   if (cfg.transfer_stall_s <= 0 || cfg.transfer_stall_s > 3600)
     throw Error(ErrorKind::BadInput, "--transfer-timeout must be above 0 and at most 3600 seconds");
-  if (cfg.max_cpus < 0 || cfg.max_cpus > 256)
-    throw Error(ErrorKind::BadInput, "--max-cpus must be between 0 (half the host's cores) and 256");
+  if (cfg.max_cpus < 0 || cfg.max_cpus > 256) throw Error(ErrorKind::BadInput, "--max-cpus must be between 0 (the host's cores) and 256");
   if (cfg.max_concurrent < 1 || cfg.tenant_max_concurrent < 1 || cfg.threads < 4)
     throw Error(ErrorKind::BadInput, "--max-concurrent and --tenant-concurrent must be at least 1, --threads at least 4");
   return server::serve(cfg);

@@ -30,7 +30,8 @@ int list(bool as_json, bool with_images) {
   bool engine_ok = with_images;
   if (as_json) {
     nlohmann::json arr = nlohmann::json::array();
-    for (const auto& t : store.all()) {
+    for (const auto* tp : store.all()) {
+      const auto& t = *tp;
       auto j = templates::to_json(t);
       if (with_images) j["image_state"] = image_state(*engine, t, engine_ok);
       arr.push_back(j);
@@ -39,7 +40,8 @@ int list(bool as_json, bool with_images) {
   } else {
     std::cout << std::left << std::setw(14) << "NAME" << std::setw(22) << "LANGUAGES" << std::setw(9) << "IMAGE";
     std::cout << "DESCRIPTION\n";
-    for (const auto& t : store.all()) {
+    for (const auto* tp : store.all()) {
+      const auto& t = *tp;
       std::string langs;
       for (const auto& l : t.languages) langs += (langs.empty() ? "" : ",") + l.name;
       std::cout << std::setw(14) << t.name << std::setw(22) << langs << std::setw(9)
@@ -85,7 +87,7 @@ int build(const std::vector<std::string>& names, bool all, bool verbose, bool mi
   std::vector<const templates::Template*> todo;
   if (all || names.empty()) {
     if (!all && !missing_only) throw Error(ErrorKind::BadInput, "name the templates to build, or use --all or --missing");
-    for (const auto& t : store.all()) todo.push_back(&store.get(t.name));
+    todo = store.all();
   } else {
     for (const auto& n : names) todo.push_back(&store.get(n));
   }

@@ -37,7 +37,7 @@ struct ServerConfig {
   double max_timeout_s = 300;
   int64_t max_memory_bytes = 2LL << 30;
   int64_t max_pids = 1024;                // per sandbox, unless the tenant's token line says otherwise
-  double max_cpus = 0;                    // per sandbox; 0 = half the host's cores (at least 1)
+  double max_cpus = 0;                    // per sandbox; 0 = the host's cores
   size_t output_budget_bytes = 64 << 20;  // program output held for all requests at once
   bool allow_network = false;      // may requests ask for net=bridge?
   bool allow_lan = false;          // may they ask for net=lan (bridge plus private addresses)?

@@ -96,7 +96,7 @@ void add_executor_routes(httplib::Server& svr, Context& ctx) {
 
   svr.Get("/templates", guarded([&ctx](const httplib::Request&, httplib::Response& res) {
             json arr = json::array();
-            for (const auto& t : ctx.store.all()) arr.push_back(template_entry(t));
+            for (const auto* t : ctx.store.all()) arr.push_back(template_entry(*t));
             if (const auto* d = ctx.store.find("default"); d && d->name != "default") {
               json alias = template_entry(*d);
               alias["alias_of"] = alias["name"];

@@ -86,11 +86,12 @@ class StoppedRelics {
   void add(const session::Owner& who, const std::string& session_id, json relic) {
     std::lock_guard<std::mutex> lock(mu_);
     std::string k = key(who, relic["relic_id"].get<std::string>());
-    if (!by_key_.count(k)) order_.push_back(k);
+    auto& order = order_[who.value_or("*")];
+    if (!by_key_.count(k)) order.push_back(k);
     by_key_[k] = {session_id, std::move(relic)};
-    while (order_.size() > 256) {
-      by_key_.erase(order_.front());
-      order_.pop_front();
+    while (order.size() > 256) {
+      by_key_.erase(order.front());
+      order.pop_front();
     }
   }
   // The remembered relic, if its session still exists; forgotten otherwise.
@@ -117,7 +118,8 @@ class StoppedRelics {
     std::lock_guard<std::mutex> lock(mu_);
     std::string k = key(who, id);
     if (!by_key_.erase(k)) return false;
-    order_.erase(std::find(order_.begin(), order_.end(), k));
+    auto& order = order_[who.value_or("*")];
+    order.erase(std::find(order.begin(), order.end(), k));
     return true;
   }
   // Every stopped relic of the caller whose session is `session_id` ("" = any live session).
@@ -154,7 +156,7 @@ class StoppedRelics {
   }
   std::mutex mu_;
   std::map<std::string, Entry> by_key_;
-  std::deque<std::string> order_;
+  std::map<std::string, std::deque<std::string>> order_;  // per owner, oldest first
 };
 
 }  // namespace

@@ -115,7 +115,8 @@ void add_info_routes(httplib::Server& svr, Context& ctx) {
 
   svr.Get("/v1/templates", guarded([&ctx](const httplib::Request&, httplib::Response& res) {
     json arr = json::array();
-    for (const auto& t : ctx.store.all()) {
+    for (const auto* tp : ctx.store.all()) {
+      const auto& t = *tp;
       json j = templates::to_json(t);
       j.erase("source");
       try {

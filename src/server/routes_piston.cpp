@@ -22,8 +22,8 @@ struct Runtime {
 std::vector<Runtime> runtimes(const templates::Store& store) {
   std::vector<Runtime> out;
   std::set<std::string> seen;
-  for (const auto& t : store.all())
-    for (const auto& l : t.languages) {
+  for (const auto* t : store.all())
+    for (const auto& l : t->languages) {
       if (seen.count(l.name)) continue;
       const templates::Template* best = store.for_language(l.name);
       out.push_back(Runtime{best, best->language(l.name)});

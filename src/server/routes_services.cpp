@@ -49,7 +49,10 @@ session::ServiceOptions service_options(const Context& ctx, const Tenant& tenant
   o.memory_bytes = opt_bytes(b, "memory").value_or(o.memory_bytes);
   int64_t max_mem = tenant.limits.max_memory_bytes > 0 ? tenant.limits.max_memory_bytes : ctx.cfg.max_memory_bytes;
   if (o.memory_bytes > max_mem) throw Error(ErrorKind::BadInput, "memory is above this server's limit");
-  o.cpus = opt_number(b, "cpus").value_or(o.cpus);
+  if (auto cpus = opt_number(b, "cpus")) {
+    check_cpus(ctx, tenant, *cpus);
+    o.cpus = *cpus;
+  }
   o.startup_timeout_s = opt_number(b, "startup_timeout").value_or(o.startup_timeout_s);
   double max_t = tenant.limits.max_timeout_s > 0 ? tenant.limits.max_timeout_s : ctx.cfg.max_timeout_s;
   if (o.startup_timeout_s > max_t) throw Error(ErrorKind::BadInput, "field 'startup_timeout' is above this server's limit");

@@ -83,7 +83,8 @@ void execute_async(Context& ctx, const std::shared_ptr<PreparedRun>& run, const 
     } catch (const std::exception&) {
       // the record holds the error
     }
-    run->slot.reset();  // touches the limiter: before shutdown may proceed
+    run->slot.reset();  // the limiter and the output budget: released before shutdown may proceed
+    run->output.reset();
     --ctx.jobs_running;
   }).detach();
 }

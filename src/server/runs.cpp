@@ -1,7 +1,10 @@
 #include "server/runs.hpp"
 
+#include <algorithm>
+
 #include "core/sandbox/result_json.hpp"
 #include "core/util/random.hpp"
+#include "server/runner.hpp"
 
 namespace orch::server {
 
@@ -31,6 +34,11 @@ void RunRecord::finish(const sandbox::RunResult& r) {
   state_ = "done";
   finished_ = unix_now();
   cv_.notify_all();
+}
+
+size_t RunRecord::held_bytes() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return log_bytes_ + (result_ ? payload_size(*result_) : 0);
 }
 
 void RunRecord::fail(ErrorKind kind, const std::string& message) {
@@ -89,11 +97,15 @@ std::shared_ptr<RunRecord> RunRegistry::add(const std::string& id, const std::st
   auto rec = std::make_shared<RunRecord>(id, tenant, kind, std::move(meta));
   std::lock_guard<std::mutex> lock(mu_);
   runs_[id] = rec;
-  while (runs_.size() > kKeep) {  // forget the oldest finished runs; running ones always stay
+  size_t held = 0;
+  for (const auto& [_, r] : runs_)
+    if (!r->running()) held += r->held_bytes();
+  while (runs_.size() > kKeep || held > kKeepBytes) {  // forget the oldest finished runs; running ones always stay
     auto oldest = runs_.end();
     for (auto it = runs_.begin(); it != runs_.end(); ++it)
       if (!it->second->running() && (oldest == runs_.end() || it->second->created < oldest->second->created)) oldest = it;
     if (oldest == runs_.end()) break;
+    held -= std::min(held, oldest->second->held_bytes());
     runs_.erase(oldest);
   }
   return rec;

@@ -38,6 +38,8 @@ class RunRecord {
   bool cancel_requested() const { return cancel_; }
   bool running() const;
   std::optional<sandbox::RunResult> result() const;
+  // The bytes of output it holds: its log and, once finished, its result's streams and files.
+  size_t held_bytes() const;
 
   // {run_id, kind, state (running|done|failed), created, finished, cancel_requested, result|error, ...meta}
   nlohmann::json to_json() const;
@@ -62,7 +64,8 @@ class RunRecord {
   std::atomic<bool> cancel_{false};
 };
 
-// The server's runs by id, per tenant. Keeps every running run and the most recent finished ones.
+// The server's runs by id, per tenant. Keeps every running run and the most recent finished ones
+// (at most kKeep of them, holding at most kKeepBytes of output).
 class RunRegistry {
  public:
   std::shared_ptr<RunRecord> add(const std::string& id, const std::string& tenant, const std::string& kind,
@@ -73,6 +76,8 @@ class RunRegistry {
   std::vector<std::shared_ptr<RunRecord>> find(const std::string& tenant, const std::string& key, const std::string& value) const;
 
   static constexpr size_t kKeep = 256;
+  // Finished runs hold their results: past this many bytes in all, the oldest are forgotten sooner.
+  static constexpr size_t kKeepBytes = size_t{256} << 20;
 
  private:
   mutable std::mutex mu_;

@@ -157,7 +157,7 @@ int serve(const ServerConfig& cfg) {
   engine->follow_changes();  // session and pool listings from memory between the engine's events
   auto store = templates::Store::load();
   Context ctx(cfg, *engine, store);
-  if (ctx.cfg.max_cpus <= 0) ctx.cfg.max_cpus = std::max(1u, std::thread::hardware_concurrency() / 2);
+  if (ctx.cfg.max_cpus <= 0) ctx.cfg.max_cpus = std::max(1u, std::thread::hardware_concurrency());
   ctx.tokens.load();
   if (!ctx.tokens.enabled() && !is_loopback(cfg.host) && !cfg.insecure_no_auth)
     throw Error(ErrorKind::BadInput, "refusing to listen on " + cfg.host + " without --tokens: anyone who reaches it could run code and manage the local tenant's "

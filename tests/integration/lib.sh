@@ -40,8 +40,8 @@ orch_containers() {  # count of orch-labelled containers
   docker ps -aq --filter label=orch.managed=1 | wc -l
 }
 
-containers_of_pid() {  # count of orch containers made by the orch process PID on this host
-  docker ps -aq --filter label=orch.managed=1 --filter "label=orch.pid=$(hostname):$1" | wc -l
+containers_of_pid() {  # count of orch containers made by the orch process PID on this host (in any pid namespace)
+  docker ps -a --filter label=orch.managed=1 --format '{{.Label "orch.pid"}}' | grep -cE "^$(hostname)(/pidns-[0-9]+)?:$1\$"
 }
 
 # A scratch directory removed when the test's subshell exits.

@@ -34,7 +34,8 @@ e2b_run() {  # script.mjs: runs it, shows its lines, fails on any FAIL or a non-
 e2b_no_leftovers() {  # after the script killed its sandboxes, a stopped server leaves nothing (its pool included)
   local pid=$SERVER_PID
   stop_server
-  wait_for 100 test "$(containers_of_pid "$pid")" = 0 || fail "sandboxes of this server remain: $(containers_of_pid "$pid")"
+  none_left() { [ "$(containers_of_pid "$pid")" = 0 ]; }  # counted again on each try
+  wait_for 100 none_left || fail "sandboxes of this server remain: $(containers_of_pid "$pid")"
   local ids
   ids=$(docker volume ls -q --filter label=orch.kind=claim | while read -r v; do
     docker ps -aq --filter "label=orch.id=$(docker volume inspect -f '{{index .Labels "orch.id"}}' "$v")" | grep -q . || echo "$v"

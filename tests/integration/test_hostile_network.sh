@@ -129,6 +129,13 @@ test_network_on_reaches_neither_this_host_nor_link_local() {
    r=$(post /v1/run '{"code":"print(1)","network":"lan"}')
    assert_eq 400 "$(status_of "$r")" "lan without --allow-lan"
    assert_contains "$(body_of "$r")" "allow-lan") || exit 1
+  # a read-only workspace (aurea's POST /run) starts its sandbox another way: the guard still goes first
+  (scratch; start_server --allow-net
+   # shellcheck disable=SC2046
+   body=$("$PY" -c 'import json, sys; print(json.dumps({"language": "python", "code": sys.argv[1], "args": sys.argv[2:], "network": "bridge", "readonly": True, "timeout": 30}))' "$REACH_PROBE" $(reach_args))
+   r=$(post /run "$body")
+   assert_eq 200 "$(status_of "$r")" "$(body_of "$r")"
+   assert_eq "blocked blocked blocked blocked blocked open blocked" "$(json_get "$(body_of "$r")" stdout | tr -d '\n')" "readonly run on the bridge") || exit 1
   # sessions: bridge is guarded before the first call; a private network reaches only its own
   # services, not even its own gateway address (which a plain internal network does reach)
   unset ORCH_HOST

@@ -35,8 +35,8 @@ test_images_only_from_the_allowlist() {
 
 test_tenants_and_admins() {
   scratch
-  printf 'tok-alice-0000000000 alice\ntok-bob-000000000000 bob\ntok-ops-000000000000 ops admin=true\n' >"$SCRATCH/tokens"
-  start_seed_server --tokens "$SCRATCH/tokens"
+  printf 'tok-alice-0000000000 alice\ntok-bob-000000000000 bob max_cpus=1\ntok-ops-000000000000 ops admin=true\n' >"$SCRATCH/tokens"
+  start_seed_server --tokens "$SCRATCH/tokens" --allow-image 'orch/python:*'
   A=(-H 'Authorization: Bearer tok-alice-0000000000'); B=(-H 'X-API-Key: tok-bob-000000000000')
   assert_eq 403 "$(status_of "$(post /execute '{"tenant_id":"bob","scope":"s","code":"1"}' "${A[@]}")")" "another tenant_id"
   assert_eq 403 "$(status_of "$(post /session/create '{"tenant_id":"ops","scope":"s"}' "${A[@]}")")" "another tenant_id"
@@ -59,8 +59,13 @@ test_tenants_and_admins() {
   assert_eq 404 "$(status_of "$(post /session/execute "{\"session_id\":\"$sid\",\"code\":\"1\"}" "${B[@]}")")"
   assert_eq 404 "$(status_of "$(post /session/destroy "{\"session_id\":\"$sid\"}" "${B[@]}")")"
   assert_eq "running" "$(json_get "$(curl -s "${A[@]}" "$BASE/v1/sessions/$sid")" state)" "alice's session untouched"
+  # A tenant's cpu cap holds for its services and relics as for its runs.
+  r=$(post /containers/relic/start '{"relic_name":"r","session_id":"bob-s","image":"orch/python:latest","resource_limits":{"cpu_limit":8}}' "${B[@]}")
+  assert_eq 400 "$(status_of "$r")" "bob's relic above his cpu cap: $(body_of "$r")"
+  assert_contains "$(body_of "$r")" "above this server's limit of 1"
   curl -s -X DELETE "${A[@]}" "$BASE/v1/runs/$run" >/dev/null
   curl -s -X DELETE "${A[@]}" "$BASE/v1/sessions/$sid" >/dev/null
+  curl -s -X DELETE "${B[@]}" "$BASE/v1/sessions/bob-s" >/dev/null
 }
 
 test_package_names_and_counts() {

@@ -94,6 +94,12 @@ test_orch_image_runs_against_the_mounted_socket() {
   # on this host's loopback, with a warm pool: a run answers, SIGTERM drains and stops it.
   local token=it-token-0123456789abcdef
   printf '%s tenant-a\n' "$token" > "$SCRATCH/tokens"
+  # A run of this host's orch is under way while the image's orch starts and collects garbage: it
+  # has the host's name but its own pids, so it must not take this run's sandbox for an orphan.
+  "$ORCH" run -c 'import time; time.sleep(6); print("survived")' >"$SCRATCH/beside" 2>&1 &
+  local beside=$!
+  started() { [ "$(containers_of_pid "$beside")" -ge 1 ]; }
+  wait_for 100 started || fail "the run beside did not start"
   docker run -d --name "$name" --network host --read-only --tmpfs /tmp --cap-drop ALL \
     --security-opt no-new-privileges -v /var/run/docker.sock:/var/run/docker.sock -v /run/orch:/run/orch \
     -v "$SCRATCH/tokens:/etc/orch/tokens:ro" "$tag" serve --listen 127.0.0.1:0 --tokens /etc/orch/tokens \
@@ -103,12 +109,15 @@ test_orch_image_runs_against_the_mounted_socket() {
   url=$(docker logs "$name" 2>&1 | grep -o 'http://127.0.0.1:[0-9]*' | head -1)
   out=$(curl -s -H "Authorization: Bearer $token" "$url/v1/run" -d '{"language":"python","code":"print(6 * 7)"}')
   assert_eq "42" "$(json_get "$out" stdout)" "run through orch serve in its image: $out"
-  wait_for 50 test "$(containers_of_pid 1)" -ge 1 || fail "no pool sandbox labelled with the image's orch"
+  wait "$beside"
+  assert_eq "survived" "$(cat "$SCRATCH/beside")" "the image's orch took a host run for an orphan"
+  image_sandboxes() { test "$(containers_of_pid 1)" "$@"; }  # counted again on each try
+  wait_for 50 image_sandboxes -ge 1 || fail "no pool sandbox labelled with the image's orch"
   docker stop -t 20 "$name" >/dev/null
   assert_eq 0 "$(docker inspect -f '{{.State.ExitCode}}' "$name")" "serve exits 0 after SIGTERM"
   assert_contains "$(docker logs "$name" 2>&1)" "orch serve: stopped"
   # orch is pid 1 in its container, on the host's network (so with the host's name): its pool is gone.
-  wait_for 50 test "$(containers_of_pid 1)" = 0 || fail "the image's orch left $(containers_of_pid 1) sandboxes"
+  wait_for 50 image_sandboxes = 0 || fail "the image's orch left $(containers_of_pid 1) sandboxes"
   local compose
   compose=$(cat "$REPO/deploy/docker/compose.yaml")
   assert_contains "$compose" "/var/run/docker.sock:/var/run/docker.sock"

@@ -79,7 +79,8 @@ test_session_through_podman() {
   out=$("$ORCH" session ls)
   [[ $out =~ (9m[0-9]+s|10m) ]] || fail "the extended expiry (about 10m) is not listed: $out"
   "$ORCH" session rm "$id" >/dev/null || fail "rm"
-  wait_for 50 test "$(pm ps -aq --filter label=orch.managed=1 | wc -l)" = "$before" || fail "session container left in Podman"
+  back_to_before() { [ "$(pm ps -aq --filter label=orch.managed=1 | wc -l)" = "$before" ]; }  # counted again on each try
+  wait_for 50 back_to_before || fail "session container left in Podman"
 }
 
 test_serve_through_podman() {

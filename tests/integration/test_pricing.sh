@@ -381,7 +381,8 @@ test_pricing_stale_cache_warns() {
   assert_not_contains "$err" "warning"
   "$ORCH" pricing refresh -q --provider linode >/dev/null
   err=$("$ORCH" pricing ls --provider linode 2>&1 >/dev/null)
-  assert_contains "$err" "linode 0s"
+  # just fetched: a few seconds old at most (a loaded machine may cross a second boundary)
+  [[ $err =~ linode\ [0-9]s($|[^0-9]) ]] || fail "a fresh refresh is not a few seconds old: $err"
   err=$(XDG_CACHE_HOME=$SCRATCH/empty "$ORCH" pricing ls 2>&1 >/dev/null)
   assert_contains "$err" "no prices cached yet"
 }

@@ -271,8 +271,11 @@ test_rm_and_gc_leave_nothing() {
   "$ORCH" session service "$B" --image orch/python:latest --name web --port 8000 -- python3 -m http.server 8000 >/dev/null || fail "service"
   wait_for 200 gone "$B" || fail "session outlived its TTL"
   wait_for 100 services_gone "$B" || fail "the service outlived its session"
-  assert_eq 1 "$(docker network ls -q --filter "name=orch-$B" | wc -l)" "network stays until gc (control)"
-  "$ORCH" session gc >/dev/null || fail "gc"
+  # Another suite's `orch serve` janitor (a gc every 30 s, engine-wide) may take the network first:
+  # then this gc has nothing left to do; otherwise it must say that it removed it.
+  left=$(docker network ls -q --filter "name=orch-$B" | wc -l)
+  out=$("$ORCH" session gc --json) || fail "gc"
+  if [ "$left" = 1 ]; then assert_contains "$out" "orch-$B" "gc reports the network it removed"; fi
   assert_eq 0 "$(docker network ls -q --filter "name=orch-$B" | wc -l)" "gc removed the network"
 }
 

@@ -12,8 +12,9 @@ const result = { errors: [] };
 const text = (page, sel) => page.textContent(sel);
 const until = (page, fn, arg, timeout = 15000) => page.waitForFunction(fn, arg, { timeout });
 let step = "start";
+let page;
 try {
-  const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+  page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
   page.on("pageerror", (e) => result.errors.push(String(e)));
   const shot = (name) => page.screenshot({ path: `${outDir}/dashboard-${name}.png`, fullPage: true });
 
@@ -91,6 +92,9 @@ try {
   await shot("prices");
 } catch (e) {
   result.failed = `${step}: ${e.message.split("\n")[0]}`;
+  // what the page showed when the step gave up
+  const seen = () => ["runstatus", "stdout", "stderr"].map((id) => `${id}=${(document.getElementById(id) || {}).textContent || ""}`.slice(-300));
+  result.seen = page ? await page.evaluate(seen).catch(() => []) : [];
 } finally {
   await browser.close();
 }

@@ -1,5 +1,9 @@
 #include <doctest/doctest.h>
 
+#include <unistd.h>
+
+#include <string>
+
 #include "core/sandbox/gc.hpp"
 #include "core/sandbox/spec.hpp"
 
@@ -28,4 +32,18 @@ TEST_CASE("gc: an unused network is garbage only once it is older than the grace
   CHECK_FALSE(network_is_garbage(egress, 1001));
   NetworkInfo unknown_age;  // an engine that does not say when: unused is enough
   CHECK(network_is_garbage(unknown_age, 0));
+}
+
+TEST_CASE("gc: a process of another pid namespace on this host is not judged by its pid") {
+  using orch::sandbox::owner_alive;
+  std::string place = orch::sandbox::process_place();
+  char host[256] = {};
+  ::gethostname(host, sizeof host - 1);
+  CHECK(place.rfind(host, 0) == 0);
+  CHECK(owner_alive(place + ":" + std::to_string(::getpid())));
+  CHECK_FALSE(owner_alive(place + ":2147483647"));
+  // Same host name, another pid namespace (an orch in a container on the host's network): its pid 1
+  // or any other is not a pid of ours, whatever ours are.
+  CHECK(owner_alive(std::string(host) + (place == host ? "/pidns-1" : "") + ":2147483647"));
+  CHECK_FALSE(owner_alive("no-colon"));
 }

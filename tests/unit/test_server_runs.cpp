@@ -65,3 +65,23 @@ TEST_CASE("image allowlist: shell patterns; nothing without one") {
   CHECK(image_allowed({"redis:7*", "postgres:16"}, "redis:7.2"));
   CHECK_FALSE(image_allowed({"redis:7*", "postgres:16"}, "postgres:16-alpine"));
 }
+
+TEST_CASE("run records: finished runs past the byte bound are forgotten oldest first; running ones stay") {
+  RunRegistry reg;
+  auto running = reg.add("r-0", "alice", "run");
+  running->append(false, "still going");
+  constexpr size_t kBig = RunRegistry::kKeepBytes / 2 + 1;  // two of these are over the bound
+  auto finish_big = [&](const std::string& id) {
+    auto r = reg.add(id, "alice", "run");
+    sandbox::RunResult res;
+    res.run_id = id;
+    res.stdout_data.assign(kBig, 'x');
+    r->finish(res);
+  };
+  finish_big("r-1");
+  finish_big("r-2");
+  reg.add("r-3", "alice", "run");  // eviction happens as runs are added
+  CHECK_THROWS_AS(reg.get("r-1", "alice"), Error);
+  CHECK(reg.get("r-2", "alice")->held_bytes() == kBig);
+  CHECK(reg.get("r-0", "alice")->running());
+}

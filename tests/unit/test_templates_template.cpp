@@ -200,7 +200,7 @@ TEST_CASE("Store::load: built-in templates are compiled in") {
   CHECK(s.get("python").language("python")->run == std::vector<std::string>{"python3", "-u", "{file}"});
   CHECK(s.get("python").files.at("Dockerfile").find("FROM") != std::string::npos);
   CHECK(s.get("python-data").limits.memory_bytes == 512LL << 20);
-  for (size_t i = 1; i < s.all().size(); ++i) CHECK(s.all()[i - 1].name < s.all()[i].name);
+  for (size_t i = 1; i < s.all().size(); ++i) CHECK(s.all()[i - 1]->name < s.all()[i]->name);
 }
 
 TEST_CASE("Store: for_language and language_for_extension") {
@@ -272,7 +272,7 @@ TEST_CASE("Store::load: user templates add, override built-ins, and broken ones 
   CHECK(py.source == dir.path() + "/my-python");
   CHECK(py.limits.memory_bytes == 1LL << 30);
   int pythons = 0;
-  for (const auto& t : s.all()) pythons += t.name == "python";
+  for (const auto* t : s.all()) pythons += t->name == "python";
   CHECK(pythons == 1);
   CHECK(s.find("node") != nullptr);
 

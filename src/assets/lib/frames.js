@@ -7,6 +7,12 @@ const path = require('path');
 
 const FRAME_HEADER_MAX = 40;
 
+// {kind, size} of a header line, or null when it is not one.
+function parseHeader(line) {
+  const m = /^([a-z]+)(?: ([0-9]{1,15}))?$/.exec(line.toString('latin1'));
+  return m ? { kind: m[1], size: Number(m[2] || '0') } : null;
+}
+
 function frame(kind, payload) {
   const body = Buffer.isBuffer(payload) ? payload : Buffer.from(String(payload), 'utf8');
   return Buffer.concat([Buffer.from(`${kind} ${body.length}\n`), body]);
@@ -15,15 +21,21 @@ function frame(kind, payload) {
 // Splits bytes that arrive in any pieces into {kind, payload} frames. A header that is not one
 // stops the reading: nothing after it can be trusted.
 class FrameReader {
-  constructor() { this.buf = Buffer.alloc(0); }
+  constructor() { this.buf = Buffer.alloc(0); this.broken = false; }
   feed(data) {
+    if (this.broken) return [];
     this.buf = Buffer.concat([this.buf, data]);
     const frames = [];
     for (;;) {
       const nl = this.buf.subarray(0, FRAME_HEADER_MAX + 1).indexOf(10);
+      const head = nl >= 0 ? parseHeader(this.buf.subarray(0, nl)) : null;
+      if (!head && (nl >= 0 || this.buf.length > FRAME_HEADER_MAX)) {
+        this.broken = true;
+        this.buf = Buffer.alloc(0);
+        return frames;
+      }
       if (nl < 0) return frames;
-      const [kind, size] = this.buf.subarray(0, nl).toString().split(' ');
-      const n = parseInt(size || '0', 10);
+      const kind = head.kind, n = head.size;
       if (this.buf.length < nl + 1 + n) return frames;
       frames.push({ kind, payload: this.buf.subarray(nl + 1, nl + 1 + n) });
       this.buf = this.buf.subarray(nl + 1 + n);
@@ -59,8 +71,8 @@ function readFrame(fd) {
   while (head.length <= FRAME_HEADER_MAX) {
     if (readSome(fd, one, 0, 1) === 0) return null;
     if (one[0] === 10) {
-      const [kind, size] = Buffer.from(head).toString().split(' ');
-      return { kind, payload: readExactly(fd, parseInt(size || '0', 10)) };
+      const parsed = parseHeader(Buffer.from(head));
+      return parsed ? { kind: parsed.kind, payload: readExactly(fd, parsed.size) } : null;
     }
     head.push(one[0]);
   }

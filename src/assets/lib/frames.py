@@ -6,6 +6,14 @@ import os
 _FRAME_HEADER_MAX = 40
 
 
+def _header(line):
+    # (kind, size) of a header line ("TYPE" or "TYPE LEN"), or None when it is not one.
+    kind, sep, size = line.partition(b" ")
+    if not (kind.isalpha() and kind.islower()) or (sep and not (size.isdigit() and len(size) <= 15)):
+        return None
+    return kind, int(size or b"0")
+
+
 def frame(kind, payload):
     if isinstance(payload, str):
         payload = payload.encode("utf-8", "backslashreplace")
@@ -17,16 +25,22 @@ class FrameReader:
     # stops the reading: nothing after it can be trusted.
     def __init__(self):
         self.buf = b""
+        self.broken = False
 
     def feed(self, data):
+        if self.broken:
+            return []
         self.buf += data
         frames = []
         while True:
             nl = self.buf.find(b"\n", 0, _FRAME_HEADER_MAX + 1)
+            head = _header(self.buf[:nl]) if nl >= 0 else None
+            if head is None and (nl >= 0 or len(self.buf) > _FRAME_HEADER_MAX):
+                self.broken, self.buf = True, b""
+                return frames
             if nl < 0:
                 return frames
-            kind, _, size = self.buf[:nl].partition(b" ")
-            n = int(size or b"0")
+            kind, n = head
             if len(self.buf) < nl + 1 + n:
                 return frames
             frames.append((kind, self.buf[nl + 1:nl + 1 + n]))
@@ -56,8 +70,8 @@ def read_frame(fd):
         if not c:
             return None
         if c == b"\n":
-            kind, _, size = bytes(head).partition(b" ")
-            return kind, read_exactly(fd, int(size or b"0"))
+            parsed = _header(bytes(head))
+            return (parsed[0], read_exactly(fd, parsed[1])) if parsed else None
         head += c
     return None
 

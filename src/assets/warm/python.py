@@ -106,7 +106,7 @@ _file, _token = _main()
 _runner = sys.modules["__main__"]  # this module stays alive while the program's takes its name
 _program = _main_module(_file)
 sys.modules["__main__"] = _program
-del frame, FrameReader, read_exactly, read_frame, unpack, _warm, _direct, _main, _main_module, json
+del frame, FrameReader, read_exactly, read_frame, _header, unpack, _warm, _direct, _main, _main_module, json
 _code = 0
 try:
     exec(_compiled(_file), vars(_program))

@@ -87,6 +87,8 @@ struct Capabilities {
   // Where the engine itself puts orch's in-sandbox agent, read-only, for a spec with `with_agent`
   // (Kubernetes: an init container copies it from orch's image); "" = it cannot.
   std::string agent_path;
+  // The engine builds images itself and knows which exist (Kubernetes: neither; its nodes pull).
+  bool builds_images = true;
 };
 
 // What a sandbox on the bridge may reach: public addresses, and with `lan` private ones too (RFC

@@ -150,6 +150,7 @@ engine::EngineInfo KubeEngine::ping() {
 engine::Capabilities KubeEngine::capabilities() {
   engine::Capabilities c;
   if (!options_.agent_image.empty()) c.agent_path = kAgentPath;
+  c.builds_images = false;
   return c;
 }
 

@@ -148,7 +148,8 @@ RuntimeChoice choose_template(const templates::Store& store, const std::string& 
   }
   const templates::Template* best = nullptr;
   std::string offered;
-  for (const auto& t : store.all()) {
+  for (const auto* tp : store.all()) {  // pointers into the store: `best` outlives the loop
+    const auto& t = *tp;
     const auto* lang = t.language(language);
     if (!lang || lang->version.empty()) continue;
     offered += (offered.empty() ? "" : ", ") + lang->version + " (" + t.name + ")";

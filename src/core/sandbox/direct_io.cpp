@@ -1,6 +1,7 @@
 #include "core/sandbox/direct_io.hpp"
 
 #include <dirent.h>
+#include <poll.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -35,7 +36,14 @@ int listen_at(const std::string& path) {
   return fd;
 }
 
+// The listeners are non-blocking and a runner connects its two sockets one after the other: the
+// second may not be there yet when the first wakes the pool, so each accept waits a little for it.
 int accept_from(int listener, const std::string& id) {
+  pollfd p{listener, POLLIN, 0};
+  int ready;
+  while ((ready = ::poll(&p, 1, 5000)) < 0 && errno == EINTR) {
+  }
+  if (ready <= 0) return -1;
   int fd = ::accept4(listener, nullptr, nullptr, SOCK_CLOEXEC);
   if (fd < 0) return -1;
   ucred cred{};

@@ -16,9 +16,8 @@ namespace orch::sandbox {
 bool owner_alive(const std::string& pid_label) {
   auto colon = pid_label.rfind(':');
   if (colon == std::string::npos) return false;
-  char host[256] = {};
-  ::gethostname(host, sizeof host - 1);
-  if (pid_label.substr(0, colon) != host) return true;  // another host's process: not ours to judge
+  // Another host's process, or one in another pid namespace: not ours to judge.
+  if (pid_label.substr(0, colon) != process_place()) return true;
   long pid = std::strtol(pid_label.c_str() + colon + 1, nullptr, 10);
   if (pid <= 0) return false;
   return ::kill(static_cast<pid_t>(pid), 0) == 0 || errno == EPERM;

@@ -26,7 +26,7 @@ GcReport collect_garbage(engine::Engine& engine, const GcOptions& opts);
 inline constexpr int64_t kNetworkGraceSeconds = 120;
 bool network_is_garbage(const engine::NetworkInfo& n, int64_t now);
 
-// True when the orch.pid label names a process on this host that is still alive.
+// False only when the orch.pid label names a process of this host and pid namespace that is gone.
 bool owner_alive(const std::string& pid_label);
 
 }  // namespace orch::sandbox

@@ -207,15 +207,13 @@ void unpack_as_root(engine::Engine& engine, const std::string& id, const std::st
 RunResult run_oneshot(engine::Engine& engine, const RunPlan& plan, Observer& observer) {
   std::string input = plan.image_command ? "" : build_input_tar(plan.files);
   std::string marker = plan.image_command ? "" : out_marker(plan);
-  if (plan.readonly_workspace) {
-    Started st = start_sandbox(engine, oneshot_spec(plan, 0, marker));
-    unpack_as_root(engine, st.id, input);
-    return drive(engine, st, "\n" + plan.stdin_data, plan, marker, observer);
-  }
-  Started st = start_sandbox(engine, oneshot_spec(plan, input.size(), marker));
-  // The boot shell waits for its input before anything of the program's runs: the guard goes first.
+  // The boot shell waits for its input (a read-only workspace: for one byte, once the files are
+  // unpacked as root) before anything of the program's runs: the guard goes first either way.
+  Started st = start_sandbox(engine, oneshot_spec(plan, plan.readonly_workspace ? 0 : input.size(), marker));
   if (plan.guard) engine.guard_network(st.id, *plan.guard);
-  return drive(engine, st, input + plan.stdin_data, plan, marker, observer);
+  if (!plan.readonly_workspace) return drive(engine, st, input + plan.stdin_data, plan, marker, observer);
+  unpack_as_root(engine, st.id, input);
+  return drive(engine, st, "\n" + plan.stdin_data, plan, marker, observer);
 }
 
 namespace {

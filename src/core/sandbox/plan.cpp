@@ -79,8 +79,8 @@ RunPlan plan_run(const templates::Store& store, const RunOptions& o) {
     p.tmpl = store.for_language(lang);
     if (!p.tmpl) {
       std::vector<std::string> langs;
-      for (const auto& t : store.all())
-        for (const auto& l : t.languages) langs.push_back(l.name);
+      for (const auto* t : store.all())
+        for (const auto& l : t->languages) langs.push_back(l.name);
       throw Error(ErrorKind::NotFound, "no template offers language '" + lang + "'" + did_you_mean(lang, langs));
     }
   } else {

@@ -4,6 +4,7 @@
 
 #include <cstdlib>
 #include <mutex>
+#include <string_view>
 
 #include "core/error.hpp"
 #include "core/sandbox/limits.hpp"
@@ -66,15 +67,29 @@ std::optional<int64_t> expiry_of(const engine::SandboxInfo& s) {
   return std::strtoll(label->second.c_str(), nullptr, 10);
 }
 
-std::map<std::string, std::string> base_labels(const std::string& kind, const std::string& id, const std::string& tmpl) {
+std::string process_place() {
   char host[256] = {};
   ::gethostname(host, sizeof host - 1);
+  std::string place = host;
+  // The kernel gives its first pid namespace a fixed inode number (PROC_PID_INIT_INO).
+  constexpr const char* kHostPidNamespace = "pid:[4026531836]";
+  char ns[64] = {};
+  ssize_t n = ::readlink("/proc/self/ns/pid", ns, sizeof ns - 1);
+  if (n > 0 && std::string_view(ns, static_cast<size_t>(n)) != kHostPidNamespace) {
+    std::string_view v(ns, static_cast<size_t>(n));
+    auto open = v.find('['), close = v.find(']');
+    if (open != std::string_view::npos && close > open) place += "/pidns-" + std::string(v.substr(open + 1, close - open - 1));
+  }
+  return place;
+}
+
+std::map<std::string, std::string> base_labels(const std::string& kind, const std::string& id, const std::string& tmpl) {
   return {{kLabelManaged, "1"},
           {kLabelKind, kind},
           {kLabelId, id},
           {kLabelTemplate, tmpl},
           {kLabelCreated, std::to_string(unix_now())},
-          {kLabelPid, std::string(host) + ":" + std::to_string(::getpid())}};
+          {kLabelPid, process_place() + ":" + std::to_string(::getpid())}};
 }
 
 namespace {

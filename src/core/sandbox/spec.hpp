@@ -17,7 +17,7 @@ inline constexpr const char* kLabelTemplate = "orch.template";
 inline constexpr const char* kLabelCreated = "orch.created";
 inline constexpr const char* kLabelExpires = "orch.expires";
 inline constexpr const char* kLabelOwner = "orch.owner";  // tenant
-inline constexpr const char* kLabelPid = "orch.pid";      // host:pid of the orch process that made it
+inline constexpr const char* kLabelPid = "orch.pid";      // place:pid of the orch process that made it
 
 // What a run, a pooled sandbox or a session asks beyond its template. Unset limits take the template's.
 struct SandboxRequest {
@@ -42,6 +42,9 @@ bool same_limits(const engine::SandboxSpec& a, const engine::SandboxSpec& b);
 // The live expiry of a listed sandbox: what the engine keeps (extend moves it), else the orch.expires label.
 std::optional<int64_t> expiry_of(const engine::SandboxInfo& s);
 std::map<std::string, std::string> base_labels(const std::string& kind, const std::string& id, const std::string& tmpl);
+// Where this process's pid means something: the host name, and the pid namespace when it is not
+// the host's (an orch in a container on the host's network has the host's name but its own pids).
+std::string process_place();
 
 // Removes its sandbox when it goes out of scope, whatever happened. When the engine cannot be
 // reached then (it is restarting), the id waits for retry_pending_removals.

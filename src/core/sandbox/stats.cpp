@@ -23,11 +23,21 @@ std::string label(const engine::Labels& l, const char* key) {
 }
 }  // namespace
 
+// A sandbox gone or stopped since the listing is left out, and so is one the engine cannot sample
+// (such as gVisor's on cgroup v1) unless no sample succeeded: then the engine itself is failing
+// and its first error is thrown.
 std::vector<Usage> read_usage(engine::Engine& engine, const std::vector<engine::SandboxInfo>& sandboxes) {
   std::vector<std::optional<Usage>> out(sandboxes.size());
   std::atomic<size_t> next{0};
+  std::atomic<size_t> sampled{0};
   std::mutex failed_mu;
-  std::exception_ptr failed;  // the first failure, thrown once every worker is joined
+  std::exception_ptr failed;  // the first failure
+  bool fatal = false;         // a failure that is not the engine's answer about one sandbox
+  auto note_failure = [&](std::exception_ptr e, bool not_about_one) {
+    std::lock_guard<std::mutex> lock(failed_mu);
+    if (!failed || (not_about_one && !fatal)) failed = std::move(e);
+    fatal = fatal || not_about_one;
+  };
   auto worker = [&] {
     for (size_t i; (i = next++) < sandboxes.size();) {
       const auto& s = sandboxes[i];
@@ -40,21 +50,20 @@ std::vector<Usage> read_usage(engine::Engine& engine, const std::vector<engine::
                        label(s.labels, kLabelOwner),
                        engine::state_name(s.state),
                        engine.usage(s.id)};
+        ++sampled;
       } catch (const Error& e) {
-        // Gone or stopped between the listing and the sample: left out.
-        if (e.kind() == ErrorKind::NotFound || e.kind() == ErrorKind::Conflict) continue;
-        std::lock_guard<std::mutex> lock(failed_mu);
-        if (!failed) failed = std::current_exception();
+        if (e.kind() == ErrorKind::NotFound || e.kind() == ErrorKind::Conflict) continue;  // gone or stopped
+        note_failure(std::current_exception(), false);
       } catch (...) {
-        std::lock_guard<std::mutex> lock(failed_mu);
-        if (!failed) failed = std::current_exception();
+        note_failure(std::current_exception(), true);
       }
     }
   };
-  std::vector<std::thread> threads;
-  for (size_t t = 0; t < std::min(kParallel, sandboxes.size()); ++t) threads.emplace_back(worker);
-  for (auto& t : threads) t.join();
-  if (failed) std::rethrow_exception(failed);
+  {
+    std::vector<std::jthread> threads;  // joined on every way out, a failed thread start too
+    for (size_t t = 0; t < std::min(kParallel, sandboxes.size()); ++t) threads.emplace_back(worker);
+  }
+  if (failed && (fatal || sampled == 0)) std::rethrow_exception(failed);
   std::vector<Usage> result;
   for (auto& u : out)
     if (u) result.push_back(std::move(*u));

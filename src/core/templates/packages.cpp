@@ -138,24 +138,35 @@ std::string derived_tag(const std::string& base_image_id, const std::vector<Pack
 
 const Template& with_packages(engine::Engine& engine, const Template& base, const std::vector<Package>& packages,
                               const std::function<void(const std::string&)>& on_line) {
-  static std::mutex mu;  // one build at a time; a second run with the same packages waits and reuses it
+  if (!engine.capabilities().builds_images)
+    throw Error(ErrorKind::BadInput,
+                "this engine does not build images, so packages cannot be added to a template here: build "
+                "a template with them (orch templates build) where Docker runs and push its image");
+  static std::mutex made_mu;   // guards `made`, whose templates are never removed
+  static std::mutex build_mu;  // one build at a time; a second run with the same packages waits and reuses it
   static std::map<std::string, std::unique_ptr<Template>> made;
   auto image = engine.image(base.image);
   if (!image) throw not_built(base);
   std::string tag = derived_tag(image->id.empty() ? base.image : image->id, packages);
-  std::lock_guard<std::mutex> lock(mu);
-  auto& slot = made[tag];
-  if (!slot) {
-    slot = std::make_unique<Template>(base);
-    slot->image = tag;
-    slot->source = "derived from " + base.name;
-    slot->files = derived_build_files(base, packages);
-    for (const auto& p : packages) slot->packages.push_back(p.spec());
+  const Template* derived = nullptr;
+  {
+    std::lock_guard<std::mutex> lock(made_mu);
+    auto& slot = made[tag];
+    if (!slot) {
+      slot = std::make_unique<Template>(base);
+      slot->image = tag;
+      slot->source = "derived from " + base.name;
+      slot->files = derived_build_files(base, packages);
+      for (const auto& p : packages) slot->packages.push_back(p.spec());
+    }
+    derived = slot.get();
   }
-  if (engine.image_exists(tag)) return *slot;
+  if (engine.image_exists(tag)) return *derived;  // built before: no wait behind another build
+  std::lock_guard<std::mutex> lock(build_mu);
+  if (engine.image_exists(tag)) return *derived;  // built while this one waited
   on_line("building " + tag + ": " + base.name + " with " + joined(packages));
-  build_with_packages(engine, *slot, {{"orch.template", base.name}, {kLabelDerived, "1"}, {"orch.packages", joined(packages)}}, on_line);
-  return *slot;
+  build_with_packages(engine, *derived, {{"orch.template", base.name}, {kLabelDerived, "1"}, {"orch.packages", joined(packages)}}, on_line);
+  return *derived;
 }
 
 void build_with_packages(engine::Engine& engine, const Template& t, const std::map<std::string, std::string>& labels,

@@ -241,10 +241,12 @@ const Template* Store::find(const std::string& name) const {
   return find_locked(name);
 }
 
-std::vector<Template> Store::all() const {
+std::vector<const Template*> Store::all() const {
   std::shared_lock lock(*mu_);
-  std::vector<Template> out(templates_.begin(), templates_.end());
-  std::sort(out.begin(), out.end(), [](const Template& a, const Template& b) { return a.name < b.name; });
+  std::vector<const Template*> out;
+  out.reserve(templates_.size());
+  for (const auto& t : templates_) out.push_back(&t);
+  std::sort(out.begin(), out.end(), [](const Template* a, const Template* b) { return a->name < b->name; });
   return out;
 }
 

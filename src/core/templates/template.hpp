@@ -76,7 +76,7 @@ class Store {
   // "default" names the python template unless a template of that name exists.
   const Template* find(const std::string& name) const;
   const Template& get(const std::string& name) const;  // throws NotFound with "did you mean"
-  std::vector<Template> all() const;                   // a copy: templates may be added while it is used
+  std::vector<const Template*> all() const;            // by name; the pointers stay valid (nothing is removed)
   // Adds a template (registered at run time); Conflict when the name is taken. References to
   // templates stay valid: nothing is ever removed.
   const Template& add(Template t);
