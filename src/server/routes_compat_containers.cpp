@@ -207,6 +207,8 @@ void add_container_routes(httplib::Server& svr, Context& ctx) {
            }));
 
   svr.Post("/containers/cleanup/all-networks", guarded([&ctx](const httplib::Request&, httplib::Response& res) {
+             // Engine-wide, and its answer names every tenant's removed sessions: an operator's call.
+             require_admin(ctx, current_tenant(), "cleaning up every tenant's networks");
              auto g = ctx.sessions->gc();  // the janitor counts the expired ones as they go
              json j = session::to_json(g);
              send_json(res, {{"status", "success"},

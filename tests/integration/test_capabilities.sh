@@ -113,6 +113,15 @@ test_packages_build_once_and_prune() {
   assert_eq "orch/node-pad:latest" "$(json_get "$(body_of "$r")" image)"
   assert_eq 409 "$(status_of "$(post /v1/templates '{"name":"node-pad","base":"node","packages":["npm:left-pad"]}')")"
   [ -f "$SCRATCH/templates/node-pad/template.json" ] || fail "the template was not kept"
+  # The same registration as server-sent events: the build's lines, then the template.
+  sse=$(curl -sN -H 'Accept: text/event-stream' -H 'Content-Type: application/json' \
+    -d '{"name":"node-pad-sse","base":"node","packages":["npm:left-pad","apt:jq"]}' "$BASE/v1/templates")
+  assert_contains "$sse" 'data: {"line":"building template node-pad-sse' "$sse"
+  assert_eq "result" "$(grep '^event: ' <<<"$sse" | tail -n1 | cut -d' ' -f2)" "the last event"
+  assert_eq 0 "$(grep -c '^event: error' <<<"$sse")" "$sse"
+  assert_contains "$(grep -A1 '^event: result' <<<"$sse")" '"image":"orch/node-pad-sse:latest"'
+  [ -f "$SCRATCH/templates/node-pad-sse/template.json" ] || fail "the streamed registration was not kept"
+  docker rmi -f orch/node-pad-sse:latest >/dev/null
   assert_eq "  z" "$(json_get "$(body_of "$(post /v1/run '{"template":"node-pad","code":"console.log(require(\"left-pad\")(\"z\", 3))"}')")" stdout | tr -d '\n')"
   assert_eq "  z" "$("$ORCH" run -t node-pad -c "console.log(require('left-pad')('z', 3))")" "the CLI knows the registered template"
   pruned=$("$ORCH" templates prune --json)

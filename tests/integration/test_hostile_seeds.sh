@@ -56,6 +56,9 @@ test_tenants_and_admins() {
   assert_eq 404 "$(curl -s -o /dev/null -w '%{http_code}' "${B[@]}" "$BASE/v1/sessions/$sid/stats")" "bob: alice's session stats"
   assert_not_contains "$(curl -s "${B[@]}" "$BASE/v1/stats")" "$sid"
   assert_eq 0 "$(json_get "$(body_of "$(post /containers/cleanup/session "{\"session_id\":\"$sid\"}" "${B[@]}")")" containers_removed)" "bob cleans nothing of alice's"
+  r=$(post /containers/cleanup/all-networks '' "${B[@]}")
+  assert_eq 403 "$(status_of "$r")" "an engine-wide cleanup by a tenant: $(body_of "$r")"
+  assert_eq 200 "$(status_of "$(post /containers/cleanup/all-networks '' -H 'Authorization: Bearer tok-ops-000000000000')")" "an admin's cleanup"
   assert_eq 404 "$(status_of "$(post /session/execute "{\"session_id\":\"$sid\",\"code\":\"1\"}" "${B[@]}")")"
   assert_eq 404 "$(status_of "$(post /session/destroy "{\"session_id\":\"$sid\"}" "${B[@]}")")"
   assert_eq "running" "$(json_get "$(curl -s "${A[@]}" "$BASE/v1/sessions/$sid")" state)" "alice's session untouched"

@@ -92,6 +92,14 @@ test_aurea_001_build_image_docs_redoc() {
   assert_eq "done" "$(json_get "$j" status)" "$j"
   assert_contains "$(json_get "$j" log)" "building template node"
   assert_eq "python" "$(json_get "$j" report.built.0.template)"
+  # Asked for server-sent events, the build streams its lines, then its result.
+  sse=$(curl -sN -H 'Accept: text/event-stream' -H 'Content-Type: application/json' -H 'Authorization: Bearer tok-admin-000000000000' \
+    -d '{"template":"minimal"}' "$BASE/build-image")
+  assert_contains "$(grep -A1 -m1 '^event: progress' <<<"$sse")" '"line":"building template minimal -> orch/minimal:latest"' "$sse"
+  assert_contains "$sse" "Successfully tagged orch/minimal:latest"
+  assert_eq "result" "$(grep '^event: ' <<<"$sse" | tail -n1 | cut -d' ' -f2)" "the last event"
+  assert_contains "$(grep -A1 '^event: result' <<<"$sse")" '"template":"minimal"'
+  assert_eq 403 "$(curl -s -o /dev/null -w '%{http_code}' -H 'Accept: text/event-stream' -H 'Authorization: Bearer tok-user-0000000000000' -d '{}' "$BASE/build-image")" "streamed, not an admin"
 }
 
 test_executor_002_execute_templates_and_plots() {
