@@ -407,3 +407,24 @@ TEST_CASE("Client: Podman is told apart from Docker by /version, asked once") {
     CHECK(versions == 1);
   }
 }
+
+TEST_CASE("Client: a stats answer that is not an object is asked again, then a clear error") {
+  std::atomic<int> asked{0};
+  FakeDaemon d([&](const Received& r) {
+    if (r.target.find("/stats") == std::string::npos) return Reply::json(404, "{}");
+    return ++asked == 1 ? Reply::json(200, "") : Reply::json(200, R"({"pids_stats":{"current":3}})");
+  });
+  Client c = client_for(d);
+  CHECK(c.stats("abc").at("pids_stats").at("current") == 3);
+  CHECK(asked == 2);
+  FakeDaemon bad([](const Received&) { return Reply::json(200, "[1"); });
+  Client b = client_for(bad);
+  try {
+    b.stats("0123456789abcdef");
+    FAIL("no error");
+  } catch (const Error& e) {
+    CHECK(e.kind() == ErrorKind::Infrastructure);
+    CHECK(std::string(e.what()) == "stats of container 0123456789ab: the engine's answer is not a stats object (2 bytes)");
+  }
+  CHECK(bad.requests().size() == 2);
+}

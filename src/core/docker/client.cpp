@@ -202,9 +202,16 @@ json Client::inspect(const std::string& id) {
 }
 
 json Client::stats(const std::string& id) {
-  auto r = call("GET", "/containers/" + id + "/stats?stream=false", "", "application/json", std::chrono::seconds(30));
-  check(r, "stats of container " + id.substr(0, 12));
-  return json::parse(r.body, nullptr, false);
+  // A loaded engine has answered 200 with a body that is not a stats object: asked once more.
+  for (int attempt = 0;; ++attempt) {
+    auto r = call("GET", "/containers/" + id + "/stats?stream=false", "", "application/json", std::chrono::seconds(30));
+    check(r, "stats of container " + id.substr(0, 12));
+    json j = json::parse(r.body, nullptr, false);
+    if (j.is_object()) return j;
+    if (attempt == 1)
+      throw Error(ErrorKind::Infrastructure, "stats of container " + id.substr(0, 12) + ": the engine's answer is not a stats object (" +
+                                                 std::to_string(r.body.size()) + " bytes)");
+  }
 }
 
 std::optional<json> Client::try_inspect(const std::string& id) {
