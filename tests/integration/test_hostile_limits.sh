@@ -57,12 +57,7 @@ case_memory_bomb() {
   hrun --memory 128m --timeout 30 -c 'x = []
 while True:
     x.append(bytearray(8 << 20))'
-  # Under gVisor on a loaded host the engine does not always flag the kill as an OOM (3 runs in 8
-  # after a fork bomb, with two busy cores; never with runc): the run then ends "error" with the
-  # kill's 137. Contained either way.
-  if [ "${RUNTIME:-}" = runsc ] && [ "$STATUS" = error ]; then :; else
-    assert_eq oom "$STATUS" "[$MODE] status"
-  fi
+  assert_eq oom "$STATUS" "[$MODE] status"
   assert_eq 137 "$RC"
   assert_eq "$swap_before" "$(pswpout)" "[$MODE] the host swapped"
 }

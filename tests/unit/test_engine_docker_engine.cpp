@@ -227,3 +227,23 @@ TEST_CASE("DockerEngine: Podman cannot give a scratch mount another owner; Docke
     CHECK(e.capabilities().scratch_owner == owner);
   }
 }
+
+TEST_CASE("DockerEngine: an OOM kill is known from the engine's events; a failed query reads as none") {
+  std::string answer = R"({"status":"oom","id":"c1","Type":"container","Action":"oom","time":1700000001})";
+  int status = 200;
+  FakeDaemon d([&](const Received& r) {
+    if (r.target.find("/events?") == std::string::npos) return Reply::json(404, "{}");
+    return Reply::json(status, answer);
+  });
+  DockerEngine e = engine_for(d);
+  CHECK(e.oom_reported("c1", 1700000000));
+  auto asked = d.requests().back();
+  CHECK(contains(asked.target, "since=1700000000"));
+  CHECK(contains(asked.target, "%22oom%22"));
+  CHECK(contains(asked.target, "%22c1%22"));
+  answer = "";
+  CHECK_FALSE(e.oom_reported("c1", 1700000000));
+  status = 500;
+  CHECK_FALSE(e.oom_reported("c1", 1700000000));
+  CHECK(e.stopped_by_engine("c1", 1700000000));  // an engine going away: the engine stopped it
+}

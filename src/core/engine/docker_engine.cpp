@@ -1,6 +1,9 @@
 #include "core/engine/docker_engine.hpp"
 
+#include <optional>
+#include <string>
 #include <thread>
+#include <vector>
 
 #include "core/engine/socket_stream.hpp"
 #include "core/error.hpp"
@@ -177,19 +180,38 @@ void DockerEngine::set_expiry(const std::string& id, int64_t expires) {
   changed_sandbox(id);
 }
 
-bool DockerEngine::stopped_by_engine(const std::string& id, int64_t since_unix) {
-  // Signals sent inside a sandbox leave no engine event; a restart or `docker stop` leaves one.
+namespace {
+
+// The engine's events about one container since `since_unix` (up to now) among `actions`, or
+// nullopt when the engine did not answer.
+std::optional<std::string> events_of(docker::Client& client, const std::string& id, int64_t since_unix,
+                                     const std::vector<std::string>& actions) {
   try {
     auto now = std::chrono::system_clock::now().time_since_epoch();
     auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(now).count();
     std::string until = std::to_string(ns / 1000000000) + "." + std::to_string(1000000000 + ns % 1000000000).substr(1);
-    json filters = {{"container", {id}}, {"event", {"kill", "stop"}}};
-    auto r = client_.call("GET", "/events?since=" + std::to_string(since_unix) + "&until=" + until + "&filters=" + percent_encode(filters.dump()),
-                          "", "application/json", std::chrono::seconds(5));
-    return r.status != 200 || r.body.find("\"Action\"") != std::string::npos;
+    json filters = {{"container", {id}}, {"event", actions}};
+    auto r =
+        client.call("GET", "/events?since=" + std::to_string(since_unix) + "&until=" + until + "&filters=" + percent_encode(filters.dump()),
+                    "", "application/json", std::chrono::seconds(5));
+    if (r.status != 200) return std::nullopt;
+    return r.body;
   } catch (const std::exception&) {
-    return true;
+    return std::nullopt;
   }
+}
+
+}  // namespace
+
+bool DockerEngine::stopped_by_engine(const std::string& id, int64_t since_unix) {
+  // Signals sent inside a sandbox leave no engine event; a restart or `docker stop` leaves one.
+  auto seen = events_of(client_, id, since_unix, {"kill", "stop"});
+  return !seen || seen->find("\"Action\"") != std::string::npos;
+}
+
+bool DockerEngine::oom_reported(const std::string& id, int64_t since_unix) {
+  auto seen = events_of(client_, id, since_unix, {"oom"});
+  return seen && seen->find("\"Action\"") != std::string::npos;
 }
 
 std::unique_ptr<Process> DockerEngine::exec(const std::string& id, const ExecSpec& spec) {

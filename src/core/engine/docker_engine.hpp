@@ -32,6 +32,7 @@ class DockerEngine : public Engine {
   std::vector<SandboxInfo> list(const Labels& match) override;
   void set_expiry(const std::string& id, int64_t expires) override;
   bool stopped_by_engine(const std::string& id, int64_t since_unix) override;
+  bool oom_reported(const std::string& id, int64_t since_unix) override;
 
   std::unique_ptr<Process> exec(const std::string& id, const ExecSpec& spec) override;
 

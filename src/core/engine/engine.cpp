@@ -50,6 +50,8 @@ std::vector<std::pair<std::string, Labels>> Engine::list_records(const Labels&) 
 
 void Engine::remove_record(const std::string&) {}
 
+bool Engine::oom_reported(const std::string&, int64_t) { return false; }
+
 ResourceUse Engine::usage(const std::string&) {
   throw Error(ErrorKind::Unavailable, "the " + backend_from_env() + " engine does not report what a sandbox uses");
 }

@@ -157,6 +157,9 @@ class Engine {
   // Whether the engine itself (a restart, an operator's stop) ended the sandbox since `since_unix`,
   // rather than its own program; true when the engine cannot tell because it is going away.
   virtual bool stopped_by_engine(const std::string& id, int64_t since_unix) = 0;
+  // Whether the engine recorded an out-of-memory kill in the sandbox since `since_unix`: a second
+  // witness beside inspect's flag, which a loaded engine may set after the exit or not at all.
+  virtual bool oom_reported(const std::string& id, int64_t since_unix);
 
   // A process in a running sandbox; throws Conflict (Reason::NotRunning) when it is not running.
   virtual std::unique_ptr<Process> exec(const std::string& id, const ExecSpec& spec) = 0;

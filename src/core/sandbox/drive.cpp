@@ -191,10 +191,11 @@ RunStatus classify(engine::Engine& engine, const std::string& id, Ending ending,
   if (ending == Ending::TimedOut) return RunStatus::Timeout;
   if (ending == Ending::Cancelled) return RunStatus::Cancelled;
   if (code == 137) {
-    // The engine records the OOM kill apart from the exit (and later under load or gVisor).
+    // The engine records the OOM kill apart from the exit (and later under load or gVisor), as a
+    // flag and as an event; the event stays when the flag comes too late or the sandbox is gone.
     for (int i = 0; i < 6; ++i) {
       auto s = engine.inspect(id);
-      if (s && s->oom_killed) return RunStatus::Oom;
+      if ((s && s->oom_killed) || engine.oom_reported(id, started_unix)) return RunStatus::Oom;
       if (!s || i == 5) break;
       std::this_thread::sleep_for(std::chrono::milliseconds(200));
     }
