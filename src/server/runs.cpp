@@ -31,6 +31,7 @@ void RunRecord::append(bool is_stderr, std::string_view d) {
 void RunRecord::finish(const sandbox::RunResult& r) {
   std::lock_guard<std::mutex> lock(mu_);
   result_ = r;
+  result_bytes_ = payload_size(r);
   state_ = "done";
   finished_ = unix_now();
   cv_.notify_all();
@@ -38,7 +39,7 @@ void RunRecord::finish(const sandbox::RunResult& r) {
 
 size_t RunRecord::held_bytes() const {
   std::lock_guard<std::mutex> lock(mu_);
-  return log_bytes_ + (result_ ? payload_size(*result_) : 0);
+  return log_bytes_ + result_bytes_;
 }
 
 void RunRecord::fail(ErrorKind kind, const std::string& message) {

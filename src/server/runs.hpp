@@ -56,6 +56,7 @@ class RunRecord {
   mutable std::condition_variable cv_;
   std::vector<OutputChunk> log_;
   size_t log_bytes_ = 0;
+  size_t result_bytes_ = 0;  // counted once, when the result comes: the registry asks on every add
   bool log_truncated_ = false;
   std::string state_ = "running";
   std::optional<sandbox::RunResult> result_;

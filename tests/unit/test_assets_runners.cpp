@@ -114,6 +114,25 @@ TEST_CASE("warm runner: anything but a run frame after the pings ends it with 12
   }
 }
 
+TEST_CASE("warm runner: a header that is not one (bad length, capital kind, no newline) is no request") {
+  auto store = builtins();
+  for (const char* lang : {"python", "node"}) {
+    for (std::string bad :
+         {std::string("run 5x\nhello"), std::string("RUN 5\nhello"), std::string("run 1234567890123456\nx"), std::string(64, 'r')}) {
+      CAPTURE(lang);
+      CAPTURE(bad);
+      RunPlan plan = plan_for(store, lang, "");
+      orch::testing::TempDir ws;
+      HostChild child(warm_command(*plan.lang), {"ORCH_WORKSPACE=" + ws.path()}, ws.path());
+      child.write(bad);
+      child.close_stdin();
+      CHECK(child.wait() == 125);
+      child.read_until(nullptr);
+      CHECK(child.err().find("orch: could not unpack the input files") != std::string::npos);
+    }
+  }
+}
+
 namespace {
 
 void send_all(int fd, std::string_view data) {

@@ -68,19 +68,20 @@ std::optional<int64_t> expiry_of(const engine::SandboxInfo& s) {
 }
 
 std::string process_place() {
+  // A process keeps its pid namespace: read once (gc asks for every sandbox it lists).
+  static const std::string pid_namespace = [] {
+    // The kernel gives its first pid namespace a fixed inode number (PROC_PID_INIT_INO).
+    constexpr const char* kHostPidNamespace = "pid:[4026531836]";
+    char ns[64] = {};
+    ssize_t n = ::readlink("/proc/self/ns/pid", ns, sizeof ns - 1);
+    std::string_view v(ns, n > 0 ? static_cast<size_t>(n) : 0);
+    auto open = v.find('['), close = v.find(']');
+    if (v.empty() || v == kHostPidNamespace || open == std::string_view::npos || close < open) return std::string();
+    return "/pidns-" + std::string(v.substr(open + 1, close - open - 1));
+  }();
   char host[256] = {};
   ::gethostname(host, sizeof host - 1);
-  std::string place = host;
-  // The kernel gives its first pid namespace a fixed inode number (PROC_PID_INIT_INO).
-  constexpr const char* kHostPidNamespace = "pid:[4026531836]";
-  char ns[64] = {};
-  ssize_t n = ::readlink("/proc/self/ns/pid", ns, sizeof ns - 1);
-  if (n > 0 && std::string_view(ns, static_cast<size_t>(n)) != kHostPidNamespace) {
-    std::string_view v(ns, static_cast<size_t>(n));
-    auto open = v.find('['), close = v.find(']');
-    if (open != std::string_view::npos && close > open) place += "/pidns-" + std::string(v.substr(open + 1, close - open - 1));
-  }
-  return place;
+  return host + pid_namespace;
 }
 
 std::map<std::string, std::string> base_labels(const std::string& kind, const std::string& id, const std::string& tmpl) {
