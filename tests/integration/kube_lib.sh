@@ -85,5 +85,6 @@ pod_phase() {  # name
 
 # Waits (a minute: the engine is shared and CI is loaded) until the pod runs; fails saying its status.
 wait_running() {  # name
-  wait_for 600 [ "$(pod_phase "$1")" = Running ] || fail "pod $1 never ran: $(kc get pod "$1" -o jsonpath='{.status}' 2>&1)"
+  local pod=$1
+  wait_eval 600 '[ "$(pod_phase "$pod")" = Running ]' || fail "pod $1 never ran: $(kc get pod "$1" -o jsonpath='{.status}' 2>&1)"
 }

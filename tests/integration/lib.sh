@@ -57,6 +57,14 @@ wait_for() {  # tenths command...
   return 1
 }
 
+# As wait_for, for a condition written as shell text: it is evaluated again on each try (a command
+# substitution passed to wait_for as an argument is expanded once, before the first try).
+wait_eval() {  # tenths 'condition'
+  local _tries=$1 _cond=$2
+  for _ in $(seq "$_tries"); do eval "$_cond" >/dev/null 2>&1 && return 0; sleep 0.1; done
+  return 1
+}
+
 # A loopback port for a listener a test starts itself (git daemon, a web server). It is below the
 # kernel's ephemeral range, so no outgoing connection can be holding it, and nothing listens on it.
 free_port() {

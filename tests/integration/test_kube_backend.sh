@@ -19,7 +19,7 @@ on_kubernetes() {  # suite test...
   local pods
   pods=$(grep -c '^created pod ' "$SCRATCH/double.out.err")
   [ "$pods" -ge $# ] || fail "only $pods pods went through the double for $# tests"
-  wait_for 100 [ -z "$(kc get pods -o name)" ] || fail "pods left behind: $(kc get pods -o name | tr '\n' ' ')"
+  wait_eval 100 '[ -z "$(kc get pods -o name)" ]' || fail "pods left behind: $(kc get pods -o name | tr '\n' ' ')"
   stop_double  # a test may ask for several suites, each with its own double
 }
 
@@ -146,14 +146,14 @@ test_networked_sandbox_on_kubernetes() {
   # An orphan (its maker killed, its pod deleted by the cluster) is gc's
   "$ORCH" run --net bridge --timeout 120 -c 'import time; time.sleep(100)' >/dev/null 2>&1 &
   local maker=$! pod
-  wait_for 600 [ -n "$(kc get networkpolicy -l orch.kind=run -o name)" ] || fail "no policy for the sleeping run"
+  wait_eval 600 '[ -n "$(kc get networkpolicy -l orch.kind=run -o name)" ]' || fail "no policy for the sleeping run"
   pod=$(kc get networkpolicy -l orch.kind=run -o jsonpath='{.items[0].spec.podSelector.matchLabels.orch\.egress}')
   kill -9 "$maker"; wait "$maker" 2>/dev/null
   kc delete pod "$pod" --wait=false >/dev/null || fail "delete pod $pod"
   out=$("$ORCH" gc --json) || fail "gc: $out"
   assert_contains "$out" "$pod-egress"
   assert_eq "" "$(kc get networkpolicy -o name | grep egress)" "gc left an egress policy"
-  wait_for 100 [ -z "$(kc get pods -o name)" ] || fail "pods left behind: $(kc get pods -o name | tr '\n' ' ')"
+  wait_eval 100 '[ -z "$(kc get pods -o name)" ]' || fail "pods left behind: $(kc get pods -o name | tr '\n' ' ')"
 }
 
 # Not a test of its own: a networked run probing the lab while kubectl reads its policy.
@@ -163,7 +163,7 @@ kube_networked_run() {
   "$ORCH" run --net bridge --json --timeout 60 -c "$REACH_PROBE"$'\nimport time; time.sleep(2)' $(reach_args | sed 's/[^ ]*/--arg &/g') \
     >"$SCRATCH/run.json" 2>"$SCRATCH/run.err" &
   local run=$!
-  wait_for 600 [ -n "$(kc get networkpolicy -l orch.kind=run -o name)" ] || fail "no policy while the run ran: $(cat "$SCRATCH/run.err")"
+  wait_eval 600 '[ -n "$(kc get networkpolicy -l orch.kind=run -o name)" ]' || fail "no policy while the run ran: $(cat "$SCRATCH/run.err")"
   policy=$(kc get networkpolicy -l orch.kind=run -o json)
   wait "$run" || fail "the networked run failed: $(cat "$SCRATCH/run.json" "$SCRATCH/run.err")"
   out=$(cat "$SCRATCH/run.json")

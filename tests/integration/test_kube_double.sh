@@ -27,7 +27,7 @@ test_kubectl_pods_lifecycle_selectors_and_patches() {
   assert_contains "$(kc get pod missing 2>&1)" 'pods "missing" not found'
   assert_contains "$(kc delete pod keeper other 2>&1)" 'pod "keeper" deleted'
   assert_eq "" "$(kc get pods -o name)"
-  wait_for 50 [ "$(docker ps -aq --filter "label=orch.k8s-double" --filter "label=io.kubernetes.pod.name=keeper" | wc -l)" = 0 ] ||
+  wait_eval 50 '[ "$(docker ps -aq --filter "label=orch.k8s-double" --filter "label=io.kubernetes.pod.name=keeper" | wc -l)" = 0 ]' ||
     fail "the container of a deleted pod is still there"
 }
 
@@ -52,7 +52,7 @@ test_kubectl_exec_attach_and_logs_over_websocket() {
   wait_running greeter
   out=$(echo world | kc attach -i greeter 2>&1)
   assert_contains "$out" "hello world"
-  wait_for 300 [ "$(pod_phase greeter)" = Failed ] || fail "greeter did not end: $(pod_phase greeter)"
+  wait_eval 300 '[ "$(pod_phase greeter)" = Failed ]' || fail "greeter did not end: $(pod_phase greeter)"
   assert_eq 4 "$(kc get pod greeter -o jsonpath='{.status.containerStatuses[0].state.terminated.exitCode}')"
   out=$(kc logs greeter)
   assert_contains "$out" "hello world"
@@ -114,7 +114,7 @@ test_stopping_the_double_removes_its_containers() {
   local id
   id=$(docker ps -aq --filter "$label" --filter label=orch.k8s-double | head -1)
   stop_double
-  wait_for 50 [ -z "$(docker ps -aq --filter "id=$id")" ] || fail "the double left its container"
+  wait_eval 50 '[ -z "$(docker ps -aq --filter "id=$id")" ]' || fail "the double left its container"
 }
 
 test_deploy_manifests_map_validate_and_ask_for_the_least() {
