@@ -143,3 +143,48 @@ test_health_says_degraded_with_a_reason() {
   assert_eq "degraded" "$(json_get "$(body_of "$r")" status)"
   assert_contains "$(json_get "$(body_of "$r")" reason)" "no-engine.sock"
 }
+
+test_pip_packages_come_from_the_index_orch_is_given() {
+  scratch
+  # A package index of our own: one wheel made here, served from a container on the default bridge
+  # (a build's steps reach other containers there, not the host's loopback).
+  mkdir -p "$SCRATCH/index/simple/orch-it-hello" "$SCRATCH/index/packages"
+  sum=$("$PY" - "$SCRATCH/index/packages" <<'PYEOF'
+import base64, hashlib, sys, zipfile
+files = {"orch_it_hello/__init__.py": "def hi():\n    return 'hello from the index'\n",
+         "orch_it_hello-1.0.dist-info/METADATA": "Metadata-Version: 2.1\nName: orch-it-hello\nVersion: 1.0\n",
+         "orch_it_hello-1.0.dist-info/WHEEL": "Wheel-Version: 1.0\nGenerator: orch-tests\nRoot-Is-Purelib: true\nTag: py3-none-any\n"}
+record = ""
+for name, data in files.items():
+    digest = base64.urlsafe_b64encode(hashlib.sha256(data.encode()).digest()).rstrip(b"=").decode()
+    record += f"{name},sha256={digest},{len(data.encode())}\n"
+files["orch_it_hello-1.0.dist-info/RECORD"] = record + "orch_it_hello-1.0.dist-info/RECORD,,\n"
+path = sys.argv[1] + "/orch_it_hello-1.0-py3-none-any.whl"
+with zipfile.ZipFile(path, "w") as z:
+    for name, data in files.items():
+        z.writestr(name, data)
+print(hashlib.sha256(open(path, "rb").read()).hexdigest())
+PYEOF
+)
+  printf '<a href="../../packages/orch_it_hello-1.0-py3-none-any.whl#sha256=%s">orch_it_hello-1.0-py3-none-any.whl</a>\n' "$sum" \
+    >"$SCRATCH/index/simple/orch-it-hello/index.html"
+  docker rmi -f $(docker images -q --filter label=orch.packages=pip:orch-it-hello) >/dev/null 2>&1
+  cid=$(docker run -d --rm -u 0:0 --cap-drop ALL -v "$SCRATCH/index:/srv:ro" orch/python:latest python3 -m http.server 8000 --directory /srv)
+  ip=$(docker inspect -f '{{.NetworkSettings.IPAddress}}' "$cid")
+  wait_eval 100 'curl -sf "http://$ip:8000/simple/orch-it-hello/" >/dev/null' || fail "the index did not start"
+  export PIP_INDEX_URL="http://$ip:8000/simple" PIP_TRUSTED_HOST=$ip
+  out=$("$ORCH" run --with pip:orch-it-hello -c 'import os, orch_it_hello; print(orch_it_hello.hi(), os.environ.get("PIP_INDEX_URL"))' 2>"$SCRATCH/err")
+  assert_eq "hello from the index None" "$out" "$(tail -n 20 "$SCRATCH/err")"
+  assert_contains "$(cat "$SCRATCH/err")" "building orch/with:"
+  out=$("$ORCH" run --with pip:orch-it-hello -c 'import orch_it_hello, socket; s = socket.socket(); s.settimeout(2)
+try: s.connect(("'"$ip"'", 8000)); print("reached")
+except OSError: print("offline")' 2>"$SCRATCH/err2")
+  assert_eq "offline" "$out" "the sandbox's own network stays off"
+  assert_not_contains "$(cat "$SCRATCH/err2")" "building"
+  "$ORCH" run --with pip:orch-it-missing -c 'pass' 2>"$SCRATCH/err3"
+  assert_eq 2 $? "a package the index does not have exits 2"
+  assert_contains "$(cat "$SCRATCH/err3")" "package pip:orch-it-missing cannot be installed on python"
+  unset PIP_INDEX_URL PIP_TRUSTED_HOST
+  docker rm -f "$cid" >/dev/null
+  docker rmi -f $(docker images -q --filter label=orch.packages=pip:orch-it-hello) >/dev/null
+}

@@ -50,3 +50,27 @@ TEST_CASE(
   CHECK(df.substr(df.size() - 15) == "USER 1000:1000\n");
   CHECK(derived_dockerfile(base, parse_packages({"pip:requests"})).find("--only-binary=:all:") != std::string::npos);
 }
+
+TEST_CASE("packages: pip and npm steps run with the index settings orch was given, which never enter the image's environment") {
+  Template base;
+  base.name = "python";
+  base.image = "orch/python:latest";
+  base.user = "1000:1000";
+  std::map<std::string, std::string> env = {
+      {"PIP_INDEX_URL", "http://10.0.0.5:8000/simple"}, {"PIP_TRUSTED_HOST", "10.0.0.5"}, {"NPM_CONFIG_REGISTRY", "http://it's/"}};
+  std::string df = derived_dockerfile(base, parse_packages({"pip:requests", "npm:left-pad"}), false, env);
+  CHECK(df.find("RUN PIP_INDEX_URL='http://10.0.0.5:8000/simple' PIP_TRUSTED_HOST='10.0.0.5' python3 -m pip install") != std::string::npos);
+  CHECK(df.find("NPM_CONFIG_REGISTRY='http://it'\\''s/' npm install -g") != std::string::npos);
+  CHECK(df.find("ENV PIP") == std::string::npos);
+  // A base without pip gets Debian's, in the derived image only; one without python3 is named.
+  CHECK(df.find("apt-get install -y -qq --no-install-recommends python3-pip") < df.find("python3 -m pip install"));
+  CHECK(df.find("(the image has no python3)") != std::string::npos);
+  CHECK(derived_dockerfile(base, parse_packages({"npm:left-pad"})).find("python3-pip") == std::string::npos);
+
+  setenv("PIP_INDEX_URL", "http://a/simple\nRUN id", 1);
+  CHECK_THROWS_AS(index_settings(), Error);
+  setenv("PIP_INDEX_URL", "http://a/simple", 1);
+  CHECK(index_settings().at("PIP_INDEX_URL") == "http://a/simple");
+  unsetenv("PIP_INDEX_URL");
+  CHECK(index_settings().count("PIP_INDEX_URL") == 0);
+}

@@ -36,7 +36,19 @@ const std::map<std::string, std::regex>& name_rules() {
 // ('a''b' is ab to the shell), so the echoed step line itself never carries it.
 std::string fail(const std::string& what) { return "{ echo 'orch-package''-failed " + what + "'; exit 1; }"; }
 
-std::string install_lines(const std::vector<Package>& pkgs, bool ca) {
+// Shell assignments (NAME='value' ) of the index settings a step's installer reads.
+std::string assignments(const std::map<std::string, std::string>& index_env, const char* prefix) {
+  std::string out;
+  for (const auto& [k, v] : index_env) {
+    if (k.rfind(prefix, 0) != 0) continue;
+    std::string quoted = "'";
+    for (char c : v) quoted += c == '\'' ? std::string("'\\''") : std::string(1, c);
+    out += k + "=" + quoted + "' ";
+  }
+  return out;
+}
+
+std::string install_lines(const std::vector<Package>& pkgs, bool ca, const std::map<std::string, std::string>& index_env) {
   std::vector<std::string> apt, npm, pip;
   for (const auto& p : pkgs) (p.manager == "apt" ? apt : p.manager == "npm" ? npm : pip).push_back(p.name);
   std::string df;
@@ -54,14 +66,20 @@ std::string install_lines(const std::vector<Package>& pkgs, bool ca) {
   if (ca && (!npm.empty() || !pip.empty())) df += "COPY orch-ca.crt /tmp/orch-ca.crt\n";
   std::string cafile = ca ? " --cafile /tmp/orch-ca.crt" : "", cert = ca ? " --cert /tmp/orch-ca.crt" : "";
   for (const auto& n : npm)
-    df += "RUN command -v npm >/dev/null || " + fail("npm:" + n + " (the image has no npm)") +
-          "; npm install -g --prefix /opt/orch/npm --ignore-scripts --no-audit --no-fund --cache /tmp/orch-npm" + cafile + " '" + n +
+    df += "RUN command -v npm >/dev/null || " + fail("npm:" + n + " (the image has no npm)") + "; " + assignments(index_env, "NPM_") +
+          "npm install -g --prefix /opt/orch/npm --ignore-scripts --no-audit --no-fund --cache /tmp/orch-npm" + cafile + " '" + n +
           "' || " + fail("npm:" + n) + "; rm -rf /tmp/orch-npm\n";
   if (!npm.empty()) df += "ENV NODE_PATH=/opt/orch/npm/lib/node_modules PATH=/opt/orch/npm/bin:$PATH\n";
+  // An image with python3 but no pip (orch's own templates) gets Debian's pip in the derived image
+  // only. The step names no package, so every derived image of a base shares its build cache.
+  if (!pip.empty())
+    df += "RUN command -v python3 >/dev/null || " + fail("pip:* (the image has no python3)") +
+          "; python3 -m pip --version >/dev/null 2>&1 || { export DEBIAN_FRONTEND=noninteractive; apt-get update -qq && "
+          "apt-get install -y -qq --no-install-recommends python3-pip && rm -rf /var/lib/apt/lists/*; } || " +
+          fail("pip:* (the image has no pip, and apt could not install python3-pip)") + "\n";
   for (const auto& n : pip)
-    df += "RUN python3 -m pip --version >/dev/null 2>&1 || " + fail("pip:" + n + " (the image has no pip)") +
-          "; python3 -m pip install --no-cache-dir --only-binary=:all: --break-system-packages" + cert + " '" + n + "' || " +
-          fail("pip:" + n) + "\n";
+    df += "RUN " + assignments(index_env, "PIP_") + "python3 -m pip install --no-cache-dir --only-binary=:all: --break-system-packages" +
+          cert + " '" + n + "' || " + fail("pip:" + n) + "\n";
   if (ca && (!npm.empty() || !pip.empty())) df += "RUN rm -f /tmp/orch-ca.crt\n";
   return df;
 }
@@ -117,9 +135,24 @@ std::vector<Package> parse_packages(const std::vector<std::string>& specs) {
   return out;
 }
 
-std::string derived_dockerfile(const Template& base, const std::vector<Package>& packages, bool with_ca) {
+std::map<std::string, std::string> index_settings() {
+  std::map<std::string, std::string> out;
+  for (const char* var : {"PIP_INDEX_URL", "PIP_EXTRA_INDEX_URL", "PIP_TRUSTED_HOST", "NPM_CONFIG_REGISTRY"}) {
+    const char* v = std::getenv(var);
+    if (!v || !*v) continue;
+    std::string value(v);
+    // One line of printable text: a Dockerfile step ends at a newline.
+    if (value.size() > 2000 || std::any_of(value.begin(), value.end(), [](char c) { return static_cast<unsigned char>(c) < 0x20; }))
+      throw Error(ErrorKind::BadInput, std::string(var) + " must be one line of at most 2000 characters");
+    out[var] = value;
+  }
+  return out;
+}
+
+std::string derived_dockerfile(const Template& base, const std::vector<Package>& packages, bool with_ca,
+                               const std::map<std::string, std::string>& index_env) {
   return "# " + base.name + " with " + joined(packages) + " (made by orch)\nFROM " + base.image + "\nUSER 0:0\n" +
-         install_lines(packages, with_ca) + "USER " + base.user + "\n";
+         install_lines(packages, with_ca, index_env) + "USER " + base.user + "\n";
 }
 
 std::map<std::string, std::string> derived_build_files(const Template& base, const std::vector<Package>& packages) {
@@ -127,7 +160,7 @@ std::map<std::string, std::string> derived_build_files(const Template& base, con
   for (const char* var : {"NODE_EXTRA_CA_CERTS", "SSL_CERT_FILE"})
     if (const char* path = std::getenv(var); path && *path && ca.empty()) ca = read_small_file(path);
   if (ca.empty()) ca = read_small_file("/etc/ssl/certs/ca-certificates.crt");
-  std::map<std::string, std::string> files = {{"Dockerfile", derived_dockerfile(base, packages, !ca.empty())}};
+  std::map<std::string, std::string> files = {{"Dockerfile", derived_dockerfile(base, packages, !ca.empty(), index_settings())}};
   if (!ca.empty()) files["orch-ca.crt"] = ca;
   return files;
 }

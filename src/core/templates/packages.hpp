@@ -35,9 +35,16 @@ std::vector<Package> parse_packages(const std::vector<std::string>& specs);
 // The Dockerfile that adds the packages to the base template's image, as root during the build
 // only (npm without install scripts, pip wheels only); the sandbox user and network stay the base's.
 // `with_ca`: the build context holds orch-ca.crt, the CAs npm and pip trust while they install.
-std::string derived_dockerfile(const Template& base, const std::vector<Package>& packages, bool with_ca = false);
-// The build context: that Dockerfile, and the host's CA bundle (NODE_EXTRA_CA_CERTS, SSL_CERT_FILE or
-// Debian's) so the registries are reached through what the host trusts.
+// `index_env`: PIP_* and NPM_* settings the pip and npm steps run with (index_settings()); they are
+// part of those steps' command lines, never of the image's environment.
+std::string derived_dockerfile(const Template& base, const std::vector<Package>& packages, bool with_ca = false,
+                               const std::map<std::string, std::string>& index_env = {});
+// The package indexes orch's own environment names, as pip and npm on this host would use them:
+// PIP_INDEX_URL, PIP_EXTRA_INDEX_URL, PIP_TRUSTED_HOST, NPM_CONFIG_REGISTRY. BadInput for a value
+// that is not one line.
+std::map<std::string, std::string> index_settings();
+// The build context: that Dockerfile (with index_settings()), and the host's CA bundle
+// (NODE_EXTRA_CA_CERTS, SSL_CERT_FILE or Debian's) so the registries are reached through what the host trusts.
 std::map<std::string, std::string> derived_build_files(const Template& base, const std::vector<Package>& packages);
 
 // The tag of the derived image: a hash of the base image's id and the package list.
