@@ -18,7 +18,9 @@ podman_engine() {
     pm image exists "$image:latest" && continue
     docker save "$image:latest" | pm load -q >/dev/null || fail "could not copy $image from Docker into Podman's store"
   done
-  pm system service --time=0 "unix://$SCRATCH/podman.sock" >"$SCRATCH/podman.log" 2>&1 &
+  # exec: $! must be podman's pid, not a subshell's that would leave podman running when killed.
+  (exec podman --root "$PODMAN_STORE/root" --runroot "$PODMAN_STORE/run" system service --time=0 "unix://$SCRATCH/podman.sock" \
+    >"$SCRATCH/podman.log" 2>&1) &
   PODMAN_PID=$!
   trap 'stop_podman; rm -rf "$SCRATCH"' EXIT
   wait_for 100 curl -sf --unix-socket "$SCRATCH/podman.sock" http://podman/_ping || fail "podman service did not answer: $(cat "$SCRATCH/podman.log")"

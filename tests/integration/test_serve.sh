@@ -265,6 +265,28 @@ test_pool_serves_fresh_sandboxes_and_refills() {
   assert_eq "true" "$(json_get "$runs" runs.0.pooled)"
 }
 
+test_pool_quiet_hit_refills_after_its_run() {
+  start_server --pool python=2
+  wait_for 300 pool_ready python 2 || fail "pool never filled: $(curl -s "$BASE/health")"
+  long=$(json_get "$(body_of "$(post /v1/run '{"code":"import time; time.sleep(30)","timeout":60,"async":true}')")" run_id)
+  sleep 0.5
+  h=$(curl -s "$BASE/health")
+  assert_eq "1 0" "$(json_get "$h" pool.python.ready) $(json_get "$h" pool.python.preparing)" "a quiet hit holds its refill while it runs: $h"
+  # Not for long: the refill comes within its 2 s limit although the run goes on.
+  wait_for 150 pool_ready python 2 || fail "a long run kept the pool short: $(curl -s "$BASE/health")"
+  assert_eq running "$(json_get "$(curl -s "$BASE/v1/runs/$long")" state)"
+  # A hit that takes the last one ready refills at once.
+  wait_for 100 pool_ready python 2 || fail "pool did not refill"
+  a=$(json_get "$(body_of "$(post /v1/run '{"code":"import time; time.sleep(30)","timeout":60,"async":true}')")" run_id)
+  b=$(json_get "$(body_of "$(post /v1/run '{"code":"import time; time.sleep(30)","timeout":60,"async":true}')")" run_id)
+  refilling() { h=$(curl -s "$BASE/health"); [ $(($(json_get "$h" pool.python.ready) + $(json_get "$h" pool.python.preparing))) -ge 1 ]; }
+  wait_for 5 refilling || fail "emptied, the pool did not start refilling: $(curl -s "$BASE/health")"
+  for id in "$long" "$a" "$b"; do
+    assert_eq running "$(json_get "$(curl -s "$BASE/v1/runs/$id")" state)"
+    curl -s -o /dev/null -X DELETE "$BASE/v1/runs/$id"
+  done
+}
+
 test_pool_runs_keep_run_semantics() {
   start_server --pool python=1
   wait_for 300 pool_ready python 1 || fail "pool never filled"

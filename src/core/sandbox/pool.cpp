@@ -17,6 +17,13 @@ constexpr size_t kMaxBacklog = 16;
 constexpr int kRemovers = 2;
 constexpr auto kRetryAfterError = std::chrono::seconds(5);
 constexpr auto kMaxWait = std::chrono::seconds(120);
+// How long engine work waits after a run so that its answer goes out first.
+constexpr auto kSettle = std::chrono::milliseconds(20);
+// The longest a quiet hit holds its refill back (a long run does not keep the pool short).
+constexpr auto kHoldMax = std::chrono::seconds(2);
+// Traffic is quiet when fewer runs than this arrive, on average, while a sandbox is prepared: a
+// refill started a run's length later then costs no hit.
+constexpr double kQuietPipeline = 0.5;
 
 }  // namespace
 
@@ -67,6 +74,7 @@ void Pool::schedule(Clock::time_point now) {
   for (auto& [name, e] : entries_) {
     if (!e.last_error.empty() && now < e.retry_at) continue;
     int waiting = static_cast<int>(e.waiters.size());
+    if (waiting == 0 && now < e.hold_until) continue;
     int want = e.demand.stock(e.size, now) + waiting;
     int refills = e.demand.refill_concurrency(now);
     while (static_cast<int>(e.ready.size()) + e.preparing < want && discarded_.size() <= kMaxBacklog &&
@@ -90,10 +98,9 @@ void Pool::shrink(Clock::time_point now) {
     if (static_cast<int>(e.ready.size()) <= e.demand.stock(e.size, now) ||
         now - e.ready.front().since < std::chrono::duration<double>(opts_.idle_s))
       continue;
-    discarded_.push_back(std::move(e.ready.front().st));
+    discard(std::move(e.ready.front().st), now);
     e.ready.pop_front();
     e.last_shrink = now;
-    removal_cv_.notify_all();
   }
 }
 
@@ -133,8 +140,7 @@ void Pool::finish_prepare(const std::string& name, std::optional<Started> made, 
     knee_.on_prepared(seconds, in_flight, now);
     e.last_error.clear();
     if (stop_) {
-      discarded_.push_back(std::move(*made));
-      removal_cv_.notify_all();
+      discard(std::move(*made), now);
     } else if (!e.waiters.empty()) {
       e.waiters.front()->got = std::move(made);
       e.waiters.pop_front();
@@ -154,12 +160,21 @@ void Pool::finish_prepare(const std::string& name, std::optional<Started> made, 
   schedule(now);
 }
 
+void Pool::discard(Started st, Clock::time_point not_before) {
+  discarded_.push_back({std::move(st), not_before});
+  removal_cv_.notify_all();
+}
+
 void Pool::remove_loop() {
   std::unique_lock<std::mutex> lock(mu_);
   for (;;) {
     removal_cv_.wait(lock, [this] { return stop_ || !discarded_.empty(); });
     if (discarded_.empty()) return;
-    Started old = std::move(discarded_.front());
+    if (!stop_ && Clock::now() < discarded_.front().not_before) {
+      removal_cv_.wait_until(lock, discarded_.front().not_before);
+      continue;
+    }
+    Started old = std::move(discarded_.front().st);
     discarded_.pop_front();
     lock.unlock();
     old = Started{};  // the guard removes the container, outside the lock
@@ -171,7 +186,10 @@ void Pool::remove_loop() {
 void Pool::tick_loop() {
   std::unique_lock<std::mutex> lock(mu_);
   while (!stop_) {
-    tick_cv_.wait_for(lock, std::chrono::seconds(1));
+    auto wake = Clock::now() + std::chrono::seconds(1);
+    for (const auto& [name, e] : entries_)
+      if (e.hold_until > Clock::now()) wake = std::min(wake, e.hold_until);
+    tick_cv_.wait_until(lock, wake);
     if (stop_) break;
     auto now = Clock::now();
     shrink(now);
@@ -195,13 +213,18 @@ Pool::Taken Pool::take(const RunPlan& plan, Observer& observer) {
     // A runner says nothing until it has input, so anything readable on its stream (the end of it,
     // after the engine restarted or the container died) means it cannot take a run: drop it.
     if (st.stream->quiet() && (!st.out || (st.out->quiet() && st.err->quiet()))) {
-      schedule(now);
+      if (!e.ready.empty() && e.demand.in_pipeline(now) < kQuietPipeline) {
+        e.hold_until = std::max(e.hold_until, now + kHoldMax);  // until release()
+        tick_cv_.notify_all();
+      } else {
+        e.hold_until = {};  // the last one ready is gone: no held refill waits any longer
+        schedule(now);
+      }
       taken.sandbox = std::move(st);
       taken.hit = true;
       return taken;
     }
-    discarded_.push_back(std::move(st));
-    removal_cv_.notify_all();
+    discard(std::move(st), now);
   }
   if (!e.last_error.empty() && now < e.retry_at) return taken;
   Waiter w;
@@ -230,10 +253,14 @@ Pool::Taken Pool::take(const RunPlan& plan, Observer& observer) {
   return taken;
 }
 
-void Pool::release(Started st) {
+void Pool::release(const std::string& tmpl, Started st) {
   std::lock_guard<std::mutex> lock(mu_);
-  discarded_.push_back(std::move(st));
-  removal_cv_.notify_all();
+  auto settled = Clock::now() + kSettle;
+  discard(std::move(st), settled);
+  if (auto it = entries_.find(tmpl); it != entries_.end() && it->second.hold_until > settled) {
+    it->second.hold_until = settled;
+    tick_cv_.notify_all();
+  }
 }
 
 nlohmann::json Pool::state() const {
@@ -260,7 +287,7 @@ void Pool::shutdown() {
     std::lock_guard<std::mutex> lock(mu_);
     stop_ = true;
     for (auto& [name, e] : entries_) {
-      for (auto& r : e.ready) discarded_.push_back(std::move(r.st));
+      for (auto& r : e.ready) discarded_.push_back({std::move(r.st), {}});
       e.ready.clear();
     }
     threads.swap(threads_);

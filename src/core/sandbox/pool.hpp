@@ -32,6 +32,9 @@ struct PoolOptions {
 // is started for it if none is spare) instead of creating its own beside the pool's, so a busy
 // engine is never asked for more sandboxes than runs need. Refills beyond what waiting runs need
 // stay within what the engine keeps up with (EngineKnee); used sandboxes are removed in the background.
+// At quiet traffic a hit that leaves a sandbox ready holds its refill until the run is over, and a
+// used sandbox waits kSettle before its removal: on a small host the engine's container work would
+// otherwise take the CPU the run and its answer need.
 class Pool {
  public:
   Pool(engine::Engine& engine, const templates::Store& store, PoolOptions opts);
@@ -49,9 +52,9 @@ class Pool {
   // A sandbox for `plan`: a ready one, else the next one prepared (waiting while `observer` has
   // not given up); nothing when the plan does not fit the pool or the pool cannot make one.
   Taken take(const RunPlan& plan, Observer& observer);
-  // Hands back a sandbox from take() after its run: it is removed in the background, so a run
-  // answers as soon as its program is done.
-  void release(Started st);
+  // Hands back a sandbox that take() gave for a run of `tmpl` once the run is over: it is removed
+  // in the background, so a run answers as soon as its program is done.
+  void release(const std::string& tmpl, Started st);
   nlohmann::json state() const;  // {template: {ready, preparing, target, floor, ceiling, refills, ...}}
   void shutdown();               // stops refilling and removes every pooled sandbox
 
@@ -65,6 +68,10 @@ class Pool {
     Started st;
     Clock::time_point since;
   };
+  struct Discarded {
+    Started st;
+    Clock::time_point not_before;  // removed from then on
+  };
   struct Entry {
     PoolSize size;
     int64_t memory_each = 0;
@@ -75,6 +82,7 @@ class Pool {
     std::string last_error;
     Clock::time_point retry_at{};
     Clock::time_point last_shrink{};
+    Clock::time_point hold_until{};  // refills wait for a quiet hit's run until then (waiting runs never do)
     uint64_t refills = 0;
   };
   // How many preparations the engine takes at once before they only queue: grows while one more
@@ -91,6 +99,7 @@ class Pool {
   void prepare_loop();
   void remove_loop();
   void tick_loop();
+  void discard(Started st, Clock::time_point not_before);  // with mu_ held
   void finish_prepare(const std::string& name, std::optional<Started> made, const std::string& error, double seconds, int in_flight);
   int64_t memory_held() const;
 
@@ -105,7 +114,7 @@ class Pool {
   int idle_workers_ = 0;
   int in_flight_ = 0;  // preparations running, every template
   EngineKnee knee_;
-  std::deque<Started> discarded_;
+  std::deque<Discarded> discarded_;
   bool stop_ = false;
   std::vector<std::thread> threads_;
 };

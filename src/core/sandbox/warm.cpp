@@ -130,10 +130,10 @@ RunResult run_warm(engine::Engine& engine, Pool& pool, Started st, const RunPlan
       input.clear();
     }
     RunResult r = drive(engine, st, input + plan.stdin_data, plan, "", observer, token);
-    pool.release(std::move(st));
+    pool.release(plan.tmpl->name, std::move(st));
     return r;
   } catch (...) {
-    pool.release(std::move(st));
+    pool.release(plan.tmpl->name, std::move(st));
     throw;
   }
 }
