@@ -13,7 +13,25 @@ function warm() {
   const dir = "/tmp/.orch-warm", file = dir + "/warm.js";
   try {
     fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
-    fs.writeFileSync(file, "");
+    // A one-file archive like orch's (a 512-byte ustar header, the file's block, the end), unpacked
+    // as a request is, then loaded as a program is, printing once to nowhere as console.log does.
+    const head = Buffer.alloc(512);
+    head.write("warm.js", 0);
+    head.write("0000644", 100);
+    head.write("00000000000", 124);
+    head.write("0", 156);
+    unpack(Buffer.concat([head, Buffer.alloc(1536)]), dir);
+    JSON.parse(JSON.stringify({ argv: [path.join(dir, "warm.js")], env: {}, token: "" }));
+    // The output paths' first use, sending nothing: the stream's write, console.log's formatting.
+    const out = process.stdout;
+    out.write("");
+    out.write = () => true;
+    try {
+      console.log("%s", 1, { warm: [1] });
+    } finally {
+      delete out.write;
+    }
+    writeAll(1, "");
     require(file);
   } catch (e) {
     // only an optimisation: a run works without it
@@ -38,38 +56,45 @@ function writeAll(fd, data) {
 const direct = process.env.ORCH_DIRECT_IO === "1";
 delete process.env.ORCH_DIRECT_IO;
 warm();
-const workspace = process.env.ORCH_WORKSPACE || "/workspace";
-let request = readFrame(0);
-// The requests that come over the direct socket are read blocking; the program gets node's usual stdout.
-if (direct) process.stdout._handle?.setBlocking?.(true);
-while (request && request.kind === "ping") {  // orch asks whether the runner is up before it offers the sandbox
-  writeAll(1, "\x1eORCH-READY\x1e");
-  request = readFrame(direct ? 1 : 0);
-}
-if (direct) process.stdout._handle?.setBlocking?.(false);
-let own;
-try {
-  if (!request || request.kind !== "run") throw new Error("no run request");
-  own = unpack(request.payload, workspace);
-} catch (e) {
-  process.stderr.write("orch: could not unpack the input files: " + e.message + "\n");
-  process.exit(125);
-}
-const spec = JSON.parse(own.get(".orch/run.json").toString("utf8"));
-Object.assign(process.env, spec.env);
-process.chdir(workspace);
-process.argv = [process.argv[0], path.join(workspace, spec.argv[0]), ...spec.argv.slice(1)];
-// Node prints a fatal error after "exit" handlers run, so the report would come first: print it here.
-let fatal = null;
-process.on("uncaughtExceptionMonitor", (err) => { fatal = err; });
-process.on("exit", (code) => {
-  if (fatal !== null) {
-    const text = fatal instanceof Error && fatal.stack ? fatal.stack : "Uncaught " + require("util").inspect(fatal);
-    try { writeAll(2, text + "\n\nNode.js " + process.version + "\n"); } catch (e) {}
+// One turn of the event loop (ticks, immediates) before the runner blocks for its request, so that
+// the program's first turn is not the loop's.
+process.nextTick(() => {});
+setImmediate(serve);
+
+function serve() {
+  const workspace = process.env.ORCH_WORKSPACE || "/workspace";
+  let request = readFrame(0);
+  // The requests that come over the direct socket are read blocking; the program gets node's usual stdout.
+  if (direct) process.stdout._handle?.setBlocking?.(true);
+  while (request && request.kind === "ping") {  // orch asks whether the runner is up before it offers the sandbox
+    writeAll(1, "\x1eORCH-READY\x1e");
+    request = readFrame(direct ? 1 : 0);
   }
-  const end = "\x1eORCH-END-" + spec.token + " " + (code & 255) + "\x1e";
-  for (const fd of [1, 2]) {
-    try { writeAll(fd, end); } catch (e) {}
+  if (direct) process.stdout._handle?.setBlocking?.(false);
+  let own;
+  try {
+    if (!request || request.kind !== "run") throw new Error("no run request");
+    own = unpack(request.payload, workspace);
+  } catch (e) {
+    process.stderr.write("orch: could not unpack the input files: " + e.message + "\n");
+    process.exit(125);
   }
-});
-require("module").runMain();
+  const spec = JSON.parse(own.get(".orch/run.json").toString("utf8"));
+  Object.assign(process.env, spec.env);
+  process.chdir(workspace);
+  process.argv = [process.argv[0], path.join(workspace, spec.argv[0]), ...spec.argv.slice(1)];
+  // Node prints a fatal error after "exit" handlers run, so the report would come first: print it here.
+  let fatal = null;
+  process.on("uncaughtExceptionMonitor", (err) => { fatal = err; });
+  process.on("exit", (code) => {
+    if (fatal !== null) {
+      const text = fatal instanceof Error && fatal.stack ? fatal.stack : "Uncaught " + require("util").inspect(fatal);
+      try { writeAll(2, text + "\n\nNode.js " + process.version + "\n"); } catch (e) {}
+    }
+    const end = "\x1eORCH-END-" + spec.token + " " + (code & 255) + "\x1e";
+    for (const fd of [1, 2]) {
+      try { writeAll(fd, end); } catch (e) {}
+    }
+  });
+  require("module").runMain();
+}
