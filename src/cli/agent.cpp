@@ -8,6 +8,7 @@
 #include "cli/commands.hpp"
 #include "core/agent/agent.hpp"
 #include "core/sandbox/direct_io.hpp"
+#include "core/sandbox/shell_runner.hpp"
 
 namespace orch::cli {
 
@@ -29,11 +30,13 @@ int install_agent(const char* dest) {
 
 // Not for people: the host starts `orch agent` inside a session's container (see
 // core/agent/agent.hpp); `orch agent install PATH` is a Kubernetes init container's command;
-// `orch agent direct DIR ARGV...` starts a pooled sandbox's warm runner on orch's direct sockets.
+// `orch agent direct DIR ARGV...` starts a pooled sandbox's warm runner on orch's direct sockets;
+// `orch agent shell DIR` is the warm runner of languages without their own (shell_runner.hpp).
 int agent_main(int argc, char** argv) {
   if (argc == 1) return agent::run();
   if (argc == 3 && !std::strcmp(argv[1], "install")) return install_agent(argv[2]);
   if (argc >= 4 && !std::strcmp(argv[1], "direct")) return sandbox::exec_with_direct_output(argv[2], argv + 3);
+  if (argc == 3 && !std::strcmp(argv[1], "shell")) return sandbox::shell_runner(argv[2]);
   return 2;
 }
 

@@ -327,8 +327,8 @@ test_pool_python_output_comes_over_its_own_sockets() {
 }
 
 test_pool_node_and_bash_output_comes_over_their_own_sockets() {
-  # Pooled node and shell runners are started by `orch agent direct`, which hands them orch's two
-  # sockets as stdout and stderr: a run keeps its semantics (stdin, both streams, children, exit
+  # The pooled node runner is started by `orch agent direct`, which hands it orch's two sockets as
+  # stdout and stderr, and the shell runner is `orch agent shell` on them: a run keeps its semantics (stdin, both streams, children, exit
   # code, output limit, timeout) without the engine's copy.
   start_server --pool node=1,bash=1
   wait_for 300 pool_ready node 1 || fail "node pool never filled: $(curl -s "$BASE/health")"
@@ -345,10 +345,15 @@ test_pool_node_and_bash_output_comes_over_their_own_sockets() {
   assert_eq "to stderr" "$(json_get "$r" stderr | tr -d '\n')"
   assert_eq "3" "$(json_get "$r" exit_code)"
   wait_for 300 pool_ready bash 1 || fail "bash pool did not refill"
+  # Arguments and environment as given, nothing of the runner's own left in the workspace, a signal's exit code.
+  r=$(body_of "$(post /v1/run '{"language":"bash","code":"echo \"$#:$1:$GREETING\"; ls -A; kill -TERM $$","args":["a b"],"env":{"GREETING":"hi there"}}')")
+  assert_eq "1:a b:hi there|main.sh|" "$(json_get "$r" stdout | paste -sd'|')" "$r"
+  assert_eq "143" "$(json_get "$r" exit_code)" "$r"
+  wait_for 300 pool_ready bash 1 || fail "bash pool did not refill"
   r=$(body_of "$(post /v1/run '{"language":"bash","code":"echo started; sleep 30","timeout":1}')")
   assert_eq "timeout started" "$(json_get "$r" status) $(json_get "$r" stdout | tr -d '\n')"
   hits=$(curl -s "$BASE/metrics" | awk '/orch_pool_requests_total\{result="hit"\}/{print $2}')
-  assert_eq 4 "$hits" "control: every run came from the pool"
+  assert_eq 5 "$hits" "control: every run came from the pool"
 }
 
 run_body() {  # language code-file [extra JSON fields]: a /v1/run body with files of every kind

@@ -3,14 +3,17 @@
 #include <doctest/doctest.h>
 
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
 
 #include <fstream>
 #include <sstream>
 
+#include "core/sandbox/shell_runner.hpp"
 #include "core/sandbox/warm.hpp"
 #include "core/session/protocol.hpp"
+#include "core/util/tar.hpp"
 #include "fake_daemon.hpp"
 #include "host_child.hpp"
 
@@ -178,4 +181,34 @@ TEST_CASE("warm runner python, direct output: the request comes over socket o, s
   CHECK(child.wait() == 3);
   CHECK(child.out() == kReady);  // nothing else went to the attach stream
   for (int fd : {lo, le, o, e}) ::close(fd);
+}
+
+TEST_CASE("shell runner's unpack: files through the umask, parents made, symlinks kept, .orch/ in memory, never through a link") {
+  orch::testing::TempDir ws, outside;
+  tar::Writer w;
+  w.add_dir(".orch", 0700);
+  w.add_file(".orch/run.json", "{\"first\":1}", 0600);
+  w.add_file(".orch/run.json", "{\"second\":1}", 0600);
+  w.add_file("deep/er/tool.sh", "echo hi\n", 0777);
+  w.add_symlink("link", outside.path());
+  std::map<std::string, std::string> own;
+  std::string error;
+  mode_t old = ::umask(022);
+  REQUIRE(unpack_input(w.finish(), ws.path(), own, error));
+  CHECK(own[".orch/run.json"] == "{\"first\":1}");
+  CHECK(::access((ws.path() + "/.orch").c_str(), F_OK) != 0);
+  CHECK(slurp(ws.path() + "/deep/er/tool.sh") == "echo hi\n");
+  struct stat st {};
+  REQUIRE(::stat((ws.path() + "/deep/er/tool.sh").c_str(), &st) == 0);
+  CHECK((st.st_mode & 07777) == 0755);
+  char target[512] = {};
+  CHECK(::readlink((ws.path() + "/link").c_str(), target, sizeof target - 1) > 0);
+  CHECK(std::string(target) == outside.path());
+  // A file written through the link would land outside the workspace: refused.
+  tar::Writer through;
+  through.add_file("link/escape", "x");
+  CHECK_FALSE(unpack_input(through.finish(), ws.path(), own, error));
+  CHECK(::access((outside.path() + "/escape").c_str(), F_OK) != 0);
+  CHECK_FALSE(unpack_input("not a tar archive at all", ws.path(), own, error));
+  ::umask(old);
 }

@@ -70,13 +70,18 @@ int connect_to(const std::string& path) {
 
 }  // namespace
 
-int exec_with_direct_output(const std::string& dir, char** argv) {
+bool connect_direct_output(const std::string& dir) {
   int o = connect_to(dir + "/o");
   int e = o < 0 ? -1 : connect_to(dir + "/e");
   // dup2 clears close-on-exec on the copies, so only stdout and stderr carry the sockets on.
-  if (o >= 0 && e >= 0 && ::dup2(o, 1) == 1 && ::dup2(e, 2) == 2) ::setenv("ORCH_DIRECT_IO", "1", 1);
+  bool done = o >= 0 && e >= 0 && ::dup2(o, 1) == 1 && ::dup2(e, 2) == 2;
   for (int fd : {o, e})
     if (fd > 2) ::close(fd);
+  return done;
+}
+
+int exec_with_direct_output(const std::string& dir, char** argv) {
+  if (connect_direct_output(dir)) ::setenv("ORCH_DIRECT_IO", "1", 1);
   ::execvp(argv[0], argv);
   return 127;
 }

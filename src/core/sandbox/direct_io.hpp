@@ -13,9 +13,10 @@ namespace orch::sandbox {
 // orch accepts one connection per socket from a process of that container and then removes the
 // listeners, so nothing on the host stays reachable from inside. The request (files, argv) goes
 // over the stdout socket too, before the program exists; stdin stays on the attach stream. Any
-// step that fails leaves the run on the attach stream. Python's runner connects itself; the node
-// and shell ones are started by `orch agent direct` (exec_with_direct_output), this binary
-// mounted read-only into the sandbox, which connects and hands them the sockets as stdout and stderr.
+// step that fails leaves the run on the attach stream. Python's runner connects itself; node's is
+// started by `orch agent direct` (exec_with_direct_output), this binary mounted read-only into the
+// sandbox, which connects and hands it the sockets as stdout and stderr; the shell runner is that
+// binary itself (`orch agent shell`, shell_runner.hpp).
 class DirectOutput {
  public:
   static constexpr const char* kMountPoint = "/.orch-io";
@@ -45,6 +46,9 @@ class DirectOutput {
 // Whether the process `pid` belongs to container `id` (its cgroup path names the id).
 bool process_in_container(int pid, const std::string& id);
 
+// In the sandbox: connects to the sockets "o" and "e" in `dir` as stdout and stderr; false (and
+// both as they were) when either connection fails.
+bool connect_direct_output(const std::string& dir);
 // In the sandbox: connects to the sockets "o" and "e" in `dir` and runs `argv` with them as its
 // stdout and stderr and ORCH_DIRECT_IO=1 in its environment, or as it is when either connection
 // fails. Returns only when `argv` cannot be run (127).

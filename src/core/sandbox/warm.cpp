@@ -83,8 +83,10 @@ std::vector<std::string> warm_command(const templates::Language& lang) {
 }
 
 std::string warm_request(const RunPlan& plan, const std::string& token) {
-  std::vector<std::string> argv = {plan.lang->file};
+  std::vector<std::string> argv = {plan.lang->file}, command;
   argv.insert(argv.end(), plan.args.begin(), plan.args.end());
+  for (const auto& a : plan.lang->run) command.push_back(a == "{file}" ? plan.lang->file : a);
+  command.insert(command.end(), plan.args.begin(), plan.args.end());
   nlohmann::json env = nlohmann::json::object();
   std::string script = "rm -rf ./.orch\n";
   std::vector<std::string> run_env = {"ORCH_RUN_ID=" + plan.run_id};
@@ -94,13 +96,12 @@ std::string warm_request(const RunPlan& plan, const std::string& token) {
     env[kv.substr(0, eq)] = kv.substr(eq + 1);
     script += "export " + kv.substr(0, eq) + "=" + sh_quote(kv.substr(eq + 1)) + "\n";
   }
-  for (const auto& a : plan.lang->run) script += sh_quote(a == "{file}" ? plan.lang->file : a) + " ";
-  for (const auto& a : plan.args) script += sh_quote(a) + " ";
+  for (const auto& a : command) script += sh_quote(a) + " ";
   script += "\nrc=$?\nprintf '\\036ORCH-END-%s %d\\036' " + token + " $rc\nprintf '\\036ORCH-END-%s %d\\036' " + token +
             " $rc >&2\nexit $rc\n";
   tar::Writer w;
   w.add_dir(".orch", 0700);
-  w.add_file(".orch/run.json", nlohmann::json({{"argv", argv}, {"env", env}, {"token", token}}).dump(), 0600);
+  w.add_file(".orch/run.json", nlohmann::json({{"argv", argv}, {"command", command}, {"env", env}, {"token", token}}).dump(), 0600);
   w.add_file(".orch/run.sh", script, 0600);
   return session::encode_frame("run", build_input_tar(plan.files, std::move(w)));
 }
@@ -153,7 +154,8 @@ Started prepare_warm(engine::Engine& engine, const templates::Template& t, const
       spec.argv.push_back(DirectOutput::kMountPoint);
     } else {
       spec.host_mounts.push_back({agent, session::kAgentMount, true});
-      spec.argv.insert(spec.argv.begin(), {session::kAgentMount, "agent", "direct", DirectOutput::kMountPoint});
+      if (runner_for(lang) == Runner::Shell) spec.argv = {session::kAgentMount, "agent", "shell", DirectOutput::kMountPoint};
+      else spec.argv.insert(spec.argv.begin(), {session::kAgentMount, "agent", "direct", DirectOutput::kMountPoint});
     }
   }
   Started st;

@@ -1,0 +1,182 @@
+#include "core/sandbox/shell_runner.hpp"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <csignal>
+#include <cstring>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "core/error.hpp"
+#include "core/sandbox/direct_io.hpp"
+#include "core/util/tar.hpp"
+
+namespace orch::sandbox {
+
+namespace {
+
+constexpr size_t kHeaderMax = 40;  // as the other runners: "KIND LEN\n" within 40 bytes
+
+bool read_full(int fd, char* p, size_t n) {
+  while (n > 0) {
+    ssize_t got = ::read(fd, p, n);
+    if (got < 0 && errno == EINTR) continue;
+    if (got <= 0) return false;
+    p += got;
+    n -= static_cast<size_t>(got);
+  }
+  return true;
+}
+
+void write_all(int fd, std::string_view d) {
+  while (!d.empty()) {
+    ssize_t n = ::write(fd, d.data(), d.size());
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return;
+    d.remove_prefix(static_cast<size_t>(n));
+  }
+}
+
+// One frame from `fd`, reading no byte past it (what follows on stdin is the program's); false at
+// the end of the stream or on a header that is not one (lowercase kind, up to 15 digits).
+bool read_frame(int fd, std::string& kind, std::string& payload) {
+  std::string head;
+  char c;
+  for (;;) {
+    if (!read_full(fd, &c, 1)) return false;
+    if (c == '\n') break;
+    if (head.size() >= kHeaderMax) return false;
+    head += c;
+  }
+  size_t sp = head.find(' ');
+  kind = head.substr(0, sp);
+  std::string digits = sp == std::string::npos ? "0" : head.substr(sp + 1);
+  if (kind.empty() || digits.empty() || digits.size() > 15) return false;
+  for (char k : kind)
+    if (k < 'a' || k > 'z') return false;
+  for (char d : digits)
+    if (d < '0' || d > '9') return false;
+  payload.resize(std::stoull(digits));
+  return read_full(fd, payload.data(), payload.size());
+}
+
+// Makes the directories of `rel` under `root` (which exists); false when one is anything but a
+// directory, a symlink above all: nothing is written through a link.
+bool make_dirs(const std::string& root, const std::string& rel) {
+  for (size_t slash = rel.find('/'); slash != std::string::npos; slash = rel.find('/', slash + 1)) {
+    std::string part = root + "/" + rel.substr(0, slash);
+    struct stat st {};
+    if (::lstat(part.c_str(), &st) == 0) {
+      if (S_ISDIR(st.st_mode)) continue;
+      errno = ENOTDIR;
+      return false;
+    }
+    if (::mkdir(part.c_str(), 0755) != 0 && errno != EEXIST) return false;
+  }
+  return true;
+}
+
+bool write_file(const std::string& path, std::string_view data, uint32_t mode) {
+  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, mode & 07777);
+  if (fd < 0) return false;
+  bool ok = true;
+  while (ok && !data.empty()) {
+    ssize_t n = ::write(fd, data.data(), data.size());
+    if (n < 0 && errno == EINTR) continue;
+    ok = n > 0;
+    if (ok) data.remove_prefix(static_cast<size_t>(n));
+  }
+  return ::close(fd) == 0 && ok;
+}
+
+int exit_code_of(int status) { return WIFEXITED(status) ? WEXITSTATUS(status) : WIFSIGNALED(status) ? 128 + WTERMSIG(status) : 1; }
+
+}  // namespace
+
+bool unpack_input(std::string_view archive, const std::string& into, std::map<std::string, std::string>& own, std::string& error) {
+  std::vector<tar::Entry> entries;
+  try {
+    entries = tar::read(archive);
+  } catch (const Error& e) {
+    error = e.what();
+    return false;
+  }
+  for (const auto& e : entries) {
+    if (e.path == ".orch" || e.path.rfind(".orch/", 0) == 0) {
+      if (!own.count(e.path)) own[e.path] = std::string(e.data);
+      continue;
+    }
+    if (!tar::is_safe_relative(e.path)) {
+      error = "unsafe path " + e.path;
+      return false;
+    }
+    std::string target = into + "/" + e.path;
+    bool ok = make_dirs(into, e.path);
+    if (ok && e.type == tar::EntryType::Dir) ok = ::mkdir(target.c_str(), e.mode & 07777) == 0 || errno == EEXIST;
+    else if (ok && e.type == tar::EntryType::Symlink) ok = ::symlink(e.link.c_str(), target.c_str()) == 0;
+    else if (ok && e.type == tar::EntryType::File) ok = write_file(target, e.data, e.mode);
+    if (!ok) {
+      error = e.path + ": " + std::strerror(errno);
+      return false;
+    }
+  }
+  return true;
+}
+
+int shell_runner(const std::string& dir) {
+  // The first ping comes on stdin; with the direct sockets connected, the rest over stdout's.
+  int requests = connect_direct_output(dir) ? 1 : 0;
+  std::string kind, payload;
+  bool got = read_frame(0, kind, payload);
+  while (got && kind == "ping") {  // orch asks whether the runner is up before it offers the sandbox
+    write_all(1, "\x1eORCH-READY\x1e");
+    got = read_frame(requests, kind, payload);
+  }
+  const char* ws = std::getenv("ORCH_WORKSPACE");
+  std::string workspace = ws && *ws ? ws : "/workspace";
+  std::map<std::string, std::string> own;
+  std::string error = "no run request";
+  nlohmann::json spec;
+  if (got && kind == "run" && unpack_input(payload, workspace, own, error)) {
+    spec = nlohmann::json::parse(own[".orch/run.json"], nullptr, false);
+    error = "no command in the request";
+  }
+  if (!spec.is_object() || !spec.contains("command") || !spec["command"].is_array() || spec["command"].empty() ||
+      ::chdir(workspace.c_str()) != 0) {
+    write_all(2, "orch: could not unpack the input files: " + error + "\n");
+    return 125;
+  }
+  payload.clear();
+  std::vector<std::string> command = spec["command"].get<std::vector<std::string>>();
+  std::string token = spec.value("token", "");
+  pid_t pid = ::fork();
+  if (pid == 0) {
+    for (int sig : {SIGPIPE, SIGINT, SIGTERM, SIGHUP, SIGQUIT}) std::signal(sig, SIG_DFL);
+    const nlohmann::json env = spec.value("env", nlohmann::json::object());
+    for (auto it = env.begin(); env.is_object() && it != env.end(); ++it)
+      if (it->is_string()) ::setenv(it.key().c_str(), it->get<std::string>().c_str(), 1);
+    std::vector<char*> argv;
+    for (auto& a : command) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    ::execvp(argv[0], argv.data());
+    write_all(2, "orch: cannot run " + command[0] + ": " + std::strerror(errno) + "\n");
+    ::_exit(errno == ENOENT ? 127 : 126);
+  }
+  int status = 0, code = 1;
+  if (pid > 0) {
+    while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+    }
+    code = exit_code_of(status);
+  }
+  std::string end = "\x1eORCH-END-" + token + " " + std::to_string(code) + "\x1e";
+  write_all(1, end);
+  write_all(2, end);
+  return code;
+}
+
+}  // namespace orch::sandbox
