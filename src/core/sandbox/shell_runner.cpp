@@ -161,6 +161,7 @@ int shell_runner(const std::string& dir) {
     for (auto it = env.begin(); env.is_object() && it != env.end(); ++it)
       if (it->is_string()) ::setenv(it.key().c_str(), it->get<std::string>().c_str(), 1);
     std::vector<char*> argv;
+    argv.reserve(command.size() + 1);
     for (auto& a : command) argv.push_back(a.data());
     argv.push_back(nullptr);
     ::execvp(argv[0], argv.data());
