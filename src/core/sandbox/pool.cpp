@@ -21,9 +21,6 @@ constexpr auto kMaxWait = std::chrono::seconds(120);
 constexpr auto kSettle = std::chrono::milliseconds(20);
 // The longest a quiet hit holds its refill back (a long run does not keep the pool short).
 constexpr auto kHoldMax = std::chrono::seconds(2);
-// Traffic is quiet when fewer runs than this arrive, on average, while a sandbox is prepared: a
-// refill started a run's length later then costs no hit.
-constexpr double kQuietPipeline = 0.5;
 
 }  // namespace
 
@@ -206,6 +203,10 @@ Pool::Taken Pool::take(const RunPlan& plan, Observer& observer) {
   Taken taken;
   taken.pooled = true;
   auto now = Clock::now();
+  // Quiet traffic: the last run came longer ago than a sandbox takes to prepare, so a refill started
+  // a run's length later costs no hit.
+  bool quiet = now - e.last_arrival > std::chrono::duration<double>(e.demand.prep_seconds());
+  e.last_arrival = now;
   e.demand.on_arrival(now);
   while (!e.ready.empty()) {
     Started st = std::move(e.ready.front().st);
@@ -213,7 +214,7 @@ Pool::Taken Pool::take(const RunPlan& plan, Observer& observer) {
     // A runner says nothing until it has input, so anything readable on its stream (the end of it,
     // after the engine restarted or the container died) means it cannot take a run: drop it.
     if (st.stream->quiet() && (!st.out || (st.out->quiet() && st.err->quiet()))) {
-      if (!e.ready.empty() && e.demand.in_pipeline(now) < kQuietPipeline) {
+      if (!e.ready.empty() && quiet) {
         e.hold_until = std::max(e.hold_until, now + kHoldMax);  // until release()
         tick_cv_.notify_all();
       } else {

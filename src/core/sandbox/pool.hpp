@@ -32,7 +32,8 @@ struct PoolOptions {
 // is started for it if none is spare) instead of creating its own beside the pool's, so a busy
 // engine is never asked for more sandboxes than runs need. Refills beyond what waiting runs need
 // stay within what the engine keeps up with (EngineKnee); used sandboxes are removed in the background.
-// At quiet traffic a hit that leaves a sandbox ready holds its refill until the run is over, and a
+// At quiet traffic (the last run came longer ago than a preparation takes) a hit that leaves a
+// sandbox ready holds its refill until the run is over, and a
 // used sandbox waits kSettle before its removal: on a small host the engine's container work would
 // otherwise take the CPU the run and its answer need.
 class Pool {
@@ -82,6 +83,7 @@ class Pool {
     std::string last_error;
     Clock::time_point retry_at{};
     Clock::time_point last_shrink{};
+    Clock::time_point last_arrival{};
     Clock::time_point hold_until{};  // refills wait for a quiet hit's run until then (waiting runs never do)
     uint64_t refills = 0;
   };
