@@ -61,7 +61,7 @@ void check_runner(const RunPlan& plan, const std::string& expect_out, const std:
   CHECK(child.out() == kReady);
   child.write(session::encode_frame("ping", ""));  // a second ping before the run is answered too
   std::string token = "0123456789abcdef01234567";
-  child.write(warm_request(plan, token) + "line from stdin\n");
+  child.write(warm_request(plan, token, 0) + "line from stdin\n");
   child.close_stdin();
   std::string end = end_mark(token, 3);
   REQUIRE(child.read_until([&] { return child.out().find(end) != std::string::npos && child.err().find(end) != std::string::npos; }));
@@ -99,6 +99,24 @@ TEST_CASE("warm runners: a run frame's files, argv, env and stdin reach the prog
              "exit 3\n"}}) {
     CAPTURE(c.language);
     check_runner(plan_for(store, c.language, c.code), expect, "to stderr\n");
+  }
+}
+
+TEST_CASE("warm runners: with linger_s the runner waits after its end marks, then exits with the program's code") {
+  auto store = builtins();
+  for (const auto& [language, code] : {std::pair<const char*, const char*>{"python", "import sys; print(1); sys.exit(3)"},
+                                       std::pair<const char*, const char*>{"node", "console.log(1); process.exitCode = 3;"}}) {
+    CAPTURE(language);
+    RunPlan plan = plan_for(store, language, code);
+    orch::testing::TempDir ws;
+    HostChild child(warm_command(*plan.lang), {"ORCH_WORKSPACE=" + ws.path()}, ws.path());
+    std::string token = "0123456789abcdef01234567", end = end_mark(token, 3);
+    child.write(warm_request(plan, token, 2));
+    child.close_stdin();
+    REQUIRE(child.read_until([&] { return child.out().find(end) != std::string::npos && child.err().find(end) != std::string::npos; }));
+    CHECK(child.out() == "1\n" + end);
+    CHECK(child.wait(0.5) == -1);  // the answer is complete, the process still there
+    CHECK(child.wait(10) == 3);    // and gone within its bound
   }
 }
 
@@ -169,7 +187,7 @@ TEST_CASE("warm runner python, direct output: the request comes over socket o, s
   REQUIRE(o >= 0);
   REQUIRE(e >= 0);
   std::string token = "0123456789abcdef01234567", end = end_mark(token, 3);
-  send_all(o, warm_request(plan, token));
+  send_all(o, warm_request(plan, token, 0));
   child.write("line from stdin\n");
   child.close_stdin();
   std::string out, err;

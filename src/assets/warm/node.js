@@ -1,7 +1,8 @@
 // orch warm runner (after lib/frames.js): node is up before the code exists. Answers "ping" frames
 // with "\x1eORCH-READY\x1e", then reads a "run" frame holding a tar from stdin, unpacks it into
 // $ORCH_WORKSPACE (default /workspace) and runs the program its .orch/run.json names as the main module. At exit,
-// "\x1eORCH-END-<token> <code>\x1e" goes to stdout and stderr so orch knows both streams are complete.
+// "\x1eORCH-END-<token> <code>\x1e" goes to stdout and stderr so orch knows both streams are complete;
+// with `linger_s` in run.json node then waits up to that long before it exits, for orch to remove the sandbox.
 // Started by `orch agent direct` with ORCH_DIRECT_IO=1, its stdout and stderr are orch's direct
 // sockets: the answer to the first ping and every request after it go over stdout's.
 
@@ -95,6 +96,9 @@ function serve() {
     for (const fd of [1, 2]) {
       try { writeAll(fd, end); } catch (e) {}
     }
+    // orch removes the sandbox once it has the answer, so that the engine's teardown of a stopped
+    // container comes after the answer; the wait (an exit handler cannot await) has a bound.
+    if (spec.linger_s > 0) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, spec.linger_s * 1000);
   });
   require("module").runMain();
 }

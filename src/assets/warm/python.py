@@ -3,7 +3,8 @@
 # it into $ORCH_WORKSPACE (default /workspace) and runs the program its .orch/run.json names as
 # __main__, with the rest of stdin left untouched for the program. When it ends,
 # "\x1eORCH-END-<token> <code>\x1e" goes to stdout and stderr so orch knows both streams are
-# complete without waiting for the container to stop. With a directory as its argument it first
+# complete without waiting for the container to stop; with `linger_s` in run.json it then waits up to
+# that long before it exits, for orch to remove the sandbox. With a directory as its argument it first
 # connects to the sockets "o" and "e" there (orch's direct output): when orch took them, the
 # request comes over "o", and stdout and stderr go to "o" and "e".
 import atexit, builtins, json, sys, traceback
@@ -89,7 +90,7 @@ def _main():
     os.chdir(workspace)
     sys.argv = spec["argv"]
     sys.path[0] = workspace
-    return os.path.join(workspace, spec["argv"][0]), spec["token"]
+    return os.path.join(workspace, spec["argv"][0]), spec["token"], spec.get("linger_s", 0)
 
 
 def _exit_code(e):
@@ -102,7 +103,7 @@ def _exit_code(e):
 
 
 _warm()
-_file, _token = _main()
+_file, _token, _linger = _main()
 _runner = sys.modules["__main__"]  # this module stays alive while the program's takes its name
 _program = _main_module(_file)
 sys.modules["__main__"] = _program
@@ -134,4 +135,13 @@ for _fd in (1, 2):
         os.write(_fd, _end)
     except OSError:
         pass
+if _linger:
+    # orch removes the sandbox once it has the answer: the engine's work on a stopped container
+    # (its teardown) then comes after the answer rather than beside it. The wait has a bound, in
+    # case orch went away.
+    import time as _time
+    try:
+        _time.sleep(_linger)
+    finally:
+        os._exit(_code)
 os._exit(_code)

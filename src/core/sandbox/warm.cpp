@@ -17,6 +17,11 @@ namespace orch::sandbox {
 
 namespace {
 
+// How long a runner waits after its end mark for the pool to remove its sandbox: when the runner
+// does not exit, the engine's teardown of a stopped container (shim, runc, events) comes after
+// the answer instead of sharing a small host's CPU with it. A bound, in case orch went away.
+constexpr int kLingerS = 10;
+
 enum class Runner { Python, Node, Shell };
 
 Runner runner_for(const templates::Language& lang) {
@@ -82,7 +87,7 @@ std::vector<std::string> warm_command(const templates::Language& lang) {
   return {"/bin/sh", "-c", embedded_program("warm/shell.sh")};
 }
 
-std::string warm_request(const RunPlan& plan, const std::string& token) {
+std::string warm_request(const RunPlan& plan, const std::string& token, int linger_s) {
   std::vector<std::string> argv = {plan.lang->file}, command;
   argv.insert(argv.end(), plan.args.begin(), plan.args.end());
   for (const auto& a : plan.lang->run) command.push_back(a == "{file}" ? plan.lang->file : a);
@@ -101,7 +106,8 @@ std::string warm_request(const RunPlan& plan, const std::string& token) {
             " $rc >&2\nexit $rc\n";
   tar::Writer w;
   w.add_dir(".orch", 0700);
-  w.add_file(".orch/run.json", nlohmann::json({{"argv", argv}, {"command", command}, {"env", env}, {"token", token}}).dump(), 0600);
+  nlohmann::json run = {{"argv", argv}, {"command", command}, {"env", env}, {"token", token}, {"linger_s", linger_s}};
+  w.add_file(".orch/run.json", run.dump(), 0600);
   w.add_file(".orch/run.sh", script, 0600);
   return session::encode_frame("run", build_input_tar(plan.files, std::move(w)));
 }
@@ -123,7 +129,7 @@ bool fits_warm(const RunPlan& p, const std::string& runtime) {
 RunResult run_warm(engine::Engine& engine, Pool& pool, Started st, const RunPlan& plan, Observer& observer) {
   std::string token = random_hex(24);
   try {
-    std::string input = warm_request(plan, token);
+    std::string input = warm_request(plan, token, kLingerS);
     if (st.out) {
       // The program cannot exist before the request is read, so nothing else writes to this socket.
       st.out->write(input);
