@@ -196,8 +196,8 @@ int serve(const ServerConfig& cfg) {
   svr.set_read_timeout(cfg.read_timeout_s, 0);
   svr.set_write_timeout(30, 0);
   svr.set_keep_alive_max_count(1000);
-  // Headers and body go out in two writes: with Nagle on, a keep-alive client's delayed ACK holds
-  // the second one for 40 ms.
+  // A large or streamed body goes out in writes of its own after the headers: with Nagle on, a
+  // keep-alive client's delayed ACK would hold the second one for 40 ms.
   svr.set_tcp_nodelay(true);
   // httplib keeps a connection open for the keep-alive period even after a body read failed, so the
   // idle timeout is the read timeout: a stalled client holds a thread at most twice that long.

@@ -9,8 +9,12 @@
 
 #include <atomic>
 #include <chrono>
+#include <filesystem>
+#include <fstream>
 #include <string>
 #include <thread>
+
+#include "tcp_counts.hpp"
 
 namespace {
 
@@ -96,6 +100,7 @@ class Raw {
   }
   const std::string& got() const { return got_; }
   void forget() { got_.clear(); }
+  int fd() const { return fd_; }
 
  private:
   int fd_ = -1;
@@ -277,6 +282,65 @@ TEST_CASE("httplib patch: a handler sees its client leave") {
   while (seen == -1 && Clock::now() - t0 < std::chrono::seconds(6)) std::this_thread::sleep_for(std::chrono::milliseconds(10));
   CHECK(seen == 1);
   CHECK(Clock::now() - t0 < std::chrono::seconds(3));
+  svr.stop();
+  t.join();
+}
+
+TEST_CASE("httplib patch: a small answer's headers and body come in one segment, a large one's in several") {
+  httplib::Server svr;
+  svr.set_tcp_nodelay(true);  // as orch serve: every write leaves at once, in its own segment
+  std::string large(256 << 10, 'x');
+  svr.Get("/small", [](const httplib::Request&, httplib::Response& res) { res.set_content(std::string(4000, 's'), "text/plain"); });
+  svr.Get("/large", [&large](const httplib::Request&, httplib::Response& res) { res.set_content(large, "text/plain"); });
+  int port = svr.bind_to_any_port("127.0.0.1");
+  std::thread t([&svr] { svr.listen_after_bind(); });
+  while (!svr.is_running()) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  Raw c(port);
+  for (int i = 0; i < 3; ++i) {  // on one kept connection, as a client that sends request after request
+    int64_t before = orch::testing::data_segments_in(c.fd());
+    REQUIRE(before >= 0);
+    c.send("GET /small HTTP/1.1\r\nHost: x\r\n\r\n");
+    c.read_until(std::string(4000, 's'));
+    REQUIRE(c.got().find(std::string(4000, 's')) != std::string::npos);
+    CHECK(orch::testing::data_segments_in(c.fd()) - before == 1);
+    c.forget();
+  }
+  int64_t before = orch::testing::data_segments_in(c.fd());
+  c.send("GET /large HTTP/1.1\r\nHost: x\r\n\r\n");
+  CHECK(c.read_until(large).find(large) != std::string::npos);
+  CHECK(orch::testing::data_segments_in(c.fd()) - before > 1);  // the count sees every segment
+  svr.stop();
+  t.join();
+}
+
+TEST_CASE("httplib patch: an idle keep-alive connection does not wake its thread") {
+  httplib::Server svr;
+  svr.set_keep_alive_timeout(5);
+  svr.Get("/ok", [](const httplib::Request&, httplib::Response& res) { res.set_content("ok", "text/plain"); });
+  int port = svr.bind_to_any_port("127.0.0.1");
+  std::thread t([&svr] { svr.listen_after_bind(); });
+  while (!svr.is_running()) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  // Every thread's voluntary switches: a thread that polls in a loop switches at each wait.
+  auto switches = [] {
+    int64_t n = 0;
+    for (const auto& task : std::filesystem::directory_iterator("/proc/self/task")) {
+      std::ifstream f(task.path() / "status");
+      std::string line;
+      while (std::getline(f, line))
+        if (line.rfind("voluntary_ctxt_switches:", 0) == 0) n += std::stoll(line.substr(24));
+    }
+    return n;
+  };
+  Raw c(port);
+  c.send("GET /ok HTTP/1.1\r\nHost: x\r\n\r\n");
+  REQUIRE(c.read_until("ok").find("\r\n\r\nok") != std::string::npos);
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  int64_t before = switches();
+  std::this_thread::sleep_for(std::chrono::milliseconds(600));
+  CHECK(switches() - before < 10);  // one loop of 11 ms made ~55 in this time
+  c.forget();
+  c.send("GET /ok HTTP/1.1\r\nHost: x\r\n\r\n");  // and the connection still serves
+  CHECK(c.read_until("ok").find("\r\n\r\nok") != std::string::npos);
   svr.stop();
   t.join();
 }
