@@ -394,17 +394,27 @@ TEST_CASE("Client: an engine message quoting the request back is cut, not echoed
   CHECK_FALSE(contains(msg, std::string(400, 'x')));
 }
 
-TEST_CASE("Client: Podman is told apart from Docker by /version, asked once") {
-  for (auto [answer, want] :
-       {std::pair{R"({"Version":"4.3.1","Components":[{"Name":"Podman Engine","Version":"4.3.1"}]})", Flavor::Podman},
-        std::pair{R"({"Version":"20.10.24","Platform":{"Name":""},"Components":[{"Name":"Engine"}]})", Flavor::Docker}}) {
-    FakeDaemon d([a = std::string(answer)](const Received&) { return Reply::json(200, a); });
+TEST_CASE("Client: Podman is told apart from Docker by its /_ping answer, with no /version asked") {
+  for (auto [libpod, want] : {std::pair{"4.3.1", Flavor::Podman}, std::pair{"", Flavor::Docker}}) {
+    FakeDaemon d([l = std::string(libpod)](const Received& r) {
+      if (r.target != "/_ping") return Reply::json(404, "{}");
+      Reply ping;
+      ping.body = "OK";
+      ping.headers = {{"Api-Version", "1.41"}};
+      if (!l.empty()) ping.headers.emplace_back("Libpod-Api-Version", l);
+      return ping;
+    });
+    d.ping_to_handler = true;
     Client c = client_for(d);
     CHECK(c.flavor() == want);
     CHECK(c.flavor() == want);
-    size_t versions = 0;
-    for (const auto& r : d.requests()) versions += contains(r.target, "/version");
-    CHECK(versions == 1);
+    size_t pings = 0, versions = 0;
+    for (const auto& r : d.all_requests()) {
+      pings += r.target == "/_ping";
+      versions += contains(r.target, "/version");
+    }
+    CHECK(pings == 1);
+    CHECK(versions == 0);
   }
 }
 

@@ -58,7 +58,7 @@ class Client {
   std::string endpoint_display() const;
 
   json version();  // slow on some engines (20.10 asks containerd and runc: ~20 ms)
-  // Podman when /version names a Podman component; asked once per client.
+  // Podman when the first /_ping's answer names its Libpod API (podman 4 and 5 do), else Docker.
   Flavor flavor();
   json info();
   // Asks /_ping every time (under a millisecond); returns the engine's version from the Server
