@@ -138,9 +138,9 @@ while text[pos:].strip():  # kubectl prints one JSON object per manifest, back t
 by = {(i["kind"], i["metadata"]["name"]): i for i in items}
 rules = by[("Role", "orch-sandboxes")]["rules"]
 granted = {(r["apiGroups"][0], res, v) for r in rules for res in r["resources"] for v in r["verbs"]}
-assert all(r["apiGroups"] in ([""], ["networking.k8s.io"]) for r in rules), "only core pods and network policies"
+assert all(r["apiGroups"] in ([""], ["networking.k8s.io"]) for r in rules), "only core pods, config maps and network policies"
 assert not any("secrets" in r["resources"] or "*" in r["resources"] or "*" in r["verbs"] for r in rules), rules
-for need in [("", "pods", v) for v in ("create", "get", "list", "watch", "patch", "delete")] + [("", "pods/exec", "create"), ("", "pods/attach", "create"), ("", "pods/log", "get")]:
+for need in [("", "pods", v) for v in ("create", "get", "list", "watch", "patch", "delete")] + [("", "pods/exec", "create"), ("", "pods/attach", "create"), ("", "pods/log", "get")] + [("", "configmaps", v) for v in ("create", "get", "list", "delete")]:
     assert need in granted, need
 assert by[("Role", "orch-sandboxes")]["metadata"]["namespace"] == "orch-sandboxes"
 # The deny-all policy shipped is the one orch makes (sandbox/kube pod.cpp's deny_all_policy, golden file).

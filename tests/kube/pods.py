@@ -26,15 +26,23 @@ def valid_label_key(k):
     return 0 < len(name) <= 63 and bool(LABEL_VALUE_RE.match(name))
 
 
-def validate(pod):
-    """Returns the reason the API server (validation, then Pod Security 'restricted') refuses the pod, or None."""
-    meta, spec = pod.get("metadata", {}), pod.get("spec", {})
+def validate_meta(meta):
+    """Returns the reason the API server refuses an object's name or labels, or None."""
     name = meta.get("name", "")
     if not name or len(name) > 253 or not NAME_RE.match(name):
         return 422, "metadata.name: Invalid value: %r: a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.'" % name
     for k, v in (meta.get("labels") or {}).items():
         if not valid_label_key(k) or not isinstance(v, str) or len(v) > 63 or not LABEL_VALUE_RE.match(v):
             return 422, "metadata.labels: Invalid value: %r: a valid label must be 63 characters or less" % v
+    return None
+
+
+def validate(pod):
+    """Returns the reason the API server (validation, then Pod Security 'restricted') refuses the pod, or None."""
+    meta, spec = pod.get("metadata", {}), pod.get("spec", {})
+    problem = validate_meta(meta)
+    if problem:
+        return problem
     containers = spec.get("containers") or []
     if not containers:
         return 422, "spec.containers: Required value"

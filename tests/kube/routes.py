@@ -16,7 +16,7 @@ POD_VERBS = ["create", "delete", "get", "list", "patch", "watch"]
 RESOURCES = {
     "/api/v1": [("pods", "Pod", POD_VERBS), ("pods/attach", "PodAttachOptions", ["create", "get"]),
                 ("pods/exec", "PodExecOptions", ["create", "get"]), ("pods/log", "Pod", ["get"]),
-                ("namespaces", "Namespace", ["get", "list"])],
+                ("namespaces", "Namespace", ["get", "list"]), ("configmaps", "ConfigMap", ["create", "delete", "get", "list"])],
     "/apis/networking.k8s.io/v1": [("networkpolicies", "NetworkPolicy", ["create", "delete", "get", "list"])],
 }
 # Known to discovery only, so `kubectl apply --dry-run=client` can map deploy/kubernetes/ (a GET of
@@ -32,6 +32,7 @@ for _path, _kinds in MAPPED_ONLY.items():
 CLUSTER_SCOPED = {"namespaces", "runtimeclasses"}
 POD_PATH = re.compile(r"^/api/v1/namespaces/([^/]+)/pods(?:/([^/]+))?(?:/(exec|attach|log))?$")
 POLICY_PATH = re.compile(r"^/apis/networking.k8s.io/v1/namespaces/([^/]+)/networkpolicies(?:/([^/]+))?$")
+CONFIG_MAP_PATH = re.compile(r"^/api/v1/namespaces/([^/]+)/configmaps(?:/([^/]+))?$")
 
 
 def status(code, reason, message, name=None, kind=None):
@@ -135,6 +136,9 @@ class Api:
         m = POLICY_PATH.match(path)
         if m:
             return self.policies(h, method, m.group(1), m.group(2), query, body)
+        m = CONFIG_MAP_PATH.match(path)
+        if m:
+            return self.config_maps(h, method, m.group(1), m.group(2), query, body)
         raise ApiError(404, "the server could not find the requested resource")
 
     def parse(self, body):
@@ -296,3 +300,25 @@ class Api:
             self.store.delete_policy(ns, name)
             return self.send_json(h, 200, {"kind": "Status", "apiVersion": "v1", "status": "Success", "metadata": {}})
         raise ApiError(404, "the server could not find the requested resource")
+
+    # --- config maps ------------------------------------------------------------------------------
+    def config_maps(self, h, method, ns, name, query, body):
+        if name is None and method == "GET":
+            items = self.store.list_config_maps(ns, query.get("labelSelector", [""])[0])
+            return self.send_json(h, 200, {"kind": "ConfigMapList", "apiVersion": "v1",
+                                           "metadata": {"resourceVersion": self.store.rv()}, "items": items})
+        if name is None and method == "POST":
+            cm = self.parse(body)
+            cm.setdefault("metadata", {})
+            problem = podlib.validate_meta(cm["metadata"])
+            if problem:
+                raise ApiError(problem[0], problem[1], cm["metadata"].get("name"), "configmaps")
+            if not self.store.add_config_map(ns, cm):
+                raise ApiError(409, 'configmaps "%s" already exists' % cm["metadata"]["name"], cm["metadata"]["name"], "configmaps")
+            return self.send_json(h, 201, self.store.get_config_map(ns, cm["metadata"]["name"]))
+        cm = self.store.get_config_map(ns, name) if method == "GET" else self.store.delete_config_map(ns, name) if method == "DELETE" else None
+        if method not in ("GET", "DELETE"):
+            raise ApiError(404, "the server could not find the requested resource")
+        if cm is None:
+            raise ApiError(404, 'configmaps "%s" not found' % name, name, "configmaps")
+        return self.send_json(h, 200, cm)

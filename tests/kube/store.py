@@ -1,4 +1,4 @@
-"""The double's objects: pods backed by Docker containers, network policies backed by Docker networks."""
+"""The double's objects: pods backed by Docker containers, network policies backed by Docker networks, config maps."""
 import copy
 import os
 import random
@@ -31,7 +31,7 @@ class Store:
         self.docker, self.instance, self.runtimes = docker, instance, runtimes
         self.owner = {"orch.k8s-double": instance}
         self.lock = threading.RLock()
-        self.pods, self.policies, self.networks = {}, {}, {}
+        self.pods, self.policies, self.networks, self.config_maps = {}, {}, {}, {}
         self._rv = 0
         self.stopping = False
         self.starters = []  # threads creating containers, joined before cleanup
@@ -299,6 +299,31 @@ class Store:
                 self.docker.call("DELETE", "/networks/%s" % net)
             except DockerError:
                 pass  # pods still on it; cleanup() removes it at the end
+
+    # --- config maps: kept in memory ---
+    def add_config_map(self, ns, cm):
+        name = cm["metadata"]["name"]
+        with self.lock:
+            if (ns, name) in self.config_maps:
+                return False
+            cm["apiVersion"], cm["kind"] = "v1", "ConfigMap"
+            cm["metadata"].update({"namespace": ns, "uid": str(uuid.uuid4()), "creationTimestamp": podlib.rfc3339(time.time())})
+            self.bump(cm)
+            self.config_maps[(ns, name)] = cm
+            return True
+
+    def get_config_map(self, ns, name):
+        with self.lock:
+            return self.config_maps.get((ns, name))
+
+    def list_config_maps(self, ns, selector):
+        with self.lock:
+            return [c for (n, _), c in sorted(self.config_maps.items())
+                    if n == ns and podlib.selector_matches(selector, c["metadata"].get("labels") or {})]
+
+    def delete_config_map(self, ns, name):
+        with self.lock:
+            return self.config_maps.pop((ns, name), None)
 
     def cleanup(self):
         with self.lock:

@@ -135,6 +135,7 @@ TEST_CASE("session pod on a private network under gVisor with a Localhost seccom
   s.labels["orch.net"] = "private";
   s.labels["project"] = "demo";
   s.labels["not a key"] = "kept in the annotation";
+  s.remove_on_exit = true;  // Kubernetes keeps an ended pod: the annotation asks orch to delete it
   PodOptions o;
   o.runtime_class = "gvisor";
   o.seccomp_localhost = "orch/seccomp.json";

@@ -179,8 +179,9 @@ class Engine {
   virtual void prepare(const std::function<void(const std::string&)>& on_line);
   // Small named, labelled records the engine keeps beside the sandboxes, for state that must
   // outlive orch but cannot go on a sandbox made earlier (a pooled session's claim). Docker keeps
-  // each as a volume that is never mounted. An engine without them keeps none: create_record
-  // throws Unavailable, and callers (the session pool) fall back to making sandboxes afresh.
+  // each as a volume that is never mounted, Kubernetes as a ConfigMap. An engine without them keeps
+  // none: create_record throws Unavailable, and callers (the session pool) fall back to making
+  // sandboxes afresh.
   virtual void create_record(const std::string& name, const Labels& labels);
   virtual std::optional<Labels> find_record(const std::string& name);
   virtual std::vector<std::pair<std::string, Labels>> list_records(const Labels& match);

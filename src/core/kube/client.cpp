@@ -41,6 +41,8 @@ std::string Client::policies_path() const {
   return "/apis/networking.k8s.io/v1/namespaces/" + percent_encode(cfg_.namespace_name) + "/networkpolicies";
 }
 
+std::string Client::config_maps_path() const { return "/api/v1/namespaces/" + percent_encode(cfg_.namespace_name) + "/configmaps"; }
+
 std::unique_ptr<Stream> Client::take(Clock::time_point deadline) {
   {
     std::lock_guard<std::mutex> lock(mu_);
@@ -105,10 +107,18 @@ std::optional<json> Client::get_pod(const std::string& name) {
   return get_if_there(pods_path() + "/" + percent_encode(name), "get pod " + name);
 }
 
-json Client::list_pods(const std::string& label_selector) {
-  json list = call("GET", pods_path() + "?labelSelector=" + percent_encode(label_selector));
+void Client::delete_if_there(const std::string& path, const std::string& what) {
+  Response r = raw("DELETE", path);
+  if (r.status == 404 || (r.status >= 200 && r.status < 300)) return;
+  throw_for_status(r, what);
+}
+
+json Client::items_of(const std::string& path, const std::string& label_selector) {
+  json list = call("GET", path + "?labelSelector=" + percent_encode(label_selector));
   return list.is_object() && list.contains("items") && list["items"].is_array() ? list["items"] : json::array();
 }
+
+json Client::list_pods(const std::string& label_selector) { return items_of(pods_path(), label_selector); }
 
 std::optional<json> Client::delete_pod(const std::string& name, int grace_seconds) {
   json opts = {{"kind", "DeleteOptions"}, {"apiVersion", "v1"}, {"gracePeriodSeconds", grace_seconds},
@@ -185,14 +195,21 @@ std::optional<json> Client::get_network_policy(const std::string& name) {
 }
 
 void Client::delete_network_policy(const std::string& name) {
-  Response r = raw("DELETE", policies_path() + "/" + percent_encode(name));
-  if (r.status == 404 || (r.status >= 200 && r.status < 300)) return;
-  throw_for_status(r, "delete network policy " + name);
+  delete_if_there(policies_path() + "/" + percent_encode(name), "delete network policy " + name);
 }
 
-json Client::list_network_policies(const std::string& label_selector) {
-  json list = call("GET", policies_path() + "?labelSelector=" + percent_encode(label_selector));
-  return list.is_object() && list.contains("items") && list["items"].is_array() ? list["items"] : json::array();
+json Client::list_network_policies(const std::string& label_selector) { return items_of(policies_path(), label_selector); }
+
+json Client::create_config_map(const json& config_map) { return call("POST", config_maps_path(), config_map.dump()); }
+
+std::optional<json> Client::get_config_map(const std::string& name) {
+  return get_if_there(config_maps_path() + "/" + percent_encode(name), "get config map " + name);
 }
+
+void Client::delete_config_map(const std::string& name) {
+  delete_if_there(config_maps_path() + "/" + percent_encode(name), "delete config map " + name);
+}
+
+json Client::list_config_maps(const std::string& label_selector) { return items_of(config_maps_path(), label_selector); }
 
 }  // namespace orch::kube

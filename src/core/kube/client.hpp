@@ -55,6 +55,11 @@ class Client {
   void delete_network_policy(const std::string& name);
   json list_network_policies(const std::string& label_selector);
 
+  json create_config_map(const json& config_map);
+  std::optional<json> get_config_map(const std::string& name);
+  void delete_config_map(const std::string& name);  // gone is not an error
+  json list_config_maps(const std::string& label_selector);
+
   // One request; the body is parsed as JSON (empty: null). Throws on non-2xx.
   json call(const std::string& method, const std::string& path, const std::string& body = "",
             const std::string& content_type = "application/json",
@@ -66,6 +71,9 @@ class Client {
  private:
   std::string pods_path() const;
   std::string policies_path() const;
+  std::string config_maps_path() const;
+  void delete_if_there(const std::string& path, const std::string& what);  // 404 is not an error
+  json items_of(const std::string& path, const std::string& label_selector);
   std::optional<json> get_if_there(const std::string& path, const std::string& what);  // nullopt on 404
   std::unique_ptr<Stream> take(Clock::time_point deadline);
   void give_back(std::unique_ptr<Stream> s);

@@ -265,9 +265,25 @@ void KubeEngine::remove(const std::string& id) {
     client_.delete_network_policy(egress_policy_name(id));
 }
 
+// Kubernetes keeps a bare pod that ended; one that asked for remove_on_exit is deleted when orch
+// first sees it ended and reported gone, as Docker's AutoRemove removes such a container (so a
+// session that expired is gone, not "exited", to whoever asks next).
+bool KubeEngine::removed_on_exit(const json& pod) {
+  const json& meta = field(pod, "metadata");
+  if (field(meta, "annotations").value(kAnnotationRemoveOnExit, "") != "1") return false;
+  auto state = status_of(pod).state;
+  if (state != engine::State::Exited && state != engine::State::Dead) return false;
+  try {
+    remove(meta.value("name", ""));
+  } catch (const Error&) {
+    // deleted on the next sight, or by gc
+  }
+  return true;
+}
+
 std::optional<engine::SandboxStatus> KubeEngine::inspect(const std::string& id) {
   auto pod = client_.get_pod(id);
-  if (!pod) return std::nullopt;
+  if (!pod || removed_on_exit(*pod)) return std::nullopt;
   return status_of(*pod);
 }
 
@@ -275,10 +291,34 @@ std::vector<engine::SandboxInfo> KubeEngine::list(const engine::Labels& match) {
   std::vector<engine::SandboxInfo> out;
   for (const auto& pod : client_.list_pods(selector_for(match))) {
     auto info = info_of(pod);
-    if (matches(info.labels, match)) out.push_back(std::move(info));
+    if (matches(info.labels, match) && !removed_on_exit(pod)) out.push_back(std::move(info));
   }
   return out;
 }
+
+// A record is a ConfigMap that holds nothing but its labels (made label-safe, the exact ones in
+// the annotation, as on pods).
+void KubeEngine::create_record(const std::string& name, const engine::Labels& labels) {
+  client_.create_config_map({{"apiVersion", "v1"}, {"kind", "ConfigMap"}, {"metadata", labelled_metadata(dns_label(name), labels)}});
+}
+
+std::optional<engine::Labels> KubeEngine::find_record(const std::string& name) {
+  auto cm = client_.get_config_map(dns_label(name));
+  if (!cm) return std::nullopt;
+  return exact_labels(field(*cm, "metadata"));
+}
+
+std::vector<std::pair<std::string, engine::Labels>> KubeEngine::list_records(const engine::Labels& match) {
+  std::vector<std::pair<std::string, engine::Labels>> out;
+  for (const auto& cm : client_.list_config_maps(selector_for(match))) {
+    const json& meta = field(cm, "metadata");
+    auto labels = exact_labels(meta);
+    if (matches(labels, match)) out.emplace_back(meta.value("name", ""), std::move(labels));
+  }
+  return out;
+}
+
+void KubeEngine::remove_record(const std::string& name) { client_.delete_config_map(dns_label(name)); }
 
 void KubeEngine::set_expiry(const std::string& id, int64_t expires) {
   client_.patch_pod(id, {{"metadata", {{"labels", {{sandbox::kLabelExpires, std::to_string(expires)}}}}}});

@@ -41,6 +41,12 @@ class KubeEngine : public engine::Engine {
   void remove_network(const std::string& id_or_name) override;
   std::vector<engine::NetworkInfo> list_networks(const engine::Labels& match) override;
 
+  // Records are ConfigMaps in the sandboxes' namespace.
+  void create_record(const std::string& name, const engine::Labels& labels) override;
+  std::optional<engine::Labels> find_record(const std::string& name) override;
+  std::vector<std::pair<std::string, engine::Labels>> list_records(const engine::Labels& match) override;
+  void remove_record(const std::string& name) override;
+
   bool image_exists(const std::string& ref) override;
   void build_image(const engine::ImageBuild& build, const std::function<void(const std::string&)>& on_line) override;
 
@@ -50,6 +56,7 @@ class KubeEngine : public engine::Engine {
 
  private:
   void ensure_deny_all();
+  bool removed_on_exit(const nlohmann::json& pod);
 
   Client client_;
   PodOptions options_;

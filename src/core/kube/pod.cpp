@@ -120,6 +120,13 @@ std::string label_value(const std::string& v) {
   return out;
 }
 
+json labelled_metadata(const std::string& name, const engine::Labels& exact) {
+  json labels = {{sandbox::kLabelManaged, "1"}};
+  for (const auto& [k, v] : exact)
+    if (valid_label_key(k)) labels[k] = label_value(v);
+  return {{"name", name}, {"labels", labels}, {"annotations", {{kAnnotationLabels, json(exact).dump()}}}};
+}
+
 std::string quantity(int64_t bytes) {
   static const std::pair<int64_t, const char*> units[] = {{1LL << 40, "Ti"}, {1LL << 30, "Gi"}, {1LL << 20, "Mi"}, {1LL << 10, "Ki"}};
   for (const auto& [size, suffix] : units)
@@ -235,6 +242,7 @@ json pod_manifest(const engine::SandboxSpec& s, const PodOptions& opts) {
   if (!s.hostname.empty()) spec["hostname"] = dns_label(s.hostname);
   if (s.expires) labels[sandbox::kLabelExpires] = std::to_string(*s.expires);
   json annotations = {{kAnnotationLabels, json(s.labels).dump()}};
+  if (s.remove_on_exit) annotations[kAnnotationRemoveOnExit] = "1";
   return {{"apiVersion", "v1"},
           {"kind", "Pod"},
           {"metadata", {{"name", name}, {"labels", labels}, {"annotations", annotations}}},

@@ -35,6 +35,9 @@ inline constexpr const char* kLabelNetGroup = "orch.netgroup";
 inline constexpr const char* kLabelEgress = "orch.egress";
 // Every orch label with its exact value (label values cannot hold ':' or be long), as JSON.
 inline constexpr const char* kAnnotationLabels = "orch.labels";
+// On a pod whose spec asked for remove_on_exit: Kubernetes keeps a bare pod that ended, so orch
+// deletes it the first time it sees it ended (KubeEngine's list and inspect).
+inline constexpr const char* kAnnotationRemoveOnExit = "orch.remove-on-exit";
 
 // Lowercase DNS-1123 label (pod names, host names, policy names): at most 63 characters.
 std::string dns_label(const std::string& text);
@@ -42,6 +45,9 @@ bool valid_label_value(const std::string& v);
 bool valid_label_key(const std::string& k);
 // The value as a label can carry it: invalid characters become '_', trimmed to 63, alphanumeric ends.
 std::string label_value(const std::string& v);
+// Metadata for an object of orch's other than a pod (a policy, a record): orch.managed=1 and the
+// label-safe labels, with the exact ones in the kAnnotationLabels annotation.
+nlohmann::json labelled_metadata(const std::string& name, const engine::Labels& exact);
 // Orch's byte sizes as Kubernetes quantities: 67108864 -> "64Mi".
 std::string quantity(int64_t bytes);
 

@@ -12,12 +12,9 @@ using nlohmann::json;
 namespace {
 
 json policy(const std::string& name, const engine::Labels& exact, json spec) {
-  json labels = {{sandbox::kLabelManaged, "1"}};
-  for (const auto& [k, v] : exact)
-    if (valid_label_key(k)) labels[k] = label_value(v);
   return {{"apiVersion", "networking.k8s.io/v1"},
           {"kind", "NetworkPolicy"},
-          {"metadata", {{"name", name}, {"labels", labels}, {"annotations", {{kAnnotationLabels, json(exact).dump()}}}}},
+          {"metadata", labelled_metadata(name, exact)},
           {"spec", std::move(spec)}};
 }
 
