@@ -1,7 +1,8 @@
 # orch with ORCH_BACKEND=kubernetes against the Kubernetes API double: cases of the run, session,
 # serve and hostile suites that exercise what differs per backend (streams over WebSocket,
 # stdin close, exit codes from pod status, kill, OOM, network policy, labels, expiry, the pool's
-# attach path, cleanup). Each group runs under one double, which must hold no pod afterwards.
+# attach path, cleanup). Each group runs under one double, which must hold no pod and no record
+# (ConfigMap: a pooled session's claim) afterwards.
 source "$(dirname "${BASH_SOURCE[0]}")/kube_lib.sh"
 IT_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 
@@ -20,6 +21,7 @@ on_kubernetes() {  # suite test...
   pods=$(grep -c '^created pod ' "$SCRATCH/double.out.err")
   [ "$pods" -ge $# ] || fail "only $pods pods went through the double for $# tests"
   wait_eval 100 '[ -z "$(kc get pods -o name)" ]' || fail "pods left behind: $(kc get pods -o name | tr '\n' ' ')"
+  assert_eq "" "$(kc get configmaps -o name)" "records left behind"
   stop_double  # a test may ask for several suites, each with its own double
 }
 
@@ -67,15 +69,22 @@ test_hostile_cases_on_kubernetes() {
 }
 
 # E2B sandboxes on Kubernetes, with orch's agent put in place by an init container from orch's own
-# image (ORCH_K8S_AGENT_IMAGE, built here as deploy/docker builds it): the SDK cases that go
-# through the agent (processes, files), then one sandbox's pod read from both sides.
+# image (ORCH_K8S_AGENT_IMAGE, built here as deploy/docker builds it): every SDK case that does not
+# read Docker containers directly (processes, files, the code interpreter, and the lifecycle's
+# tenants, tokens, timeouts, list, connect and kill under a session pool), then one sandbox's pod
+# read from both sides. The lifecycle's first sandbox must be the pool's pod, claimed.
 test_e2b_cases_on_kubernetes() {
   local image=orch-it-agent:$$-$RANDOM
-  local out
+  local out sid
   out=$(bash "$IT_DIR/../../deploy/docker/build.sh" "$ORCH" "$image" 2>&1) || fail "could not build orch's image: $out"
   KUBE_AFTER="docker rmi -f $image >/dev/null 2>&1"
   export ORCH_K8S_AGENT_IMAGE=$image
-  on_kubernetes test_e2b.sh test_e2b_commands test_e2b_files e2b_agent_from_the_init_container cluster_session_case
+  on_kubernetes test_e2b.sh test_e2b_commands test_e2b_files test_e2b_lifecycle_tenants_and_tokens test_e2b_code_interpreter \
+    e2b_agent_from_the_init_container cluster_session_case
+  sid=$(sed -n 's/^SANDBOX //p' "$SCRATCH/test_e2b_lifecycle_tenants_and_tokens.log")
+  [ -n "$sid" ] || fail "the lifecycle case named no sandbox"
+  grep -q "^created pod default/orch-pool-$sid " "$SCRATCH/double.out.err" ||
+    fail "the lifecycle's sandbox $sid was not the session pool's pod: $(grep '^created pod' "$SCRATCH/double.out.err" | tr '\n' ' ')"
 }
 
 # Not a test of its own: the real-cluster suite's session case hands orch the image it is given in
