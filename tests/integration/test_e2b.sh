@@ -6,12 +6,7 @@ source "$(dirname "${BASH_SOURCE[0]}")/serve_lib.sh"
 E2B_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")/../e2b" && pwd)
 
 e2b_setup() {
-  command -v node >/dev/null || fail "node is not installed (.ci/run installs it)"
-  node -e 'const [a,b,c]=process.versions.node.split(".").map(Number); process.exit(a>20||(a==20&&(b>18||(b==18&&c>=1)))?0:1)' ||
-    fail "the E2B SDKs need Node >= 20.18.1 (found $(node --version))"
-  if [ ! -d "$E2B_DIR/node_modules/@e2b/code-interpreter" ] || [ "$E2B_DIR/package-lock.json" -nt "$E2B_DIR/node_modules/.package-lock.json" ]; then
-    (cd "$E2B_DIR" && npm ci --no-audit --no-fund --loglevel=error) >/dev/null || fail "npm ci in tests/e2b failed"
-  fi
+  e2b_sdk_ready
   scratch
   # Tenant a's key in E2B's e2b_<hex> form (its orch token hex-encoded); tenant b's as is.
   local tok_a=tenant-a-token-0123456789 tok_b=tenant-b-token-0123456789
@@ -19,6 +14,16 @@ e2b_setup() {
   start_server --tokens "$SCRATCH/tokens" "$@"
   export E2B_API_URL="$BASE/e2b" E2B_SANDBOX_URL="$BASE/e2b"
   export E2B_API_KEY="e2b_$(printf %s "$tok_a" | od -An -tx1 | tr -d ' \n')" E2B_KEY_OTHER_TENANT=$tok_b
+}
+
+# Node and the pinned SDKs, installed on first use.
+e2b_sdk_ready() {
+  command -v node >/dev/null || fail "node is not installed (.ci/run installs it)"
+  node -e 'const [a,b,c]=process.versions.node.split(".").map(Number); process.exit(a>20||(a==20&&(b>18||(b==18&&c>=1)))?0:1)' ||
+    fail "the E2B SDKs need Node >= 20.18.1 (found $(node --version))"
+  if [ ! -d "$E2B_DIR/node_modules/@e2b/code-interpreter" ] || [ "$E2B_DIR/package-lock.json" -nt "$E2B_DIR/node_modules/.package-lock.json" ]; then
+    (cd "$E2B_DIR" && npm ci --no-audit --no-fund --loglevel=error) >/dev/null || fail "npm ci in tests/e2b failed"
+  fi
 }
 
 e2b_run() {  # script.mjs: runs it, shows its lines, fails on any FAIL or a non-zero exit

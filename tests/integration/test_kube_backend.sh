@@ -129,6 +129,58 @@ PYEOF
   e2b_no_leftovers
 }
 
+# `orch serve` replicas share nothing but the API server: a session one replica made is found by
+# label and served by another, after the first has stopped; the same for an E2B sandbox, through
+# the SDK pointed at one replica to create and at the other to run a command and kill it.
+test_replicas_serve_each_others_sessions() {
+  start_double
+  write_kubeconfig "$SCRATCH/kubeconfig" "token: unused"
+  export ORCH_BACKEND=kubernetes ORCH_KUBECONFIG=$SCRATCH/kubeconfig ORCH_K8S_NAMESPACE=default
+  local tok=replica-token-0123456789 a b pid_a pid_b r sid out
+  printf '%s a\n' "$tok" >"$SCRATCH/tokens"
+  for r in a b; do
+    "$ORCH" serve --listen 127.0.0.1:0 --tokens "$SCRATCH/tokens" >"$SCRATCH/serve-$r.log" 2>&1 &
+    eval "pid_$r=$!"
+  done
+  KUBE_AFTER="kill $pid_a $pid_b 2>/dev/null"
+  for r in a b; do
+    wait_for 100 grep -q 'listening on http://' "$SCRATCH/serve-$r.log" || fail "replica $r did not start: $(cat "$SCRATCH/serve-$r.log")"
+    eval "$r=$(grep -o 'http://127.0.0.1:[0-9]*' "$SCRATCH/serve-$r.log" | head -n1)"
+  done
+  local auth=(-H "Authorization: Bearer $tok" -H 'Content-Type: application/json')
+  out=$(curl -sf "${auth[@]}" --data-binary '{"template":"python"}' "$a/v1/sessions") || fail "create on replica a: $out"
+  sid=$(json_get "$out" id)
+  [ -n "$sid" ] || fail "no session id from replica a: $out"
+  out=$(curl -sf "${auth[@]}" --data-binary '{"code":"x = 41"}' "$a/v1/sessions/$sid/exec") || fail "exec on replica a: $out"
+  kill -TERM "$pid_a"; wait "$pid_a" 2>/dev/null
+  out=$(curl -sf "${auth[@]}" --data-binary '{"code":"print(x + 1)"}' "$b/v1/sessions/$sid/exec") || fail "exec on replica b: $out"
+  assert_eq 42 "$(json_get "$out" stdout | tr -d '\n')" "replica b ran in the kernel replica a started"
+  assert_contains "$(curl -sf "${auth[@]}" "$b/v1/sessions")" "\"$sid\""
+  curl -sf -X DELETE "${auth[@]}" "$b/v1/sessions/$sid" >/dev/null || fail "delete on replica b"
+  wait_eval 100 '[ -z "$(kc get pods -l "orch.id=$sid" -o name)" ]' || fail "the session's pod outlived its delete"
+  # E2B: made through replica b's twin (a new replica a), used and killed through b.
+  "$ORCH" serve --listen 127.0.0.1:0 --tokens "$SCRATCH/tokens" >"$SCRATCH/serve-a2.log" 2>&1 &
+  pid_a=$!
+  KUBE_AFTER="kill $pid_a $pid_b 2>/dev/null"
+  wait_for 100 grep -q 'listening on http://' "$SCRATCH/serve-a2.log" || fail "replica a did not restart"
+  a=$(grep -o 'http://127.0.0.1:[0-9]*' "$SCRATCH/serve-a2.log" | head -n1)
+  source "$IT_DIR/test_e2b.sh"
+  e2b_sdk_ready
+  out=$(cd "$E2B_DIR" && E2B_API_KEY="e2b_$(printf %s "$tok" | od -An -tx1 | tr -d ' \n')" A="$a/e2b" B="$b/e2b" timeout 120 node --input-type=module -e '
+    const { Sandbox } = await import("e2b");
+    const made = await Sandbox.create("base", { apiUrl: process.env.A, sandboxUrl: process.env.A, timeoutMs: 60000 });
+    const other = await Sandbox.connect(made.sandboxId, { apiUrl: process.env.B, sandboxUrl: process.env.B });
+    const r = await other.commands.run("echo from-$((40 + 2))");
+    console.log("ran " + r.stdout.trim());
+    console.log("killed " + await Sandbox.kill(made.sandboxId, { apiUrl: process.env.B }));
+    console.log("alive " + await made.isRunning());' 2>&1) || fail "e2b across replicas: $out"
+  assert_contains "$out" "ran from-42"
+  assert_contains "$out" "killed true"
+  assert_contains "$out" "alive false"
+  kill -TERM "$pid_a" "$pid_b"; wait "$pid_a" "$pid_b" 2>/dev/null
+  wait_eval 100 '[ -z "$(kc get pods -o name)" ]' || fail "pods left behind: $(kc get pods -o name | tr '\n' ' ')"
+}
+
 # A sandbox with a network gets its own egress policy, made before its pod and removed with it; the
 # double enforces it in the pod's network namespace as a policy-enforcing CNI would. Through the
 # hostile battery's lab (a "public", a private and a link-local server): only the public one and,

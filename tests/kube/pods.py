@@ -40,6 +40,7 @@ def validate_meta(meta):
 def validate(pod):
     """Returns the reason the API server (validation, then Pod Security 'restricted') refuses the pod, or None."""
     meta, spec = pod.get("metadata", {}), pod.get("spec", {})
+    name = meta.get("name", "")
     problem = validate_meta(meta)
     if problem:
         return problem
