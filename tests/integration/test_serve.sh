@@ -412,6 +412,25 @@ test_pool_is_removed_on_shutdown() {
   assert_eq "0" "$(containers_of_pid "$pid")"
 }
 
+# A pooled session that died before anyone claimed it (its container killed) is passed over: the
+# create gets a session made afresh, and nothing of the dead one stays behind.
+test_session_pool_passes_over_a_pooled_session_that_died() {
+  start_server --session-pool python=1
+  wait_eval 300 '[ "$(json_get "$(curl -s "$BASE/health")" session_pool.python.ready)" -ge 1 ]' ||
+    fail "session pool never filled: $(curl -s "$BASE/health")"
+  local pooled r id
+  pooled=$(docker ps -q --filter label=orch.kind=session --filter "label=orch.pid=$(hostname):$SERVER_PID")
+  [ "$(wc -w <<<"$pooled")" = 1 ] || fail "expected one pooled session container, found: $pooled"
+  docker kill "$pooled" >/dev/null || fail "docker kill $pooled"
+  wait_eval 100 '[ "$(docker inspect -f "{{.State.Running}}" "$pooled" 2>/dev/null)" != true ]' || fail "the pooled session did not stop"
+  r=$(post /v1/sessions '{"template":"python"}')
+  assert_eq 201 "$(status_of "$r")" "create: $r"
+  id=$(json_get "$(body_of "$r")" id)
+  assert_eq 2 "$(json_get "$(body_of "$(post "/v1/sessions/$id/exec" '{"code":"print(1 + 1)"}')")" stdout | tr -d '\n')"
+  wait_eval 100 '[ -z "$(docker ps -aq --filter "id=$pooled")" ]' || fail "the pooled session that died was left behind"
+  curl -s -X DELETE "$BASE/v1/sessions/$id" >/dev/null
+}
+
 test_pool_misses_wait_for_the_sandbox_being_prepared() {
   # With nothing ready, runs take the pool's sandboxes as they come up instead of making their own
   # beside them: every run is a miss, and every run is pooled.

@@ -96,6 +96,9 @@ std::optional<Manager::Launched> SessionPool::take(const PoolKey& key) {
     it->second.pop_front();
     cv_.notify_all();
     if (l.record.expires - unix_now() >= kMinLeft && l.supervisor && l.supervisor->quiet()) return l;
+    // Near its pool expiry, or ending (its supervisor spoke): removed on the pool's thread rather
+    // than left to run unlisted until that expiry, or stopped for good.
+    chores_.push_back([this, record = std::move(l.record)] { m_.remove_record(record); });
   }
   return std::nullopt;
 }
