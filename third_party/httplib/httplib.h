@@ -5367,6 +5367,7 @@ inline bool Server::write_response_core(Stream &strm, bool close_connection,
   if (post_routing_handler_) { post_routing_handler_(req, res); }
 
   // Response line and headers
+  auto ret = true;
   auto sent_with_headers = false;
   {
     detail::BufferStream bstrm;
@@ -5388,11 +5389,12 @@ inline bool Server::write_response_core(Stream &strm, bool close_connection,
 
     // Flush buffer
     auto &data = bstrm.get_buffer();
-    detail::write_data(strm, data.data(), data.size());
+    if (!detail::write_data(strm, data.data(), data.size()) && sent_with_headers) {
+      ret = false;
+    }
   }
 
   // Body
-  auto ret = true;
   if (req.method != "HEAD" && !sent_with_headers) {
     if (!res.body.empty()) {
       if (!detail::write_data(strm, res.body.data(), res.body.size())) {

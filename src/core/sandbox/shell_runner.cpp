@@ -178,8 +178,8 @@ int shell_runner(const std::string& dir) {
   std::string end = "\x1eORCH-END-" + token + " " + std::to_string(code) + "\x1e";
   write_all(1, end);
   write_all(2, end);
-  const auto& linger = spec["linger_s"];
-  if (linger.is_number_unsigned()) ::sleep(std::min(linger.get<unsigned>(), 60U));
+  if (auto linger = spec.find("linger_s"); linger != spec.end() && linger->is_number_unsigned())
+    ::sleep(std::min(linger->get<unsigned>(), 60U));
   return code;
 }
 

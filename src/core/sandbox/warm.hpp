@@ -9,7 +9,8 @@ namespace orch::sandbox {
 
 // The command a pooled container starts with: the language's interpreter already running a small
 // runner (src/assets/warm/) that waits on stdin for a "run" frame (session/protocol.hpp) with a
-// tar holding the files and .orch/run.json (argv, command, env, token, linger_s) and .orch/run.sh (the same for the shell runner).
+// tar holding the files and .orch/run.json (argv, command, env, token, linger_s) and .orch/run.sh
+// (the same for the shell runner).
 std::vector<std::string> warm_command(const templates::Language& lang);
 // What a warm runner reads to run `plan` (the "run" frame with the tar), before the program's stdin;
 // `token` marks the end of its output. After its end mark the runner waits up to `linger_s` seconds
