@@ -356,6 +356,26 @@ test_pool_node_and_bash_output_comes_over_their_own_sockets() {
   assert_eq 5 "$hits" "control: every run came from the pool"
 }
 
+test_pool_used_sandboxes_stop_by_themselves() {
+  # A runner that got to its end marks waits until orch closes its direct socket, then exits: the
+  # engine removes a container that stopped by itself (exit 0) instead of killing one (137), which
+  # costs a runc process more per pooled run. A run that timed out is killed as before.
+  start_server --pool python=1,node=1,bash=1
+  for t in python node bash; do wait_for 300 pool_ready "$t" 1 || fail "$t pool never filled: $(curl -s "$BASE/health")"; done
+  since=$(date +%s)
+  post /v1/run '{"code":"print(1)"}' >/dev/null
+  post /v1/run '{"language":"node","code":"console.log(1)"}' >/dev/null
+  post /v1/run '{"language":"bash","code":"echo 1; exit 5"}' >/dev/null
+  wait_for 300 pool_ready python 1 || fail "pool did not refill"
+  post /v1/run '{"code":"import time; time.sleep(30)","timeout":1}' >/dev/null
+  sleep 3  # the removals, in the background
+  ev=$(docker events --since "$since" --until "$(date +%s)" --filter type=container --filter label=orch.managed=1 \
+    --format '{{.Action}} {{.Actor.Attributes.exitCode}} {{index .Actor.Attributes "orch.pid"}}' | grep -E ":$SERVER_PID\$")
+  assert_eq "4" "$(grep -c '^die ' <<<"$ev")" "four used sandboxes stopped: $ev"
+  assert_eq "3" "$(grep -cE '^die (0|5) ' <<<"$ev")" "the runs that ended stopped by themselves: $ev"
+  assert_eq "1" "$(grep -c '^kill ' <<<"$ev")" "only the run that timed out was killed: $ev"
+}
+
 run_body() {  # language code-file [extra JSON fields]: a /v1/run body with files of every kind
   "$PY" -c '
 import json, sys

@@ -2,7 +2,8 @@
 // with "\x1eORCH-READY\x1e", then reads a "run" frame holding a tar from stdin, unpacks it into
 // $ORCH_WORKSPACE (default /workspace) and runs the program its .orch/run.json names as the main module. At exit,
 // "\x1eORCH-END-<token> <code>\x1e" goes to stdout and stderr so orch knows both streams are complete;
-// with `linger_s` in run.json node then waits up to that long before it exits, for orch to remove the sandbox.
+// with `linger_s` in run.json node then waits up to that long before it exits, for orch to remove the
+// sandbox (with direct output, until orch closes the socket on stdout).
 // Started by `orch agent direct` with ORCH_DIRECT_IO=1, its stdout and stderr are orch's direct
 // sockets: the answer to the first ping and every request after it go over stdout's.
 
@@ -62,6 +63,24 @@ warm();
 process.nextTick(() => {});
 setImmediate(serve);
 
+// After the end marks: waits up to `ms` for orch to remove the sandbox. With direct output orch
+// closes the socket on stdout first, and the runner exits then (a container that stops by itself
+// is cheaper to remove than one the engine kills).
+function linger(ms) {
+  const until = Date.now() + ms, pause = new Int32Array(new SharedArrayBuffer(4)), buf = Buffer.alloc(4096);
+  while (Date.now() < until) {
+    if (direct) {
+      try {
+        if (fs.readSync(1, buf, 0, buf.length, null) === 0) return;
+        continue;
+      } catch (e) {
+        if (e.code !== "EAGAIN") return;
+      }
+    }
+    Atomics.wait(pause, 0, 0, direct ? 5 : until - Date.now());
+  }
+}
+
 function serve() {
   const workspace = process.env.ORCH_WORKSPACE || "/workspace";
   let request = readFrame(0);
@@ -98,7 +117,7 @@ function serve() {
     }
     // orch removes the sandbox once it has the answer, so that the engine's teardown of a stopped
     // container comes after the answer; the wait (an exit handler cannot await) has a bound.
-    if (spec.linger_s > 0) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, spec.linger_s * 1000);
+    if (spec.linger_s > 0) linger(spec.linger_s * 1000);
   });
   require("module").runMain();
 }

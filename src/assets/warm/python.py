@@ -4,11 +4,25 @@
 # __main__, with the rest of stdin left untouched for the program. When it ends,
 # "\x1eORCH-END-<token> <code>\x1e" goes to stdout and stderr so orch knows both streams are
 # complete without waiting for the container to stop; with `linger_s` in run.json it then waits up to
-# that long before it exits, for orch to remove the sandbox. With a directory as its argument it first
+# that long before it exits, for orch to remove the sandbox (with direct output, until orch closes "o"). With a directory as its argument it first
 # connects to the sockets "o" and "e" there (orch's direct output): when orch took them, the
 # request comes over "o", and stdout and stderr go to "o" and "e".
-import atexit, builtins, json, sys, traceback
+import atexit, builtins, sys
 from importlib.machinery import SourceFileLoader
+
+
+def _loads(text):
+    # json.loads without importing json, which brings re and enum (17 ms of a sandbox's start, the
+    # program's only if it imports them): CPython's own scanner, as json uses it.
+    try:
+        import _json
+    except ImportError:
+        import json
+        return json.loads(text)
+    ctx = type("ctx", (), {"strict": True, "object_hook": None, "object_pairs_hook": None,
+                           "parse_float": float, "parse_int": int, "parse_constant": float, "memo": {}})
+    value, end = _json.make_scanner(ctx)(text.decode() if isinstance(text, bytes) else text, 0)
+    return value
 
 
 def _compiled(path):
@@ -85,12 +99,12 @@ def _main():
     for fd, s in zip((1, 2), socks):
         os.dup2(s.fileno(), fd)
         s.close()
-    spec = json.loads(own[".orch/run.json"])
+    spec = _loads(own[".orch/run.json"])
     os.environ.update(spec["env"])
     os.chdir(workspace)
     sys.argv = spec["argv"]
     sys.path[0] = workspace
-    return os.path.join(workspace, spec["argv"][0]), spec["token"], spec.get("linger_s", 0)
+    return os.path.join(workspace, spec["argv"][0]), spec["token"], spec.get("linger_s", 0), bool(socks)
 
 
 def _exit_code(e):
@@ -103,11 +117,11 @@ def _exit_code(e):
 
 
 _warm()
-_file, _token, _linger = _main()
+_file, _token, _linger, _direct_io = _main()
 _runner = sys.modules["__main__"]  # this module stays alive while the program's takes its name
 _program = _main_module(_file)
 sys.modules["__main__"] = _program
-del frame, FrameReader, read_exactly, read_frame, _header, unpack, _warm, _direct, _main, _main_module, json
+del frame, FrameReader, read_exactly, read_frame, _header, unpack, _warm, _direct, _main, _main_module, _loads
 _code = 0
 try:
     exec(_compiled(_file), vars(_program))
@@ -118,7 +132,13 @@ except BaseException as _e:
     _tb = _e.__traceback__
     while _tb is not None and _tb.tb_frame.f_code.co_filename != _file:
         _tb = _tb.tb_next
-    traceback.print_exception(type(_e), _e, _tb)
+    # What the interpreter calls (the program may have set its own); the default prints in C, so
+    # neither the traceback module's 6 ms of imports nor a program's own traceback.py come in.
+    _e.__traceback__ = _tb  # the default hook prints the exception's own, not its argument
+    try:
+        sys.excepthook(type(_e), _e, _tb)
+    except BaseException:
+        sys.__excepthook__(type(_e), _e, _tb)
     _code = 1
 try:
     atexit._run_exitfuncs()
@@ -137,11 +157,20 @@ for _fd in (1, 2):
         pass
 if _linger:
     # orch removes the sandbox once it has the answer: the engine's work on a stopped container
-    # (its teardown) then comes after the answer rather than beside it. The wait has a bound, in
-    # case orch went away.
-    import time as _time
+    # (its teardown) then comes after the answer rather than beside it. With direct output orch
+    # closes the socket on stdout first, and the runner exits then (a container that stops by
+    # itself is cheaper to remove than one the engine kills). The wait has a bound, in case orch
+    # went away.
     try:
-        _time.sleep(_linger)
+        if _direct_io:
+            import _socket
+            _s = _socket.socket(fileno=1)
+            _s.settimeout(_linger)
+            while _s.recv(4096):
+                pass
+        else:
+            import time as _time
+            _time.sleep(_linger)
     finally:
         os._exit(_code)
 os._exit(_code)

@@ -40,10 +40,14 @@ std::string first_name(const json& listed) {
 class DockerExitWait : public ExitWait {
  public:
   explicit DockerExitWait(docker::PendingWait w) : wait_(std::move(w)) {}
-  int64_t exit_code(std::chrono::milliseconds timeout) override { return wait_.result(timeout); }
+  int64_t exit_code(std::chrono::milliseconds timeout) override {
+    if (!code_) code_ = wait_.result(timeout);  // the engine answers once: later calls get the same
+    return *code_;
+  }
 
  private:
   docker::PendingWait wait_;
+  std::optional<int64_t> code_;
 };
 
 class DockerProcess : public Process {

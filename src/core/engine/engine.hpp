@@ -104,7 +104,8 @@ std::vector<std::string> refused_ranges(const Egress& egress);
 class ExitWait {
  public:
   virtual ~ExitWait() = default;
-  // The exit code once the process ended; throws when the engine fails or `timeout` passes first.
+  // The exit code once the process ended (again on later calls); throws when the engine fails or
+  // `timeout` passes first.
   virtual int64_t exit_code(std::chrono::milliseconds timeout) = 0;
 };
 

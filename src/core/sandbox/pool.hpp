@@ -54,8 +54,9 @@ class Pool {
   // not given up); nothing when the plan does not fit the pool or the pool cannot make one.
   Taken take(const RunPlan& plan, Observer& observer);
   // Hands back a sandbox that take() gave for a run of `tmpl` once the run is over: it is removed
-  // in the background, so a run answers as soon as its program is done.
-  void release(const std::string& tmpl, Started st);
+  // in the background, so a run answers as soon as its program is done. `ended`: its runner got to
+  // its end marks, so it stops by itself once orch closes its direct sockets (see retire()).
+  void release(const std::string& tmpl, Started st, bool ended);
   nlohmann::json state() const;  // {template: {ready, preparing, target, floor, ceiling, refills, ...}}
   void shutdown();               // stops refilling and removes every pooled sandbox
 
@@ -72,6 +73,7 @@ class Pool {
   struct Discarded {
     Started st;
     Clock::time_point not_before;  // removed from then on
+    bool ended = false;            // its runner is done and waits for its sockets to close
   };
   struct Entry {
     PoolSize size;
@@ -101,7 +103,7 @@ class Pool {
   void prepare_loop();
   void remove_loop();
   void tick_loop();
-  void discard(Started st, Clock::time_point not_before);  // with mu_ held
+  void discard(Started st, Clock::time_point not_before, bool ended = false);  // with mu_ held
   void finish_prepare(const std::string& name, std::optional<Started> made, const std::string& error, double seconds, int in_flight);
   int64_t memory_held() const;
 

@@ -1,6 +1,7 @@
 #include "core/sandbox/shell_runner.hpp"
 
 #include <fcntl.h>
+#include <poll.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -178,8 +179,14 @@ int shell_runner(const std::string& dir) {
   std::string end = "\x1eORCH-END-" + token + " " + std::to_string(code) + "\x1e";
   write_all(1, end);
   write_all(2, end);
-  if (auto linger = spec.find("linger_s"); linger != spec.end() && linger->is_number_unsigned())
-    ::sleep(std::min(linger->get<unsigned>(), 60U));
+  if (auto linger = spec.find("linger_s"); linger != spec.end() && linger->is_number_unsigned()) {
+    unsigned s = std::min(linger->get<unsigned>(), 60U);
+    // With direct output orch closes the socket on stdout before it removes the sandbox: exiting
+    // then spares the engine a kill.
+    pollfd p{1, POLLIN, 0};
+    if (requests == 1) ::poll(&p, 1, static_cast<int>(s * 1000));
+    else ::sleep(s);
+  }
   return code;
 }
 

@@ -19,7 +19,8 @@ namespace {
 
 // How long a runner waits after its end mark for the pool to remove its sandbox: when the runner
 // does not exit, the engine's teardown of a stopped container (shim, runc, events) comes after
-// the answer instead of sharing a small host's CPU with it. A bound, in case orch went away.
+// the answer instead of sharing a small host's CPU with it. With direct sockets the wait ends when
+// orch closes them (Pool's retire()); the bound is for orch going away.
 constexpr int kLingerS = 10;
 
 enum class Runner { Python, Node, Shell };
@@ -131,16 +132,16 @@ RunResult run_warm(engine::Engine& engine, Pool& pool, Started st, const RunPlan
   try {
     std::string input = warm_request(plan, token, kLingerS);
     if (st.out) {
-      // The program cannot exist before the request is read, so nothing else writes to this socket.
+      // The program cannot exist before the request is read, so nothing else writes to this
+      // socket. It stays open: its end tells the runner, after its end marks, that it may exit.
       st.out->write(input);
-      st.out->close_stdin();
       input.clear();
     }
     RunResult r = drive(engine, st, input + plan.stdin_data, plan, "", observer, token);
-    pool.release(plan.tmpl->name, std::move(st));
+    pool.release(plan.tmpl->name, std::move(st), r.status == RunStatus::Ok || r.status == RunStatus::Error);
     return r;
   } catch (...) {
-    pool.release(plan.tmpl->name, std::move(st));
+    pool.release(plan.tmpl->name, std::move(st), false);
     throw;
   }
 }

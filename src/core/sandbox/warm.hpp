@@ -14,7 +14,8 @@ namespace orch::sandbox {
 std::vector<std::string> warm_command(const templates::Language& lang);
 // What a warm runner reads to run `plan` (the "run" frame with the tar), before the program's stdin;
 // `token` marks the end of its output. After its end mark the runner waits up to `linger_s` seconds
-// before it exits (orch removes the sandbox first: see run_warm).
+// before it exits (orch removes the sandbox first: see run_warm), with direct output only until
+// orch closes the socket the request came over.
 std::string warm_request(const RunPlan& plan, const std::string& token, int linger_s);
 // The sandbox a pooled run of `t` gets: the template's limits, the pool's runtime.
 engine::SandboxSpec pool_spec(const templates::Template& t, const std::string& runtime, const std::string& id);
