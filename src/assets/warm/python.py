@@ -4,9 +4,10 @@
 # __main__, with the rest of stdin left untouched for the program. When it ends,
 # "\x1eORCH-END-<token> <code>\x1e" goes to stdout and stderr so orch knows both streams are
 # complete without waiting for the container to stop; with `linger_s` in run.json it then waits up to
-# that long before it exits, for orch to remove the sandbox (with direct output, until orch closes "o"). With a directory as its argument it first
-# connects to the sockets "o" and "e" there (orch's direct output): when orch took them, the
-# request comes over "o", and stdout and stderr go to "o" and "e".
+# that long before it exits, for orch to remove the sandbox (with direct output, until orch closes
+# "o"). With a directory as its argument it first connects to the sockets "o" and "e" there (orch's
+# direct output): when orch took them, the request comes over "o", and stdout and stderr go to "o"
+# and "e".
 import atexit, builtins, sys
 from importlib.machinery import SourceFileLoader
 
@@ -21,8 +22,7 @@ def _loads(text):
         return json.loads(text)
     ctx = type("ctx", (), {"strict": True, "object_hook": None, "object_pairs_hook": None,
                            "parse_float": float, "parse_int": int, "parse_constant": float, "memo": {}})
-    value, end = _json.make_scanner(ctx)(text.decode() if isinstance(text, bytes) else text, 0)
-    return value
+    return _json.make_scanner(ctx)(text.decode() if isinstance(text, bytes) else text, 0)[0]
 
 
 def _compiled(path):

@@ -24,6 +24,21 @@ constexpr auto kHoldMax = std::chrono::seconds(2);
 // How long a removal waits for a runner that is done to stop by itself before it is killed.
 constexpr auto kRetireWait = std::chrono::seconds(2);
 
+// A runner that got to its end marks waits for orch to close its direct sockets, then exits: the
+// engine then removes a container that stopped by itself. Removing one that still runs costs a kill
+// on top (a runc process, the engine's signal and exit handling: 5-10% of a pooled sandbox's engine
+// CPU on a small host, which a saturated pool pays for every run).
+void retire(Started& st) {
+  if (!st.out || !st.waiter) return;
+  st.out.reset();
+  st.err.reset();
+  try {
+    st.waiter->exit_code(kRetireWait);
+  } catch (const std::exception&) {
+    // still running, or the engine is away: the removal kills it
+  }
+}
+
 }  // namespace
 
 void Pool::EngineKnee::on_prepared(double seconds, int in_flight, Clock::time_point now) {
@@ -163,25 +178,6 @@ void Pool::discard(Started st, Clock::time_point not_before, bool ended) {
   discarded_.push_back({std::move(st), not_before, ended});
   removal_cv_.notify_all();
 }
-
-namespace {
-
-// A runner that got to its end marks waits for orch to close its direct sockets, then exits: the
-// engine then removes a container that stopped by itself. Removing one that still runs costs a kill
-// on top (a runc process, the engine's signal and exit handling: 5-10% of a pooled sandbox's engine
-// CPU on a small host, which a saturated pool pays for every run).
-void retire(Started& st) {
-  if (!st.out || !st.waiter) return;
-  st.out.reset();
-  st.err.reset();
-  try {
-    st.waiter->exit_code(kRetireWait);
-  } catch (const std::exception&) {
-    // still running, or the engine is away: the removal kills it
-  }
-}
-
-}  // namespace
 
 void Pool::remove_loop() {
   std::unique_lock<std::mutex> lock(mu_);

@@ -183,9 +183,12 @@ int shell_runner(const std::string& dir) {
     unsigned s = std::min(linger->get<unsigned>(), 60U);
     // With direct output orch closes the socket on stdout before it removes the sandbox: exiting
     // then spares the engine a kill.
-    pollfd p{1, POLLIN, 0};
-    if (requests == 1) ::poll(&p, 1, static_cast<int>(s * 1000));
-    else ::sleep(s);
+    if (requests == 1) {
+      pollfd p{1, POLLIN, 0};
+      ::poll(&p, 1, static_cast<int>(s * 1000));
+    } else {
+      ::sleep(s);
+    }
   }
   return code;
 }

@@ -13,9 +13,8 @@ namespace orch::sandbox {
 // program ends, both streams end with "\x1eORCH-END-<token> <code>\x1e" (128 + the signal that
 // killed it); with `linger_s` in run.json the runner then waits up to that long before it
 // returns, for orch to remove the sandbox (see warm_request), or until orch closes the socket
-// on stdout. The portable runner
-// (assets/warm/shell.sh) does the same with sh, dd and tar where the agent cannot be mounted.
-// Returns the exit code: 125 when the request is not one.
+// on stdout. The portable runner (assets/warm/shell.sh) does the same with sh, dd and tar where
+// the agent cannot be mounted. Returns the exit code: 125 when the request is not one.
 int shell_runner(const std::string& dir);
 
 // Unpacks orch's input archive into `into` as tar would for the sandbox's user (modes through the
