@@ -70,9 +70,9 @@ void write_all(int fd, std::string_view d) {
   }
 }
 
-class TerminalObserver : public session::ExecObserver {
+class TerminalExecObserver : public session::ExecObserver {
  public:
-  explicit TerminalObserver(bool live) : live_(live) {}
+  explicit TerminalExecObserver(bool live) : live_(live) {}
   void on_output(bool is_stderr, std::string_view d) override {
     if (!live_) return;
     try {
@@ -166,7 +166,7 @@ int session_exec_main(int argc, char** argv) {
   if (!out_dir.empty()) out.emplace(HostDir::open(out_dir, out_force));
   Context ctx;
   install_signal_handlers();
-  TerminalObserver obs(!as_json);
+  TerminalExecObserver obs(!as_json);
   auto r = ctx.manager().exec(id, req, obs);
   std::vector<std::string> saved;  // where each artifact went, or "" when it was not saved
   for (const auto& a : r.artifacts) {

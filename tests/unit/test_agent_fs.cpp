@@ -14,13 +14,13 @@ using namespace orch::agent;
 
 namespace {
 
-struct TempDir {
+struct AgentDir {
   std::string path;
-  TempDir() {
+  AgentDir() {
     char t[] = "/tmp/orch-agent-test.XXXXXX";
     path = ::mkdtemp(t);
   }
-  ~TempDir() { std::system(("rm -rf '" + path + "'").c_str()); }
+  ~AgentDir() { std::system(("rm -rf '" + path + "'").c_str()); }
 };
 
 std::string code_of(const std::function<void()>& fn) {
@@ -35,7 +35,7 @@ std::string code_of(const std::function<void()>& fn) {
 }  // namespace
 
 TEST_CASE("agent file calls: make, list by depth, move, remove, with E2B's error codes") {
-  TempDir d;
+  AgentDir d;
   auto e = make_dir(d.path + "/a/b");
   CHECK(e["type"] == "dir");
   CHECK(e["name"] == "b");
@@ -60,7 +60,7 @@ TEST_CASE("agent file calls: make, list by depth, move, remove, with E2B's error
 }
 
 TEST_CASE("agent writes replace a file whole on commit, and reads stream it back") {
-  TempDir d;
+  AgentDir d;
   OpenFiles files;
   int fh = files.create(d.path + "/new/dir/f.bin")["fh"];
   files.write(fh, std::string("abc\0def", 7));

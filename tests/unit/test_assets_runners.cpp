@@ -15,6 +15,7 @@
 #include "core/session/protocol.hpp"
 #include "core/util/tar.hpp"
 #include "fake_daemon.hpp"
+#include "helpers.hpp"
 #include "host_child.hpp"
 
 using namespace orch;
@@ -24,12 +25,6 @@ using orch::testing::HostChild;
 namespace {
 
 const std::string kReady = "\x1eORCH-READY\x1e";
-
-templates::Store builtins() {
-  orch::testing::TempDir empty;
-  orch::testing::ScopedEnv env("ORCH_TEMPLATES", empty.path());
-  return templates::Store::load();
-}
 
 // A run of `code` in `language` with an input file in a subdirectory and two arguments.
 RunPlan plan_for(const templates::Store& store, const std::string& language, const std::string& code) {
@@ -74,7 +69,7 @@ void check_runner(const RunPlan& plan, const std::string& expect_out, const std:
 }  // namespace
 
 TEST_CASE("warm runners: a run frame's files, argv, env and stdin reach the program; both streams end marked") {
-  auto store = builtins();
+  auto store = orch::testing::builtin_templates();
   const std::string expect = "from a file one|two words hi there line from stdin\n";
   struct Case {
     const char* language;
@@ -103,7 +98,7 @@ TEST_CASE("warm runners: a run frame's files, argv, env and stdin reach the prog
 }
 
 TEST_CASE("warm runners: with linger_s the runner waits after its end marks, then exits with the program's code") {
-  auto store = builtins();
+  auto store = orch::testing::builtin_templates();
   for (const auto& [language, code] : {std::pair<const char*, const char*>{"python", "import sys; print(1); sys.exit(3)"},
                                        std::pair<const char*, const char*>{"node", "console.log(1); process.exitCode = 3;"}}) {
     CAPTURE(language);
@@ -121,7 +116,7 @@ TEST_CASE("warm runners: with linger_s the runner waits after its end marks, the
 }
 
 TEST_CASE("warm runner: anything but a run frame after the pings ends it with 125 and a message") {
-  auto store = builtins();
+  auto store = orch::testing::builtin_templates();
   for (const char* lang : {"python", "node", "bash"}) {
     CAPTURE(lang);
     RunPlan plan = plan_for(store, lang, "");
@@ -136,7 +131,7 @@ TEST_CASE("warm runner: anything but a run frame after the pings ends it with 12
 }
 
 TEST_CASE("warm runner: a header that is not one (bad length, capital kind, no newline) is no request") {
-  auto store = builtins();
+  auto store = orch::testing::builtin_templates();
   for (const char* lang : {"python", "node"}) {
     for (std::string bad :
          {std::string("run 5x\nhello"), std::string("RUN 5\nhello"), std::string("run 1234567890123456\nx"), std::string(64, 'r')}) {
@@ -167,7 +162,7 @@ void send_all(int fd, std::string_view data) {
 }  // namespace
 
 TEST_CASE("warm runner python, direct output: the request comes over socket o, stdout and stderr go to o and e") {
-  auto store = builtins();
+  auto store = orch::testing::builtin_templates();
   RunPlan plan = plan_for(store, "python",
                           "import subprocess, sys\n"
                           "print('out', input(), flush=True)\n"

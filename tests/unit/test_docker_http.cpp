@@ -9,6 +9,7 @@
 
 #include "core/docker/http.hpp"
 #include "core/error.hpp"
+#include "helpers.hpp"
 
 using namespace orch;
 using namespace orch::docker;
@@ -59,16 +60,6 @@ std::string decode_chunked(const std::vector<std::string_view>& pieces, bool* ok
   for (auto p : pieces) good = good && dec.feed(p, [&out](std::string_view d) { out.append(d); return true; });
   if (ok) *ok = good && dec.done();
   return out;
-}
-
-ErrorKind kind_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.kind();
-  }
-  FAIL("no orch::Error thrown");
-  return ErrorKind::Infrastructure;
 }
 
 const std::string kWiki =
@@ -144,7 +135,7 @@ TEST_CASE("read_response_head: malformed status lines are orch::Error") {
     CAPTURE(std::string(line));
     SocketPair sp;
     sp.send(line);
-    CHECK(kind_of([&] { read_response_head(*sp.conn, soon()); }) == ErrorKind::Infrastructure);
+    CHECK(orch::testing::error_kind_of([&] { read_response_head(*sp.conn, soon()); }) == ErrorKind::Infrastructure);
   }
 }
 
@@ -158,11 +149,11 @@ TEST_CASE("read_response_head: status without reason phrase, EOF before the head
     SocketPair sp;
     sp.send("HTTP/1.1 200 OK\r\nServer: x");
     sp.close_peer();
-    CHECK(kind_of([&] { read_response_head(*sp.conn, soon()); }) == ErrorKind::Unavailable);
+    CHECK(orch::testing::error_kind_of([&] { read_response_head(*sp.conn, soon()); }) == ErrorKind::Unavailable);
   }
   {
     SocketPair sp;  // nothing arrives before the deadline
-    CHECK(kind_of([&] { read_response_head(*sp.conn, Clock::now() + std::chrono::milliseconds(50)); }) ==
+    CHECK(orch::testing::error_kind_of([&] { read_response_head(*sp.conn, Clock::now() + std::chrono::milliseconds(50)); }) ==
           ErrorKind::Timeout);
   }
 }
@@ -187,7 +178,7 @@ TEST_CASE("read_body: Content-Length cut short by the peer is Unavailable") {
   sp.send("HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\n12345");
   sp.close_peer();
   ResponseHead head = read_response_head(*sp.conn, soon());
-  CHECK(kind_of([&] { read_all(*sp.conn, head); }) == ErrorKind::Unavailable);
+  CHECK(orch::testing::error_kind_of([&] { read_all(*sp.conn, head); }) == ErrorKind::Unavailable);
 }
 
 TEST_CASE("read_body: no body for HEAD, 204, 304") {
@@ -270,13 +261,13 @@ TEST_CASE("read_body: invalid chunked data is Infrastructure, early EOF is Unava
     SocketPair sp;
     sp.send(std::string("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n") + bad);
     ResponseHead head = read_response_head(*sp.conn, soon());
-    CHECK(kind_of([&] { read_all(*sp.conn, head); }) == ErrorKind::Infrastructure);
+    CHECK(orch::testing::error_kind_of([&] { read_all(*sp.conn, head); }) == ErrorKind::Infrastructure);
   }
   SocketPair sp;
   sp.send("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nab");
   sp.close_peer();
   ResponseHead head = read_response_head(*sp.conn, soon());
-  CHECK(kind_of([&] { read_all(*sp.conn, head); }) == ErrorKind::Unavailable);
+  CHECK(orch::testing::error_kind_of([&] { read_all(*sp.conn, head); }) == ErrorKind::Unavailable);
 }
 
 TEST_CASE("read_body: a sink that stops makes the connection not reusable") {

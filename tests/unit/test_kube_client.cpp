@@ -168,7 +168,7 @@ TEST_CASE("exec over v5: stdin, close-stdin, fragments, pings, status; the reque
   Config cfg;
   cfg.server = srv.url();
   cfg.namespace_name = "ns 1";
-  Client client(cfg);
+  kube::Client client(cfg);
   auto rs = client.exec("p", {{"sh", "-c", "cat; exit 7"}, "", true, false});
   CHECK(rs->protocol() == "v5.channel.k8s.io");
   rs->write_stdin("input");
@@ -231,7 +231,7 @@ TEST_CASE("attach falls back to v4, where stdin cannot be closed; a refused upgr
   });
   Config cfg;
   cfg.server = srv.url();
-  Client client(cfg);
+  kube::Client client(cfg);
   auto rs = client.attach("p", "", true);
   CHECK(rs->protocol() == "v4.channel.k8s.io");
   CHECK_FALSE(rs->close_stdin());
@@ -269,7 +269,7 @@ TEST_CASE("REST calls: chunked answers, keep-alive, status kinds, merge patches"
   });
   Config cfg;
   cfg.server = srv.url();
-  Client client(cfg);
+  kube::Client client(cfg);
   CHECK(client.list_pods("orch.kind=run,orch.managed=1") == json::array({{{"a", 1}}}));
   CHECK_FALSE(client.delete_pod("gone").has_value());  // already gone is not an error
   client.patch_pod("p", {{"metadata", {{"labels", {{"orch.expires", "99"}}}}}});
@@ -329,18 +329,18 @@ TEST_CASE("TLS: the CA is checked, the client certificate and the bearer token a
   cfg.client_cert_pem = slurp(tls_file("client.crt"));
   cfg.client_key_pem = slurp(tls_file("client.key"));
   cfg.token = "s3cret";
-  json v = Client(cfg).version();
+  json v = kube::Client(cfg).version();
   CHECK(v["gitVersion"] == "v1.30.0");
   CHECK(v["auth"] == "Bearer s3cret");
 
   Config by_name = cfg;  // the certificate names localhost too
   by_name.server = "https://localhost:" + std::to_string(port);
-  CHECK(Client(by_name).version()["gitVersion"] == "v1.30.0");
+  CHECK(kube::Client(by_name).version()["gitVersion"] == "v1.30.0");
 
   Config wrong_ca = cfg;
   wrong_ca.ca_pem = slurp(tls_file("other-ca.crt"));
   try {
-    Client(wrong_ca).version();
+    kube::Client(wrong_ca).version();
     FAIL("an untrusted server was accepted");
   } catch (const Error& e) {
     CHECK(e.kind() == ErrorKind::Unavailable);
@@ -348,14 +348,14 @@ TEST_CASE("TLS: the CA is checked, the client certificate and the bearer token a
   }
   Config insecure = wrong_ca;
   insecure.insecure = true;
-  CHECK(Client(insecure).version()["gitVersion"] == "v1.30.0");
+  CHECK(kube::Client(insecure).version()["gitVersion"] == "v1.30.0");
 
   Config no_cert = cfg;
   no_cert.client_cert_pem.clear();
   no_cert.client_key_pem.clear();
-  CHECK_THROWS_AS(Client(no_cert).version(), Error);  // the server requires a client certificate
+  CHECK_THROWS_AS(kube::Client(no_cert).version(), Error);  // the server requires a client certificate
 
   Config bad_pem = cfg;
   bad_pem.ca_pem = "not a certificate";
-  CHECK_THROWS_AS(Client{bad_pem}, Error);
+  CHECK_THROWS_AS(kube::Client{bad_pem}, Error);
 }

@@ -7,6 +7,7 @@
 #include "core/kube/config.hpp"
 #include "core/util/base64.hpp"
 #include "fake_daemon.hpp"
+#include "helpers.hpp"
 
 using namespace orch;
 using namespace orch::kube;
@@ -19,16 +20,6 @@ std::string kubeconfig(const std::string& user, const std::string& cluster_extra
 }
 
 void write(const std::string& path, const std::string& text) { std::ofstream(path) << text; }
-
-ErrorKind kind_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.kind();
-  }
-  FAIL("no error");
-  return ErrorKind::Infrastructure;
-}
 
 }  // namespace
 
@@ -62,13 +53,16 @@ TEST_CASE("kubeconfig: file references are read relative to the kubeconfig's fol
 }
 
 TEST_CASE("kubeconfig: what cannot work is refused with a reason") {
-  CHECK(kind_of([] { config_from_kubeconfig(kubeconfig("    exec:\n      command: aws\n"), "t"); }) == ErrorKind::BadInput);
-  CHECK(kind_of([] { config_from_kubeconfig(kubeconfig("    client-key-data: " + base64_encode("K") + "\n"), "t"); }) ==
+  CHECK(orch::testing::error_kind_of([] { config_from_kubeconfig(kubeconfig("    exec:\n      command: aws\n"), "t"); }) ==
         ErrorKind::BadInput);
-  CHECK(kind_of([] { config_from_kubeconfig(kubeconfig("    token: x\n"), "t", "", "missing"); }) == ErrorKind::BadInput);
-  CHECK(kind_of([] { config_from_kubeconfig("kind: Config\n", "t"); }) == ErrorKind::BadInput);
-  CHECK(kind_of([] { config_from_kubeconfig(kubeconfig("    token: x\n", "    certificate-authority: /nonexistent/ca\n"), "t"); }) ==
+  CHECK(orch::testing::error_kind_of(
+            [] { config_from_kubeconfig(kubeconfig("    client-key-data: " + base64_encode("K") + "\n"), "t"); }) == ErrorKind::BadInput);
+  CHECK(orch::testing::error_kind_of([] { config_from_kubeconfig(kubeconfig("    token: x\n"), "t", "", "missing"); }) ==
         ErrorKind::BadInput);
+  CHECK(orch::testing::error_kind_of([] { config_from_kubeconfig("kind: Config\n", "t"); }) == ErrorKind::BadInput);
+  CHECK(orch::testing::error_kind_of([] {
+          config_from_kubeconfig(kubeconfig("    token: x\n", "    certificate-authority: /nonexistent/ca\n"), "t");
+        }) == ErrorKind::BadInput);
   try {
     config_from_kubeconfig(kubeconfig("    auth-provider:\n      name: gcp\n"), "kubeconfig /k");
   } catch (const Error& e) {
@@ -89,7 +83,7 @@ TEST_CASE("in-cluster configuration from the service account's files") {
   CHECK(c.ca_pem == "SACA");
   CHECK(c.namespace_name == "orch");
   ::unsetenv("KUBERNETES_SERVICE_HOST");
-  CHECK(kind_of([&] { in_cluster_config(dir.path()); }) == ErrorKind::Unavailable);
+  CHECK(orch::testing::error_kind_of([&] { in_cluster_config(dir.path()); }) == ErrorKind::Unavailable);
   ::unsetenv("KUBERNETES_SERVICE_PORT");
 }
 

@@ -7,24 +7,19 @@
 #include "core/sandbox/run.hpp"
 #include "core/util/tar.hpp"
 #include "fake_daemon.hpp"
+#include "helpers.hpp"
 
 using namespace orch;
 using namespace orch::sandbox;
 
 namespace {
 
-templates::Store builtins() {
-  orch::testing::TempDir empty;
-  orch::testing::ScopedEnv env("ORCH_TEMPLATES", empty.path());
-  return templates::Store::load();
-}
-
 bool has_env(const RunPlan& p, const std::string& kv) { return std::find(p.spec.env.begin(), p.spec.env.end(), kv) != p.spec.env.end(); }
 
 }  // namespace
 
 TEST_CASE("read-only workspace: root-owned, files unpacked before the program, nothing collected from it") {
-  auto store = builtins();
+  auto store = orch::testing::builtin_templates();
   RunOptions o;
   o.code = "print(1)";
   o.readonly_workspace = true;
@@ -44,7 +39,7 @@ TEST_CASE("read-only workspace: root-owned, files unpacked before the program, n
 }
 
 TEST_CASE("captured workspace: new and changed files come back, given ones and .orch do not") {
-  auto store = builtins();
+  auto store = orch::testing::builtin_templates();
   RunOptions o;
   o.code = "x";
   o.language = "bash";
@@ -71,7 +66,7 @@ TEST_CASE("captured workspace: new and changed files come back, given ones and .
 }
 
 TEST_CASE("out files keep their paths under out/; a cut archive is flagged") {
-  auto store = builtins();
+  auto store = orch::testing::builtin_templates();
   RunOptions o;
   o.code = "x";
   o.collect_out = true;
@@ -91,7 +86,7 @@ TEST_CASE("out files keep their paths under out/; a cut archive is flagged") {
 }
 
 TEST_CASE("figures: only python-data code that uses matplotlib gets the backend, and PNGs come back typed") {
-  auto store = builtins();
+  auto store = orch::testing::builtin_templates();
   RunOptions o;
   o.template_name = "python-data";
   o.code = "print(1)";
@@ -122,7 +117,7 @@ TEST_CASE("figures: only python-data code that uses matplotlib gets the backend,
 }
 
 TEST_CASE("an image's own command: no boot shell, no files, its working directory, a label") {
-  auto store = builtins();
+  auto store = orch::testing::builtin_templates();
   RunOptions o;
   o.template_name = "minimal";
   o.image = "cortex/tool:1";

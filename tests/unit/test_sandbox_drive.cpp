@@ -10,6 +10,7 @@
 #include "core/sandbox/run.hpp"
 #include "core/util/tar.hpp"
 #include "fake_daemon.hpp"
+#include "helpers.hpp"
 
 using namespace orch;
 using namespace orch::sandbox;
@@ -21,12 +22,6 @@ using orch::testing::Received;
 using orch::testing::Reply;
 
 namespace {
-
-templates::Store builtins() {
-  orch::testing::TempDir empty;
-  orch::testing::ScopedEnv env("ORCH_TEMPLATES", empty.path());
-  return templates::Store::load();
-}
 
 bool contains(const std::string& hay, const std::string& needle) { return hay.find(needle) != std::string::npos; }
 
@@ -72,7 +67,7 @@ struct ScriptedEngine {
 };
 
 RunPlan plan_for(const std::string& code) {
-  static templates::Store store = builtins();
+  static templates::Store store = orch::testing::builtin_templates();
   RunOptions o;
   o.code = code;
   return plan_run(store, o);

@@ -3,11 +3,12 @@
 #include <algorithm>
 #include <string>
 
-#include "core/error.hpp"
 #include "core/engine/docker_engine.hpp"
+#include "core/error.hpp"
 #include "core/sandbox/run.hpp"
 #include "core/sandbox/seccomp.hpp"
 #include "fake_daemon.hpp"
+#include "helpers.hpp"
 
 using namespace orch;
 using namespace orch::sandbox;
@@ -16,12 +17,6 @@ using nlohmann::json;
 namespace {
 
 // The built-in templates only, whatever the machine's ~/.config holds.
-templates::Store builtins() {
-  orch::testing::TempDir empty;
-  orch::testing::ScopedEnv env("ORCH_TEMPLATES", empty.path());
-  return templates::Store::load();
-}
-
 RunOptions code(const std::string& text) {
   RunOptions o;
   o.code = text;
@@ -50,7 +45,7 @@ bool has(const std::vector<std::string>& v, const std::string& s) { return std::
 }  // namespace
 
 TEST_CASE("plan_run: template chosen from -l, the file extension, -t, else python") {
-  auto store = builtins();
+  auto store = orch::testing::builtin_templates();
   RunOptions o = code("print(1)");
   RunPlan p = plan_run(store, o);
   CHECK(p.tmpl->name == "python");
@@ -92,7 +87,7 @@ TEST_CASE("plan_run: template chosen from -l, the file extension, -t, else pytho
 }
 
 TEST_CASE("plan_run: unknown language and template are NotFound; a language the template lacks is BadInput") {
-  auto store = builtins();
+  auto store = orch::testing::builtin_templates();
   RunOptions o = code("x");
   o.language = "pyhton";
   try {
@@ -118,7 +113,7 @@ TEST_CASE("plan_run: unknown language and template are NotFound; a language the 
 }
 
 TEST_CASE("plan_run: limits come from the template unless overridden") {
-  auto store = builtins();
+  auto store = orch::testing::builtin_templates();
   RunOptions o = code("x");
   o.template_name = "python-data";
   RunPlan p = plan_run(store, o);
@@ -157,7 +152,7 @@ TEST_CASE("plan_run: limits come from the template unless overridden") {
 }
 
 TEST_CASE("plan_run: out-of-range limits and bad values are BadInput naming the field") {
-  auto store = builtins();
+  auto store = orch::testing::builtin_templates();
   auto with = [](auto set) {
     RunOptions o = code("x");
     set(o);
@@ -203,7 +198,7 @@ TEST_CASE("check_run_options refuses what plan_run refuses, without a template")
 }
 
 TEST_CASE("plan_run: environment variables are checked and ordered after the template's") {
-  auto store = builtins();
+  auto store = orch::testing::builtin_templates();
   RunOptions o = code("x");
   o.env = {"A=1", "EMPTY=", "WITH_EQ=a=b"};
   RunPlan p = plan_run(store, o);
@@ -225,7 +220,7 @@ TEST_CASE("plan_run: environment variables are checked and ordered after the tem
 }
 
 TEST_CASE("plan_run: file paths must stay inside /workspace; the code file comes last") {
-  auto store = builtins();
+  auto store = orch::testing::builtin_templates();
   for (const std::string& bad : std::vector<std::string>{"../x", "/etc/passwd", "a/../../x", "", "a\\b", std::string(1025, 'f'), ".", "a/./b",
                                                            "a//b", "dir/", std::string(256, 'n') + "/x"}) {
     CAPTURE(bad.substr(0, 20));
@@ -252,7 +247,7 @@ TEST_CASE("plan_run: file paths must stay inside /workspace; the code file comes
 }
 
 TEST_CASE("plan_run: run id and labels") {
-  auto store = builtins();
+  auto store = orch::testing::builtin_templates();
   RunOptions o = code("x");
   o.labels = {{"orch.owner", "tenant-1"}};
   RunPlan a = plan_run(store, o);
@@ -334,7 +329,7 @@ TEST_CASE("create_body: the hardening is always there") {
 }
 
 TEST_CASE("plan + create_body: the user's limits reach the container") {
-  auto store = builtins();
+  auto store = orch::testing::builtin_templates();
   RunOptions o = code("x");
   o.memory_bytes = 100LL << 20;
   o.pids = 50;

@@ -11,7 +11,7 @@ namespace orch::pricing {
 
 namespace {
 
-std::string upper(std::string_view s) {
+std::string env_upper(std::string_view s) {
   std::string out(s);
   for (auto& c : out) c = std::isalnum(static_cast<unsigned char>(c)) ? static_cast<char>(std::toupper(c)) : '_';
   return out;
@@ -66,7 +66,7 @@ const Provider& find_provider(std::string_view name) {
                                        " ('orch pricing providers' lists them)");
 }
 
-std::string url_env_name(std::string_view provider) { return "ORCH_PRICING_" + upper(provider) + "_URL"; }
+std::string url_env_name(std::string_view provider) { return "ORCH_PRICING_" + env_upper(provider) + "_URL"; }
 
 std::string base_url_for(const Provider& p) {
   const char* v = std::getenv(url_env_name(p.name).c_str());
@@ -76,7 +76,7 @@ std::string base_url_for(const Provider& p) {
 }
 
 std::string FetchContext::setting(const std::string& name, const std::string& fallback) const {
-  const char* v = std::getenv(("ORCH_PRICING_" + upper(provider) + "_" + upper(name)).c_str());
+  const char* v = std::getenv(("ORCH_PRICING_" + env_upper(provider) + "_" + env_upper(name)).c_str());
   return v && *v ? v : fallback;
 }
 

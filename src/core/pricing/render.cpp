@@ -14,7 +14,7 @@ size_t width(const std::string& s) {
   return n;
 }
 
-std::string num(double v, const char* fmt = "%g") {
+std::string cell_num(double v, const char* fmt = "%g") {
   char buf[64];
   std::snprintf(buf, sizeof buf, fmt, v);
   return buf;
@@ -27,7 +27,7 @@ std::string money(const std::optional<double>& v, const std::string& currency) {
 
 std::string gpus(const Offer& o) {
   if (o.gpu_model.empty() || o.gpu_count <= 0) return "-";
-  return num(o.gpu_count) + "x " + o.gpu_model;
+  return cell_num(o.gpu_count) + "x " + o.gpu_model;
 }
 
 }  // namespace
@@ -59,9 +59,9 @@ std::string offers_table(const QueryResult& r, bool spot) {
        spot ? "SPOT/GPU/H" : "PER_GPU/H", "AGE"}};
   for (const auto& m : r.matches) {
     const auto& o = m.offer;
-    rows.push_back({o.provider, o.instance_type, gpus(o), o.vcpus > 0 ? num(o.vcpus) : "?", o.memory_gib ? num(*o.memory_gib, "%.1f") : "?",
-                    o.region, money(o.on_demand, o.currency), money(o.spot, o.currency), money(m.price_per_gpu, o.currency),
-                    format_age(m.age_s)});
+    rows.push_back({o.provider, o.instance_type, gpus(o), o.vcpus > 0 ? cell_num(o.vcpus) : "?",
+                    o.memory_gib ? cell_num(*o.memory_gib, "%.1f") : "?", o.region, money(o.on_demand, o.currency),
+                    money(o.spot, o.currency), money(m.price_per_gpu, o.currency), format_age(m.age_s)});
   }
   return format_table(rows, {3, 4, 6, 7, 8, 9});
 }
@@ -70,8 +70,8 @@ std::string describe_offer(const Match& m, bool spot) {
   const auto& o = m.offer;
   std::string line = o.provider + " " + o.instance_type + " in " + o.region + ": ";
   if (o.gpu_count > 0) line += gpus(o) + ", ";
-  if (o.vcpus > 0) line += num(o.vcpus) + " vCPUs, ";
-  if (o.memory_gib) line += num(*o.memory_gib, "%.1f") + " GiB, ";
+  if (o.vcpus > 0) line += cell_num(o.vcpus) + " vCPUs, ";
+  if (o.memory_gib) line += cell_num(*o.memory_gib, "%.1f") + " GiB, ";
   line += format_price(m.price) + " " + o.currency + "/h " + (spot ? "spot" : "on-demand");
   if (m.price_per_gpu) line += " (" + format_price(*m.price_per_gpu) + " per GPU)";
   line += ", price " + format_age(m.age_s) + " old";

@@ -7,15 +7,11 @@
 
 #include "core/error.hpp"
 #include "core/repo/detect.hpp"
+#include "core/repo/tree.hpp"
 
 namespace orch::repo {
 
 namespace {
-
-std::string base_name(const std::string& p) {
-  auto s = p.rfind('/');
-  return s == std::string::npos ? p : p.substr(s + 1);
-}
 
 int64_t count_lines(const std::string& data) {
   if (data.empty()) return 0;

@@ -9,6 +9,7 @@
 
 #include "core/error.hpp"
 #include "core/repo/analyze.hpp"
+#include "core/repo/tree.hpp"
 
 namespace orch::repo {
 
@@ -36,11 +37,6 @@ class View {
   const Tree& t_;
   std::set<std::string> files_;
 };
-
-std::string base_name(const std::string& p) {
-  auto s = p.rfind('/');
-  return s == std::string::npos ? p : p.substr(s + 1);
-}
 
 bool ends_with(const std::string& s, const std::string& suf) {
   return s.size() >= suf.size() && s.compare(s.size() - suf.size(), suf.size(), suf) == 0;

@@ -8,6 +8,7 @@
 #include <regex>
 
 #include "core/error.hpp"
+#include "core/repo/tree.hpp"
 #include "core/util/hash.hpp"
 
 namespace orch::repo {
@@ -58,11 +59,6 @@ const std::vector<RiskyName>& risky_names() {
       {".netrc", "risky-file-credentials"}, {"credentials", "risky-file-credentials"}, {"*.tfstate", "risky-file-credentials"},
       {"*.kdbx", "risky-file-credentials"}};
   return r;
-}
-
-std::string base_name(const std::string& p) {
-  auto s = p.rfind('/');
-  return s == std::string::npos ? p : p.substr(s + 1);
 }
 
 // Values that look like secrets but are placeholders or references.

@@ -22,6 +22,12 @@ struct Tree {
   int64_t file_bytes = 0;          // sum of regular files
 };
 
+// The last part of a '/'-separated path.
+inline std::string base_name(const std::string& p) {
+  auto s = p.rfind('/');
+  return s == std::string::npos ? p : p.substr(s + 1);
+}
+
 // Walks root without following links, skipping .git folders. Throws orch::Error(BadInput) past max_entries.
 Tree walk_tree(const std::string& root, size_t max_entries = 200000);
 // Bytes under root (including .git), for size limits while cloning; never follows links.
