@@ -2,7 +2,8 @@
 # Runs every integration suite (test_*.sh here) against the real orch binary and Docker engine.
 # Usage: run.sh ORCH_BINARY [SUITE_PATTERN [TEST_PATTERN]]
 # Suites run ORCH_IT_JOBS at a time (default 3: most of their time is spent waiting on the engine);
-# a suite whose header says "# it: alone" runs by itself after the others (it restarts the engine).
+# a suite whose header says "# it: alone" runs by itself after the others (it restarts the engine);
+# those that say "# it: long" (a few minutes each) start first, so that none of them is the tail.
 # Ends with the line "N passed, N failed"; exits non-zero when any test failed or the engine is missing.
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
@@ -52,12 +53,16 @@ run_suite() {  # suite_file
   { echo "== $name ($((SECONDS - suite_start))s)"; cat "$results/$name.log"; } >"$results/$name.done"
 }
 
-parallel=() alone=()
+parallel=() alone=() rest=()
 for suite in "$here"/test_*.sh; do
   name=$(basename "$suite" .sh)
   [ -n "$suite_pat" ] && [[ $name != *$suite_pat* ]] && continue
-  if head -n 5 "$suite" | grep -q '^# it: alone'; then alone+=("$suite"); else parallel+=("$suite"); fi
+  header=$(head -n 5 "$suite")
+  if grep -q '^# it: alone' <<<"$header"; then alone+=("$suite")
+  elif grep -q '^# it: long' <<<"$header"; then parallel+=("$suite")
+  else rest+=("$suite"); fi
 done
+parallel+=("${rest[@]}")
 
 before=$(docker ps -aq --filter label=orch.managed=1 | wc -l)
 started=$SECONDS

@@ -1,3 +1,4 @@
+# it: long
 # What the compatibility routes stand on, in orch's own API and CLI: runs by id, services and
 # stats over HTTP, figures from one-shot runs, package caching, health with a reason.
 source "$(dirname "${BASH_SOURCE[0]}")/serve_lib.sh"

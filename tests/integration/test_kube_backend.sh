@@ -1,3 +1,4 @@
+# it: long
 # orch with ORCH_BACKEND=kubernetes against the Kubernetes API double: cases of the run, session,
 # serve and hostile suites that exercise what differs per backend (streams over WebSocket,
 # stdin close, exit codes from pod status, kill, OOM, network policy, labels, expiry, the pool's

@@ -1,3 +1,4 @@
+# it: long
 # orch pricing: every fetcher against a replay server on 127.0.0.1 answering in the provider's format
 # (tests/fixtures/pricing/replay.py), SkyPilot and orch catalog import, filters, watch, history, staleness.
 

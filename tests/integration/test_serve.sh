@@ -1,3 +1,4 @@
+# it: long
 # orch serve over real HTTP on loopback, against the real engine.
 source "$(dirname "${BASH_SOURCE[0]}")/serve_lib.sh"
 
