@@ -88,6 +88,14 @@ int parse(CLI::App& app, int argc, char** argv, int usage_exit) {
     }
     std::cerr << "Run '" << usage_path(app) << " --help' for usage.\n";
     return usage_exit;
+  } catch (const CLI::ArgumentMismatch& e) {
+    // CLI11 says "--x: At Most 1 required but received 2" for an option given twice.
+    std::string what = e.what();
+    if (auto at = what.find(": At Most 1 required but received "); at != std::string::npos)
+      what = what.substr(0, at) + " was given " + what.substr(what.rfind(' ') + 1) + " times; it takes one value";
+    std::cerr << "orch: error: " << what << "\n"
+              << "Run '" << usage_path(app) << " --help' for usage.\n";
+    return usage_exit;
   } catch (const CLI::ParseError& e) {
     std::cerr << "orch: error: " << e.what() << "\n"
               << "Run '" << usage_path(app) << " --help' for usage.\n";

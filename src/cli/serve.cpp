@@ -11,16 +11,19 @@ namespace orch::cli {
 int serve_main(int argc, char** argv) {
   CLI::App app{"Serve the orch HTTP API (JSON; OpenAPI at /openapi.json; dashboard at /).", "serve"};
   server::ServerConfig cfg;
-  std::string listen = "127.0.0.1:8420", pool, pool_memory, session_pool, max_body = "16m", max_memory = "2g", output_budget = "64m";
+  std::string listen = "127.0.0.1:8420", pool_memory, max_body = "16m", max_memory = "2g", output_budget = "64m";
   app.add_option("-l,--listen", listen, "HOST:PORT to listen on (default 127.0.0.1:8420; port 0: any free port, logged at start)");
   app.add_option("--tokens", cfg.tokens_file, "file of 'TOKEN TENANT [key=value ...]' lines; SIGHUP reloads it");
-  app.add_option("--pool", pool, "warm sandboxes per template: N, auto (1-32 as traffic asks) or MIN-MAX, e.g. python=auto,node=1");
+  std::vector<std::string> pool, session_pool;  // repeatable, or one comma-separated list
+  app.add_option("--pool", pool,
+                 "warm sandboxes per template: N, auto (1-32 as traffic asks) or MIN-MAX, e.g. python=auto,node=1 (repeatable)");
   app.add_option("--pool-idle", cfg.pool_idle_s, "seconds a ready sandbox beyond what traffic asks waits unused before it is removed (30)");
   app.add_option("--pool-memory", pool_memory,
                  "most the pooled sandboxes' memory limits may add up to (default: a quarter of this machine's memory)");
   add_backend_option(app);
-  app.add_option("--session-pool", session_pool,
-                 "sessions started ahead per template, e.g. python=2 (/v1 sessions), base=2 or code-interpreter-v1=1 (E2B sandboxes)");
+  app.add_option(
+      "--session-pool", session_pool,
+      "sessions started ahead per template, e.g. python=2 (/v1 sessions), base=2 or code-interpreter-v1=1 (E2B sandboxes; repeatable)");
   app.add_option("--max-concurrent", cfg.max_concurrent, "runs in flight across all tenants (default 16)");
   app.add_option("--tenant-concurrent", cfg.tenant_max_concurrent, "runs in flight per tenant by default (8)");
   app.add_option("--tenant-sessions", cfg.tenant_max_sessions, "live sessions per tenant by default (16)");
@@ -58,7 +61,7 @@ int serve_main(int argc, char** argv) {
   if (cfg.port < 0 || cfg.port > 65535) throw Error(ErrorKind::BadInput, "--listen: bad port in '" + listen + "'");
   cfg.pool = sandbox::parse_pool_sizes(pool);
   if (!pool_memory.empty()) cfg.pool_memory = parse_bytes(pool_memory, "--pool-memory");
-  for (const auto& [tmpl, size] : sandbox::parse_pool_sizes(session_pool)) {
+  for (const auto& [tmpl, size] : sandbox::parse_pool_sizes(session_pool, "--session-pool")) {
     if (size.adaptive()) throw Error(ErrorKind::BadInput, "--session-pool: give '" + tmpl + "' a fixed count (TEMPLATE=N)");
     cfg.session_pool[tmpl] = size.floor;
   }

@@ -37,6 +37,14 @@ test_unknown_subcommands_and_flags_suggest_at_every_level() {
   assert_not_contains "$out" "unexpected argument 'H100'"
   out=$("$ORCH" pricing ls --provider aws lambda 2>&1); assert_eq 2 "$?"
   assert_contains "$out" "unexpected argument 'lambda'"
+  # An option of one value given twice says so (not CLI11's "At Most 1 required but received 2").
+  out=$("$ORCH" serve --listen 127.0.0.1:1 --listen 127.0.0.1:2 2>&1); assert_eq 2 "$?"
+  assert_contains "$out" "--listen was given 2 times; it takes one value"
+  # --pool repeats (one template a time or a list); a template named twice is refused before serving.
+  out=$("$ORCH" serve --pool python=1 --pool node=1,python=2 2>&1); assert_eq 2 "$?"
+  assert_contains "$out" "--pool: 'python' is given more than once"
+  out=$("$ORCH" serve --session-pool python=x 2>&1); assert_eq 2 "$?"
+  assert_contains "$out" "--session-pool: 'python=x' is not TEMPLATE=N"
 }
 
 test_repeatable_options_leave_the_program_alone() {

@@ -13,7 +13,7 @@ namespace {
 
 std::string refused(const std::string& spec) {
   try {
-    parse_pool_sizes(spec);
+    parse_pool_sizes({spec});
   } catch (const Error& e) {
     CHECK(e.kind() == ErrorKind::BadInput);
     return e.what();
@@ -25,7 +25,7 @@ std::string refused(const std::string& spec) {
 }  // namespace
 
 TEST_CASE("parse_pool_sizes: fixed counts, auto and ranges") {
-  auto s = parse_pool_sizes("python=2,node=auto,bash=0-8");
+  auto s = parse_pool_sizes({"python=2,node=auto", "bash=0-8"});  // as from --pool python=2,node=auto --pool bash=0-8
   REQUIRE(s.size() == 3);
   CHECK(s["python"].floor == 2);
   CHECK(s["python"].ceiling == 2);
@@ -35,7 +35,8 @@ TEST_CASE("parse_pool_sizes: fixed counts, auto and ranges") {
   CHECK(s["node"].adaptive());
   CHECK(s["bash"].floor == 0);
   CHECK(s["bash"].ceiling == 8);
-  CHECK(parse_pool_sizes("").empty());
+  CHECK(parse_pool_sizes({""}).empty());
+  CHECK(parse_pool_sizes({}).empty());
 }
 
 TEST_CASE("parse_pool_sizes: what is not a size is refused, naming the item") {
@@ -46,6 +47,13 @@ TEST_CASE("parse_pool_sizes: what is not a size is refused, naming the item") {
   refused("python=two");
   refused("=2");
   refused("python=2-");
+  CHECK(refused("python=2,python=3").find("'python' is given more than once") != std::string::npos);
+  try {
+    parse_pool_sizes({"python=1", "python=auto"}, "--session-pool");
+    FAIL("a template named twice was accepted");
+  } catch (const Error& e) {
+    CHECK(std::string(e.what()) == "--session-pool: 'python' is given more than once");
+  }
 }
 
 TEST_CASE("Demand: a fixed size is what it says, whatever the traffic") {

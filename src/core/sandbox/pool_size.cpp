@@ -17,9 +17,9 @@ bool parse_count(const std::string& s, int& out) {
   return out <= kPoolCeiling;
 }
 
-PoolSize parse_size(const std::string& item, const std::string& value) {
-  auto bad = [&item] {
-    return Error(ErrorKind::BadInput, "--pool: '" + item + "' is not TEMPLATE=N, TEMPLATE=auto or TEMPLATE=MIN-MAX (counts from 0 to " +
+PoolSize parse_size(const std::string& item, const std::string& value, const std::string& flag) {
+  auto bad = [&] {
+    return Error(ErrorKind::BadInput, flag + ": '" + item + "' is not TEMPLATE=N, TEMPLATE=auto or TEMPLATE=MIN-MAX (counts from 0 to " +
                                           std::to_string(kPoolCeiling) + ")");
   };
   if (value == "auto") return {1, kAutoCeiling};
@@ -36,17 +36,21 @@ PoolSize parse_size(const std::string& item, const std::string& value) {
 
 }  // namespace
 
-std::map<std::string, PoolSize> parse_pool_sizes(const std::string& spec) {
+std::map<std::string, PoolSize> parse_pool_sizes(const std::vector<std::string>& specs, const std::string& flag) {
   std::map<std::string, PoolSize> out;
-  size_t start = 0;
-  while (start < spec.size()) {
-    size_t comma = spec.find(',', start);
-    std::string item = spec.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
-    auto eq = item.find('=');
-    if (eq == std::string::npos || eq == 0) parse_size(item, "");  // throws
-    out[item.substr(0, eq)] = parse_size(item, item.substr(eq + 1));
-    if (comma == std::string::npos) break;
-    start = comma + 1;
+  for (const auto& spec : specs) {
+    size_t start = 0;
+    while (start < spec.size()) {
+      size_t comma = spec.find(',', start);
+      std::string item = spec.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+      auto eq = item.find('=');
+      if (eq == std::string::npos || eq == 0) parse_size(item, "", flag);  // throws
+      std::string name = item.substr(0, eq);
+      if (out.count(name)) throw Error(ErrorKind::BadInput, flag + ": '" + name + "' is given more than once");
+      out[name] = parse_size(item, item.substr(eq + 1), flag);
+      if (comma == std::string::npos) break;
+      start = comma + 1;
+    }
   }
   return out;
 }

@@ -3,6 +3,7 @@
 #include <cstdint>
 #include <map>
 #include <string>
+#include <vector>
 
 namespace orch::sandbox {
 
@@ -17,8 +18,9 @@ struct PoolSize {
 inline constexpr int kPoolCeiling = 64;
 inline constexpr int kAutoCeiling = 32;
 
-// `--pool` as written: "python=2,node=auto,bash=1-8" (auto is 1-32). Throws BadInput naming the item.
-std::map<std::string, PoolSize> parse_pool_sizes(const std::string& spec);
+// `--pool` as written, once or more: "python=2,node=auto,bash=1-8" (auto is 1-32). Throws BadInput
+// naming `flag` and the item, or a template named twice.
+std::map<std::string, PoolSize> parse_pool_sizes(const std::vector<std::string>& specs, const std::string& flag = "--pool");
 
 // What the pool knows of one template's traffic: the arrival rate of runs that fit it, and how long
 // a sandbox takes to prepare. The stock (ready plus in preparation) it asks for covers the runs that

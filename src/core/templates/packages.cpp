@@ -189,7 +189,6 @@ const Template& with_packages(engine::Engine& engine, const Template& base, cons
       slot = std::make_unique<Template>(base);
       slot->image = tag;
       slot->source = "derived from " + base.name;
-      slot->files = derived_build_files(base, packages);
       for (const auto& p : packages) slot->packages.push_back(p.spec());
     }
     derived = slot.get();
@@ -198,7 +197,11 @@ const Template& with_packages(engine::Engine& engine, const Template& base, cons
   std::lock_guard<std::mutex> lock(build_mu);
   if (engine.image_exists(tag)) return *derived;  // built while this one waited
   on_line("building " + tag + ": " + base.name + " with " + joined(packages));
-  build_with_packages(engine, *derived, {{"orch.template", base.name}, {kLabelDerived, "1"}, {"orch.packages", joined(packages)}}, on_line);
+  // The build files (a Dockerfile and the host's CA bundle, ~200 KB) live only as long as the build:
+  // `made` keeps one entry per package list ever asked for, failed builds included.
+  Template build = *derived;
+  build.files = derived_build_files(base, packages);
+  build_with_packages(engine, build, {{"orch.template", base.name}, {kLabelDerived, "1"}, {"orch.packages", joined(packages)}}, on_line);
   return *derived;
 }
 
