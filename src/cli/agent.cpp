@@ -31,12 +31,13 @@ int install_agent(const char* dest) {
 // Not for people: the host starts `orch agent` inside a session's container (see
 // core/agent/agent.hpp); `orch agent install PATH` is a Kubernetes init container's command;
 // `orch agent direct DIR ARGV...` starts a pooled sandbox's warm runner on orch's direct sockets;
-// `orch agent shell DIR` is the warm runner of languages without their own (shell_runner.hpp).
+// `orch agent shell DIR [COMMAND...]` is the warm runner of languages without their own, COMMAND
+// the bash it starts ahead of the request (shell_runner.hpp).
 int agent_main(int argc, char** argv) {
   if (argc == 1) return agent::run();
   if (argc == 3 && !std::strcmp(argv[1], "install")) return install_agent(argv[2]);
   if (argc >= 4 && !std::strcmp(argv[1], "direct")) return sandbox::exec_with_direct_output(argv[2], argv + 3);
-  if (argc == 3 && !std::strcmp(argv[1], "shell")) return sandbox::shell_runner(argv[2]);
+  if (argc >= 3 && !std::strcmp(argv[1], "shell")) return sandbox::shell_runner(argv[2], std::vector<std::string>(argv + 3, argv + argc));
   return 2;
 }
 

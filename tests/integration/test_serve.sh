@@ -357,11 +357,53 @@ test_pool_node_and_bash_output_comes_over_their_own_sockets() {
   assert_eq 5 "$hits" "control: every run came from the pool"
 }
 
+test_pool_bash_started_ahead_runs_as_bash_main_sh_would() {
+  # The pooled shell runner starts `bash main.sh` before the request, waiting in its startup on
+  # $BASH_ENV for the arguments and environment: what the script sees must be what `orch run`'s
+  # bash shows it. Variables bash treats as its own (SHELLOPTS here) get a bash started per run.
+  scratch
+  start_server --pool bash=1
+  local script='echo "0=$0 _=$_ n=$# args=$(printf "[%s]" "$@") src=${BASH_SOURCE[*]} line=$LINENO secs=$SECONDS env=${BASH_ENV-unset} g=$GREETING"
+f() { echo "f: $LINENO ${BASH_LINENO[*]} ${FUNCNAME[*]}"; }
+f
+sh -c '"'"'echo "child: $GREETING ${BASH_ENV-unset}"'"'"'
+nosuchcommand
+echo "shlvl=$SHLVL pwd=$PWD" >&2
+exit 7'
+  local args=("a b" "it's" '$HOME' $'line\nbreak' "ünï" "")
+  cold_out=$("$ORCH" run -l bash -e 'GREETING=hi  there' -c "$script" -- "${args[@]}" 2>"$SCRATCH/err"); cold_rc=$?
+  cold_err=$(cat "$SCRATCH/err")
+  assert_eq 7 "$cold_rc" "control: the cold run's exit code"
+  assert_contains "$cold_out" "args=[a b][it's][\$HOME][line"
+  for case in plain xtrace; do
+    wait_for 300 pool_ready bash 1 || fail "bash pool never filled: $(curl -s "$BASE/health")"
+    sleep 1.2  # long enough that a bash started ahead shows it
+    env='{"GREETING":"hi  there"}'
+    [ "$case" = xtrace ] && env='{"GREETING":"hi  there","SHELLOPTS":"xtrace"}'
+    body=$("$PY" -c 'import json, sys; print(json.dumps({"language": "bash", "code": sys.argv[1] + "\nps -o etimes= -p $$ >&2", "args": sys.argv[3:], "env": json.loads(sys.argv[2])}))' \
+      "${script%exit 7}" "$env" "${args[@]}")
+    r=$(body_of "$(post /v1/run "$body")")
+    err=$(json_get "$r" stderr)
+    age=$(tail -n1 <<<"$err" | tr -d ' ')
+    if [ "$case" = plain ]; then
+      assert_eq "$cold_out" "$(json_get "$r" stdout)" "stdout as bash main.sh gives it"
+      assert_eq "$cold_err" "$(sed '$d' <<<"$err")" "stderr as bash main.sh gives it"
+      [ "$age" -ge 1 ] || fail "the pooled bash did not start ahead of its request (age $age s)"
+    else
+      assert_contains "$err" "+ echo 'shlvl=1 pwd=/workspace'"  # xtrace from the start, as bash takes SHELLOPTS from its environment
+      assert_eq 0 "$age" "a bash started for a request with SHELLOPTS"
+    fi
+    [ "$(json_get "$r" exit_code)" = 0 ] || fail "$r"
+  done
+  hits=$(curl -s "$BASE/metrics" | awk '/orch_pool_requests_total\{result="hit"\}/{print $2}')
+  assert_eq 2 "$hits" "control: both runs came from the pool"
+}
+
 test_pool_used_sandboxes_stop_by_themselves() {
   # A runner that got to its end marks waits until orch closes its direct socket, then exits: the
   # engine removes a container that stopped by itself (exit 0) instead of killing one (137), which
   # costs a runc process more per pooled run. A run that timed out is killed as before.
-  start_server --pool python=1,node=1,bash=1
+  start_server --pool python=1 --pool node=1,bash=1  # --pool repeats
   for t in python node bash; do wait_for 300 pool_ready "$t" 1 || fail "$t pool never filled: $(curl -s "$BASE/health")"; done
   since=$(date +%s)
   post /v1/run '{"code":"print(1)"}' >/dev/null

@@ -2,6 +2,7 @@
 #include <map>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace orch::sandbox {
 
@@ -13,9 +14,13 @@ namespace orch::sandbox {
 // program ends, both streams end with "\x1eORCH-END-<token> <code>\x1e" (128 + the signal that
 // killed it); with `linger_s` in run.json the runner then waits up to that long before it
 // returns, for orch to remove the sandbox (see warm_request), or until orch closes the socket
-// on stdout. The portable runner (assets/warm/shell.sh) does the same with sh, dd and tar where
-// the agent cannot be mounted. Returns the exit code: 125 when the request is not one.
-int shell_runner(const std::string& dir);
+// on stdout. With `prestart` (the command a request is expected to name: `bash main.sh`) that bash
+// is started before the first ping's answer and waits in its startup for the request's arguments
+// and environment; a request naming another command (or variables bash treats as its own) gets
+// it killed and a fork of its own. The portable runner (assets/warm/shell.sh) does the same with
+// sh, dd and tar where the agent cannot be mounted. Returns the exit code: 125 when the request
+// is not one.
+int shell_runner(const std::string& dir, const std::vector<std::string>& prestart = {});
 
 // Unpacks orch's input archive into `into` as tar would for the sandbox's user (modes through the
 // umask, parents made, symlinks as they are, never through one); the first copy of each .orch/

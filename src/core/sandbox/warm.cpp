@@ -161,8 +161,13 @@ Started prepare_warm(engine::Engine& engine, const templates::Template& t, const
       spec.argv.push_back(DirectOutput::kMountPoint);
     } else {
       spec.host_mounts.push_back({agent, session::kAgentMount, true});
-      if (runner_for(lang) == Runner::Shell) spec.argv = {session::kAgentMount, "agent", "shell", DirectOutput::kMountPoint};
-      else spec.argv.insert(spec.argv.begin(), {session::kAgentMount, "agent", "direct", DirectOutput::kMountPoint});
+      if (runner_for(lang) == Runner::Shell) {
+        spec.argv = {session::kAgentMount, "agent", "shell", DirectOutput::kMountPoint};
+        // bash can wait for its request with its start done (shell_runner.hpp); other interpreters start per run.
+        if (lang.run == std::vector<std::string>{"bash", "{file}"}) spec.argv.insert(spec.argv.end(), {"bash", lang.file});
+      } else {
+        spec.argv.insert(spec.argv.begin(), {session::kAgentMount, "agent", "direct", DirectOutput::kMountPoint});
+      }
     }
   }
   Started st;
