@@ -102,15 +102,15 @@ bool write_file(const std::string& path, std::string_view data, uint32_t mode) {
 
 int exit_code_of(int status) { return WIFEXITED(status) ? WEXITSTATUS(status) : WIFSIGNALED(status) ? 128 + WTERMSIG(status) : 1; }
 
-[[noreturn]] void exec_program(const std::vector<std::string>& command) {
+// In a forked child: the signals as a program expects them, then `command` in place of the child.
+// Returns only when the exec failed.
+void exec_command(const std::vector<std::string>& command) {
   for (int sig : {SIGPIPE, SIGINT, SIGTERM, SIGHUP, SIGQUIT}) std::signal(sig, SIG_DFL);
   std::vector<char*> argv;
   argv.reserve(command.size() + 1);
   for (const auto& a : command) argv.push_back(const_cast<char*>(a.c_str()));
   argv.push_back(nullptr);
   ::execvp(argv[0], argv.data());
-  write_all(2, "orch: cannot run " + command[0] + ": " + std::strerror(errno) + "\n");
-  ::_exit(errno == ENOENT ? 127 : 126);
 }
 
 // bash quoting that holds any bytes but NUL: $'...' with everything but letters, digits and a few
@@ -157,9 +157,10 @@ class Prestarted {
     if (command.size() < 2 || std::getenv("BASH_ENV") || ::mkfifo(fifo.c_str(), 0600) != 0) return;
     pid_ = ::fork();
     if (pid_ == 0) {
+      // Silent when it fails: its stderr is the next run's. The request then forks its own, which says why.
       ::setenv("BASH_ENV", fifo.c_str(), 1);
-      if (::chdir(workspace.c_str()) != 0) ::_exit(125);
-      exec_program(command);
+      if (::chdir(workspace.c_str()) == 0) exec_command(command);
+      ::_exit(127);
     }
     // Held open from the moment bash opens it (bash then blocks reading it until the request); 5 s
     // at most for its start.
@@ -281,7 +282,9 @@ int shell_runner(const std::string& dir, const std::vector<std::string>& prestar
   if (pid == 0) {
     for (auto it = env.begin(); env.is_object() && it != env.end(); ++it)
       if (it->is_string()) ::setenv(it.key().c_str(), it->get<std::string>().c_str(), 1);
-    exec_program(command);
+    exec_command(command);
+    write_all(2, "orch: cannot run " + command[0] + ": " + std::strerror(errno) + "\n");
+    ::_exit(errno == ENOENT ? 127 : 126);
   }
   int status = 0, code = 1;
   if (pid > 0) {
