@@ -14,7 +14,7 @@ namespace {
 
 // Used sandboxes waiting for removal past which no new one is prepared: removal is engine work too.
 constexpr size_t kMaxBacklog = 16;
-constexpr int kRemovers = 2;
+constexpr int kRemovers = 4;
 constexpr auto kRetryAfterError = std::chrono::seconds(5);
 constexpr auto kMaxWait = std::chrono::seconds(120);
 // How long engine work waits after a run so that its answer goes out first.
@@ -27,11 +27,16 @@ constexpr auto kRetireWait = std::chrono::seconds(2);
 // A runner that got to its end marks waits for orch to close its direct sockets, then exits: the
 // engine then removes a container that stopped by itself. Removing one that still runs costs a kill
 // on top (a runc process, the engine's signal and exit handling: 5-10% of a pooled sandbox's engine
-// CPU on a small host, which a saturated pool pays for every run).
-void retire(Started& st) {
-  if (!st.out || !st.waiter) return;
+// CPU on a small host, which a saturated pool pays for every run). Closing comes first, for every
+// sandbox due (tell): their runners end side by side while a remover waits for one (retire).
+bool tell(Started& st) {
+  if (!st.out || !st.waiter) return false;
   st.out.reset();
   st.err.reset();
+  return true;
+}
+
+void retire(Started& st) {
   try {
     st.waiter->exit_code(kRetireWait);
   } catch (const std::exception&) {
@@ -188,11 +193,14 @@ void Pool::remove_loop() {
       removal_cv_.wait_until(lock, discarded_.front().not_before);
       continue;
     }
+    auto now = Clock::now();
+    for (auto& d : discarded_)
+      if (d.ended && !d.told && (stop_ || d.not_before <= now)) d.told = tell(d.st);
     Started old = std::move(discarded_.front().st);
-    bool ended = discarded_.front().ended;
+    bool told = discarded_.front().told;
     discarded_.pop_front();
     lock.unlock();
-    if (ended) retire(old);
+    if (told) retire(old);
     old = Started{};  // the guard removes the container, outside the lock
     lock.lock();
     schedule(Clock::now());
@@ -295,7 +303,8 @@ nlohmann::json Pool::state() const {
                {"ceiling", e.size.ceiling},
                {"refills", e.refills},
                {"arrivals_per_s", std::round(e.demand.rate(now) * 100) / 100},
-               {"prepare_ms", std::lround(e.demand.prep_seconds() * 1000)}};
+               {"prepare_ms", std::lround(e.demand.prep_seconds() * 1000)},
+               {"removing", discarded_.size()}};
     if (!e.last_error.empty()) j[name]["error"] = e.last_error;
   }
   return j;

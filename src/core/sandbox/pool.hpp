@@ -74,6 +74,7 @@ class Pool {
     Started st;
     Clock::time_point not_before;  // removed from then on
     bool ended = false;            // its runner is done and waits for its sockets to close
+    bool told = false;             // they are closed: the runner is on its way out
   };
   struct Entry {
     PoolSize size;
