@@ -55,6 +55,26 @@ test_battery_subset_through_the_warm_pool() {
   done
 }
 
+test_pooled_bash_takes_hostile_arguments_and_environment_as_data() {
+  # A pooled bash started ahead gets its arguments and environment written into its startup:
+  # quotes, command substitutions and newlines must arrive as bytes, never as code, and a value
+  # larger than the pipe between the runner and bash (64 KiB; under exec's 128 KiB for one
+  # variable, which the program's children need) must neither block nor be cut.
+  scratch
+  MODE=serve-pool-bash
+  start_server --pool bash=1
+  bash_ready() { [ "$(json_get "$(curl -s "$BASE/health")" pool.bash.ready)" -ge 1 ]; }
+  wait_for 300 bash_ready || fail "bash pool never filled: $(curl -s "$BASE/health")"
+  local evil=$'\x27; touch /tmp/pwned-env; echo \x27 $(touch /tmp/pwned-sub) `touch /tmp/pwned-tick`\nunset X; touch /tmp/pwned-line'
+  "$PY" -c 'import json, sys; e = sys.argv[1]; print(json.dumps({"language": "bash",
+    "code": "printf %s \"$X\" | md5sum; printf %s \"$1\" | md5sum; echo ${#BIG}; ls /tmp | grep -c pwned",
+    "args": [e], "env": {"X": e, "BIG": "b" * 100000}}))' "$evil" >"$SCRATCH/body.json"
+  r=$(body_of "$(post /v1/run "@$SCRATCH/body.json")")
+  want=$(printf %s "$evil" | md5sum)
+  assert_eq "$want|$want|100000|0|" "$(json_get "$r" stdout | paste -sd'|')" "[$MODE] $r"
+  assert_eq "1" "$(curl -s "$BASE/metrics" | awk '/orch_pool_requests_total\{result="hit"\}/{print $2}')" "control: the run came from the pool"
+}
+
 # The representative subset: every battery family once through the CLI, the riskiest ones again
 # through a runsc server (the server path itself is runtime-independent and covered above).
 runsc_subset() {  # case functions...

@@ -10,7 +10,6 @@
 #include <cctype>
 #include <cerrno>
 #include <csignal>
-#include <cstdio>
 #include <cstring>
 #include <iterator>
 #include <optional>
@@ -20,6 +19,7 @@
 
 #include "core/error.hpp"
 #include "core/sandbox/direct_io.hpp"
+#include "core/util/sh_quote.hpp"
 #include "core/util/tar.hpp"
 
 namespace orch::sandbox {
@@ -113,22 +113,6 @@ void exec_command(const std::vector<std::string>& command) {
   ::execvp(argv[0], argv.data());
 }
 
-// bash quoting that holds any bytes but NUL: $'...' with everything but letters, digits and a few
-// marks as \xHH.
-std::string bash_quote(const std::string& s) {
-  std::string out = "$'";
-  for (unsigned char c : s) {
-    if (std::isalnum(c) || std::strchr("_./,:=@%+-", c)) {
-      out += static_cast<char>(c);
-    } else {
-      char hex[5];
-      std::snprintf(hex, sizeof hex, "\\x%02x", c);
-      out += hex;
-    }
-  }
-  return out + "'";
-}
-
 // A name bash would take from the environment as a plain variable: exporting it later is the same.
 // Its own variables (BASH*, IFS, SHELLOPTS, PWD, SECONDS, ...) it reads or sets at its start.
 bool plain_variable(const std::string& name) {
@@ -181,14 +165,14 @@ class Prestarted {
   pid_t run(const std::vector<std::string>& command, const nlohmann::json& env) {
     if (fd_ < 0 || command.size() < command_.size() || !std::equal(command_.begin(), command_.end(), command.begin())) return drop();
     std::string prologue = "set --";
-    for (size_t i = command_.size(); i < command.size(); ++i) prologue += " " + bash_quote(command[i]);
+    for (size_t i = command_.size(); i < command.size(); ++i) prologue += " " + sh_quote(command[i]);
     prologue += "\n";
     for (auto it = env.begin(); env.is_object() && it != env.end(); ++it) {
       if (!it->is_string() || !plain_variable(it.key()) || it->get<std::string>().find('\0') != std::string::npos) return drop();
-      prologue += "export " + it.key() + "=" + bash_quote(it->get<std::string>()) + "\n";
+      prologue += "export " + it.key() + "=" + sh_quote(it->get<std::string>()) + "\n";
     }
     // What bash's own start leaves: no BASH_ENV, SECONDS from now, $_ its name.
-    prologue += "unset BASH_ENV\nSECONDS=0\n: " + bash_quote(command_[0]) + "\n";
+    prologue += "unset BASH_ENV\nSECONDS=0\n: " + sh_quote(command_[0]) + "\n";
     write_all(fd_, prologue);
     ::close(fd_);
     fd_ = -1;

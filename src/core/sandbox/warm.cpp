@@ -12,6 +12,7 @@
 #include "core/session/protocol.hpp"
 #include "core/util/embedded.hpp"
 #include "core/util/random.hpp"
+#include "core/util/sh_quote.hpp"
 
 namespace orch::sandbox {
 
@@ -69,12 +70,6 @@ void await_ready(Started& st, DirectOutput* agent_io, std::atomic<bool>& direct)
     if (fds[0].revents) break;
   }
   read_ready(*st.stream, deadline);
-}
-
-std::string sh_quote(const std::string& s) {
-  std::string out = "'";
-  for (char c : s) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
-  return out + "'";
 }
 
 }  // namespace

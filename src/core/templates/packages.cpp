@@ -12,6 +12,7 @@
 
 #include "core/templates/build.hpp"
 #include "core/util/hash.hpp"
+#include "core/util/sh_quote.hpp"
 
 namespace orch::templates {
 
@@ -41,9 +42,7 @@ std::string assignments(const std::map<std::string, std::string>& index_env, con
   std::string out;
   for (const auto& [k, v] : index_env) {
     if (k.rfind(prefix, 0) != 0) continue;
-    std::string quoted = "'";
-    for (char c : v) quoted += c == '\'' ? std::string("'\\''") : std::string(1, c);
-    out += k + "=" + quoted + "' ";
+    out += k + "=" + sh_quote(v) + " ";
   }
   return out;
 }
