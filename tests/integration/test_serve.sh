@@ -424,13 +424,14 @@ run_body() {  # language code-file [extra JSON fields]: a /v1/run body with file
 import json, sys
 lang, code, extra = sys.argv[1], open(sys.argv[2]).read(), json.loads(sys.argv[3] if len(sys.argv) > 3 else "{}")
 files = [{"name": "a/b/c.txt", "content": "deep"}, {"name": "d" + "x" * 120 + "/f.txt", "content": "long"},
-         {"name": "z.bin", "content": "AAEC/w==", "encoding": "base64"}]
+         {"name": "z.bin", "content": "AAEC/w==", "encoding": "base64"}, {"name": "big.txt", "content": "0123456789" * 10000 + "end"}]
 print(json.dumps(dict({"language": lang, "code": code, "files": files}, **extra)))' "$@"
 }
 
 test_pool_runners_unpack_files_like_tar() {
   # The warm runners read orch's archive themselves: nested and long (GNU long-name) paths, binary
-  # bytes and modes must come out as tar gives them to one-shot runs, with nothing of .orch left.
+  # bytes and modes must come out as tar gives them to one-shot runs, with nothing of .orch left. The
+  # request is larger than the runners' first read of it (64 KiB): the rest is read to its end.
   scratch
   start_server --pool python=1,node=1
   cat > "$SCRATCH/t.py" <<'EOF'
@@ -438,12 +439,16 @@ import os, stat
 for p in ["a/b/c.txt", "d" + "x" * 120 + "/f.txt", "z.bin"]:
     print(open(p, "rb").read(), oct(stat.S_IMODE(os.stat(p).st_mode)))
 print(oct(stat.S_IMODE(os.stat("a/b").st_mode)), os.path.exists(".orch"), os.getcwd())
+big = open("big.txt", "rb").read()
+print(len(big), sum(big) % 65521, big[-3:])
 EOF
   cat > "$SCRATCH/t.js" <<'EOF'
 const fs = require("fs");
 for (const p of ["a/b/c.txt", "d" + "x".repeat(120) + "/f.txt", "z.bin"])
   console.log(JSON.stringify([...fs.readFileSync(p)]), (fs.statSync(p).mode & 0o777).toString(8));
 console.log((fs.statSync("a/b").mode & 0o777).toString(8), fs.existsSync(".orch"), process.cwd());
+const big = fs.readFileSync("big.txt");
+console.log(big.length, big.reduce((a, b) => a + b, 0) % 65521, big.subarray(-3).toString());
 EOF
   wait_for 300 pool_ready python 1 || fail "pool never filled"
   wait_for 300 pool_ready node 1 || fail "node pool never filled"
@@ -457,12 +462,14 @@ EOF
   assert_eq "b'deep' 0o644
 b'long' 0o644
 b'\\x00\\x01\\x02\\xff' 0o644
-0o755 False /workspace" "$(json_get "$warm_py" stdout)"
+0o755 False /workspace
+100003 $(( (525 * 10000 + 311) % 65521 )) b'end'" "$(json_get "$warm_py" stdout)"
   assert_eq "$(json_get "$cold_py" stdout)" "$(json_get "$warm_py" stdout)"
   assert_eq "[100,101,101,112] 644
 [108,111,110,103] 644
 [0,1,2,255] 644
-755 false /workspace" "$(json_get "$warm_js" stdout)"
+755 false /workspace
+100003 $(( (525 * 10000 + 311) % 65521 )) end" "$(json_get "$warm_js" stdout)"
   assert_eq "$(json_get "$cold_js" stdout)" "$(json_get "$warm_js" stdout)"
 }
 

@@ -53,9 +53,11 @@ function readSome(fd, buf, off, len) {
   }
 }
 
-function readExactly(fd, n) {
-  const buf = Buffer.alloc(n);
-  let off = 0;
+// `n` bytes from `fd` after the `have` already read (fewer at the end of the stream).
+function readExactly(fd, n, have = Buffer.alloc(0)) {
+  if (have.length >= n) return have.subarray(0, n);
+  const buf = Buffer.allocUnsafe(n);  // only the bytes read are returned
+  let off = have.copy(buf);
   while (off < n) {
     const got = readSome(fd, buf, off, n - off);
     if (got === 0) break;
@@ -77,6 +79,21 @@ function readFrame(fd) {
     head.push(one[0]);
   }
   return null;
+}
+
+// A frame from a stream that carries nothing after it (a warm runner's request on orch's direct
+// socket), read in large pieces rather than byte by byte (each read costs a cold runner ~30 us).
+function readLastFrame(fd) {
+  const first = Buffer.allocUnsafe(1 << 16);
+  let got = 0, nl = -1;
+  while (nl < 0 && got <= FRAME_HEADER_MAX) {
+    const n = readSome(fd, first, got, first.length - got);
+    if (n === 0) return null;
+    got += n;
+    nl = first.subarray(0, Math.min(got, FRAME_HEADER_MAX + 1)).indexOf(10);
+  }
+  const parsed = nl >= 0 ? parseHeader(first.subarray(0, nl)) : null;
+  return parsed ? { kind: parsed.kind, payload: readExactly(fd, parsed.size, first.subarray(nl + 1, got)) } : null;
 }
 
 // The archive comes from orch's own writer (ustar plus GNU long-name records), so a small reader

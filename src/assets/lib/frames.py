@@ -76,6 +76,26 @@ def read_frame(fd):
     return None
 
 
+def read_last_frame(fd):
+    # A frame from a stream that carries nothing after it (a warm runner's request on orch's direct
+    # socket), read in large pieces rather than byte by byte; None as read_frame.
+    data = b""
+    while len(data) <= _FRAME_HEADER_MAX and b"\n" not in data:
+        try:
+            chunk = os.read(fd, 1 << 16)
+        except OSError:
+            chunk = b""
+        if not chunk:
+            return None
+        data += chunk
+    nl = data.find(b"\n", 0, _FRAME_HEADER_MAX + 1)
+    parsed = _header(data[:nl]) if nl >= 0 else None
+    if not parsed:
+        return None
+    body = data[nl + 1:nl + 1 + parsed[1]]
+    return parsed[0], body + read_exactly(fd, parsed[1] - len(body))
+
+
 def unpack(data, into):
     # The archive comes from orch's own writer (ustar plus GNU long-name records), so a small reader
     # does, and costs far less than tarfile. The first copy of each .orch/ entry is the run's own

@@ -97,7 +97,7 @@ function serve() {
   if (direct) process.stdout._handle?.setBlocking?.(true);
   while (request && request.kind === "ping") {  // orch asks whether the runner is up before it offers the sandbox
     writeAll(1, "\x1eORCH-READY\x1e");
-    request = readFrame(direct ? 1 : 0);
+    request = direct ? readLastFrame(1) : readFrame(0);
   }
   if (direct) process.stdout._handle?.setBlocking?.(false);
   let own;

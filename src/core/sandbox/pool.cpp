@@ -181,24 +181,24 @@ void Pool::finish_prepare(const std::string& name, std::optional<Started> made, 
 
 void Pool::discard(Started st, Clock::time_point not_before, bool ended) {
   discarded_.push_back({std::move(st), not_before, ended});
-  removal_cv_.notify_all();
+  if (removal_due(Clock::now())) removal_cv_.notify_one();
 }
+
+bool Pool::removal_due(Clock::time_point now) const { return !discarded_.empty() && (stop_ || discarded_.front().not_before <= now); }
 
 void Pool::remove_loop() {
   std::unique_lock<std::mutex> lock(mu_);
   for (;;) {
-    removal_cv_.wait(lock, [this] { return stop_ || !discarded_.empty(); });
+    // The ticker wakes a remover when a settling sandbox falls due (tick_loop).
+    removal_cv_.wait(lock, [this] { return (stop_ && discarded_.empty()) || removal_due(Clock::now()); });
     if (discarded_.empty()) return;
-    if (!stop_ && Clock::now() < discarded_.front().not_before) {
-      removal_cv_.wait_until(lock, discarded_.front().not_before);
-      continue;
-    }
     auto now = Clock::now();
     for (auto& d : discarded_)
       if (d.ended && !d.told && (stop_ || d.not_before <= now)) d.told = tell(d.st);
     Started old = std::move(discarded_.front().st);
     bool told = discarded_.front().told;
     discarded_.pop_front();
+    if (removal_due(now)) removal_cv_.notify_one();  // the next one, side by side
     lock.unlock();
     if (told) retire(old);
     old = Started{};  // the guard removes the container, outside the lock
@@ -207,15 +207,25 @@ void Pool::remove_loop() {
   }
 }
 
+// The pool's clock: the one thread that waits for a time. A run's end (release) wakes it at most
+// once, and nothing else that runs then: its answer goes out while the removal and the held refill
+// wait for their time (kSettle), and a wake-up is a context switch on a small host.
 void Pool::tick_loop() {
   std::unique_lock<std::mutex> lock(mu_);
   while (!stop_) {
-    auto wake = Clock::now() + std::chrono::seconds(1);
-    for (const auto& [name, e] : entries_)
-      if (e.hold_until > Clock::now()) wake = std::min(wake, e.hold_until);
-    tick_cv_.wait_until(lock, wake);
-    if (stop_) break;
     auto now = Clock::now();
+    tick_at_ = now + std::chrono::seconds(1);
+    for (const auto& [name, e] : entries_)
+      if (e.hold_until > now) tick_at_ = std::min(tick_at_, e.hold_until);
+    for (const auto& d : discarded_)
+      if (d.not_before > now) {
+        tick_at_ = std::min(tick_at_, d.not_before);
+        break;
+      }
+    tick_cv_.wait_until(lock, tick_at_);
+    if (stop_) break;
+    now = Clock::now();
+    if (removal_due(now)) removal_cv_.notify_one();
     shrink(now);
     schedule(now);
   }
@@ -242,8 +252,7 @@ Pool::Taken Pool::take(const RunPlan& plan, Observer& observer) {
     // after the engine restarted or the container died) means it cannot take a run: drop it.
     if (st.stream->quiet() && (!st.out || (st.out->quiet() && st.err->quiet()))) {
       if (!e.ready.empty() && quiet) {
-        e.hold_until = std::max(e.hold_until, now + kHoldMax);  // until release()
-        tick_cv_.notify_all();
+        e.hold_until = std::max(e.hold_until, now + kHoldMax);  // until release(); the ticker wakes sooner anyway
       } else {
         e.hold_until = {};  // the last one ready is gone: no held refill waits any longer
         schedule(now);
@@ -282,13 +291,13 @@ Pool::Taken Pool::take(const RunPlan& plan, Observer& observer) {
 }
 
 void Pool::release(const std::string& tmpl, Started st, bool ended) {
-  std::lock_guard<std::mutex> lock(mu_);
+  std::unique_lock<std::mutex> lock(mu_);
   auto settled = Clock::now() + kSettle;
-  discard(std::move(st), settled, ended);
-  if (auto it = entries_.find(tmpl); it != entries_.end() && it->second.hold_until > settled) {
-    it->second.hold_until = settled;
-    tick_cv_.notify_all();
-  }
+  discarded_.push_back({std::move(st), settled, ended});
+  if (auto it = entries_.find(tmpl); it != entries_.end() && it->second.hold_until > settled) it->second.hold_until = settled;
+  bool wake = tick_at_ > settled;
+  lock.unlock();
+  if (wake) tick_cv_.notify_one();
 }
 
 nlohmann::json Pool::state() const {

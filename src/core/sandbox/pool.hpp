@@ -105,6 +105,7 @@ class Pool {
   void remove_loop();
   void tick_loop();
   void discard(Started st, Clock::time_point not_before, bool ended = false);  // with mu_ held
+  bool removal_due(Clock::time_point now) const;                               // with mu_ held
   void finish_prepare(const std::string& name, std::optional<Started> made, const std::string& error, double seconds, int in_flight);
   int64_t memory_held() const;
 
@@ -120,6 +121,7 @@ class Pool {
   int in_flight_ = 0;  // preparations running, every template
   EngineKnee knee_;
   std::deque<Discarded> discarded_;
+  Clock::time_point tick_at_{};  // when the ticker wakes next
   bool stop_ = false;
   std::vector<std::thread> threads_;
 };
