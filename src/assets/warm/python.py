@@ -15,7 +15,7 @@ from importlib.machinery import SourceFileLoader
 def _json_loads():
     # json.loads without importing json, which brings re and enum (17 ms of a sandbox's start, the
     # program's only if it imports them): CPython's own scanner, as json uses it. Made before the
-    # request, as the import would cost a run a path search and a dlopen (~0.3 ms).
+    # request, as the import would cost a run a path search and a dlopen (~0.5 ms).
     try:
         import _json
     except ImportError:
