@@ -173,6 +173,19 @@ def case_warm():
     try:
         c = s.conn()
         add("warm", "POST /v1/run, no pool", timed(lambda: s.post("/v1/run", {"code": "print(1)"}, c), 10), base)
+
+        def floor():
+            # What no run can go under: an idle client and server's round trip for a request orch
+            # answers at once (this machine runs code 3-4x slower in a process that was idle).
+            time.sleep(0.3)
+            c = s.conn()
+            t = time.perf_counter()
+            c.request("POST", "/v1/no-such-route", body="{}", headers={"Content-Type": "application/json"})
+            r = c.getresponse()
+            r.read()
+            assert r.status == 404, r.status
+            return (time.perf_counter() - t) * 1000
+        add("warm", "POST to an unknown route, idle server (the client's floor)", [floor() for _ in range(20)])
     finally:
         s.stop()
     # Pooled hits per runner: python connects its direct sockets itself, node and the shell runner

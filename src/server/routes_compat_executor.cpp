@@ -14,24 +14,6 @@ namespace {
 
 using nlohmann::json;
 
-// Cancels on the server's drain and when the waiting client has gone.
-class CompatExecObserver : public session::ExecObserver {
- public:
-  CompatExecObserver(Context& ctx, const httplib::Request& req) : ctx_(ctx), req_(req) {}
-  bool cancelled() override {
-    if (ctx_.cancel_all) return true;
-    auto now = std::chrono::steady_clock::now();
-    if (now < next_) return false;
-    next_ = now + std::chrono::milliseconds(500);
-    return req_.is_connection_closed();
-  }
-
- private:
-  Context& ctx_;
-  const httplib::Request& req_;
-  std::chrono::steady_clock::time_point next_{};
-};
-
 std::string required_string(const json& b, const char* field) {
   auto v = opt_string(b, field);
   if (!v || v->empty()) throw Error(ErrorKind::BadInput, std::string("field '") + field + "' is required (a string)");
@@ -141,7 +123,7 @@ void add_executor_routes(httplib::Server& svr, Context& ctx) {
                  ctx.sessions->upload(id, path, content.get<std::string>(), session_owner(ctx));
                }
              }
-             CompatExecObserver obs(ctx, req);
+             DrainObserver obs(ctx, req.is_connection_closed);
              OutputBudget::Lease output = reserve_output(ctx, 2 * er.output_cap + (256 << 10));
              send_json(res, session_exec_json(exec_in_session(ctx, tenant, id, er, obs)));
            }));

@@ -3,6 +3,7 @@
 #include <set>
 
 #include "server/body.hpp"
+#include "server/compat.hpp"
 #include "server/context.hpp"
 #include "server/run_request.hpp"
 #include "server/runner.hpp"
@@ -89,7 +90,6 @@ void add_piston_routes(httplib::Server& svr, Context& ctx) {
 
   svr.Post("/api/v2/execute", [&ctx](const httplib::Request& req, httplib::Response& res) {
     try {
-      Tenant tenant = current_tenant();
       json b = parse_body(req.body);
       std::string language = opt_string(b, "language").value_or("");
       if (language.empty()) throw Error(ErrorKind::BadInput, "language is required as a string");
@@ -120,12 +120,10 @@ void add_piston_routes(httplib::Server& svr, Context& ctx) {
       o.args = opt_string_list(b, "args");
       if (auto ms = opt_number(b, "run_timeout")) o.timeout_s = *ms / 1000.0;
       if (auto mem = opt_int(b, "run_memory_limit"); mem && *mem > 0) o.memory_bytes = *mem;
-      apply_caps(ctx, tenant, o);
-      auto prepared = std::make_shared<PreparedRun>(prepare_run(ctx, tenant, o));
-      CancelOnDrain observer(ctx);
-      auto result = std::make_shared<sandbox::RunResult>(execute_run(ctx, *prepared, observer));
+      // As every compatibility route: registered under /v1/runs, cancelled when the client leaves.
+      auto run = run_compat(ctx, req, std::move(o));
       const templates::Language* lang = found->lang;
-      send_document(res, 2 * payload_size(*result), [result, prepared, lang](JsonStream& w) { write_piston(w, *lang, *result); });
+      send_document(res, 2 * payload_size(*run.result), [run, lang](JsonStream& w) { write_piston(w, *lang, *run.result); });
     } catch (const Error& e) {
       // Piston's clients read {message} on 400.
       if (e.kind() == ErrorKind::Busy) res.set_header("Retry-After", "1");

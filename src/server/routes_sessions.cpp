@@ -1,6 +1,5 @@
 // Sessions over HTTP: the same session::Manager the CLI uses, scoped to the caller's tenant.
 #include <algorithm>
-#include <chrono>
 #include <optional>
 #include <set>
 
@@ -38,24 +37,6 @@ class SseExecObserver : public session::ExecObserver {
   httplib::DataSink& sink_;
   Context& ctx_;
   bool gone_ = false;
-};
-
-// Cancels on the server's drain and when the client that waits for the answer has gone.
-class DrainObserver : public session::ExecObserver {
- public:
-  DrainObserver(Context& ctx, std::function<bool()> client_gone) : ctx_(ctx), client_gone_(std::move(client_gone)) {}
-  bool cancelled() override {
-    if (ctx_.cancel_all) return true;
-    auto now = std::chrono::steady_clock::now();
-    if (now < next_check_) return false;
-    next_check_ = now + std::chrono::milliseconds(500);
-    return client_gone_();
-  }
-
- private:
-  Context& ctx_;
-  std::function<bool()> client_gone_;
-  std::chrono::steady_clock::time_point next_check_{};
 };
 
 std::string query_path(const httplib::Request& req) {

@@ -14,16 +14,6 @@ struct PreparedRun {
   std::shared_ptr<OutputBudget::Lease> output;
 };
 
-// Cancels when the server's drain grace period has run out.
-class CancelOnDrain : public sandbox::Observer {
- public:
-  explicit CancelOnDrain(Context& ctx) : ctx_(ctx) {}
-  bool cancelled() override { return ctx_.cancel_all; }
-
- private:
-  Context& ctx_;
-};
-
 // Plans the run against the templates, takes a slot (Busy when full) and waits for its output
 // budget, before any response is sent.
 PreparedRun prepare_run(Context& ctx, const Tenant& tenant, const sandbox::RunOptions& opts);

@@ -1,4 +1,6 @@
 #pragma once
+#include <chrono>
+#include <functional>
 #include <map>
 #include <vector>
 
@@ -19,6 +21,19 @@ void check_session_ttl(int64_t ttl_s);
 // A call into a session, counted in the metrics.
 session::ExecResult exec_counted(Context& ctx, const std::string& id, const session::ExecRequest& er, session::ExecObserver& obs,
                                  const session::Owner& who);
+
+// Cancels a call on the server's drain and when the client that waits for its answer has gone
+// (asked at most every 500 ms).
+class DrainObserver : public session::ExecObserver {
+ public:
+  DrainObserver(Context& ctx, std::function<bool()> client_gone) : ctx_(ctx), client_gone_(std::move(client_gone)) {}
+  bool cancelled() override;
+
+ private:
+  Context& ctx_;
+  std::function<bool()> client_gone_;
+  std::chrono::steady_clock::time_point next_check_{};
+};
 
 // Creates a session for the tenant under the server's caps (memory, network, ttl, sessions per
 // tenant) and counts it in the metrics.

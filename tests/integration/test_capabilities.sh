@@ -33,6 +33,17 @@ test_json_client_that_disconnects_cancels_its_run() {
   assert_eq "killed" "$(json_get "$(curl -s "$BASE/v1/runs")" runs.0.status)"
 }
 
+test_piston_client_that_disconnects_cancels_its_run() {
+  # Piston's route runs as orch's own: findable under /v1/runs, killed when its client leaves.
+  start_server
+  curl -s -m 2 -H 'Content-Type: application/json' \
+    --data '{"language":"bash","version":"*","files":[{"content":"sleep 60"}],"run_timeout":120000}' "$BASE/api/v2/execute" >/dev/null
+  gone() { [ "$(containers_of_pid "$SERVER_PID")" = 0 ]; }
+  wait_for 50 gone || fail "the run outlived its client"
+  runs=$(curl -s "$BASE/v1/runs")
+  assert_eq "killed bash" "$(json_get "$runs" runs.0.status) $(json_get "$runs" runs.0.template)" "$runs"
+}
+
 test_services_over_http_with_name_mapping() {
   scratch
   docker build -q -t orch-it/echo-service:latest - >/dev/null <<'EOF' || fail "could not build the service image"

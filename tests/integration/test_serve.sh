@@ -253,11 +253,12 @@ test_pool_serves_fresh_sandboxes_and_refills() {
   r1=$(body_of "$(post /v1/run '{"code":"import os; open(\"/tmp/leftover\",\"w\").write(\"x\"); open(\"mine.txt\",\"w\").write(\"y\"); print(os.getpid() > 0)"}')")
   assert_eq "True" "$(json_get "$r1" stdout | tr -d '\n')"
   wait_for 300 pool_ready python 1 || fail "pool did not refill"
-  r2=$(body_of "$(post /v1/run '{"code":"import os; print(os.path.exists(\"/tmp/leftover\"), os.path.exists(\"mine.txt\"))"}')")
-  assert_eq "False False" "$(json_get "$r2" stdout | tr -d '\n')" "state carried from one run to the next"
+  # Nor from the runner's dry runs: their files are gone, the program starts in /workspace.
+  r2=$(body_of "$(post /v1/run '{"code":"import os; print(os.path.exists(\"/tmp/leftover\"), os.path.exists(\"mine.txt\"), os.path.exists(\"/tmp/.orch-warm\"), os.getcwd(), \"ORCH_WARM\" in os.environ)"}')")
+  assert_eq "False False False /workspace False" "$(json_get "$r2" stdout | tr -d '\n')" "state carried from one run to the next"
   wait_for 300 pool_ready node 1 || fail "node pool never filled"
-  r3=$(body_of "$(post /v1/run '{"language":"node","code":"console.log(process.argv.length, require.main === module); process.exitCode = 3"}')")
-  assert_eq "2 true" "$(json_get "$r3" stdout | tr -d '\n')"
+  r3=$(body_of "$(post /v1/run '{"language":"node","code":"console.log(process.argv.length, require.main === module, Object.keys(require.cache).join(), process.cwd(), require(\"fs\").existsSync(\"/tmp/.orch-warm\"), \"ORCH_WARM\" in process.env); process.exitCode = 3"}')")
+  assert_eq "2 true /workspace/main.js /workspace false false" "$(json_get "$r3" stdout | tr -d '\n')"
   assert_eq "3" "$(json_get "$r3" exit_code)"
   m=$(curl -s "$BASE/metrics")
   hits=$(grep 'orch_pool_requests_total{result="hit"}' <<<"$m" | awk '{print $2}')

@@ -44,20 +44,52 @@ def _main_module(path):
     return m
 
 
-def _warm():
-    # One dry run through the code a run takes, so that the real run does not pay for first use.
-    into = "/tmp/.orch-warm"
+def _tar_entry(name, body, kind):
+    # One entry of an archive like orch's: a 512-byte ustar header, the body, padding.
     head = bytearray(512)
-    head[:7], head[100:107], head[124:135], head[156] = b"warm.py", b"0000644", b"00000000004", ord("0")
+    head[:len(name)], head[124:135], head[156:157] = name, b"%011o" % len(body), kind
+    head[100:107] = b"0000700" if kind == b"5" else b"0000644"
+    return bytes(head) + body + bytes(-len(body) % 512)
+
+
+def _warm():
+    # Dry runs through what a run takes, so that the real run does not pay for first use: a request
+    # shaped as orch's (a "run" frame holding the .orch/ directory, its run.json and a program) is
+    # read from a pipe, unpacked, parsed and run as _main() and the code after it do. Three passes,
+    # as for node: a run after one still paid for first calls (side by side, 100 hits each, three
+    # times: 2.10 ms a hit -> 2.13, 2.20 -> 1.85, 2.29 -> 2.15).
+    into, cwd = "/tmp/.orch-warm", os.getcwd()
     try:
         os.mkdir(into, 0o700)
-        unpack(bytes(head) + b"pass".ljust(512, b"\0") + bytes(1024), into)
-        exec(_compiled(into + "/warm.py"), vars(_main_module(into + "/warm.py")))
+        for n in range(3):
+            name = b"warm%d.py" % n
+            run = b'{"argv": ["%s"], "env": {"ORCH_WARM": "1"}, "token": "", "linger_s": 0}' % name
+            r, w = os.pipe()
+            try:
+                os.write(w, frame("run", _tar_entry(b".orch", b"", b"5") + _tar_entry(b".orch/run.json", run, b"0") +
+                                  _tar_entry(name, b"pass\n", b"0") + bytes(1024)))
+                os.close(w)
+                w = -1
+                request = read_last_frame(r)
+            finally:
+                os.close(r)
+                if w >= 0:
+                    os.close(w)
+            spec = _loads(unpack(request[1], into)[".orch/run.json"])
+            os.environ.update(spec["env"])
+            os.chdir(into)
+            try:
+                path = os.path.join(into, spec["argv"][0])
+                exec(_compiled(path), vars(_main_module(path)))
+            finally:
+                os.chdir(cwd)
+                os.environ.pop("ORCH_WARM", None)
     except Exception:
         pass  # only an optimisation: a run works without it
     finally:
         try:
-            os.remove(into + "/warm.py")
+            for f in os.listdir(into):
+                os.remove(os.path.join(into, f))
             os.rmdir(into)
         except OSError:
             pass
@@ -126,7 +158,7 @@ _file, _token, _linger, _direct_io = _main()
 _runner = sys.modules["__main__"]  # this module stays alive while the program's takes its name
 _program = _main_module(_file)
 sys.modules["__main__"] = _program
-del frame, FrameReader, read_exactly, read_frame, read_last_frame, _header, unpack, _warm, _direct, _main, _main_module, _loads, _json_loads
+del frame, FrameReader, read_exactly, read_frame, read_last_frame, _header, unpack, _tar_entry, _warm, _direct, _main, _main_module, _loads, _json_loads
 _code = 0
 try:
     exec(_compiled(_file), vars(_program))
