@@ -135,16 +135,15 @@ void RecordingObserver::on_output(bool is_stderr, std::string_view data) {
   if (inner_) inner_->on_output(is_stderr, data);
 }
 
-bool RecordingObserver::cancelled() {
-  if (record_->cancel_requested() || cancel_all_) return true;
-  if (inner_ && inner_->cancelled()) return true;
-  // Peeking at the client's socket costs a syscall; twice a second notices a client that left.
+bool ClientWatch::gone() {
   auto now = std::chrono::steady_clock::now();
-  if (client_gone_ && now >= next_check_) {
-    next_check_ = now + std::chrono::milliseconds(500);
-    if (client_gone_()) return true;
-  }
-  return false;
+  if (!client_gone_ || now < next_check_) return false;
+  next_check_ = now + std::chrono::milliseconds(500);
+  return client_gone_();
+}
+
+bool RecordingObserver::cancelled() {
+  return record_->cancel_requested() || cancel_all_ || (inner_ && inner_->cancelled()) || client_.gone();
 }
 
 }  // namespace orch::server

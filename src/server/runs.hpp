@@ -2,6 +2,7 @@
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -87,11 +88,23 @@ class RunRegistry {
 
 // Stores a run's output in its record and cancels it on DELETE, on the server's drain, and when
 // `inner` (a streaming client) or the request's client goes away.
+// Whether the client that waits for an answer has gone. Peeking at its socket costs a syscall:
+// asked twice a second, it still notices a client that left.
+class ClientWatch {
+ public:
+  explicit ClientWatch(std::function<bool()> client_gone) : client_gone_(std::move(client_gone)) {}
+  bool gone();
+
+ private:
+  std::function<bool()> client_gone_;  // null: no client to watch
+  std::chrono::steady_clock::time_point next_check_{};
+};
+
 class RecordingObserver : public sandbox::Observer {
  public:
   RecordingObserver(std::shared_ptr<RunRecord> record, const std::atomic<bool>& cancel_all, sandbox::Observer* inner = nullptr,
                     std::function<bool()> client_gone = nullptr)
-      : record_(std::move(record)), cancel_all_(cancel_all), inner_(inner), client_gone_(std::move(client_gone)) {}
+      : record_(std::move(record)), cancel_all_(cancel_all), inner_(inner), client_(std::move(client_gone)) {}
   void on_output(bool is_stderr, std::string_view data) override;
   bool cancelled() override;
 
@@ -99,8 +112,7 @@ class RecordingObserver : public sandbox::Observer {
   std::shared_ptr<RunRecord> record_;
   const std::atomic<bool>& cancel_all_;
   sandbox::Observer* inner_;
-  std::function<bool()> client_gone_;
-  std::chrono::steady_clock::time_point next_check_{};
+  ClientWatch client_;
 };
 
 }  // namespace orch::server

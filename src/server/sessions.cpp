@@ -49,12 +49,4 @@ session::ExecResult exec_in_session(Context& ctx, const Tenant& tenant, const st
   return exec_counted(ctx, id, req, observer, session_owner(ctx));
 }
 
-bool DrainObserver::cancelled() {
-  if (ctx_.cancel_all) return true;
-  auto now = std::chrono::steady_clock::now();
-  if (now < next_check_) return false;
-  next_check_ = now + std::chrono::milliseconds(500);
-  return client_gone_();
-}
-
 }  // namespace orch::server

@@ -1,5 +1,4 @@
 #pragma once
-#include <chrono>
 #include <functional>
 #include <map>
 #include <vector>
@@ -7,6 +6,7 @@
 #include "core/sandbox/stats.hpp"
 #include "core/session/manager.hpp"
 #include "server/context.hpp"
+#include "server/runs.hpp"
 
 namespace orch::server {
 
@@ -22,17 +22,15 @@ void check_session_ttl(int64_t ttl_s);
 session::ExecResult exec_counted(Context& ctx, const std::string& id, const session::ExecRequest& er, session::ExecObserver& obs,
                                  const session::Owner& who);
 
-// Cancels a call on the server's drain and when the client that waits for its answer has gone
-// (asked at most every 500 ms).
+// Cancels a call on the server's drain and when the client that waits for its answer has gone.
 class DrainObserver : public session::ExecObserver {
  public:
-  DrainObserver(Context& ctx, std::function<bool()> client_gone) : ctx_(ctx), client_gone_(std::move(client_gone)) {}
-  bool cancelled() override;
+  DrainObserver(Context& ctx, std::function<bool()> client_gone) : ctx_(ctx), client_(std::move(client_gone)) {}
+  bool cancelled() override { return ctx_.cancel_all || client_.gone(); }
 
  private:
   Context& ctx_;
-  std::function<bool()> client_gone_;
-  std::chrono::steady_clock::time_point next_check_{};
+  ClientWatch client_;
 };
 
 // Creates a session for the tenant under the server's caps (memory, network, ttl, sessions per
