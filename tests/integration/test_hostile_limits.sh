@@ -146,7 +146,10 @@ while :; do :; done'
   wait "$WATCHER"
   assert_eq timeout "$STATUS" "[$MODE] status"
   assert_eq 124 "$RC"
-  duration_below 6500
+  # Docker kills in one call; on Kubernetes the kill is an exec through the API server (here the
+  # double, in front of an engine that CI keeps busy: it took 4 s there once), and orch then
+  # drains the sandbox's output for at most 5 s (sandbox/drive.cpp).
+  if [ "${ORCH_BACKEND:-docker}" = kubernetes ]; then duration_below 9000; else duration_below 6500; fi
   [ "$(cat "$seen")" -ge 4 ] || fail "[$MODE] control: the daemons were never seen running ($(cat "$seen"))"
   no_procs "$TOK"
 }
