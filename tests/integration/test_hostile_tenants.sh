@@ -35,6 +35,34 @@ test_runs_list_is_per_tenant() {
   assert_eq 401 "$(status_of "$(curl -s -w '\n%{http_code}' "$BASE/v1/runs")")" "without a token"
 }
 
+# A run through Piston's route belongs to the tenant whose token sent it, as a run of orch's own:
+# another tenant who learns its id (here from the container's name) can neither cancel it in
+# flight nor read it, its logs or its listing afterwards.
+test_piston_runs_stay_with_their_tenant() {
+  tenant_server
+  local body='{"language":"bash","version":"*","files":[{"content":"echo b-secret-7; sleep 3; echo b-done"}]}'
+  post_as "$TOK_B" /api/v2/execute "$body" >"$SCRATCH/piston" &
+  local client=$! id=""
+  named() { id=$(docker ps --filter label=orch.owner=beta --format '{{.Names}}' | sed -n 's/^orch-//p' | head -n1); [ -n "$id" ]; }
+  wait_for 100 named || fail "control: beta's Piston run never had a sandbox"
+  assert_eq 404 "$(status_of "$(as "$TOK_A" "/v1/runs/$id" -X DELETE)")" "alpha cancelling beta's run in flight"
+  assert_eq 404 "$(status_of "$(as "$TOK_A" "/v1/runs/$id")")" "alpha reading beta's run in flight"
+  wait "$client"
+  local r
+  r=$(cat "$SCRATCH/piston")
+  assert_eq 200 "$(status_of "$r")" "beta's run: $r"
+  assert_eq "$(printf 'b-secret-7\nb-done\n')" "$(json_get "$(body_of "$r")" run.stdout)" "beta's run was not disturbed"
+  assert_eq 200 "$(status_of "$(as "$TOK_B" "/v1/runs/$id")")" "control: beta reads its own run by that id"
+  assert_contains "$(body_of "$(as "$TOK_B" "/v1/runs/$id/logs")")" "b-secret-7"
+  assert_contains "$(body_of "$(as "$TOK_B" /v1/runs)")" "$id"
+  for path in "/v1/runs/$id" "/v1/runs/$id/logs"; do
+    r=$(as "$TOK_A" "$path")
+    assert_eq 404 "$(status_of "$r")" "alpha reading $path"
+    assert_not_contains "$r" "b-secret-7" "alpha sees beta's output through $path"
+  done
+  assert_not_contains "$(body_of "$(as "$TOK_A" /v1/runs)")" "$id" "alpha lists beta's Piston run"
+}
+
 # Six creates at once against max_sessions=2: exactly two sessions, through HTTP and the CLI.
 test_max_sessions_holds_under_concurrent_creates() {
   tenant_server
