@@ -35,8 +35,9 @@ CompatRun run_compat(Context& ctx, const httplib::Request& req, sandbox::RunOpti
   apply_caps(ctx, tenant, opts);
   auto prepared = std::make_shared<PreparedRun>(prepare_run(ctx, tenant, opts));
   auto record = register_run(ctx, *prepared, "run", std::move(meta));
+  record->answered_in_place();
   RecordingObserver observer(record, ctx.cancel_all, nullptr, req.is_connection_closed);
-  auto result = std::make_shared<sandbox::RunResult>(execute_recorded(ctx, *prepared, *record, observer));
+  auto result = execute_recorded(ctx, *prepared, *record, observer);
   return CompatRun{std::move(result), prepared, prepared->plan.timeout_s};
 }
 

@@ -21,7 +21,7 @@ nlohmann::json typed_artifacts(const std::vector<sandbox::Artifact>& artifacts);
 
 // A finished compatibility run and its share of the output budget, held until its answer is sent.
 struct CompatRun {
-  std::shared_ptr<sandbox::RunResult> result;
+  std::shared_ptr<const sandbox::RunResult> result;
   std::shared_ptr<PreparedRun> prepared;
   double timeout_s = 0;
 };

@@ -77,7 +77,8 @@ struct Context {
         store(st),
         tokens(cfg.tokens_file),
         limiter(cfg.max_concurrent, cfg.tenant_max_concurrent),
-        budget(cfg.output_budget_bytes) {}
+        budget(cfg.output_budget_bytes),
+        runs(cfg.output_budget_bytes / 4, [this] { return budget.total() - std::min(budget.total(), budget.in_use()); }) {}
   ServerConfig cfg;
   engine::Engine& engine;
   templates::Store& store;

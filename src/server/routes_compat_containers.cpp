@@ -56,7 +56,7 @@ json parsed_output(const std::string& out) {
   return nl == std::string::npos ? json() : parse(trimmed.substr(nl + 1));
 }
 
-std::string tool_status(const RunRecord& rec, const std::optional<sandbox::RunResult>& r) {
+std::string tool_status(const RunRecord& rec, const std::shared_ptr<const sandbox::RunResult>& r) {
   if (rec.running()) return "running";
   if (!r) return "error";
   if (r->status == sandbox::RunStatus::Ok) return "completed";

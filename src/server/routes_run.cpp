@@ -35,12 +35,13 @@ void stream_run(Context& ctx, httplib::Response& res, const Tenant& tenant, sand
         prepared = std::make_shared<PreparedRun>(prepare_run(ctx, tenant, opts));
         record = register_run(ctx, *prepared);
       }
+      record->answered_in_place();  // the stream carries the result
       RecordingObserver observer(record, ctx.cancel_all, &sse);
       sse.write(sse_event("start", {{"run_id", prepared->plan.run_id}, {"template", prepared->plan.tmpl->name}}));
       auto result = execute_recorded(ctx, *prepared, *record, observer);
       sse.write("event: result\ndata: ");
       JsonStream w([&sse](std::string_view s) { return sse.write(s); });
-      sandbox::write_json(w, result, true);
+      sandbox::write_json(w, *result, true);
       w.flush();
       sse.write("\n\n");
     } catch (const Error& e) {
@@ -72,8 +73,9 @@ void add_run_routes(httplib::Server& svr, Context& ctx) {
                send_json(res, record->to_json(), 202);
                return;
              }
+             record->answered_in_place();
              RecordingObserver observer(record, ctx.cancel_all, nullptr, req.is_connection_closed);
-             auto result = std::make_shared<sandbox::RunResult>(execute_recorded(ctx, *prepared, *record, observer));
+             auto result = execute_recorded(ctx, *prepared, *record, observer);
              send_document(res, payload_size(*result), [result, prepared](JsonStream& w) { sandbox::write_json(w, *result, true); });
            }));
 }

@@ -1,5 +1,6 @@
 #include "server/runner.hpp"
 
+#include <algorithm>
 #include <optional>
 #include <thread>
 
@@ -11,8 +12,10 @@ namespace orch::server {
 PreparedRun prepare_run(Context& ctx, const Tenant& tenant, const sandbox::RunOptions& opts) {
   sandbox::RunPlan plan = sandbox::plan_run(ctx.store, opts);
   auto slot = std::make_shared<Slot>(acquire_slot(ctx, tenant));
-  // Both streams may fill their caps, and the collected files (out, workspace, figures) theirs; the rest of the answer is small.
-  size_t most = 2 * plan.output_cap + (plan.collect().empty() ? 0 : plan.out_cap) + (256 << 10);
+  // Both streams may fill their caps, and the collected files (out, workspace, figures) theirs; the
+  // run's record keeps its own copy of the output for /logs; the rest of the answer is small.
+  size_t most =
+      2 * plan.output_cap + std::min(RunRecord::kLogCap, 2 * plan.output_cap) + (plan.collect().empty() ? 0 : plan.out_cap) + (256 << 10);
   auto output = std::make_shared<OutputBudget::Lease>(reserve_output(ctx, most));
   return PreparedRun{std::move(plan), tenant, std::move(slot), std::move(output)};
 }
@@ -60,9 +63,9 @@ std::shared_ptr<RunRecord> register_run(Context& ctx, const PreparedRun& run, co
   return ctx.runs.add(run.plan.run_id, run.tenant.name, kind, std::move(meta));
 }
 
-sandbox::RunResult execute_recorded(Context& ctx, PreparedRun& run, RunRecord& record, sandbox::Observer& observer) {
+std::shared_ptr<const sandbox::RunResult> execute_recorded(Context& ctx, PreparedRun& run, RunRecord& record, sandbox::Observer& observer) {
   try {
-    auto result = execute_run(ctx, run, observer);
+    auto result = std::make_shared<const sandbox::RunResult>(execute_run(ctx, run, observer));
     record.finish(result);
     return result;
   } catch (const Error& e) {

@@ -25,7 +25,7 @@ size_t payload_size(const session::ExecResult& r);
 std::shared_ptr<RunRecord> register_run(Context& ctx, const PreparedRun& run, const std::string& kind = "run",
                                         nlohmann::json meta = nlohmann::json::object());
 // execute_run with the result or the error stored in the record; the error is rethrown.
-sandbox::RunResult execute_recorded(Context& ctx, PreparedRun& run, RunRecord& record, sandbox::Observer& observer);
+std::shared_ptr<const sandbox::RunResult> execute_recorded(Context& ctx, PreparedRun& run, RunRecord& record, sandbox::Observer& observer);
 // Runs in the background (a detached thread the shutdown waits for); the record tells how it ended.
 void execute_async(Context& ctx, const std::shared_ptr<PreparedRun>& run, const std::shared_ptr<RunRecord>& record);
 

@@ -1,6 +1,7 @@
 #include "server/runs.hpp"
 
 #include <algorithm>
+#include <limits>
 
 #include "core/sandbox/result_json.hpp"
 #include "core/util/random.hpp"
@@ -28,10 +29,10 @@ void RunRecord::append(bool is_stderr, std::string_view d) {
   cv_.notify_all();
 }
 
-void RunRecord::finish(const sandbox::RunResult& r) {
+void RunRecord::finish(std::shared_ptr<const sandbox::RunResult> r) {
   std::lock_guard<std::mutex> lock(mu_);
-  result_ = r;
-  result_bytes_ = payload_size(r);
+  result_bytes_ = payload_size(*r);
+  result_ = std::move(r);
   state_ = "done";
   finished_ = unix_now();
   cv_.notify_all();
@@ -55,7 +56,7 @@ bool RunRecord::running() const {
   return state_ == "running";
 }
 
-std::optional<sandbox::RunResult> RunRecord::result() const {
+std::shared_ptr<const sandbox::RunResult> RunRecord::result() const {
   std::lock_guard<std::mutex> lock(mu_);
   return result_;
 }
@@ -98,15 +99,27 @@ std::shared_ptr<RunRecord> RunRegistry::add(const std::string& id, const std::st
   auto rec = std::make_shared<RunRecord>(id, tenant, kind, std::move(meta));
   std::lock_guard<std::mutex> lock(mu_);
   runs_[id] = rec;
-  size_t held = 0;
+  size_t held = 0, answered = 0;
   for (const auto& [_, r] : runs_)
-    if (!r->running()) held += r->held_bytes();
-  while (runs_.size() > kKeep || held > kKeepBytes) {  // forget the oldest finished runs; running ones always stay
+    if (!r->running()) {
+      held += r->held_bytes();
+      if (r->is_answered_in_place()) answered += r->held_bytes();
+    }
+  const size_t room = room_ ? room_() : std::numeric_limits<size_t>::max();
+  // Forget the oldest finished runs (only those answered in place when they alone are over their
+  // room); running ones always stay.
+  for (;;) {
+    bool any = runs_.size() > kKeep || held > keep_bytes_;
+    if (!any && answered <= room) break;
     auto oldest = runs_.end();
     for (auto it = runs_.begin(); it != runs_.end(); ++it)
-      if (!it->second->running() && (oldest == runs_.end() || it->second->created < oldest->second->created)) oldest = it;
+      if (!it->second->running() && (any || it->second->is_answered_in_place()) &&
+          (oldest == runs_.end() || it->second->created < oldest->second->created))
+        oldest = it;
     if (oldest == runs_.end()) break;
-    held -= std::min(held, oldest->second->held_bytes());
+    size_t bytes = oldest->second->held_bytes();
+    held -= std::min(held, bytes);
+    if (oldest->second->is_answered_in_place()) answered -= std::min(answered, bytes);
     runs_.erase(oldest);
   }
   return rec;

@@ -33,12 +33,16 @@ class RunRecord {
   const int64_t created;
 
   void append(bool is_stderr, std::string_view data);
-  void finish(const sandbox::RunResult& r);
+  void finish(std::shared_ptr<const sandbox::RunResult> r);  // shared with the answer: held once
   void fail(ErrorKind kind, const std::string& message);
   void cancel() { cancel_ = true; }
+  // Its caller gets the result in its answer (not later by id): once finished it is kept only
+  // while the server's output budget has room for it.
+  void answered_in_place() { answered_in_place_ = true; }
+  bool is_answered_in_place() const { return answered_in_place_; }
   bool cancel_requested() const { return cancel_; }
   bool running() const;
-  std::optional<sandbox::RunResult> result() const;
+  std::shared_ptr<const sandbox::RunResult> result() const;
   // The bytes of output it holds: its log and, once finished, its result's streams and files.
   size_t held_bytes() const;
 
@@ -60,16 +64,21 @@ class RunRecord {
   size_t result_bytes_ = 0;  // counted once, when the result comes: the registry asks on every add
   bool log_truncated_ = false;
   std::string state_ = "running";
-  std::optional<sandbox::RunResult> result_;
+  std::shared_ptr<const sandbox::RunResult> result_;
   nlohmann::json error_;
   int64_t finished_ = 0;
   std::atomic<bool> cancel_{false};
+  std::atomic<bool> answered_in_place_{false};
 };
 
-// The server's runs by id, per tenant. Keeps every running run and the most recent finished ones
-// (at most kKeep of them, holding at most kKeepBytes of output).
+// The server's runs by id, per tenant. Keeps every running run and the most recent finished ones:
+// at most kKeep of them, holding at most `keep_bytes` of output (the server gives a quarter of its
+// output budget), and those answered in place only within `room` (what the output budget has
+// free), so that output kept for later never adds to what runs in flight may hold.
 class RunRegistry {
  public:
+  explicit RunRegistry(size_t keep_bytes, std::function<size_t()> room = {}) : keep_bytes_(keep_bytes), room_(std::move(room)) {}
+  size_t keep_bytes() const { return keep_bytes_; }
   std::shared_ptr<RunRecord> add(const std::string& id, const std::string& tenant, const std::string& kind,
                                  nlohmann::json meta = nlohmann::json::object());
   // NotFound for a missing id and for another tenant's run alike.
@@ -78,10 +87,10 @@ class RunRegistry {
   std::vector<std::shared_ptr<RunRecord>> find(const std::string& tenant, const std::string& key, const std::string& value) const;
 
   static constexpr size_t kKeep = 256;
-  // Finished runs hold their results: past this many bytes in all, the oldest are forgotten sooner.
-  static constexpr size_t kKeepBytes = size_t{256} << 20;
 
  private:
+  const size_t keep_bytes_;  // finished runs hold their results: past this in all, the oldest are forgotten sooner
+  const std::function<size_t()> room_;
   mutable std::mutex mu_;
   std::map<std::string, std::shared_ptr<RunRecord>> runs_;
 };

@@ -9,7 +9,7 @@ using namespace orch;
 using namespace orch::server;
 
 TEST_CASE("run records: output kept up to the cap, result, and another tenant sees nothing") {
-  RunRegistry reg;
+  RunRegistry reg(size_t{16} << 20);
   auto r = reg.add("r-1", "alice", "tool", {{"session_id", "s1"}});
   r->append(false, "hello ");
   r->append(true, "warn");
@@ -23,17 +23,18 @@ TEST_CASE("run records: output kept up to the cap, result, and another tenant se
   CHECK_THROWS_AS(reg.get("r-1", "bob"), Error);
   CHECK(reg.find("alice", "session_id", "s1").size() == 1);
   CHECK(reg.find("bob", "session_id", "s1").empty());
-  sandbox::RunResult res;
-  res.run_id = "r-1";
-  res.status = sandbox::RunStatus::Ok;
+  auto res = std::make_shared<sandbox::RunResult>();
+  res->run_id = "r-1";
+  res->status = sandbox::RunStatus::Ok;
   r->finish(res);
+  CHECK(r->result() == res);  // held once, shared with the answer
   CHECK(r->to_json()["state"] == "done");
   CHECK(r->to_json()["result"]["status"] == "ok");
   CHECK(r->to_json()["session_id"] == "s1");
 }
 
 TEST_CASE("run records: a follower wakes for new output and for the end") {
-  RunRegistry reg;
+  RunRegistry reg(size_t{16} << 20);
   auto r = reg.add("r-2", "t", "run");
   std::thread writer([r] {
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
@@ -51,7 +52,7 @@ TEST_CASE("run records: a follower wakes for new output and for the end") {
 }
 
 TEST_CASE("run registry: forgets the oldest finished runs, never a running one") {
-  RunRegistry reg;
+  RunRegistry reg(size_t{16} << 20);
   auto running = reg.add("r-run", "t", "run");
   for (size_t i = 0; i < RunRegistry::kKeep + 10; ++i) reg.add("r-" + std::to_string(i), "t", "run")->fail(ErrorKind::Timeout, "x");
   CHECK(reg.get("r-run", "t") == running);
@@ -67,15 +68,15 @@ TEST_CASE("image allowlist: shell patterns; nothing without one") {
 }
 
 TEST_CASE("run records: finished runs past the byte bound are forgotten oldest first; running ones stay") {
-  RunRegistry reg;
+  RunRegistry reg(size_t{16} << 20);
   auto running = reg.add("r-0", "alice", "run");
   running->append(false, "still going");
-  constexpr size_t kBig = RunRegistry::kKeepBytes / 2 + 1;  // two of these are over the bound
+  const size_t kBig = reg.keep_bytes() / 2 + 1;  // two of these are over the bound
   auto finish_big = [&](const std::string& id) {
     auto r = reg.add(id, "alice", "run");
-    sandbox::RunResult res;
-    res.run_id = id;
-    res.stdout_data.assign(kBig, 'x');
+    auto res = std::make_shared<sandbox::RunResult>();
+    res->run_id = id;
+    res->stdout_data.assign(kBig, 'x');
     r->finish(res);
   };
   finish_big("r-1");
@@ -84,4 +85,31 @@ TEST_CASE("run records: finished runs past the byte bound are forgotten oldest f
   CHECK_THROWS_AS(reg.get("r-1", "alice"), Error);
   CHECK(reg.get("r-2", "alice")->held_bytes() == kBig);
   CHECK(reg.get("r-0", "alice")->running());
+}
+
+TEST_CASE("run records: those answered in place are kept only within the output budget's room; the others stay") {
+  size_t room = size_t{8} << 20;
+  RunRegistry reg(size_t{16} << 20, [&room] { return room; });
+  auto finish = [&](const std::string& id, bool in_place) {
+    auto r = reg.add(id, "alice", "run");
+    if (in_place) r->answered_in_place();
+    r->append(false, std::string(size_t{1} << 20, 'x'));
+    auto res = std::make_shared<sandbox::RunResult>();
+    res->stdout_data.assign(size_t{1} << 20, 'x');
+    r->finish(res);
+  };
+  finish("r-async", false);  // fetched later by id: only the byte bound and the count forget it
+  for (int i = 0; i < 3; ++i) finish("r-" + std::to_string(i), true);
+  reg.add("r-next", "alice", "run");
+  CHECK_NOTHROW(reg.get("r-0", "alice"));  // 6 MiB answered in place fit 8 MiB of room
+  room = size_t{3} << 20;                  // runs in flight took the rest of the budget
+  reg.add("r-later", "alice", "run");
+  CHECK_THROWS_AS(reg.get("r-0", "alice"), Error);
+  CHECK_THROWS_AS(reg.get("r-1", "alice"), Error);
+  CHECK_NOTHROW(reg.get("r-2", "alice"));
+  CHECK_NOTHROW(reg.get("r-async", "alice"));
+  room = 0;
+  reg.add("r-last", "alice", "run");
+  CHECK_THROWS_AS(reg.get("r-2", "alice"), Error);
+  CHECK(reg.get("r-async", "alice")->held_bytes() == size_t{2} << 20);
 }

@@ -30,8 +30,9 @@ struct PoolOptions {
 // ask (Demand), between its floor and ceiling and within the memory budget; it shrinks back to the
 // floor when traffic stops. A run that finds none ready waits for the next one being prepared (one
 // is started for it if none is spare) instead of creating its own beside the pool's, so a busy
-// engine is never asked for more sandboxes than runs need. Refills beyond what waiting runs need
-// stay within what the engine keeps up with (EngineKnee); used sandboxes are removed in the background.
+// engine is never asked for more sandboxes than runs need. Every preparation, a waiting run's too,
+// stays within what the engine keeps up with (EngineKnee): past it, waiting runs take the next
+// sandbox ready in turn; used sandboxes are removed in the background.
 // At quiet traffic (the last run came longer ago than a preparation takes) a hit that leaves a
 // sandbox ready holds its refill until the run is over, and a
 // used sandbox waits kSettle before its removal: on a small host the engine's container work would
