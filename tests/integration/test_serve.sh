@@ -183,14 +183,16 @@ JS
 
 test_sigterm_drains_in_flight_run() {
   start_server --drain 20
-  post /v1/run '{"code":"import time; time.sleep(2); print(\"finished\")"}' > /tmp/orch-drain.$$ &
+  local out
+  out=$(mktemp /tmp/orch-it-drain.XXXXXX)
+  post /v1/run '{"code":"import time; time.sleep(2); print(\"finished\")"}' >"$out" &
   bg=$!
   sleep 0.8
   kill -TERM "$SERVER_PID"
   wait $bg
   wait "$SERVER_PID"
   rc=$?
-  r=$(cat /tmp/orch-drain.$$); rm -f /tmp/orch-drain.$$
+  r=$(cat "$out"); rm -f "$out"
   assert_eq "0" "$rc" "server exit code"
   assert_eq "200" "$(status_of "$r")"
   assert_eq "finished" "$(json_get "$(body_of "$r")" stdout | tr -d '\n')"
