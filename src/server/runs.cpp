@@ -102,8 +102,9 @@ std::shared_ptr<RunRecord> RunRegistry::add(const std::string& id, const std::st
   size_t held = 0, answered = 0;
   for (const auto& [_, r] : runs_)
     if (!r->running()) {
-      held += r->held_bytes();
-      if (r->is_answered_in_place()) answered += r->held_bytes();
+      size_t bytes = r->held_bytes();
+      held += bytes;
+      if (r->is_answered_in_place()) answered += bytes;
     }
   const size_t room = room_ ? room_() : std::numeric_limits<size_t>::max();
   // Forget the oldest finished runs (only those answered in place when they alone are over their

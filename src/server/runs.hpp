@@ -95,8 +95,6 @@ class RunRegistry {
   std::map<std::string, std::shared_ptr<RunRecord>> runs_;
 };
 
-// Stores a run's output in its record and cancels it on DELETE, on the server's drain, and when
-// `inner` (a streaming client) or the request's client goes away.
 // Whether the client that waits for an answer has gone. Peeking at its socket costs a syscall:
 // asked twice a second, it still notices a client that left.
 class ClientWatch {
@@ -109,6 +107,8 @@ class ClientWatch {
   std::chrono::steady_clock::time_point next_check_{};
 };
 
+// Stores a run's output in its record and cancels it on DELETE, on the server's drain, and when
+// `inner` (a streaming client) or the request's client goes away.
 class RecordingObserver : public sandbox::Observer {
  public:
   RecordingObserver(std::shared_ptr<RunRecord> record, const std::atomic<bool>& cancel_all, sandbox::Observer* inner = nullptr,
