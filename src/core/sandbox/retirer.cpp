@@ -11,14 +11,16 @@ void wait_for_stop(Started& st) {
   }
 }
 
+Retirer::Retirer() {
+  for (int i = 0; i < kThreads; ++i) threads_.emplace_back([this] { loop(); });
+}
+
 Retirer::~Retirer() { shutdown(); }
 
 void Retirer::hand_over(Started st) {
   {
     std::lock_guard<std::mutex> lock(mu_);
     if (!stop_ && queue_.size() < kBacklog) {
-      // The threads start with the first sandbox: a server that runs none has none.
-      for (int i = static_cast<int>(threads_.size()); i < kThreads; ++i) threads_.emplace_back([this] { loop(); });
       queue_.push_back(std::move(st));
       cv_.notify_one();
       return;

@@ -24,7 +24,7 @@ void wait_for_stop(Started& st);
 // own and goes on is killed then. Past kBacklog waiting, hand_over removes in the caller's thread.
 class Retirer {
  public:
-  Retirer() = default;
+  Retirer();
   ~Retirer();  // shutdown()
   Retirer(const Retirer&) = delete;
   Retirer& operator=(const Retirer&) = delete;
