@@ -12,7 +12,6 @@
 #include "core/engine/engine.hpp"
 #include "core/error.hpp"
 #include "core/sandbox/pool.hpp"
-#include "core/sandbox/retirer.hpp"
 #include "core/sandbox/run.hpp"
 #include "core/sandbox/warm.hpp"
 #include "core/session/manager.hpp"
@@ -89,7 +88,6 @@ struct Context {
   OutputBudget budget;
   Metrics metrics;
   std::unique_ptr<sandbox::Pool> pool;  // only with --pool
-  sandbox::Retirer retirer;             // removes one-shot runs' sandboxes after their answer
   std::unique_ptr<session::Manager> sessions;
   RunRegistry runs;
   std::mutex jobs_mu;

@@ -44,7 +44,7 @@ sandbox::RunResult execute_run(Context& ctx, PreparedRun& run, sandbox::Observer
   }
   try {
     result = warm ? sandbox::run_warm(ctx.engine, *ctx.pool, std::move(*warm), run.plan, observer)
-                  : sandbox::run_oneshot(ctx.engine, run.plan, observer, &ctx.retirer);
+                  : sandbox::run_oneshot(ctx.engine, run.plan, observer);
   } catch (const Error& e) {
     if (e.reason() == Reason::ImageMissing && run.plan.image_command)
       throw Error(ErrorKind::NotFound, "image '" + run.plan.spec.image +

@@ -319,7 +319,6 @@ int serve(const ServerConfig& cfg) {
   janitor.join();
   while (ctx.jobs_running > 0) std::this_thread::sleep_for(std::chrono::milliseconds(50));
   if (ctx.pool) ctx.pool->shutdown();
-  ctx.retirer.shutdown();
   ctx.sessions->stop_pool();
   try {
     ctx.sessions->gc();  // what sessions that expired meanwhile left (a pooled one's claim)

@@ -422,46 +422,6 @@ test_pool_used_sandboxes_stop_by_themselves() {
   assert_eq "1" "$(grep -c '^kill ' <<<"$ev")" "only the run that timed out was killed: $ev"
 }
 
-test_cold_runs_answer_at_their_end_marks() {
-  # Without a pool the boot shell ends both streams with end marks and the exit code, so the answer
-  # goes out before the engine's teardown; the sandbox is removed after, having stopped by itself.
-  # A program a signal ended has no marks: its code comes from the engine. One that prints marks of
-  # its own (it can read the token) ends only its own run early: its sandbox is killed.
-  scratch
-  start_server
-  since=$(date +%s)
-  r=$(body_of "$(post /v1/run '{"code":"import sys\nsys.stdout.write(\"o\" * 300000)\nsys.stderr.write(\"e\" * 200000 + \"!\")\nsys.exit(3)"}')")
-  assert_eq "error 3" "$(json_get "$r" status) $(json_get "$r" exit_code)"
-  assert_eq "300000" "$(json_get "$r" stdout | tr -d '\n' | wc -c)"
-  assert_eq "200001" "$(json_get "$r" stderr | tr -d '\n' | wc -c)"
-  assert_contains "$(json_get "$r" stderr)" "e!"
-  r=$(body_of "$(post /v1/run '{"code":"import os, signal\nprint(\"before\", flush=True)\nos.kill(os.getpid(), signal.SIGKILL)"}')")
-  assert_eq "error 137 before" "$(json_get "$r" status) $(json_get "$r" exit_code) $(json_get "$r" stdout | tr -d '\n')"
-  cat > "$SCRATCH/forge.py" <<'EOF'
-import re, sys, time
-boot = open("/proc/1/cmdline", "rb").read().decode()
-token = re.search(r"ORCH-END-%s %d\\036' ([0-9a-f]+)", boot).group(1)
-for s in (sys.stdout, sys.stderr):
-    s.write("forged\x1eORCH-END-%s 0\x1e" % token)
-    s.flush()
-time.sleep(60)
-EOF
-  body=$("$PY" -c 'import json,sys; print(json.dumps({"code": open(sys.argv[1]).read(), "timeout": 50}))' "$SCRATCH/forge.py")
-  t0=$(date +%s%N)
-  r=$(body_of "$(post /v1/run "$body")")
-  took=$((($(date +%s%N) - t0) / 1000000))
-  assert_eq "ok 0 forged" "$(json_get "$r" status) $(json_get "$r" exit_code) $(json_get "$r" stdout)"
-  [ "$took" -lt 20000 ] || fail "the forged end marks were not taken as the end (${took} ms)"
-  id=$(json_get "$r" run_id)
-  wait_eval 60 '[ -z "$(docker ps -aq --filter "name=^/orch-$id\$")" ]' || fail "the sandbox that went on after its end marks was not removed"
-  sleep 1  # its events, within the second they are listed up to
-  ev=$(docker events --since "$since" --until "$(date +%s)" --filter type=container --filter label=orch.managed=1 \
-    --format '{{.Action}} {{.Actor.Attributes.exitCode}} {{index .Actor.Attributes "orch.pid"}}' | grep -E ":$SERVER_PID\$")
-  assert_eq "3" "$(grep -c '^die ' <<<"$ev")" "three sandboxes stopped: $ev"
-  assert_eq "1 2" "$(grep -c '^die 3 ' <<<"$ev") $(grep -c '^die 137 ' <<<"$ev")" "exit codes as the engine saw them: $ev"
-  assert_eq "1" "$(grep -c '^kill ' <<<"$ev")" "only the one that went on was killed: $ev"
-}
-
 run_body() {  # language code-file [extra JSON fields]: a /v1/run body with files of every kind
   "$PY" -c '
 import json, sys

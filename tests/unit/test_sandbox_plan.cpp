@@ -367,15 +367,3 @@ TEST_CASE("boot_command: shape with and without an out marker") {
   CHECK(out[5] == "sh");
   CHECK(out[6] == "main.sh");
 }
-
-TEST_CASE("boot_command: end marks with the exit code, none after a signal") {
-  auto ends = boot_command(512, {"python3", "main.py"}, "", {}, false, "0123abcd");
-  REQUIRE(ends.size() == 7);
-  CHECK(ends[2].find("exec ") == std::string::npos);
-  CHECK(ends[2].find("\"$@\"; rc=$?; [ $rc -ge 128 ] || { printf '\\036ORCH-END-%s %d\\036' 0123abcd $rc; "
-                     "printf '\\036ORCH-END-%s %d\\036' 0123abcd $rc >&2; }; exit $rc") != std::string::npos);
-  CHECK(ends[4] == "");
-  // A marker (files to collect) keeps its own ending: the end marks are not used with it.
-  auto out = boot_command(512, {"sh", "main.sh"}, "ORCH-MARK-abc123", {"workspace/out"}, false, "0123abcd");
-  CHECK(out[2].find("ORCH-END") == std::string::npos);
-}

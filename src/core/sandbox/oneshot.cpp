@@ -5,7 +5,6 @@
 
 #include "core/error.hpp"
 #include "core/sandbox/figures.hpp"
-#include "core/sandbox/retirer.hpp"
 #include "core/sandbox/run.hpp"
 #include "core/session/container_exec.hpp"
 #include "core/util/host_dir.hpp"
@@ -171,7 +170,7 @@ Started start_sandbox(engine::Engine& engine, const engine::SandboxSpec& spec) {
   return st;
 }
 
-engine::SandboxSpec oneshot_spec(const RunPlan& plan, size_t input_size, const std::string& marker, const std::string& end_token) {
+engine::SandboxSpec oneshot_spec(const RunPlan& plan, size_t input_size, const std::string& marker) {
   engine::SandboxSpec spec = plan.spec;
   if (plan.image_command) {
     spec.argv = plan.command;  // empty: the image's own
@@ -184,7 +183,7 @@ engine::SandboxSpec oneshot_spec(const RunPlan& plan, size_t input_size, const s
     for (const auto& a : plan.lang->run) program.push_back(a == "{file}" ? plan.lang->file : a);
     program.insert(program.end(), plan.args.begin(), plan.args.end());
   }
-  spec.argv = boot_command(input_size, program, marker, plan.collect(), plan.readonly_workspace, end_token);
+  spec.argv = boot_command(input_size, program, marker, plan.collect(), plan.readonly_workspace);
   return spec;
 }
 
@@ -205,23 +204,16 @@ void unpack_as_root(engine::Engine& engine, const std::string& id, const std::st
 
 }  // namespace
 
-RunResult run_oneshot(engine::Engine& engine, const RunPlan& plan, Observer& observer, Retirer* retirer) {
+RunResult run_oneshot(engine::Engine& engine, const RunPlan& plan, Observer& observer) {
   std::string input = plan.image_command ? "" : build_input_tar(plan.files);
   std::string marker = plan.image_command ? "" : out_marker(plan);
-  // With a retirer the run answers at the boot shell's end marks and the engine's teardown of the
-  // sandbox comes after, in the background; without one (the CLI) orch returns once it is gone.
-  std::string end_token = retirer && marker.empty() && !plan.image_command ? random_hex(24) : "";
   // The boot shell waits for its input (a read-only workspace: for one byte, once the files are
   // unpacked as root) before anything of the program's runs: the guard goes first either way.
-  Started st = start_sandbox(engine, oneshot_spec(plan, plan.readonly_workspace ? 0 : input.size(), marker, end_token));
+  Started st = start_sandbox(engine, oneshot_spec(plan, plan.readonly_workspace ? 0 : input.size(), marker));
   if (plan.guard) engine.guard_network(st.id, *plan.guard);
-  if (plan.readonly_workspace) {
-    unpack_as_root(engine, st.id, input);
-    input = "\n";
-  }
-  RunResult r = drive(engine, st, input + plan.stdin_data, plan, marker, observer, end_token);
-  if (retirer) retirer->hand_over(std::move(st));
-  return r;
+  if (!plan.readonly_workspace) return drive(engine, st, input + plan.stdin_data, plan, marker, observer);
+  unpack_as_root(engine, st.id, input);
+  return drive(engine, st, "\n" + plan.stdin_data, plan, marker, observer);
 }
 
 namespace {

@@ -141,7 +141,7 @@ std::vector<std::string> RunPlan::collect() const {
 }
 
 std::vector<std::string> boot_command(size_t tar_size, const std::vector<std::string>& program, const std::string& marker,
-                                      const std::vector<std::string>& collect, bool wait_for_go, const std::string& end_token) {
+                                      const std::vector<std::string>& collect, bool wait_for_go) {
   // $1 is the marker (empty when nothing is collected); the program's argv follows.
   std::string script = "m=$1; shift; ";
   if (wait_for_go) {
@@ -151,13 +151,8 @@ std::vector<std::string> boot_command(size_t tar_size, const std::vector<std::st
               " iflag=count_bytes,fullblock 2>/dev/null"
               " | tar -x -o -m -C /workspace -f - || { echo 'orch: could not unpack the input files' >&2; exit 125; }; ";
   }
-  if (marker.empty() && end_token.empty()) {
+  if (marker.empty()) {
     script += "exec \"$@\"";
-  } else if (marker.empty()) {
-    // The end marks tell orch the program is done before the engine has torn the sandbox down; a
-    // program a signal ended gets none, so its exit comes from the engine (an OOM kill is told apart there).
-    std::string end = "printf '\\036ORCH-END-%s %d\\036' " + end_token + " $rc";
-    script += "\"$@\"; rc=$?; [ $rc -ge 128 ] || { " + end + "; " + end + " >&2; }; exit $rc";
   } else {
     // The collected paths are archived from / without following links; files go smallest first, so
     // a file past the size cap costs only the larger ones after it. tar's exit status follows the

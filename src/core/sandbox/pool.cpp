@@ -6,7 +6,6 @@
 
 #include "core/error.hpp"
 #include "core/sandbox/direct_io.hpp"
-#include "core/sandbox/retirer.hpp"
 #include "core/sandbox/warm.hpp"
 
 namespace orch::sandbox {
@@ -22,15 +21,27 @@ constexpr auto kMaxWait = std::chrono::seconds(120);
 constexpr auto kSettle = std::chrono::milliseconds(20);
 // The longest a quiet hit holds its refill back (a long run does not keep the pool short).
 constexpr auto kHoldMax = std::chrono::seconds(2);
-// A runner that got to its end marks waits for orch to close its direct sockets, then exits, and
-// its sandbox stops by itself (wait_for_stop: a saturated pool would otherwise pay a kill for every
-// run). Closing comes first, for every sandbox due (tell): their runners end side by side while a
-// remover waits for one.
+// How long a removal waits for a runner that is done to stop by itself before it is killed.
+constexpr auto kRetireWait = std::chrono::seconds(2);
+
+// A runner that got to its end marks waits for orch to close its direct sockets, then exits: the
+// engine then removes a container that stopped by itself. Removing one that still runs costs a kill
+// on top (a runc process, the engine's signal and exit handling: 5-10% of a pooled sandbox's engine
+// CPU on a small host, which a saturated pool pays for every run). Closing comes first, for every
+// sandbox due (tell): their runners end side by side while a remover waits for one (retire).
 bool tell(Started& st) {
   if (!st.out || !st.waiter) return false;
   st.out.reset();
   st.err.reset();
   return true;
+}
+
+void retire(Started& st) {
+  try {
+    st.waiter->exit_code(kRetireWait);
+  } catch (const std::exception&) {
+    // still running, or the engine is away: the removal kills it
+  }
 }
 
 }  // namespace
@@ -192,7 +203,7 @@ void Pool::remove_loop() {
     discarded_.pop_front();
     if (removal_due(now)) removal_cv_.notify_one();  // the next one, side by side
     lock.unlock();
-    if (told) wait_for_stop(old);
+    if (told) retire(old);
     old = Started{};  // the guard removes the container, outside the lock
     lock.lock();
     schedule(Clock::now());

@@ -56,7 +56,7 @@ class Pool {
   Taken take(const RunPlan& plan, Observer& observer);
   // Hands back a sandbox that take() gave for a run of `tmpl` once the run is over: it is removed
   // in the background, so a run answers as soon as its program is done. `ended`: its runner got to
-  // its end marks, so it stops by itself once orch closes its direct sockets (see wait_for_stop()).
+  // its end marks, so it stops by itself once orch closes its direct sockets (see retire()).
   void release(const std::string& tmpl, Started st, bool ended);
   nlohmann::json state() const;  // {template: {ready, preparing, target, floor, ceiling, refills, ...}}
   void shutdown();               // stops refilling and removes every pooled sandbox

@@ -124,16 +124,10 @@ RunPlan plan_run(const templates::Store& store, const RunOptions& opts);
 // nothing when opts.with is empty. Progress lines go to on_line. Throws templates::PackageError.
 void resolve_packages(engine::Engine& engine, const templates::Store& store, RunOptions& opts,
                       const std::function<void(const std::string&)>& on_line);
-class Retirer;
-// Runs a plan in a new sandbox. With a `retirer` the run is over when the program is (the boot
-// shell's end marks; a program a signal ended, one that collects files and a tool image's own
-// command wait for the sandbox to stop) and the sandbox is removed in the background; without one,
-// before this returns.
-RunResult run_oneshot(engine::Engine& engine, const RunPlan& plan, Observer& observer, Retirer* retirer = nullptr);
+RunResult run_oneshot(engine::Engine& engine, const RunPlan& plan, Observer& observer);
 // The sandbox run_oneshot makes: the plan's spec with the boot command that reads `input_size`
-// bytes of files from stdin first (and, with --out, ends output with `marker`; with an
-// `end_token`, ends both streams with end marks).
-engine::SandboxSpec oneshot_spec(const RunPlan& plan, size_t input_size, const std::string& marker, const std::string& end_token = "");
+// bytes of files from stdin first (and, with --out, ends output with `marker`).
+engine::SandboxSpec oneshot_spec(const RunPlan& plan, size_t input_size, const std::string& marker);
 std::string out_marker(const RunPlan& plan);
 
 // A created, attached and started sandbox with its exit wait registered; removed when dropped.
@@ -165,12 +159,9 @@ inline constexpr std::string_view kTarStatusTag = "\x1eorch-tar-exit ";
 std::string build_input_tar(const std::vector<FileInput>& files, tar::Writer w = {});
 // The shell that unpacks the input files from stdin and then runs the program (exec, or with a
 // marker, runs it and appends the `collect` paths as a tar behind `marker`). With `wait_for_go`
-// the files are already in place: it waits for one byte on stdin instead. With an `end_token` and
-// no marker, it runs the program and then ends both streams with drive()'s end marks and the exit
-// code, unless a signal ended the program.
+// the files are already in place: it waits for one byte on stdin instead.
 std::vector<std::string> boot_command(size_t tar_size, const std::vector<std::string>& program, const std::string& marker,
-                                      const std::vector<std::string>& collect = {"workspace/out"}, bool wait_for_go = false,
-                                      const std::string& end_token = "");
+                                      const std::vector<std::string>& collect = {"workspace/out"}, bool wait_for_go = false);
 // Exit code a script can trust: the program's own, 124 timeout, 137 oom/killed by memory, 130 cancelled.
 int exit_code_for(const RunResult& r);
 // With stdout_binary/stderr_binary, and stdout_base64/stderr_base64 when the output is not UTF-8.
