@@ -296,3 +296,22 @@ PYEOF
   assert_eq 0 "$(grep -c '^created pod ' "$SCRATCH/double.out.err")"
   assert_contains "$(ORCH_BACKEND=swarm "$ORCH" run -c 1 2>&1)" "ORCH_BACKEND 'swarm' is not a backend"
 }
+
+# A session lives its ttl from when it is ready: on a cluster whose pods take 3 s to start (the
+# double's --start-delay), a session of 2 s answers its create alive, runs code, and is gone soon
+# after. (Its expiry once counted from the request: such a session came back already expired.)
+test_short_ttl_session_on_a_slow_cluster() {
+  start_double --start-delay 3
+  write_kubeconfig "$SCRATCH/kubeconfig" "token: unused"
+  export ORCH_BACKEND=kubernetes ORCH_KUBECONFIG=$SCRATCH/kubeconfig ORCH_K8S_NAMESPACE=default
+  local out s expires now
+  out=$("$ORCH" session create -t python --ttl 2 --json 2>&1) || fail "session create: $out"
+  now=$(date +%s)
+  s=$(printf '%s' "$out" | jq -r .id)
+  expires=$(printf '%s' "$out" | jq -r .expires)
+  [ "$expires" -ge "$now" ] || fail "the session came back expired: expires $expires, now $now"
+  assert_eq "alive" "$("$ORCH" session exec "$s" -c 'print("alive")' 2>&1)" "exec right after create"
+  wait_eval 100 '! "$ORCH" session ls 2>&1 | grep -q "$s"' || fail "the session outlived its ttl: $("$ORCH" session ls 2>&1)"
+  "$ORCH" session gc >/dev/null || fail "session gc"
+  wait_eval 100 '[ -z "$(kc get pods -o name)" ]' || fail "pods left behind: $(kc get pods -o name | tr '\n' ' ')"
+}

@@ -32,10 +32,11 @@ def main():
     ap.add_argument("--tls-key")
     ap.add_argument("--client-ca")
     ap.add_argument("--runtime-class", action="append", default=[], help="NAME=DOCKER_RUNTIME")
+    ap.add_argument("--start-delay", type=float, default=0.0, help="seconds before a pod's containers are made")
     args = ap.parse_args()
 
     api = Api(Docker(), instance=uuid.uuid4().hex[:10], token=args.token,
-              runtimes=dict(r.split("=", 1) for r in args.runtime_class))
+              runtimes=dict(r.split("=", 1) for r in args.runtime_class), start_delay=args.start_delay)
 
     class Handler(http.server.BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"

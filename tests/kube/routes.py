@@ -71,10 +71,10 @@ def merge_patch(target, patch):
 
 
 class Api:
-    def __init__(self, docker, instance, token, runtimes):
+    def __init__(self, docker, instance, token, runtimes, start_delay=0.0):
         self.docker, self.token = docker, token
         self.client_cert_ok = False
-        self.store = storelib.Store(docker, instance, runtimes)
+        self.store = storelib.Store(docker, instance, runtimes, start_delay)
 
     def cleanup(self):
         self.store.cleanup()

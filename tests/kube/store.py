@@ -27,8 +27,9 @@ def selects(selector, labels):
 
 
 class Store:
-    def __init__(self, docker, instance, runtimes):
+    def __init__(self, docker, instance, runtimes, start_delay=0.0):
         self.docker, self.instance, self.runtimes = docker, instance, runtimes
+        self.start_delay = start_delay  # seconds a pod waits before its containers are made (a busy node)
         self.owner = {"orch.k8s-double": instance}
         self.lock = threading.RLock()
         self.pods, self.policies, self.networks, self.config_maps = {}, {}, {}, {}
@@ -77,6 +78,7 @@ class Store:
         name = pod["metadata"]["name"]
         prefix = "k8sdouble-%s-%s-%s" % (self.instance, ns, name)
         c = pod["spec"]["containers"][0]
+        time.sleep(self.start_delay)
         try:
             dirs = self.make_dirs(pod, prefix)
             if not self.run_init_containers(pod, prefix, network, dirs):

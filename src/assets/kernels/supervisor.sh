@@ -10,8 +10,8 @@ dd bs=65536 count="$2" iflag=count_bytes,fullblock 2>/dev/null | tar -x -o -m -C
 printf '%s\n' "$1" >/tmp/.orch/ctl/expires || exit 125
 echo "orch-session-ready"
 exec >/dev/null 2>&1
-# While orch holds stdin open (a pooled session waiting to be claimed), it may send "expires N"
-# lines; at its end the loop only watches the clock.
+# While orch holds stdin open (a session being created, a pooled one waiting to be claimed), it
+# may send "expires N" lines; at its end the loop only watches the clock.
 open=1
 while :; do
   if ((open)); then

@@ -70,13 +70,12 @@ void check_create(const CreateOptions& o) {
     if (!std::regex_match(k, attr_re) || v.size() > 4096) throw Error(ErrorKind::BadInput, "bad session attribute '" + k + "'");
 }
 
-// Attaches before start so the ready line cannot be missed; the kernels travel on stdin. A pooled
-// session keeps stdin open: its claim sends the supervisor the new expiry that way.
-std::unique_ptr<engine::Stream> boot(engine::Engine& engine, const std::string& cid, const std::string& tar, bool keep_stdin) {
+// Attaches before start so the ready line cannot be missed; the kernels travel on stdin, which
+// stays open: the supervisor takes a new expiry that way (a pooled session's at its claim).
+std::unique_ptr<engine::Stream> boot(engine::Engine& engine, const std::string& cid, const std::string& tar) {
   auto stream = engine.attach(cid, true);
   engine.start(cid);
   stream->write(tar);
-  if (!keep_stdin) stream->close_stdin();
   std::string out, err;
   auto sink = [&](engine::StreamKind kind, std::string_view d) {
     if (kind == engine::StreamKind::Stdout) out.append(d.substr(0, 4096));
@@ -204,7 +203,17 @@ Manager::Launched Manager::launch(const CreateOptions& o, const templates::Templ
       throw;
     }
     sb::ContainerGuard guard(engine_, cid);
-    auto supervisor = boot(engine_, cid, tar, pooled);
+    auto supervisor = boot(engine_, cid, tar);
+    // A session lives its ttl from when it is ready: a slow boot (a loaded engine, a pod to
+    // schedule) would otherwise eat into it, and a short ttl could end the session before its
+    // create answers. Moved when the boot took over a second or a quarter of the ttl (a move costs
+    // Docker a rename); the supervisor holds its expiry check while stdin is open.
+    if (int64_t from_ready = unix_now() + o.ttl_s, lost = from_ready - expires; !pooled && lost > 0 && (lost >= 2 || 4 * lost >= o.ttl_s)) {
+      supervisor->write("expires " + std::to_string(from_ready) + "\n");
+      engine_.set_expiry(cid, from_ready);
+      expires = from_ready;
+    }
+    if (!pooled) supervisor->close_stdin();
     if (spec.network == "bridge") engine_.guard_network(cid, engine::Egress{o.network == "lan"});  // before any code of the session's
     if (!o.name.empty()) {
       // Two creators may race past the first check: the later-created session gives way.
