@@ -15,7 +15,7 @@ on_kubernetes() {  # suite test...
   write_kubeconfig "$SCRATCH/kubeconfig" "token: unused"
   for t in "$@"; do
     (export ORCH_BACKEND=kubernetes ORCH_KUBECONFIG=$SCRATCH/kubeconfig ORCH_K8S_NAMESPACE=default
-     unset SCRATCH; source "$suite"; set +e; "$t") >"$SCRATCH/$t.log" 2>&1 || failed+=("$t: $(tail -3 "$SCRATCH/$t.log" | tr '\n' ' ')")
+     unset SCRATCH; source "$suite"; set +e; "$t") >"$SCRATCH/$t.log" 2>&1 || failed+=("$t: $(grep -A3 'FAIL' "$SCRATCH/$t.log" | head -20; tail -3 "$SCRATCH/$t.log" | tr '\n' ' ')")
   done
   [ ${#failed[@]} = 0 ] || fail "on kubernetes: ${failed[*]}"
   local pods
