@@ -299,7 +299,8 @@ PYEOF
 
 # A session lives its ttl from when it is ready: on a cluster whose pods take 3 s to start (the
 # double's --start-delay), a session of 2 s answers its create alive, runs code, and is gone soon
-# after. (Its expiry once counted from the request: such a session came back already expired.)
+# after, through the CLI and the E2B SDK. (Its expiry once counted from the request: such a
+# session came back already expired.)
 test_short_ttl_session_on_a_slow_cluster() {
   start_double --start-delay 3
   write_kubeconfig "$SCRATCH/kubeconfig" "token: unused"
@@ -314,4 +315,13 @@ test_short_ttl_session_on_a_slow_cluster() {
   wait_eval 100 '! "$ORCH" session ls 2>&1 | grep -q "$s"' || fail "the session outlived its ttl: $("$ORCH" session ls 2>&1)"
   "$ORCH" session gc >/dev/null || fail "session gc"
   wait_eval 100 '[ -z "$(kc get pods -o name)" ]' || fail "pods left behind: $(kc get pods -o name | tr '\n' ' ')"
+  # The same through the E2B SDK (its create once failed: the sandbox had stopped before its agent started).
+  out=$(unset SCRATCH; source "$IT_DIR/test_e2b.sh"; e2b_setup; cd "$E2B_DIR" && node --input-type=module -e '
+    const { Sandbox } = await import("e2b");
+    const s = await Sandbox.create("base", { timeoutMs: 2000 });
+    console.log("run " + (await s.commands.run("echo hi")).stdout.trim());
+    await new Promise((r) => setTimeout(r, 4000));
+    console.log("running " + await s.isRunning());' 2>&1; stop_server) || fail "e2b on a slow cluster: $out"
+  assert_contains "$out" "run hi"
+  assert_contains "$out" "running false"
 }
