@@ -22,6 +22,10 @@ class FakeApi {
   FakeApi() {
     serve("/api/v1/namespaces/default/configmaps", config_maps_);
     serve("/api/v1/namespaces/default/pods", pods_);
+    srv_.Get("/api/v1/namespaces/default/pods/([^/]+)/exec", [](const httplib::Request&, httplib::Response& res) {
+      res.status = 400;  // what the API answers for an exec into a container that is not running
+      res.set_content(json{{"message", "container sandbox is not running"}}.dump(), "application/json");
+    });
     port_ = srv_.bind_to_any_port("127.0.0.1");
     thread_ = std::thread([this] { srv_.listen_after_bind(); });
   }
@@ -145,4 +149,24 @@ TEST_CASE("a pod that asked for remove_on_exit is deleted when list or inspect s
   CHECK(api.pods().count("orch-s-dddddddddddd") == 0);
   CHECK(engine.inspect("orch-s-bbbbbbbbbbbb")->running);
   CHECK(engine.inspect("orch-r-cccccccccccc")->exit_code == 0);
+}
+
+TEST_CASE("an exec refused because the pod's container is not running is a conflict, not bad input") {
+  FakeApi api;
+  KubeEngine engine = engine_for(api);
+  engine::ExecSpec spec;
+  spec.argv = {"true"};
+  json ended = {{"terminated", {{"exitCode", 0}}}};
+  for (bool remove_on_exit : {true, false}) {  // an ended session pod is deleted once seen; a run pod stays
+    api.pods()["orch-s-eeeeeeeeeeee"] = session_pod("orch-s-eeeeeeeeeeee", remove_on_exit, ended);
+    try {
+      engine.exec("orch-s-eeeeeeeeeeee", spec);
+      FAIL("the exec was not refused");
+    } catch (const Error& e) {
+      CHECK(e.kind() == ErrorKind::Conflict);
+      CHECK(e.reason() == Reason::NotRunning);
+    }
+  }
+  api.pods()["orch-s-ffffffffffff"] = session_pod("orch-s-ffffffffffff", true, {{"running", json::object()}});
+  CHECK_THROWS_WITH_AS(engine.exec("orch-s-ffffffffffff", spec), doctest::Contains("answered 400"), Error);  // running: the API's word stands
 }

@@ -348,8 +348,10 @@ std::unique_ptr<engine::Process> KubeEngine::exec(const std::string& id, const e
     return std::make_unique<KubeProcess>(client_.exec(id, {argv, "", spec.attach_stdin, false, spec.engine_timeout}));
   } catch (const Error& e) {
     if (e.kind() == ErrorKind::NotFound) throw Error(ErrorKind::NotFound, e.what(), Reason::NotFound);
+    // The API's 400 for a container that is not running (an ended pod that asked for
+    // remove_on_exit is gone once inspected) is not the caller's bad input.
     if (e.kind() == ErrorKind::BadInput)
-      if (auto st = inspect(id); st && !st->running)
+      if (auto st = inspect(id); !st || !st->running)
         throw Error(ErrorKind::Conflict, "sandbox " + id + " is not running", Reason::NotRunning);
     throw;
   }
