@@ -168,5 +168,6 @@ TEST_CASE("an exec refused because the pod's container is not running is a confl
     }
   }
   api.pods()["orch-s-ffffffffffff"] = session_pod("orch-s-ffffffffffff", true, {{"running", json::object()}});
-  CHECK_THROWS_WITH_AS(engine.exec("orch-s-ffffffffffff", spec), doctest::Contains("answered 400"), Error);  // running: the API's word stands
+  // Still running: the API's word stands.
+  CHECK_THROWS_WITH_AS(engine.exec("orch-s-ffffffffffff", spec), doctest::Contains("answered 400"), Error);
 }
