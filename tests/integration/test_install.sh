@@ -15,12 +15,14 @@ test_cmake_install_places_binary_completions_man_page_and_units() {
   local p=$SCRATCH/p f
   for f in bin/orch share/bash-completion/completions/orch share/zsh/site-functions/_orch \
            share/fish/vendor_completions.d/orch.fish share/man/man1/orch.1 lib/systemd/system/orch-serve.service \
-           lib/systemd/system/orch-gc.service lib/systemd/system/orch-gc.timer share/doc/orch/examples/orch-serve.env; do
+           lib/systemd/system/orch-gc.service lib/systemd/system/orch-gc.timer share/doc/orch/examples/orch-serve.env \
+           share/doc/orch/examples/first-runs.sh share/doc/orch/examples/README.md; do
     [ -s "$p/$f" ] || fail "missing $f"
   done
   assert_eq "$("$ORCH" completion bash)" "$(cat "$p/share/bash-completion/completions/orch")" "installed completion is the binary's"
   assert_contains "$(cat "$p/lib/systemd/system/orch-serve.service")" "ExecStart=$p/bin/orch serve"
   assert_contains "$("$p/bin/orch" --version)" "orch "
+  [ -x "$p/share/doc/orch/examples/first-runs.sh" ] || fail "the examples keep their mode"
   # make install PREFIX=/usr with DESTDIR stages the tree as a package build does.
   DESTDIR=$SCRATCH/stage make -s -C "$REPO" install BUILD="$BUILD" PREFIX=/usr >/dev/null || fail "make install"
   [ -s "$SCRATCH/stage/usr/share/zsh/vendor-completions/_orch" ] || fail "Debian's zsh folder under /usr"

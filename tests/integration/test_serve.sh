@@ -170,7 +170,12 @@ const py = await client.execute("python", "import sys\nprint(input()[::-1], sys.
 const js = await client.execute("javascript", "console.log(2 ** 10)");
 const bad = await client.execute("python", "raise SystemExit(4)");
 const slow = await client.execute("python", "import time\ntime.sleep(5)", { runTimeout: 1000 });
-console.log(JSON.stringify({ n: rts.length, py: py.run, js: js.run, bad: bad.run, slow: slow.run }));
+// Piston's own names: "c++" (orch's cpp lists it among its aliases), "gcc" for C.
+const cxx = await client.execute("c++", "#include <cstdio>\nint main() { std::puts(\"cxx\"); }");
+const c = await client.execute({ language: "gcc", version: "*" }, "#include <stdio.h>\nint main(void) { puts(\"c\"); }");
+const cpp = rts.find((r) => r.language === "cpp");
+console.log(JSON.stringify({ n: rts.length, py: py.run, js: js.run, bad: bad.run, slow: slow.run, cxx: cxx.run, c: c.run, c_version: c.version,
+                             cpp_version: cpp.version, cpp_aliases: cpp.aliases.join(",") }));
 JS
   out=$(cd "$dir" && node t.mjs "$BASE")
   assert_eq "cba ['1', '2', '3']" "$(json_get "$out" py.stdout | tr -d '\n')"
@@ -179,6 +184,11 @@ JS
   assert_eq "4" "$(json_get "$out" bad.code)"
   assert_eq "TO" "$(json_get "$out" slow.status)"
   assert_eq "SIGKILL" "$(json_get "$out" slow.signal)"
+  assert_eq "cxx" "$(json_get "$out" cxx.stdout | tr -d '\n')"
+  assert_eq "c" "$(json_get "$out" c.stdout | tr -d '\n')"
+  assert_eq "c++,g++" "$(json_get "$out" cpp_aliases)"
+  assert_eq "$(docker run --rm orch/cpp:latest g++ -dumpfullversion)" "$(json_get "$out" cpp_version)" "the cpp template's version is g++'s"
+  assert_eq "$(docker run --rm orch/cpp:latest gcc -dumpfullversion)" "$(json_get "$out" c_version)"
 }
 
 test_sigterm_drains_in_flight_run() {
