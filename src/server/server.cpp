@@ -220,20 +220,19 @@ int serve(const ServerConfig& cfg) {
     set_current_tenant(*tenant);
     return httplib::Server::HandlerResponse::Unhandled;
   });
-  svr.set_error_handler([](const httplib::Request& req, httplib::Response& res) {
+  svr.set_error_handler([&ctx](const httplib::Request& req, httplib::Response& res) {
     if (!res.body.empty()) return;
-    if (is_e2b(req.path)) {
-      e2b::send_rest_error(
-          res, res.status,
-          res.status == 404 ? "no E2B route for " + req.method + " " + req.path + " in orch" : "the request could not be read");
-      return;
-    }
-    std::string code = res.status == 404 ? "not_found" : res.status == 413 ? "too_large" : "bad_request";
-    std::string msg = res.status == 404   ? "no route for " + req.method + " " + req.path
-                      : res.status == 413 ? "the request body is larger than this server accepts (--max-body)"
+    std::string msg = res.status == 413 ? "the request body is larger than this server accepts (" +
+                                              format_bytes(static_cast<int64_t>(ctx.cfg.max_body_bytes)) + ", orch serve --max-body)"
                       : res.status == 414 ? "the request line is longer than 8192 bytes"
                       : res.status == 431 ? "the request's headers are too large (at most 100 lines of 8192 bytes, 64 KiB in all)"
                                           : "the request could not be read (malformed or ambiguous framing)";
+    if (is_e2b(req.path)) {
+      e2b::send_rest_error(res, res.status, res.status == 404 ? "no E2B route for " + req.method + " " + req.path + " in orch" : msg);
+      return;
+    }
+    std::string code = res.status == 404 ? "not_found" : res.status == 413 ? "too_large" : "bad_request";
+    if (res.status == 404) msg = "no route for " + req.method + " " + req.path;
     send_json(res, {{"error", {{"code", code}, {"message", msg}}}}, res.status);
   });
   svr.set_logger([&ctx, &access_log](const httplib::Request& req, const httplib::Response& res) {

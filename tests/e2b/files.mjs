@@ -79,6 +79,15 @@ await check('errors are the SDK classes', async () => {
   assert.ok(removeMissing instanceof FileNotFoundError || removeMissing instanceof NotFoundError, removeMissing.constructor.name)
 })
 
+await check('~ is the home, as in E2B, and watching a directory says it is not supported', async () => {
+  const info = await sbx.files.write('~/tilde.txt', 'home')
+  assert.equal(info.path, '/home/user/tilde.txt')
+  assert.equal(await sbx.files.read('~/tilde.txt'), 'home')
+  assert.equal((await sbx.commands.run('pwd', { cwd: '~' })).stdout, '/home/user\n')
+  const w = await rejection(sbx.files.watchDir('/home/user', () => {}))
+  assert.match(w.message, /\[unimplemented\] watching directories is not supported by orch/)
+})
+
 await check('traversal stays inside the sandbox: host files are never reached', async () => {
   const hostName = (await import('node:os')).hostname()
   const inside = await sbx.files.read('/home/user/../../../../etc/hostname')

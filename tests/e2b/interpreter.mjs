@@ -79,6 +79,20 @@ await check('commands and files work in a code-interpreter sandbox', async () =>
   assert.equal((await sbx.commands.run('wc -l < data.csv')).stdout, '3\n')
 })
 
+await check('output is never cut: 3 MB of stdout arrive whole', async () => {
+  let streamed = 0
+  const e = await sbx.runCode('print("x" * 3_000_000)', { onStdout: (m) => (streamed += m.line.length) })
+  assert.equal(e.logs.stdout.join('').length, 3_000_001)
+  assert.equal(streamed, 3_000_001)
+})
+
+await check('a context in a missing directory is refused as bad input', async () => {
+  const err = await rejection(sbx.createCodeContext({ cwd: '/no/such/dir' }))
+  assert.match(err.message, /^400/)
+  const ok = await sbx.createCodeContext({ cwd: '/tmp' })
+  assert.equal((await sbx.runCode('import os; print(os.getcwd())', { context: ok })).logs.stdout.join(''), '/tmp\n')
+})
+
 await check("language 'javascript' where the template has node", async () => {
   const js = await Sandbox.create('node', { timeoutMs: 60_000 })
   try {

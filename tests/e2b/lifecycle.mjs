@@ -37,6 +37,24 @@ await check('list filters by metadata and state', async () => {
   assert.equal((await Sandbox.list({ query: { metadata: meta, state: ['paused'] } }).nextItems()).length, 0)
 })
 
+await check('list pages with nextToken, and matches metadata values with any characters', async () => {
+  const tag = { suite: `pages-${process.pid}`, owner: 'a@b.com x&y=z+%/ü' }
+  const more = [await Sandbox.create('base', { timeoutMs: 60_000, metadata: tag }), await Sandbox.create('base', { timeoutMs: 60_000, metadata: tag })]
+  try {
+    const made = [...more.map((s) => s.sandboxId)]
+    more.push(await Sandbox.create('base', { timeoutMs: 60_000, metadata: tag }))
+    made.push(more[2].sandboxId)
+    const pages = Sandbox.list({ query: { metadata: tag }, limit: 2 })
+    const seen = []
+    while (pages.hasNext) seen.push((await pages.nextItems()).map((s) => s.sandboxId))
+    assert.deepEqual(seen.map((p) => p.length), [2, 1])
+    assert.deepEqual(seen.flat().sort(), made.sort())
+    assert.equal((await Sandbox.list({ query: { metadata: { owner: 'a@b.com' } } }).nextItems()).length, 0)
+  } finally {
+    for (const s of more) await s.kill()
+  }
+})
+
 await check('connect by id runs commands in the same sandbox', async () => {
   await sbx.files.write('/home/user/mark', 'here')
   const again = await Sandbox.connect(sbx.sandboxId)

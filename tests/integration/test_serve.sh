@@ -80,6 +80,11 @@ test_body_too_large_is_413() {
   r=$(post /v1/run "{\"code\":\"$big\"}")
   assert_eq "413" "$(status_of "$r")"
   assert_contains "$(body_of "$r")" '"too_large"'
+  assert_contains "$(body_of "$r")" "larger than this server accepts (4.0 KiB, orch serve --max-body)"
+  # The E2B routes say the same in E2B's error shape (the SDK shows the message).
+  r=$(curl -s -w '\n%{http_code}' -H 'E2b-Sandbox-Id: s-000000000000' --data-binary "$big" "$BASE/e2b/files?path=x")
+  assert_eq "413" "$(status_of "$r")"
+  assert_contains "$(body_of "$r")" '"message":"the request body is larger than this server accepts (4.0 KiB'
   r=$(post /v1/run '{"code":"print(5)"}')
   assert_eq "200" "$(status_of "$r")"
 }

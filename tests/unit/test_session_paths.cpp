@@ -98,3 +98,14 @@ TEST_CASE("service names become host names, and say nothing usable when nothing 
   CHECK(service_host_name("___") == "");
   CHECK(service_host_name("") == "");
 }
+
+TEST_CASE("E2B's paths: ~ is the home, relative paths start there, absolute ones stay") {
+  using orch::session::under_home;
+  CHECK(under_home("~", "/home/user") == "/home/user");
+  CHECK(under_home("~/a/b.txt", "/home/user") == "/home/user/a/b.txt");
+  CHECK(under_home("", "/home/user") == "/home/user");
+  CHECK(under_home("a.txt", "/home/user") == "/home/user/a.txt");
+  CHECK(under_home("/etc/hosts", "/home/user") == "/etc/hosts");
+  CHECK(under_home("~root/x", "/home/user") == "/home/user/~root/x");
+  CHECK(under_home("dir/~", "/home/user") == "/home/user/dir/~");
+}

@@ -102,3 +102,24 @@ TEST_CASE("wrong field types from a kernel are ignored, not fatal") {
   rb.on_frame(Frame{"error", "[1,2]"});
   CHECK(r.displays.empty());
 }
+
+TEST_CASE("a streaming caller sees output past the cap that the result does not keep") {
+  struct Seen : ExecObserver {
+    std::string out, err;
+    void on_output(bool is_stderr, std::string_view d) override { (is_stderr ? err : out).append(d); }
+  };
+  for (bool stream_all : {false, true}) {
+    ExecResult r;
+    Seen seen;
+    ResultBuilder rb(r, seen, 3, stream_all);
+    FrameParser p;
+    p.feed(encode_frame("out", "hello") + encode_frame("err", "oops") + encode_frame("out", " world") +
+               encode_frame("done", R"({"status":"ok"})"),
+           [&](Frame&& f) { rb.on_frame(std::move(f)); });
+    rb.finish();
+    CHECK(r.stdout_data == "hel");
+    CHECK(r.stdout_truncated);
+    CHECK(seen.out == (stream_all ? "hello world" : "hel"));
+    CHECK(seen.err == (stream_all ? "oops" : "oop"));
+  }
+}

@@ -40,6 +40,15 @@ CodeContext Manager::create_context(const std::string& id, const std::string& la
   CodeContext c{lang->kernel + "-" + random_hex(16), lang->name, cwd.empty() ? t.home : cwd};
   if (c.cwd[0] != '/' || c.cwd.find('\0') != std::string::npos || c.cwd.size() > 4096)
     throw Error(ErrorKind::BadInput, "the context's directory must be an absolute path");
+  if (!t.agent_path.empty()) {  // the engine's own answer to a missing directory is no frame a kernel sends
+    std::string type;
+    try {
+      type = agent_for(t, "")->call("stat", {{"path", c.cwd}})["entry"].value("type", "");
+    } catch (const Error& e) {
+      if (e.kind() != ErrorKind::NotFound && e.kind() != ErrorKind::BadInput) throw;
+    }
+    if (type != "dir") throw Error(ErrorKind::BadInput, "the context's directory '" + c.cwd + "' does not exist or is not a directory");
+  }
   auto relay = relay_for(t, c.id);
   {
     std::lock_guard<std::mutex> busy(relay->busy);
@@ -47,11 +56,20 @@ CodeContext Manager::create_context(const std::string& id, const std::string& la
     ExecResult r;
     ExecObserver quiet;
     ResultBuilder rb(r, quiet, 4096);
-    if (relay->channel->request("ping", "", Clock::now() + std::chrono::seconds(60), rb, quiet) != ReplyEnd::Done) {
+    // A kernel that cannot start there (no such directory) answers with the engine's error text
+    // rather than a frame: that is the caller's directory, not a broken kernel.
+    std::string failure;
+    try {
+      if (relay->channel->request("ping", "", Clock::now() + std::chrono::seconds(60), rb, quiet) != ReplyEnd::Done) failure = "no answer";
+    } catch (const Error& e) {
+      if (e.kind() != ErrorKind::Infrastructure) throw;
+      failure = e.what();
+    }
+    if (!failure.empty()) {
       std::string why = relay->channel->relay_stderr();
       relay->channel.reset();
       throw Error(ErrorKind::BadInput,
-                  "the " + lang->kernel + " kernel did not start in '" + c.cwd + "'" + (why.empty() ? "" : ": " + why));
+                  "the " + lang->kernel + " kernel did not start in '" + c.cwd + "': " + (why.empty() ? failure : why));
     }
   }
   std::lock_guard<std::mutex> lock(mu_);

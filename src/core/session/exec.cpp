@@ -147,7 +147,7 @@ ExecResult Manager::exec(const std::string& id_or_name, const ExecRequest& req, 
   ExecResult r;
   r.session_id = t.id;
   r.language = lang_name;
-  ResultBuilder rb(r, obs, req.output_cap);
+  ResultBuilder rb(r, obs, req.output_cap, req.stream_all);
   auto relay = relay_for(t, instance);
   std::lock_guard<std::mutex> busy(relay->busy);
   auto deadline = Clock::now() + std::chrono::milliseconds(static_cast<int64_t>(timeout * 1000));

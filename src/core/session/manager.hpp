@@ -52,6 +52,7 @@ struct ExecRequest {
   std::string language;             // "" = the template's default language
   std::optional<double> timeout_s;  // default: the template's timeout
   size_t output_cap = size_t{1} << 20;  // bytes kept per stream
+  bool stream_all = false;              // the observer gets every byte, past output_cap too (a caller that streams and keeps none)
   std::string context;                  // a code context's id (create_context); "" = the language's default kernel
   std::map<std::string, std::string> env;  // set for this execution only (python and node kernels)
   // At the deadline (or when the caller leaves), interrupt the code and keep the kernel's state when

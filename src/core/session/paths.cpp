@@ -41,4 +41,11 @@ std::string workspace_relative(std::string_view path, bool allow_root) {
   return out;
 }
 
+std::string under_home(const std::string& path, const std::string& home) {
+  if (!path.empty() && path[0] == '/') return path;
+  if (path.empty() || path == "~") return home;
+  if (path.rfind("~/", 0) == 0) return home + path.substr(1);
+  return home + "/" + path;
+}
+
 }  // namespace orch::session

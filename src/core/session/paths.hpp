@@ -12,4 +12,8 @@ inline constexpr const char* kWorkspace = "/workspace";
 // Symbolic links are checked inside the sandbox, where they live (see files.cpp).
 std::string workspace_relative(std::string_view path, bool allow_root);
 
+// A path in a sandbox as E2B's agent reads it: absolute as given; "", "~" and "~/..." at `home`;
+// anything else relative to `home` ("~name" is a name like any other).
+std::string under_home(const std::string& path, const std::string& home);
+
 }  // namespace orch::session

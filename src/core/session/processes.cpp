@@ -2,6 +2,7 @@
 // first use (or at create) and kept, so a process costs one round trip, not a docker exec.
 #include "core/error.hpp"
 #include "core/session/manager.hpp"
+#include "core/session/paths.hpp"
 #include "core/session/relay.hpp"
 
 namespace orch::session {
@@ -49,7 +50,7 @@ std::shared_ptr<ProcessStream> Manager::start_process(const std::string& id, con
   Target t = resolve(id, owner);
   if (spec.cmd.empty()) throw Error(ErrorKind::BadInput, "no command to run");
   json req = {{"cmd", spec.cmd},          {"args", spec.args},
-              {"env", spec.env},          {"cwd", spec.cwd.empty() ? t.home : spec.cwd},
+              {"env", spec.env},          {"cwd", under_home(spec.cwd, t.home)},
               {"stdin", spec.stdin_open}, {"timeout_ms", spec.timeout_ms}};
   if (!spec.tag.empty()) req["tag"] = spec.tag;
   return agent_for(t, spec.user)->start(req);

@@ -89,7 +89,8 @@ void ResultBuilder::on_frame(Frame&& f) {
   if (f.type == "out" || f.type == "err") {
     bool is_err = f.type == "err";
     auto kept = (is_err ? err_ : out_).append(f.payload);
-    if (!kept.empty()) obs_.on_output(is_err, kept);
+    if (stream_all_) obs_.on_output(is_err, f.payload);
+    else if (!kept.empty()) obs_.on_output(is_err, kept);
     return;
   }
   json j = json::parse(f.payload, nullptr, false);

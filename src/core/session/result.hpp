@@ -64,8 +64,9 @@ class ExecObserver : public sandbox::Observer {
 // `display_cap` bytes of displays, and streaming everything kept to the observer.
 class ResultBuilder {
  public:
-  ResultBuilder(ExecResult& r, ExecObserver& obs, size_t cap, size_t display_cap = size_t{32} << 20)
-      : r_(r), obs_(obs), out_(cap), err_(cap), display_cap_(display_cap) {}
+  // Output past `cap` is dropped (and flagged) from the result; the observer sees it only with stream_all.
+  ResultBuilder(ExecResult& r, ExecObserver& obs, size_t cap, bool stream_all = false, size_t display_cap = size_t{32} << 20)
+      : r_(r), obs_(obs), out_(cap), err_(cap), stream_all_(stream_all), display_cap_(display_cap) {}
   void on_frame(Frame&& f);
   bool done() const { return done_; }
   void finish();  // moves the captured streams into the result
@@ -76,6 +77,7 @@ class ResultBuilder {
   ExecResult& r_;
   ExecObserver& obs_;
   sandbox::CappedBuffer out_, err_;
+  bool stream_all_;
   size_t display_cap_;
   size_t display_bytes_ = 0;
   bool done_ = false;

@@ -2,6 +2,7 @@
 // paths inside the container, so links resolve there and the host only handles bytes.
 #include "core/error.hpp"
 #include "core/session/manager.hpp"
+#include "core/session/paths.hpp"
 
 namespace orch::session {
 
@@ -29,8 +30,7 @@ PathInfo path_info(const json& e) {
 
 std::string Manager::absolute_path(const std::string& id, const std::string& path, const Owner& owner) {
   if (!path.empty() && path[0] == '/') return path;
-  Target t = resolve(id, owner);
-  return path.empty() ? t.home : t.home + "/" + path;
+  return under_home(path, resolve(id, owner).home);
 }
 
 PathInfo Manager::stat_path(const std::string& id, const std::string& path, const std::string& user, const Owner& owner) {

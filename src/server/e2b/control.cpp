@@ -1,6 +1,10 @@
 // E2B's control plane: sandboxes are orch sessions with a home at /home/user, an access token,
 // and E2B's template name kept as attributes.
+#include <algorithm>
+#include <optional>
 #include <set>
+#include <utility>
+#include <vector>
 
 #include "core/util/random.hpp"
 #include "server/body.hpp"
@@ -123,40 +127,66 @@ void create(Context& ctx, const httplib::Request& req, httplib::Response& res, c
   send_json(res, with_tokens(sandbox_json(r), r), 201);
 }
 
-// metadata=k%3Dv%26k2%3Dv2 (already decoded once by the query parser) -> {k: v, k2: v2}
+// The SDK's metadata filter: each key and value encodeURIComponent'ed, the pairs joined as a query
+// string (URLSearchParams: '+' for a space), that string sent as one parameter, which the query
+// parser already decoded once: {"owner": "a@b.com"} arrives as "owner=a%40b.com".
 std::map<std::string, std::string> metadata_filter(const std::string& q) {
+  auto decode = [](const std::string& part) { return httplib::detail::decode_url(httplib::detail::decode_url(part, true), false); };
   std::map<std::string, std::string> out;
   size_t start = 0;
   while (start <= q.size()) {
     size_t amp = q.find('&', start);
     std::string pair = q.substr(start, amp == std::string::npos ? std::string::npos : amp - start);
     size_t eq = pair.find('=');
-    if (!pair.empty())
-      out[httplib::detail::decode_url(pair.substr(0, eq), true)] =
-          eq == std::string::npos ? "" : httplib::detail::decode_url(pair.substr(eq + 1), true);
+    if (!pair.empty()) out[decode(pair.substr(0, eq))] = eq == std::string::npos ? "" : decode(pair.substr(eq + 1));
     if (amp == std::string::npos) break;
     start = amp + 1;
   }
   return out;
 }
 
+// Where a page of the list stands: sandboxes come in the order they were made, then by id, and a
+// page that leaves some out names its last one in X-Next-Token ("CREATED.ID"), which the SDK's
+// paginator sends back as nextToken. Sandboxes made or removed between pages move nothing.
+using PageKey = std::pair<int64_t, std::string>;
+
+PageKey page_key(const session::Record& r) { return {r.created, r.id}; }
+
+std::optional<PageKey> parse_page_token(const std::string& token) {
+  size_t dot = token.find('.');
+  if (token.empty()) return std::nullopt;
+  if (dot == 0 || dot == std::string::npos || dot > 18 || token.find_first_not_of("0123456789") != dot)
+    throw Error(ErrorKind::BadInput, "nextToken '" + token.substr(0, 64) + "' is not one this server gave");
+  return PageKey{std::stoll(token.substr(0, dot)), token.substr(dot + 1)};
+}
+
 void list(Context& ctx, const httplib::Request& req, httplib::Response& res, const Tenant& tenant) {
   auto want = req.has_param("metadata") ? metadata_filter(req.get_param_value("metadata")) : std::map<std::string, std::string>{};
   std::string state = req.has_param("state") ? req.get_param_value("state") : "running";
-  size_t limit =
-      req.has_param("limit") ? static_cast<size_t>(std::max(1L, std::strtol(req.get_param_value("limit").c_str(), nullptr, 10))) : 1000;
-  json arr = json::array();
+  size_t limit = 1000;
+  if (req.has_param("limit")) {
+    const std::string& v = req.get_param_value("limit");
+    if (v.empty() || v.size() > 4 || v.find_first_not_of("0123456789") != std::string::npos || std::stoi(v) < 1 || std::stoi(v) > 1000)
+      throw Error(ErrorKind::BadInput, "limit must be a whole number from 1 to 1000");
+    limit = static_cast<size_t>(std::stoi(v));
+  }
+  auto after = parse_page_token(req.has_param("nextToken") ? req.get_param_value("nextToken") : "");
+  std::vector<session::Record> matches;
   if (state.find("running") != std::string::npos) {
-    for (const auto& r : ctx.sessions->list(owner_for(ctx, tenant))) {
-      if (!r.attributes.count(kAttrToken) || r.state != "running") continue;
+    for (auto& r : ctx.sessions->list(owner_for(ctx, tenant))) {
+      if (!r.attributes.count(kAttrToken) || r.state != "running" || (after && page_key(r) <= *after)) continue;
       bool match = true;
       for (const auto& [k, v] : want) {
         auto it = r.labels.find(k);
         if (it == r.labels.end() || it->second != v) match = false;
       }
-      if (match && arr.size() < limit) arr.push_back(detail_json(ctx, r));
+      if (match) matches.push_back(std::move(r));
     }
   }
+  std::sort(matches.begin(), matches.end(), [](const auto& a, const auto& b) { return page_key(a) < page_key(b); });
+  json arr = json::array();
+  for (size_t i = 0; i < matches.size() && i < limit; ++i) arr.push_back(detail_json(ctx, matches[i]));
+  if (matches.size() > limit) res.set_header("X-Next-Token", std::to_string(matches[limit - 1].created) + "." + matches[limit - 1].id);
   send_json(res, arr);
 }
 

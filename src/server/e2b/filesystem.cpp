@@ -55,7 +55,12 @@ void add_filesystem_routes(httplib::Server& svr, Context& ctx) {
              c.sessions->remove_path(sb.id, path_field(in, "path"), user);
              return json::object();
            }));
-  for (const char* m : {"WatchDir", "CreateWatcher", "GetWatcherEvents", "RemoveWatcher"}) {
+  // WatchDir streams from the server: its error, as any streaming call's, is the end-of-stream
+  // envelope of a 200 (a plain 501 reaches the SDK's user as "[unknown] HTTP 501"). The others are unary.
+  svr.Post(p + "WatchDir", [](const httplib::Request&, httplib::Response& res) {
+    res.set_content(end_stream("unimplemented", "watching directories is not supported by orch"), "application/connect+json");
+  });
+  for (const char* m : {"CreateWatcher", "GetWatcherEvents", "RemoveWatcher"}) {
     svr.Post(p + m, [](const httplib::Request&, httplib::Response& res) {
       send_json(res, {{"code", "unimplemented"}, {"message", "watching directories is not supported by orch"}}, 501);
     });

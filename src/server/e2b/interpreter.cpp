@@ -113,6 +113,8 @@ void execute(Context& ctx, const httplib::Request& req, httplib::Response& res, 
   er.language = orch_language(language);
   er.context = context;
   er.interrupt = true;
+  er.output_cap = 1;  // every byte goes out as it comes (E2B sets no cap); next to none is held
+  er.stream_all = true;
   const Tenant tenant = ctx.tokens.enabled() ? Tenant{sb.owner, {}, ""} : current_tenant();
   er.timeout_s = ctx.cfg.max_timeout_s;  // the client's own timeoutMs ends the call sooner; then the code is interrupted
   if (b.contains("env_vars") && b["env_vars"].is_object())
