@@ -1,6 +1,8 @@
 #include <cstring>
 #include <iostream>
 
+#include <nlohmann/json.hpp>
+
 #include "cli/commands.hpp"
 #include "cli/common.hpp"
 #include "core/error.hpp"
@@ -19,6 +21,11 @@ int main(int argc, char** argv) {
     std::cerr << "orch: error: " << orch::cli::error_text(e) << "\n";
     return orch::exit_code_for(e.kind());
   } catch (const std::exception& e) {
+    // json's type error 316: text bound for the engine or a server (an argument, a name) is not UTF-8.
+    if (const auto* te = dynamic_cast<const nlohmann::json::type_error*>(&e); te && te->id == 316) {
+      std::cerr << "orch: error: an argument, a name or an environment value is not valid UTF-8; orch passes text only\n";
+      return 2;
+    }
     std::cerr << "orch: error: internal: " << e.what() << "\n";
     return 125;
   }

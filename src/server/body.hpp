@@ -10,7 +10,11 @@ namespace orch::server {
 
 using nlohmann::json;
 
-// Parses a request body as a JSON object, refusing deep nesting; errors are BadInput naming the problem.
+// Values a request body may hold: far more than any request needs, and a bound on what parsing costs.
+inline constexpr size_t kMaxBodyValues = 100000;
+
+// Parses a request body as a JSON object, refusing deep nesting and more than kMaxBodyValues
+// values; errors are BadInput naming the problem.
 json parse_body(const std::string& body, size_t max_depth = 32);
 
 // Typed field access for request objects: a wrong type is BadInput naming the field and the type wanted.

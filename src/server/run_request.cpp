@@ -78,6 +78,8 @@ sandbox::RunOptions parse_run_request(const nlohmann::json& b, bool strict) {
     if (!b["env"].is_object()) throw Error(ErrorKind::BadInput, "field 'env' must be an object {NAME: value}");
     for (const auto& [k, v] : b["env"].items()) {
       if (!v.is_string()) throw Error(ErrorKind::BadInput, "field 'env." + k + "' must be a string");
+      if (k.find('=') != std::string::npos)  // "A=B": v would be read as A's value "B=v"
+        throw Error::bad_field("env", "key '" + k.substr(0, 200) + "' may hold only letters, digits and _");
       o.env.push_back(k + "=" + v.get<std::string>());
     }
   }

@@ -35,9 +35,7 @@ bool is_public(const std::string& path) {
 
 void log_line(const std::string& s) { std::cerr << "orch serve: " << s << std::endl; }
 
-bool is_loopback(const std::string& host) {
-  return host == "localhost" || host == "::1" || host.rfind("127.", 0) == 0;
-}
+bool is_loopback(const std::string& host) { return host == "localhost" || host == "::1" || host.rfind("127.", 0) == 0; }
 }  // namespace
 
 const Tenant& current_tenant() { return t_tenant; }
@@ -82,7 +80,11 @@ httplib::Server::Handler guarded(std::function<void(const httplib::Request&, htt
     } catch (const Error& e) {
       send_error(res, e.kind(), e.what());
     } catch (const std::exception& e) {
-      send_error(res, ErrorKind::Infrastructure, std::string("internal error: ") + e.what());
+      // json's type error 316: the request's text (an id, a name, an argument) is not UTF-8.
+      if (const auto* te = dynamic_cast<const nlohmann::json::type_error*>(&e); te && te->id == 316)
+        send_error(res, ErrorKind::BadInput,
+                   "the request holds text that is not valid UTF-8 (ids, names, arguments and environment must be)");
+      else send_error(res, ErrorKind::Infrastructure, std::string("internal error: ") + e.what());
     }
   };
 }
@@ -111,8 +113,7 @@ void apply_caps(const Context& ctx, const Tenant& tenant, sandbox::RunOptions& o
   if (o.pids && *o.pids > max_p)
     throw Error(ErrorKind::BadInput, "pids " + std::to_string(*o.pids) + " is above this server's limit of " + std::to_string(max_p));
   if (o.cpus) check_cpus(ctx, tenant, *o.cpus);
-  if (o.runtime && *o.runtime != ctx.cfg.runtime)
-    throw Error(ErrorKind::BadInput, "the runtime is chosen by the server, not per request");
+  if (o.runtime && *o.runtime != ctx.cfg.runtime) throw Error(ErrorKind::BadInput, "the runtime is chosen by the server, not per request");
   if (!ctx.cfg.runtime.empty()) o.runtime = ctx.cfg.runtime;
   o.labels[sandbox::kLabelOwner] = tenant.name;
 }
@@ -160,8 +161,9 @@ int serve(const ServerConfig& cfg) {
   if (ctx.cfg.max_cpus <= 0) ctx.cfg.max_cpus = std::max(1u, std::thread::hardware_concurrency());
   ctx.tokens.load();
   if (!ctx.tokens.enabled() && !is_loopback(cfg.host) && !cfg.insecure_no_auth)
-    throw Error(ErrorKind::BadInput, "refusing to listen on " + cfg.host + " without --tokens: anyone who reaches it could run code and manage the local tenant's "
-                                     "sessions (give --tokens FILE, listen on 127.0.0.1, or pass --insecure-no-auth)");
+    throw Error(ErrorKind::BadInput, "refusing to listen on " + cfg.host +
+                                         " without --tokens: anyone who reaches it could run code and manage the local tenant's "
+                                         "sessions (give --tokens FILE, listen on 127.0.0.1, or pass --insecure-no-auth)");
   AccessLog access_log(cfg.access_log);
 
   try {
@@ -214,7 +216,8 @@ int serve(const ServerConfig& cfg) {
     auto tenant = ctx.tokens.authenticate(token);
     if (!tenant) {
       res.set_header("WWW-Authenticate", "Bearer");
-      send_json(res, {{"error", {{"code", "unauthorized"}, {"message", "a valid bearer token is required (Authorization: Bearer TOKEN)"}}}}, 401);
+      send_json(res, {{"error", {{"code", "unauthorized"}, {"message", "a valid bearer token is required (Authorization: Bearer TOKEN)"}}}},
+                401);
       return httplib::Server::HandlerResponse::Handled;
     }
     set_current_tenant(*tenant);
@@ -260,7 +263,8 @@ int serve(const ServerConfig& cfg) {
   // Port 0 asks the kernel for a free port; the log line below names the one it gave.
   int port = cfg.port == 0 ? svr.bind_to_any_port(cfg.host) : (svr.bind_to_port(cfg.host, cfg.port) ? cfg.port : -1);
   if (port <= 0) {
-    throw Error(ErrorKind::Unavailable, "cannot listen on " + cfg.host + ":" + std::to_string(cfg.port) + " (in use, or not an address of this host)");
+    throw Error(ErrorKind::Unavailable,
+                "cannot listen on " + cfg.host + ":" + std::to_string(cfg.port) + " (in use, or not an address of this host)");
   }
   std::thread signals([&] {
     for (;;) {
@@ -269,10 +273,11 @@ int serve(const ServerConfig& cfg) {
       if (sig == SIGHUP) {
         try {
           ctx.tokens.load();
-  if (!ctx.tokens.enabled() && !is_loopback(cfg.host) && !cfg.insecure_no_auth)
-    throw Error(ErrorKind::BadInput, "refusing to listen on " + cfg.host + " without --tokens: anyone who reaches it could run code and manage the local tenant's "
-                                     "sessions (give --tokens FILE, listen on 127.0.0.1, or pass --insecure-no-auth)");
-  AccessLog access_log(cfg.access_log);
+          if (!ctx.tokens.enabled() && !is_loopback(cfg.host) && !cfg.insecure_no_auth)
+            throw Error(ErrorKind::BadInput, "refusing to listen on " + cfg.host +
+                                                 " without --tokens: anyone who reaches it could run code and manage the local tenant's "
+                                                 "sessions (give --tokens FILE, listen on 127.0.0.1, or pass --insecure-no-auth)");
+          AccessLog access_log(cfg.access_log);
           log_line("reloaded " + std::to_string(ctx.tokens.size()) + " tokens");
         } catch (const Error& e) {
           log_line(std::string("token reload failed, keeping the old tokens: ") + e.what());

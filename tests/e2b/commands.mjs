@@ -87,4 +87,22 @@ await check('many small commands in a row', async () => {
   for (let i = 0; i < 20; i++) assert.equal((await sbx.commands.run(`echo ${i}`)).stdout, `${i}\n`)
 })
 
+await check('a request field of the wrong type is invalid_argument naming no internals', async () => {
+  const headers = { 'Content-Type': 'application/json', 'E2b-Sandbox-Id': sbx.sandboxId, 'E2b-Sandbox-Port': '49983', 'X-Access-Token': sbx.envdAccessToken }
+  for (const [route, body] of [
+    ['filesystem.Filesystem/ListDir', { path: '/home/user', depth: '2' }],
+    ['process.Process/SendSignal', { process: { pid: 'x' }, signal: 'SIGNAL_SIGKILL' }],
+    ['process.Process/SendSignal', { process: { pid: 99999999999 }, signal: 'SIGNAL_SIGKILL' }],
+    ['process.Process/SendSignal', { process: { tag: 5 } }],
+    ['process.Process/SendInput', { process: { tag: 'x' }, input: 5 }],
+    ['process.Process/CloseStdin', { process: { pid: 'a' } }],
+  ]) {
+    const r = await fetch(`${process.env.E2B_SANDBOX_URL}/${route}`, { method: 'POST', headers, body: JSON.stringify(body) })
+    const answer = await r.json()
+    assert.equal(r.status, 400, `${route} ${JSON.stringify(body)}: ${JSON.stringify(answer)}`)
+    assert.equal(answer.code, 'invalid_argument')
+    assert.doesNotMatch(answer.message, /json\.exception/)
+  }
+})
+
 await done(sbx)

@@ -53,6 +53,62 @@ test_nested_and_malformed_json_is_400() {
   [ "$grow" -lt 150000 ] || fail "the server grew by ${grow} KiB on deep JSON"
 }
 
+test_many_values_big_numbers_and_bad_text_are_400() {
+  scratch
+  start_server
+  base=$(server_hwm_kb)
+  # 16 MiB of empty strings: millions of values cost some 100 bytes each once parsed.
+  "$PY" -c 'import sys; sys.stdout.write("{\"code\":\"print(1)\",\"args\":[" + ",".join(["\"\""] * 5000000) + "]}")' >"$SCRATCH/many"
+  t0=$(date +%s%N)
+  r=$(curl -s -w '\n%{http_code}' -H 'Content-Type: application/json' --data-binary @"$SCRATCH/many" "$BASE/v1/run")
+  assert_eq 400 "$(status_of "$r")" "5 million values"
+  assert_contains "$(body_of "$r")" "holds more than 100000 values"
+  [ $(( ($(date +%s%N) - t0) / 1000000 )) -lt 5000 ] || fail "many values were slow to refuse"
+  grow=$(( $(server_hwm_kb) - base ))
+  [ "$grow" -lt 60000 ] || fail "the server grew by ${grow} KiB on 5 million values"
+  for route in /v1/run /execute /run /v1/sessions /api/v2/execute; do
+    r=$(post "$route" '{"code":"print(1)","language":"python","version":"*","files":[{"content":"print(1)"}],"timeout":1e400}')
+    assert_eq 400 "$(status_of "$r")" "1e400 on $route"
+    assert_contains "$(body_of "$r")" "number overflow"
+  done
+  for path in /v1/sessions/%ff /v1/sessions/a%ffb; do
+    r=$(curl -s -w '\n%{http_code}' "$BASE$path")
+    case "$(status_of "$r")" in 400|404) ;; *) fail "GET $path: $r" ;; esac
+    assert_not_contains "$(body_of "$r")" "json.exception"
+  done
+  r=$(post /v1/run '{"code":"print(1)","env":{"A=B":"v"}}')
+  assert_eq 400 "$(status_of "$r")" "an env key with ="
+  r=$(post /v1/run '{"code":"print(1)","args":["a\u0000b"]}')
+  assert_eq 400 "$(status_of "$r")" "a NUL in an argument"
+  assert_contains "$(body_of "$r")" "NUL byte"
+  for files in '[{"name":"d","content":"x"},{"name":"d/e","content":"y"}]' '[{"name":"d/e","content":"y"},{"name":"d","content":"x"}]' \
+               '[{"name":"main.py","content":"print(2)"}]' '[{"name":"a.txt","content":"1"},{"name":"a.txt","content":"2"}]'; do
+    r=$(post /v1/run "{\"code\":\"print(1)\",\"files\":$files}")
+    assert_eq 400 "$(status_of "$r")" "files $files"
+  done
+  # Three requests in one write are all answered (a stream per request lost the second and third).
+  out=$("$PY" - "${BASE#http://}" <<'PY'
+import socket, sys, time
+host, port = sys.argv[1].split(":")
+s = socket.create_connection((host, int(port)))
+s.sendall(b"GET /health HTTP/1.1\r\nHost: x\r\n\r\n" * 3)
+s.settimeout(3)
+got, end = b"", time.time() + 3
+while got.count(b"HTTP/1.1 200") < 3 and time.time() < end:
+    try:
+        chunk = s.recv(65536)
+    except socket.timeout:
+        break
+    if not chunk:
+        break
+    got += chunk
+print(got.count(b"HTTP/1.1 200"))
+PY
+)
+  assert_eq 3 "$out" "pipelined requests answered"
+  served_fast
+}
+
 test_false_content_length_and_slow_clients() {
   scratch
   start_server --read-timeout 2

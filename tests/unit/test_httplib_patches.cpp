@@ -344,3 +344,25 @@ TEST_CASE("httplib patch: an idle keep-alive connection does not wake its thread
   svr.stop();
   t.join();
 }
+
+TEST_CASE("httplib patch: pipelined requests are all answered") {
+  PatchedServer s;
+  Raw c(s.port());
+  // Three requests in one write, the second with a body: each answered, in order, at once.
+  auto t0 = Clock::now();
+  c.send("GET /ok HTTP/1.1\r\nHost: x\r\n\r\n" + post("X-Test: two\r\n", "abc") + "GET /ok HTTP/1.1\r\nHost: x\r\n\r\n");
+  auto answers = [&c] {
+    size_t n = 0;
+    for (size_t at = c.got().find("HTTP/1.1 200"); at != std::string::npos; at = c.got().find("HTTP/1.1 200", at + 1)) ++n;
+    return n;
+  };
+  while (answers() < 3 && Clock::now() - t0 < std::chrono::seconds(3)) c.read_until("\x01never", 100);
+  const std::string& got = c.got();
+  REQUIRE(answers() == 3);
+  size_t first = got.find("\r\n\r\nok"), second = got.find("size=3 params=0 x=two END"), third = got.find("\r\n\r\nok", first + 1);
+  CHECK(first < second);
+  CHECK(second < third);
+  CHECK(third != std::string::npos);
+  CHECK(Clock::now() - t0 < std::chrono::seconds(2));
+  CHECK_FALSE(c.closed_by_server(200));
+}

@@ -193,8 +193,19 @@ TEST_CASE("check_run_options refuses what plan_run refuses, without a template")
   o.output_cap = size_t{100} << 30;  // `orch run --output-limit 100g`
   CHECK_THROWS_WITH_AS(check_run_options(o), "output_limit must be between 1 byte and 64m", Error);
   o = code("x");
-  o.env = {"1=x", "BAD-KEY=1"};
+  o.env = {"A1=x", "BAD-KEY=1"};
   CHECK_THROWS_WITH_AS(check_run_options(o), "env key 'BAD-KEY' may hold only letters, digits and _", Error);
+  o.env = {"1A=x"};
+  CHECK_THROWS_WITH_AS(check_run_options(o), "env key '1A' starts with a digit", Error);
+  o.env = {std::string("A\0B=x", 5)};
+  CHECK_THROWS_WITH_AS(check_run_options(o), "env key 'A?B' may hold only letters, digits and _", Error);
+  o = code("x");
+  o.args = {std::string("a\0b", 3)};
+  CHECK_THROWS_WITH_AS(check_run_options(o), "args must not hold a NUL byte", Error);
+  o.args = {std::string(128 << 10, 'a')};
+  CHECK_THROWS_WITH_AS(check_run_options(o), "args must each be shorter than 128 KiB (the kernel's limit)", Error);
+  o.args = std::vector<std::string>(9, std::string(120 << 10, 'a'));
+  CHECK_THROWS_WITH_AS(check_run_options(o), "args and the environment must add up to less than 1 MiB", Error);
 }
 
 TEST_CASE("plan_run: environment variables are checked and ordered after the template's") {
@@ -206,8 +217,7 @@ TEST_CASE("plan_run: environment variables are checked and ordered after the tem
   CHECK(p.spec.env[1] == "ORCH_RUN_ID=" + p.run_id);
   CHECK(has(p.spec.env, "PYTHONUNBUFFERED=1"));
   REQUIRE(p.spec.env.size() >= 3);
-  CHECK(std::vector<std::string>(p.spec.env.end() - 3, p.spec.env.end()) ==
-        std::vector<std::string>{"A=1", "EMPTY=", "WITH_EQ=a=b"});
+  CHECK(std::vector<std::string>(p.spec.env.end() - 3, p.spec.env.end()) == std::vector<std::string>{"A=1", "EMPTY=", "WITH_EQ=a=b"});
   for (const char* bad : {"NOVALUE", "=x", "BAD-KEY=1", "A B=1", "K\xc3\xa9=1"}) {
     CAPTURE(std::string(bad));
     RunOptions b = code("x");
@@ -221,8 +231,8 @@ TEST_CASE("plan_run: environment variables are checked and ordered after the tem
 
 TEST_CASE("plan_run: file paths must stay inside /workspace; the code file comes last") {
   auto store = orch::testing::builtin_templates();
-  for (const std::string& bad : std::vector<std::string>{"../x", "/etc/passwd", "a/../../x", "", "a\\b", std::string(1025, 'f'), ".", "a/./b",
-                                                           "a//b", "dir/", std::string(256, 'n') + "/x"}) {
+  for (const std::string& bad : std::vector<std::string>{"../x", "/etc/passwd", "a/../../x", "", "a\\b", std::string(1025, 'f'), ".",
+                                                         "a/./b", "a//b", "dir/", std::string(256, 'n') + "/x"}) {
     CAPTURE(bad.substr(0, 20));
     RunOptions o = code("x");
     o.files = {FileInput{bad, "data", 0644}};
@@ -351,8 +361,7 @@ TEST_CASE("boot_command: shape with and without an out marker") {
   CHECK(plain[2].substr(plain[2].size() - 9) == "exec \"$@\"");
   CHECK(plain[3] == "orch-boot");
   CHECK(plain[4] == "");
-  CHECK(std::vector<std::string>(plain.begin() + 5, plain.end()) ==
-        std::vector<std::string>{"python3", "-u", "main.py", "arg one"});
+  CHECK(std::vector<std::string>(plain.begin() + 5, plain.end()) == std::vector<std::string>{"python3", "-u", "main.py", "arg one"});
 
   auto out = boot_command(512, {"sh", "main.sh"}, "ORCH-MARK-abc123");
   REQUIRE(out.size() == 7);
@@ -366,4 +375,18 @@ TEST_CASE("boot_command: shape with and without an out marker") {
   CHECK(out[4] == "ORCH-MARK-abc123");
   CHECK(out[5] == "sh");
   CHECK(out[6] == "main.sh");
+}
+
+TEST_CASE("plan_run: input files that would overwrite one another are refused") {
+  auto store = orch::testing::builtin_templates();
+  auto with = [](const std::vector<std::string>& names) {
+    RunOptions o = code("print(1)");
+    for (const auto& n : names) o.files.push_back({n, "x", 0644});
+    return o;
+  };
+  CHECK(bad_input(store, with({"d", "d/e"})) == "files name 'd' as a file and as the directory of 'd/e'");
+  CHECK(bad_input(store, with({"d/e/f", "d/e"})) == "files name 'd/e' as a file and as the directory of 'd/e/f'");
+  CHECK(bad_input(store, with({"a.txt", "a.txt"})) == "files name 'a.txt' twice");
+  CHECK(bad_input(store, with({"main.py"})) == "files hold one named 'main.py', the program's own name: name it otherwise");
+  CHECK_NOTHROW(plan_run(store, with({"d", "d-e/f", "d.txt", "dd/e", "e/d"})));
 }

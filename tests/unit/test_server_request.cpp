@@ -39,6 +39,16 @@ TEST_CASE("parse_body: only a JSON object, not too deep, no NUL") {
   CHECK(parse_body("{\"a\":\"" + std::string(100, '[') + "\"}")["a"].get<std::string>().size() == 100);
 }
 
+TEST_CASE("parse_body: a bounded number of values, and numbers a double holds") {
+  std::string many = "{\"a\":[0";
+  for (size_t i = 1; i < orch::server::kMaxBodyValues - 2; ++i) many += ",0";
+  CHECK(parse_body(many + "]}")["a"].size() == orch::server::kMaxBodyValues - 2);
+  CHECK_THROWS_WITH_AS(parse_body(many + ",0,0]}"), "the JSON body holds more than 100000 values", Error);
+  // Commas inside strings are text.
+  CHECK(parse_body("{\"a\":\"" + std::string(200000, ',') + "\"}")["a"].get<std::string>().size() == 200000);
+  CHECK_THROWS_WITH_AS(parse_body(R"({"timeout":1e400})"), "the body is not valid JSON: number overflow parsing '1e400'", Error);
+}
+
 TEST_CASE("typed fields: a wrong type names the field and the type wanted") {
   auto b = parse_body(R"({"s":"x","n":1.5,"i":3,"f":2.0,"t":true,"l":["a"],"m":"256m","z":null})");
   CHECK(opt_string(b, "s") == "x");

@@ -2514,6 +2514,8 @@ public:
   void get_remote_ip_and_port(std::string &ip, int &port) const override;
   void get_local_ip_and_port(std::string &ip, int &port) const override;
   socket_t socket() const override;
+  // orch patch: bytes already read from the socket and not yet consumed (a pipelined request).
+  bool has_buffered_input() const { return read_buff_off_ < read_buff_content_size_; }
 
 private:
   socket_t sock_;
@@ -2581,6 +2583,10 @@ process_server_socket_core(const std::atomic<socket_t> &svr_sock, socket_t sock,
   return ret;
 }
 
+// orch patch: one stream for the whole connection. A stream per request dropped what its read
+// buffer held beyond that request, so of requests a client pipelined in one write only the first
+// was answered and the connection then sat idle until the keep-alive timeout. The next request
+// may already be in the buffer: it is served without waiting for the socket.
 template <typename T>
 inline bool
 process_server_socket(const std::atomic<socket_t> &svr_sock, socket_t sock,
@@ -2588,13 +2594,21 @@ process_server_socket(const std::atomic<socket_t> &svr_sock, socket_t sock,
                       time_t keep_alive_timeout_sec, time_t read_timeout_sec,
                       time_t read_timeout_usec, time_t write_timeout_sec,
                       time_t write_timeout_usec, T callback) {
-  return process_server_socket_core(
-      svr_sock, sock, keep_alive_max_count, keep_alive_timeout_sec,
-      [&](bool close_connection, bool &connection_closed) {
-        SocketStream strm(sock, read_timeout_sec, read_timeout_usec,
-                          write_timeout_sec, write_timeout_usec);
-        return callback(strm, close_connection, connection_closed);
-      });
+  assert(keep_alive_max_count > 0);
+  SocketStream strm(sock, read_timeout_sec, read_timeout_usec,
+                    write_timeout_sec, write_timeout_usec);
+  auto ret = false;
+  auto count = keep_alive_max_count;
+  while (svr_sock != INVALID_SOCKET && count > 0 &&
+         (strm.has_buffered_input() ||
+          keep_alive(sock, keep_alive_timeout_sec))) {
+    auto close_connection = count == 1;
+    auto connection_closed = false;
+    ret = callback(strm, close_connection, connection_closed);
+    if (!ret || connection_closed) { break; }
+    count--;
+  }
+  return ret;
 }
 
 inline bool process_client_socket(socket_t sock, time_t read_timeout_sec,

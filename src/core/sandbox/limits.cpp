@@ -1,6 +1,7 @@
 #include "core/sandbox/limits.hpp"
 
 #include <algorithm>
+#include <cctype>
 
 #include "core/error.hpp"
 
@@ -40,9 +41,25 @@ void check_env(const std::string& kv) {
   auto eq = kv.find('=');
   if (eq == std::string::npos || eq == 0) throw Error::bad_field("env", "'" + kv.substr(0, 200) + "' is not KEY=VALUE");
   std::string key = kv.substr(0, eq);
-  if (!std::all_of(key.begin(), key.end(), [](char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_'; }))
+  if (!std::all_of(key.begin(), key.end(), [](char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_'; })) {
+    std::replace(key.begin(), key.end(), '\0', '?');  // shown whole: a message ends at a NUL
     throw Error::bad_field("env", "key '" + key.substr(0, 200) + "' may hold only letters, digits and _");
+  }
+  if (std::isdigit(static_cast<unsigned char>(key[0])))
+    throw Error::bad_field("env", "key '" + key.substr(0, 200) + "' starts with a digit");
   if (kv.find('\0') != std::string::npos) throw Error::bad_field("env", "value holds a NUL byte");
+  if (kv.size() >= kMaxArgBytes) throw Error::bad_field("env", "'" + key.substr(0, 200) + "' is longer than 128 KiB (the kernel's limit)");
+}
+
+void check_args(const std::vector<std::string>& args, const std::vector<std::string>& env) {
+  size_t total = 0;
+  for (const auto& a : args) {
+    if (a.find('\0') != std::string::npos) throw Error::bad_field("args", "must not hold a NUL byte");
+    if (a.size() >= kMaxArgBytes) throw Error::bad_field("args", "must each be shorter than 128 KiB (the kernel's limit)");
+    total += a.size() + 1;
+  }
+  for (const auto& kv : env) total += kv.size() + 1;
+  if (total > kMaxArgsTotal) throw Error::bad_field("args", "and the environment must add up to less than 1 MiB");
 }
 
 }  // namespace orch::sandbox

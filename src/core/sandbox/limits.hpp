@@ -2,6 +2,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <string>
+#include <vector>
 
 namespace orch::sandbox {
 
@@ -26,6 +27,11 @@ void check_output_limit(size_t bytes);  // bytes kept per output stream
 void check_ttl(int64_t seconds);
 // A run's network is none, bridge or lan; a session's may also be private (its own internal network).
 void check_network(const std::string& network, bool session);
-void check_env(const std::string& kv);  // KEY=VALUE with a key of letters, digits and _
+// Each argument or KEY=VALUE under the kernel's 128 KiB, all of them under 1 MiB (exec's limit is
+// a quarter of the stack, at least 2 MiB less what the engine adds).
+inline constexpr size_t kMaxArgBytes = 128 << 10;
+inline constexpr size_t kMaxArgsTotal = 1 << 20;
+void check_env(const std::string& kv);  // KEY=VALUE with a key of letters, digits and _, not starting with a digit
+void check_args(const std::vector<std::string>& args, const std::vector<std::string>& env);  // no NUL; the sizes above
 
 }  // namespace orch::sandbox

@@ -1,5 +1,6 @@
 #include <algorithm>
 #include <filesystem>
+#include <set>
 
 #include "core/error.hpp"
 #include "core/sandbox/figures.hpp"
@@ -48,6 +49,22 @@ void plan_image_command(RunPlan& p, const RunOptions& o) {
   p.files.clear();
 }
 
+// Input files unpack into one tree: two with one name, or a file that another's path needs as a
+// directory ("d" and "d/e"), would lose one of them, silently or with tar's error as the run's.
+void check_file_names(const std::vector<FileInput>& files, const std::string& program) {
+  std::set<std::string> names;
+  for (const auto& f : files) {
+    if (names.insert(f.path).second) continue;
+    throw Error::bad_field("files", f.path == program ? "hold one named '" + program + "', the program's own name: name it otherwise"
+                                                      : "name '" + f.path.substr(0, 200) + "' twice");
+  }
+  for (const auto& n : names) {
+    auto next = names.upper_bound(n + "/");
+    if (next != names.end() && next->rfind(n + "/", 0) == 0)
+      throw Error::bad_field("files", "name '" + n.substr(0, 200) + "' as a file and as the directory of '" + next->substr(0, 200) + "'");
+  }
+}
+
 }  // namespace
 
 void check_run_options(const RunOptions& o) {
@@ -58,6 +75,7 @@ void check_run_options(const RunOptions& o) {
   if (o.network) check_network(*o.network, false);
   check_output_limit(o.output_cap);
   for (const auto& kv : o.env) check_env(kv);
+  check_args(o.args, o.env);
 }
 
 RunPlan plan_run(const templates::Store& store, const RunOptions& o) {
@@ -109,7 +127,8 @@ RunPlan plan_run(const templates::Store& store, const RunOptions& o) {
 
   for (const auto& f : o.files) {
     if (!is_file_name(f.path))
-      throw Error(ErrorKind::BadInput, "file name '" + f.path.substr(0, 200) + "' must be a relative path inside /workspace naming a file (no '..', '.' or empty parts)");
+      throw Error(ErrorKind::BadInput, "file name '" + f.path.substr(0, 200) +
+                                           "' must be a relative path inside /workspace naming a file (no '..', '.' or empty parts)");
   }
   p.files = o.files;
   p.args = o.args;
@@ -123,6 +142,7 @@ RunPlan plan_run(const templates::Store& store, const RunOptions& o) {
     return p;
   }
   if (o.command.empty() || !o.code.empty()) p.files.push_back(FileInput{p.lang->file, o.code, 0644});
+  check_file_names(p.files, p.lang->file);
   p.readonly_workspace = o.readonly_workspace;
   p.capture_workspace = o.capture_workspace && !o.readonly_workspace;
   if (p.readonly_workspace)

@@ -1,5 +1,7 @@
 #include "server/e2b/connect.hpp"
 
+#include "server/body.hpp"
+
 #include <sys/stat.h>
 
 #include <ctime>
@@ -22,13 +24,16 @@ std::string envelope(const json& message, bool end_of_stream) {
 }
 
 std::optional<json> first_envelope(std::string_view body) {
-  if (body.size() < 5 || (static_cast<unsigned char>(body[0]) & 0x02)) return std::nullopt;
+  // Flags: 0x01 compressed (never asked for: orch offers no encoding), 0x02 end of stream.
+  if (body.size() < 5 || (static_cast<unsigned char>(body[0]) & 0x03)) return std::nullopt;
   uint32_t n = 0;
   for (int i = 1; i <= 4; ++i) n = (n << 8) | static_cast<unsigned char>(body[static_cast<size_t>(i)]);
   if (body.size() - 5 < n) return std::nullopt;
-  json j = json::parse(body.substr(5, n), nullptr, false);
-  if (!j.is_object()) return std::nullopt;
-  return j;
+  try {
+    return parse_body(std::string(body.substr(5, n)));
+  } catch (const Error&) {
+    return std::nullopt;
+  }
 }
 
 std::string end_stream(const std::string& code, const std::string& message) {
@@ -52,6 +57,7 @@ int http_status_for_code(const std::string& code) {
 
 std::string code_for(const std::exception& e) {
   if (const auto* f = dynamic_cast<const agent::Failure*>(&e)) return f->code();
+  if (dynamic_cast<const nlohmann::json::exception*>(&e)) return "invalid_argument";  // a request field of the wrong type
   const auto* err = dynamic_cast<const Error*>(&e);
   if (!err) return "internal";
   switch (err->kind()) {

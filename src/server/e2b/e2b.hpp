@@ -53,6 +53,8 @@ int rest_status_for(const std::exception& e, bool sandbox_plane);
 void send_rest_exception(httplib::Response& res, const std::exception& e, bool sandbox_plane);
 void send_rpc_exception(httplib::Response& res, const std::exception& e);
 std::string rpc_code_for(const std::exception& e);
+// What an error says to the client: a JSON type error from reading a request names no internals.
+std::string message_for(const std::exception& e);
 
 // orch's template for an E2B template name (base, code-interpreter-v1) or an orch name.
 std::string orch_template(const std::string& e2b_name);

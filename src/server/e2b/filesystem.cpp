@@ -1,4 +1,5 @@
 // envd's filesystem service (Connect, unary JSON): Stat, ListDir, MakeDir, Move, Remove.
+#include "server/body.hpp"
 #include "server/e2b/connect.hpp"
 #include "server/e2b/e2b.hpp"
 
@@ -14,8 +15,7 @@ using Unary = std::function<json(Context&, const session::Record&, const std::st
 httplib::Server::Handler unary(Context& ctx, Unary fn) {
   return [&ctx, fn = std::move(fn)](const httplib::Request& req, httplib::Response& res) {
     try {
-      json in = json::parse(req.body.empty() ? "{}" : req.body, nullptr, false);
-      if (!in.is_object()) throw Error(ErrorKind::BadInput, "the request body is not a JSON object");
+      json in = parse_body(req.body.empty() ? "{}" : req.body);
       session::Record sb = sandbox_of(ctx, req);
       send_json(res, fn(ctx, sb, user_of(ctx, req), in));
     } catch (const std::exception& e) {

@@ -87,7 +87,7 @@ httplib::Server::Handler interp(Context& ctx, bool needs_access_token,
     } catch (const std::exception& e) {
       int status = rest_status_for(e, true);
       res.status = status;
-      res.set_content(e.what(), "text/plain");
+      res.set_content(message_for(e), "text/plain");
     }
   };
 }

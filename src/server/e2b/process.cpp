@@ -2,7 +2,10 @@
 // SendInput and CloseStdin are unary. Processes run through the session's agent.
 #include <signal.h>
 
+#include <limits>
+
 #include "core/util/base64.hpp"
+#include "server/body.hpp"
 #include "server/e2b/connect.hpp"
 #include "server/e2b/e2b.hpp"
 
@@ -19,7 +22,12 @@ void send_stream_error(httplib::Response& res, const std::string& code, const st
 
 int selected_pid(Context& ctx, const session::Record& sb, const json& in) {
   json sel = in.value("process", json::object());
-  if (sel.contains("pid")) return sel.value("pid", 0);
+  if (sel.contains("pid")) {
+    const json& pid = sel["pid"];
+    if (!pid.is_number_integer() || pid.get<int64_t>() < 1 || pid.get<int64_t>() > std::numeric_limits<int32_t>::max())
+      throw Error(ErrorKind::BadInput, "field 'process.pid' must be a process id (a whole number from 1 to 2147483647)");
+    return pid.get<int>();
+  }
   std::string tag = sel.value("tag", "");
   if (tag.empty()) throw Error(ErrorKind::BadInput, "field 'process' must name a pid or a tag");
   for (const auto& p : ctx.sessions->list_processes(sb.id))
@@ -33,53 +41,54 @@ void stream_process(Context& ctx, const httplib::Request& req, httplib::Response
                     std::shared_ptr<StreamSlot> slot) {
   double keepalive_s = std::clamp(std::strtod(req.get_header_value("Keepalive-Ping-Interval").c_str(), nullptr), 1.0, 3600.0);
   if (!req.has_header("Keepalive-Ping-Interval")) keepalive_s = 50;
-  res.set_chunked_content_provider("application/connect+json", [&ctx, stream = std::move(stream), slot = std::move(slot), keepalive_s](
-                                                                   size_t, httplib::DataSink& sink) {
-    auto write = [&](const std::string& s) { return sink.write(s.data(), s.size()); };
-    auto finish = [&](const std::string& s) {
-      write(s);
-      sink.done();
-      return true;
-    };
-    if (!write(envelope({{"event", {{"start", {{"pid", stream->pid()}}}}}}))) {
-      stream->cancel();
-      return false;
-    }
-    auto quiet_since = session::Clock::now();
-    for (;;) {
-      std::vector<session::ProcessEvent> events;
-      if (!stream->next(events, session::Clock::now() + std::chrono::milliseconds(500)))
-        return finish(end_stream("unavailable", "the process stream ended"));
-      for (auto& e : events) {
-        if (e.fd == 1 || e.fd == 2) {
-          if (!write(envelope({{"event", {{"data", {{e.fd == 1 ? "stdout" : "stderr", base64_encode(e.data)}}}}}}))) {
-            stream->cancel();
-            return false;
-          }
-          continue;
-        }
-        if (e.lost) return finish(end_stream("unavailable", e.error + ": the sandbox is probably not running anymore"));
-        if (e.timed_out) return finish(end_stream("deadline_exceeded", "the command ran past its timeout; its process group was killed"));
-        json end = {{"exitCode", e.exit_code}, {"exited", true}, {"status", e.status}};
-        if (!e.error.empty()) end["error"] = e.error;
-        write(envelope({{"event", {{"end", end}}}}));
-        return finish(end_stream());
-      }
-      auto now = session::Clock::now();
-      if (!events.empty()) quiet_since = now;
-      if (!sink.is_writable() || ctx.cancel_all) {
-        stream->cancel();
-        return false;
-      }
-      if (now - quiet_since > std::chrono::duration<double>(keepalive_s)) {
-        quiet_since = now;
-        if (!write(envelope({{"event", {{"keepalive", json::object()}}}}))) {
+  res.set_chunked_content_provider(
+      "application/connect+json", [&ctx, stream = std::move(stream), slot = std::move(slot), keepalive_s](size_t, httplib::DataSink& sink) {
+        auto write = [&](const std::string& s) { return sink.write(s.data(), s.size()); };
+        auto finish = [&](const std::string& s) {
+          write(s);
+          sink.done();
+          return true;
+        };
+        if (!write(envelope({{"event", {{"start", {{"pid", stream->pid()}}}}}}))) {
           stream->cancel();
           return false;
         }
-      }
-    }
-  });
+        auto quiet_since = session::Clock::now();
+        for (;;) {
+          std::vector<session::ProcessEvent> events;
+          if (!stream->next(events, session::Clock::now() + std::chrono::milliseconds(500)))
+            return finish(end_stream("unavailable", "the process stream ended"));
+          for (auto& e : events) {
+            if (e.fd == 1 || e.fd == 2) {
+              if (!write(envelope({{"event", {{"data", {{e.fd == 1 ? "stdout" : "stderr", base64_encode(e.data)}}}}}}))) {
+                stream->cancel();
+                return false;
+              }
+              continue;
+            }
+            if (e.lost) return finish(end_stream("unavailable", e.error + ": the sandbox is probably not running anymore"));
+            if (e.timed_out)
+              return finish(end_stream("deadline_exceeded", "the command ran past its timeout; its process group was killed"));
+            json end = {{"exitCode", e.exit_code}, {"exited", true}, {"status", e.status}};
+            if (!e.error.empty()) end["error"] = e.error;
+            write(envelope({{"event", {{"end", end}}}}));
+            return finish(end_stream());
+          }
+          auto now = session::Clock::now();
+          if (!events.empty()) quiet_since = now;
+          if (!sink.is_writable() || ctx.cancel_all) {
+            stream->cancel();
+            return false;
+          }
+          if (now - quiet_since > std::chrono::duration<double>(keepalive_s)) {
+            quiet_since = now;
+            if (!write(envelope({{"event", {{"keepalive", json::object()}}}}))) {
+              stream->cancel();
+              return false;
+            }
+          }
+        }
+      });
 }
 
 httplib::Server::Handler streaming(
@@ -92,7 +101,7 @@ httplib::Server::Handler streaming(
       auto slot = std::make_shared<StreamSlot>(ctx);
       stream_process(ctx, req, res, fn(req, sb, *in), slot);
     } catch (const std::exception& e) {
-      send_stream_error(res, rpc_code_for(e), e.what());
+      send_stream_error(res, rpc_code_for(e), message_for(e));
     }
   };
 }
@@ -100,8 +109,7 @@ httplib::Server::Handler streaming(
 httplib::Server::Handler unary(Context& ctx, std::function<json(const session::Record&, const json&)> fn) {
   return [&ctx, fn = std::move(fn)](const httplib::Request& req, httplib::Response& res) {
     try {
-      json in = json::parse(req.body.empty() ? "{}" : req.body, nullptr, false);
-      if (!in.is_object()) throw Error(ErrorKind::BadInput, "the request body is not a JSON object");
+      json in = parse_body(req.body.empty() ? "{}" : req.body);
       send_json(res, fn(sandbox_of(ctx, req), in));
     } catch (const std::exception& e) {
       send_rpc_exception(res, e);

@@ -120,11 +120,19 @@ int rest_status_for(const std::exception& e, bool sandbox_plane) {
     return http_status_for_code(f->code());
   }
   if (const auto* err = dynamic_cast<const Error*>(&e)) return http_status_for(err->kind());
+  if (dynamic_cast<const nlohmann::json::exception*>(&e)) return 400;  // a request field of the wrong type
   return 500;
 }
 
+std::string message_for(const std::exception& e) {
+  if (!dynamic_cast<const nlohmann::json::exception*>(&e)) return e.what();
+  std::string what = e.what();  // "[json.exception.type_error.302] type must be number, but is string"
+  auto end = what.find("] ");
+  return "a field of the request has the wrong type or value (" + (end == std::string::npos ? what : what.substr(end + 2)) + ")";
+}
+
 void send_rest_exception(httplib::Response& res, const std::exception& e, bool sandbox_plane) {
-  send_rest_error(res, rest_status_for(e, sandbox_plane), e.what());
+  send_rest_error(res, rest_status_for(e, sandbox_plane), message_for(e));
 }
 
 std::string rpc_code_for(const std::exception& e) {
@@ -136,7 +144,7 @@ std::string rpc_code_for(const std::exception& e) {
 void send_rpc_exception(httplib::Response& res, const std::exception& e) {
   std::string code = rpc_code_for(e);
   int status = dynamic_cast<const SandboxGone*>(&e) ? 502 : http_status_for_code(code);
-  send_json(res, {{"code", code}, {"message", e.what()}}, status);
+  send_json(res, {{"code", code}, {"message", message_for(e)}}, status);
 }
 
 std::string orch_template(const std::string& e2b_name) {
