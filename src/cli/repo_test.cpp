@@ -116,7 +116,9 @@ void write_file(const std::string& path, const std::string& data, const char* wh
 
 void add_test_command(CLI::App& app, RepoTestFlags& f) {
   auto* t = app.add_subcommand("test", "clone repositories and run their tests in sandboxes");
-  t->add_option("sources", f.sources, "git URLs or local paths")->required();
+  t->add_option("sources", f.sources,
+                "git URLs or local paths (a local repository is tested at its last commit: uncommitted changes are left out)")
+      ->required();
   t->add_option("--ref", f.ref, "branch, tag or commit to test (default: the remote's HEAD)");
   t->add_option("-j,--jobs", f.jobs, "repositories tested at once (default 2)")->check(CLI::Range(1, 64));
   t->add_option("--cmd", f.cmd, "test command (sh), instead of the detected one");
@@ -138,8 +140,8 @@ void add_test_command(CLI::App& app, RepoTestFlags& f) {
   t->add_flag("-v,--verbose", f.verbose, "stream the sandbox output");
   t->footer(
       "Exit codes: 0 every repository's tests passed; 1 tests failed; 2 usage error; 3 a repository could not be\n"
-      "cloned; 4 tests could not run (nothing detected, setup failed, timeout, out of memory); 125 the engine or\n"
-      "host failed (or a template image is missing). With several repositories the highest-ranked applies:\n"
+      "cloned; 4 tests could not run (nothing detected, no tests found, setup failed, timeout, out of memory); 125\n"
+      "the engine or host failed (or a template image is missing). With several repositories the highest-ranked applies:\n"
       "125 > 3 > 4 > 1 > 0.");
   f.cmd_app = t;
 }

@@ -13,6 +13,12 @@ namespace {
 }
 }  // namespace
 
+std::string json_error_text(const json::exception& e) {
+  std::string what = e.what();
+  auto end = what.find("] ");
+  return end == std::string::npos ? what : what.substr(end + 2);
+}
+
 json parse_body(const std::string& body, size_t max_depth) {
   if (body.empty()) throw Error(ErrorKind::BadInput, "the request body is empty; send a JSON object");
   // The JSON parser stops at a raw NUL as if the text ended there; JSON text never holds one.
@@ -52,9 +58,7 @@ json parse_body(const std::string& body, size_t max_depth) {
     auto colon = what.find("parse error");
     throw Error(ErrorKind::BadInput, "the body is not valid JSON: " + (colon == std::string::npos ? what : what.substr(colon)));
   } catch (const json::exception& e) {  // out_of_range.406: a number too large for a double (1e400)
-    std::string what = e.what();
-    auto end = what.find("] ");
-    throw Error(ErrorKind::BadInput, "the body is not valid JSON: " + (end == std::string::npos ? what : what.substr(end + 2)));
+    throw Error(ErrorKind::BadInput, "the body is not valid JSON: " + json_error_text(e));
   }
   if (too_deep) throw Error(ErrorKind::BadInput, "the JSON body is nested deeper than " + std::to_string(max_depth) + " levels");
   if (!j.is_object()) throw Error(ErrorKind::BadInput, "the body must be a JSON object");

@@ -17,6 +17,9 @@ inline constexpr size_t kMaxBodyValues = 100000;
 // values; errors are BadInput naming the problem.
 json parse_body(const std::string& body, size_t max_depth = 32);
 
+// A nlohmann exception's text without its "[json.exception.type_error.302] " prefix.
+std::string json_error_text(const json::exception& e);
+
 // Typed field access for request objects: a wrong type is BadInput naming the field and the type wanted.
 std::optional<std::string> opt_string(const json& obj, const char* field);
 std::optional<double> opt_number(const json& obj, const char* field);

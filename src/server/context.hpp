@@ -111,6 +111,21 @@ void send_document(httplib::Response& res, size_t payload_bytes, std::function<v
 // Wraps a handler so any orch::Error (or other exception) becomes a JSON error response.
 httplib::Server::Handler guarded(std::function<void(const httplib::Request&, httplib::Response&)> fn);
 
+// One open stream (a command's events, a code execution, a run's followed logs): each holds one of
+// the server's worker threads for as long as it is open, so they are capped below --threads to
+// keep room for the rest.
+class StreamSlot {
+ public:
+  explicit StreamSlot(const Context& ctx);  // throws Busy when every slot is taken
+  ~StreamSlot();
+  StreamSlot(const StreamSlot&) = delete;
+  StreamSlot& operator=(const StreamSlot&) = delete;
+};
+
+// The longest run this server allows the tenant, in seconds.
+double max_timeout_s(const Context& ctx, const Tenant& tenant);
+// The most memory this server allows the tenant's sandbox.
+int64_t max_memory_bytes(const Context& ctx, const Tenant& tenant);
 // The server's and the tenant's caps, below the core's bounds: BadInput naming the field when a
 // timeout or memory asked for is above them.
 void check_caps(const Context& ctx, const Tenant& tenant, std::optional<double> timeout_s, std::optional<int64_t> memory_bytes);

@@ -7,7 +7,9 @@
 #include "core/pricing/store.hpp"
 #include "core/repo/remote_check.hpp"
 #include "core/repo/test.hpp"
+#include "core/sandbox/limits.hpp"
 #include "core/util/random.hpp"
+#include "core/util/units.hpp"
 #include "server/body.hpp"
 #include "server/context.hpp"
 
@@ -73,14 +75,39 @@ const char* status_name(JobStatus s) {
   return "failed";
 }
 
+namespace {
+
+// A repository job is a run like any other: the server's and the tenant's caps hold for its memory,
+// time, processes and CPUs, and what it would take by default is brought under them, not past them.
+void cap_repo_job(const Context& ctx, const Tenant& tenant, const json& body, repo::TestOptions& o) {
+  if (o.submodules) throw Error(ErrorKind::BadInput, "submodules are not fetched here: their URLs come from the repository, not from you");
+  if (o.max_repo_bytes <= 0 || o.max_repo_bytes > repo::TestOptions{}.max_repo_bytes)
+    throw Error::bad_field("max_size",
+                           "must be above 0 and at most " + format_bytes(repo::TestOptions{}.max_repo_bytes) + " on this server");
+  double max_t = max_timeout_s(ctx, tenant);
+  if (body.contains("timeout")) check_caps(ctx, tenant, o.timeout_s, std::nullopt);
+  else o.timeout_s = o.setup_timeout_s = std::min(o.timeout_s, max_t);
+  int64_t max_m = max_memory_bytes(ctx, tenant);
+  if (o.memory_bytes) check_caps(ctx, tenant, std::nullopt, o.memory_bytes);
+  else o.memory_bytes = std::min<int64_t>(1LL << 30, max_m);
+  int64_t max_p = tenant.limits.max_pids > 0 ? tenant.limits.max_pids : ctx.cfg.max_pids;
+  o.pids = std::min<int64_t>(512, max_p);
+  if (o.cpus) check_cpus(ctx, tenant, *o.cpus);
+  for (const auto& kv : o.env) sandbox::check_env(kv);
+}
+
+}  // namespace
+
 void add_job_routes(httplib::Server& svr, Context& ctx) {
   svr.Post("/v1/repo/test", guarded([&ctx](const httplib::Request& req, httplib::Response& res) {
     const Tenant& tenant = current_tenant();
-    repo::TestOptions opts = repo::test_options_from_json(parse_body(req.body), false);
+    json body = parse_body(req.body);
+    repo::TestOptions opts = repo::test_options_from_json(body, false);
     if (opts.setup_network && !ctx.cfg.allow_network)
       throw Error(ErrorKind::BadInput, "setup_net is not allowed on this server (it runs with --allow-net off)");
     // A tenant's clones use that tenant's own credentials, never the server's.
     opts.token = tenant.github_token;
+    cap_repo_job(ctx, tenant, body, opts);
     opts.remote = {true, ctx.cfg.allow_repo_hosts};
     repo::check_remote(repo::parse_source(opts.source), opts.remote);  // a refused host is a 400 now, not a failed job
     if (!ctx.cfg.runtime.empty()) opts.runtime = ctx.cfg.runtime;

@@ -118,7 +118,16 @@ void add_piston_routes(httplib::Server& svr, Context& ctx) {
       }
       o.stdin_data = opt_string(b, "stdin").value_or("");
       o.args = opt_string_list(b, "args");
-      if (auto ms = opt_number(b, "run_timeout")) o.timeout_s = *ms / 1000.0;
+      if (auto ms = opt_number(b, "run_timeout")) {
+        // Piston's unit is the millisecond: the bounds are said in it.
+        double max_ms = std::min(max_timeout_s(ctx, current_tenant()), 86400.0) * 1000;
+        if (!(*ms > 0 && *ms <= max_ms)) {
+          char limit[32];
+          std::snprintf(limit, sizeof limit, "%.0f", max_ms);
+          throw Error(ErrorKind::BadInput, std::string("run_timeout must be above 0 and at most ") + limit + " ms on this server");
+        }
+        o.timeout_s = *ms / 1000.0;
+      }
       if (auto mem = opt_int(b, "run_memory_limit"); mem && *mem > 0) o.memory_bytes = *mem;
       // As every compatibility route: registered under /v1/runs, cancelled when the client leaves.
       auto run = run_compat(ctx, req, std::move(o));

@@ -11,10 +11,11 @@ namespace {
 using nlohmann::json;
 
 // Replays the stored output as events, follows it until the run ends, then sends `end` with the record.
-void follow_logs(httplib::Response& res, const std::shared_ptr<RunRecord>& record) {
+void follow_logs(const Context& ctx, httplib::Response& res, const std::shared_ptr<RunRecord>& record) {
+  auto slot = std::make_shared<StreamSlot>(ctx);  // Busy (429) past the cap, before any header goes out
   res.set_header("Cache-Control", "no-cache");
   res.set_header("X-Accel-Buffering", "no");
-  res.set_chunked_content_provider("text/event-stream", [record](size_t, httplib::DataSink& sink) {
+  res.set_chunked_content_provider("text/event-stream", [record, slot](size_t, httplib::DataSink& sink) {
     SseObserver sse(sink);
     size_t seen = 0;
     for (bool ended = false; !ended && !sse.gone();) {
@@ -38,7 +39,7 @@ void add_runs_by_id_routes(httplib::Server& svr, Context& ctx) {
 
   svr.Get(R"(/v1/runs/([^/]+)/logs)", guarded([&ctx](const httplib::Request& req, httplib::Response& res) {
             auto record = ctx.runs.get(req.matches[1], current_tenant().name);
-            if (wants_sse(req)) return follow_logs(res, record);
+            if (wants_sse(req)) return follow_logs(ctx, res, record);
             send_json(res, record->logs_json());
           }));
 

@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <iostream>
 #include <sstream>
@@ -95,9 +96,33 @@ void check_network(const Context& ctx, const std::string& network) {
                                          (network == "lan" ? "lan" : "net") + " off)");
 }
 
+namespace {
+std::atomic<int> g_open_streams{0};
+}
+
+StreamSlot::StreamSlot(const Context& ctx) {
+  int cap = std::max(1, ctx.cfg.threads - 8);
+  if (++g_open_streams > cap) {
+    --g_open_streams;
+    throw Error(ErrorKind::Busy,
+                "this server has " + std::to_string(cap) +
+                    " streams open (commands, code runs, followed logs): retry later, or start orch serve with more --threads");
+  }
+}
+
+StreamSlot::~StreamSlot() { --g_open_streams; }
+
+double max_timeout_s(const Context& ctx, const Tenant& tenant) {
+  return tenant.limits.max_timeout_s > 0 ? tenant.limits.max_timeout_s : ctx.cfg.max_timeout_s;
+}
+
+int64_t max_memory_bytes(const Context& ctx, const Tenant& tenant) {
+  return tenant.limits.max_memory_bytes > 0 ? tenant.limits.max_memory_bytes : ctx.cfg.max_memory_bytes;
+}
+
 void check_caps(const Context& ctx, const Tenant& tenant, std::optional<double> timeout_s, std::optional<int64_t> memory_bytes) {
-  double max_t = tenant.limits.max_timeout_s > 0 ? tenant.limits.max_timeout_s : ctx.cfg.max_timeout_s;
-  int64_t max_m = tenant.limits.max_memory_bytes > 0 ? tenant.limits.max_memory_bytes : ctx.cfg.max_memory_bytes;
+  double max_t = max_timeout_s(ctx, tenant);
+  int64_t max_m = max_memory_bytes(ctx, tenant);
   if (timeout_s && *timeout_s > max_t) {
     char limit[32];
     std::snprintf(limit, sizeof limit, "%g", max_t);
@@ -128,7 +153,10 @@ void check_cpus(const Context& ctx, const Tenant& tenant, double cpus) {
 }
 
 OutputBudget::Lease reserve_output(Context& ctx, size_t bytes) {
-  auto lease = ctx.budget.acquire(bytes, std::chrono::seconds(30), [&ctx] { return ctx.draining.load(); });
+  // With tenants, one holds at most half the budget at once (its queued requests included).
+  size_t share = ctx.tokens.enabled() ? ctx.budget.total() / 2 : 0;
+  auto lease = ctx.budget.acquire(
+      bytes, std::chrono::seconds(30), [&ctx] { return ctx.draining.load(); }, current_tenant().name, share);
   if (lease) return std::move(*lease);
   if (ctx.draining) throw Error(ErrorKind::Unavailable, "the server is shutting down");
   throw Error(ErrorKind::Busy, "the server holds as much program output as it may (--output-budget); retry shortly");
@@ -209,6 +237,15 @@ int serve(const ServerConfig& cfg) {
     begin_request_timer();
     // Without a tokens file the server is single-user and shares the local CLI's tenant and sessions.
     set_current_tenant(Tenant{"local", {}, "", true});
+    // A credential or sandbox named twice is ambiguous (a proxy may check one copy, orch read the
+    // other): refused rather than resolved by taking the first.
+    for (const char* name : {"Authorization", "X-API-Key", "X-Access-Token", "E2B-Traffic-Access-Token", "E2b-Sandbox-Id"}) {
+      if (req.get_header_value_count(name) < 2) continue;
+      std::string msg = std::string("the request has more than one ") + name + " header: send one";
+      if (is_e2b(req.path)) e2b::send_rest_error(res, 400, msg);
+      else send_json(res, {{"error", {{"code", "bad_request"}, {"message", msg}}}}, 400);
+      return httplib::Server::HandlerResponse::Handled;
+    }
     if (!ctx.tokens.enabled() || is_public(req.path) || is_e2b(req.path)) return httplib::Server::HandlerResponse::Unhandled;
     // X-API-Key is how the executor-style services took their key; it carries the same tokens.
     std::string token = bearer_token(req.get_header_value("Authorization"));

@@ -34,6 +34,7 @@ await check('cwd and envs reach the command', async () => {
 
 await check("user 'user' runs as uid 1000; 'root' is refused with a clear error", async () => {
   assert.equal((await sbx.commands.run('id -u', { user: 'user' })).stdout, '1000\n')
+  assert.equal((await sbx.commands.run('whoami')).stdout, 'user\n')
   const e = await rejection(sbx.commands.run('id -u', { user: 'root' }))
   assert.ok(e instanceof AuthenticationError, e.constructor.name)
   assert.match(e.message, /root is not allowed/)
@@ -81,6 +82,15 @@ await check('a command outlives its caller leaving', async () => {
   await h.disconnect()
   await sleep(2000)
   assert.equal(await sbx.files.read('/home/user/bg.txt'), 'survived\n')
+})
+
+await check('git is there, as in E2B\'s base template (sbx.git)', async () => {
+  await sbx.git.init('/home/user/repo', { initialBranch: 'main' })
+  await sbx.files.write('/home/user/repo/a.txt', 'a')
+  await sbx.git.add('/home/user/repo')
+  await sbx.git.commit('/home/user/repo', 'first', { authorName: 'Ada', authorEmail: 'ada@example.com' })
+  const log = await sbx.commands.run('git -C /home/user/repo log --format=%an:%s')
+  assert.equal(log.stdout, 'Ada:first\n')
 })
 
 await check('many small commands in a row', async () => {

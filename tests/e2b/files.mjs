@@ -88,6 +88,16 @@ await check('~ is the home, as in E2B, and watching a directory says it is not s
   assert.match(w.message, /\[unimplemented\] watching directories is not supported by orch/)
 })
 
+await check('a write keeps the mode of the file it replaces and goes through a link, as envd', async () => {
+  await sbx.commands.run('printf "#!/bin/sh\\necho old\\n" > /home/user/tool.sh && chmod 755 /home/user/tool.sh && ln -s tool.sh /home/user/tool-link')
+  await sbx.files.write('/home/user/tool.sh', '#!/bin/sh\necho new\n')
+  assert.equal((await sbx.commands.run('/home/user/tool.sh; stat -c %a /home/user/tool.sh')).stdout, 'new\n755\n')
+  await sbx.files.write('/home/user/tool-link', '#!/bin/sh\necho linked\n')
+  assert.equal((await sbx.commands.run('test -L /home/user/tool-link && /home/user/tool.sh')).stdout, 'linked\n')
+  await sbx.files.write('/home/user/fresh.txt', 'x')
+  assert.equal((await sbx.commands.run('stat -c %a /home/user/fresh.txt')).stdout, '644\n')
+})
+
 await check('traversal stays inside the sandbox: host files are never reached', async () => {
   const hostName = (await import('node:os')).hostname()
   const inside = await sbx.files.read('/home/user/../../../../etc/hostname')

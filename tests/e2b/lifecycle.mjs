@@ -102,6 +102,13 @@ await check('the sandbox plane needs the access token', async () => {
   assert.equal(right.status, 200)
   const download = await fetch(`${base}/files?path=%2Fhome%2Fuser%2Fmark`, { headers: { 'E2b-Sandbox-Id': sbx.sandboxId } })
   assert.equal(download.status, 401)
+  // No sandbox named at all is the caller's mistake (400), not a gone sandbox (502)
+  const { 'E2b-Sandbox-Id': _, ...unnamed } = { ...headers, 'X-Access-Token': sbx.envdAccessToken }
+  const rpc = await fetch(`${base}/filesystem.Filesystem/Stat`, { method: 'POST', headers: unnamed, body: '{"path":"/home/user"}' })
+  assert.equal(rpc.status, 400)
+  assert.match((await rpc.json()).message, /E2b-Sandbox-Id/)
+  const rest = await fetch(`${base}/files?path=%2Fhome%2Fuser%2Fmark`, { headers: { 'X-Access-Token': sbx.envdAccessToken } })
+  assert.equal(rest.status, 400)
 })
 
 await check('an expired sandbox is gone, with nothing left', async () => {

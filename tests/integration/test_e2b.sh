@@ -99,3 +99,24 @@ test_e2b_sandboxes_are_hardened_sessions() {
   assert_not_contains "$users" root
   e2b_no_leftovers
 }
+
+# A file without end (/dev/zero, whose size says 0) is streamed to the client, never held whole:
+# the server stays small, and stops reading when the client leaves.
+test_e2b_download_of_a_device_is_streamed() {
+  e2b_setup
+  local sb sid tok got rss1 rss2
+  sb=$(curl -sf -H "X-API-KEY: $E2B_API_KEY" -H 'Content-Type: application/json' -d '{"templateID":"base","timeout":60}' "$E2B_API_URL/sandboxes") ||
+    fail "create failed"
+  sid=$(json_get "$sb" sandboxID)
+  tok=$(json_get "$sb" envdAccessToken)
+  got=$(curl -s -m 20 -H "E2b-Sandbox-Id: $sid" -H "X-Access-Token: $tok" "$E2B_SANDBOX_URL/files?path=/dev/zero" | head -c 50000000 | wc -c)
+  assert_eq 50000000 "$got" "the stream's first 50 MB"
+  sleep 1
+  rss1=$(awk '/VmRSS/{print $2}' "/proc/$SERVER_PID/status")
+  sleep 2
+  rss2=$(awk '/VmRSS/{print $2}' "/proc/$SERVER_PID/status")
+  curl -sf -X DELETE -H "X-API-KEY: $E2B_API_KEY" "$E2B_API_URL/sandboxes/$sid" || fail "kill failed"
+  [ "$(awk '/VmHWM/{print $2}' "/proc/$SERVER_PID/status")" -lt 200000 ] || fail "the server held the stream: $(grep VmHWM "/proc/$SERVER_PID/status")"
+  [ "$rss2" -le $((rss1 + 20000)) ] || fail "the server went on reading after the client left: $rss1 -> $rss2 KiB"
+  e2b_no_leftovers
+}

@@ -106,6 +106,12 @@ print(got.count(b"HTTP/1.1 200"))
 PY
 )
   assert_eq 3 "$out" "pipelined requests answered"
+  # A credential sent twice is ambiguous (a proxy may have checked the other copy): refused.
+  for h in Authorization X-API-Key; do
+    r=$(curl -s -w '\n%{http_code}' -H "$h: Bearer a" -H "$h: Bearer b" "$BASE/v1/templates")
+    assert_eq 400 "$(status_of "$r")" "two $h headers"
+    assert_contains "$(body_of "$r")" "more than one $h header"
+  done
   served_fast
 }
 
@@ -242,4 +248,26 @@ test_json_routes_take_json_whatever_the_declared_type() {
   assert_eq 20000 "$(json_get "$(body_of "$r")" stdout | tr -d '\n')"
   head -c 2000000 /dev/zero | tr '\0' x >"$SCRATCH/big"
   assert_eq 413 "$(curl -s -o /dev/null -w '%{http_code}' -d @"$SCRATCH/big" "$BASE/v1/run")" "over --max-body, form-typed"
+}
+
+# Clients following a run's logs hold a worker thread each: they are capped with the other streams
+# (--threads minus 8), past which one is a 429, and the server goes on answering everyone else.
+test_log_followers_cannot_take_every_thread() {
+  scratch
+  start_server --threads 12
+  local r id i followers=""
+  r=$(post /v1/run '{"code":"import time; time.sleep(20)","async":true,"timeout":30}')
+  assert_eq 202 "$(status_of "$r")" "$(body_of "$r")"
+  id=$(json_get "$(body_of "$r")" run_id)
+  for i in 1 2 3 4; do
+    curl -sN -m 25 -H 'Accept: text/event-stream' "$BASE/v1/runs/$id/logs" >/dev/null &
+    followers="$followers $!"
+  done
+  sleep 1
+  r=$(curl -s -m 5 -w '\n%{http_code}' -H 'Accept: text/event-stream' "$BASE/v1/runs/$id/logs")
+  assert_eq 429 "$(status_of "$r")" "a fifth follower: $(body_of "$r")"
+  assert_contains "$(body_of "$r")" "streams open"
+  served_fast
+  curl -s -X DELETE "$BASE/v1/runs/$id" >/dev/null
+  wait $followers
 }

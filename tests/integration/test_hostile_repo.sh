@@ -133,3 +133,31 @@ test_repo_jobs_use_only_the_tenants_credentials() {
   job_git_credentials "$tok_b"
   [ -z "$(echo "$CREDS" | tr -d '\n')" ] || fail "bob's clone carries credentials: $CREDS"
 }
+
+# A repository job is held to the server's and the tenant's caps like a run: asking past them is a
+# 400 at once, and what a job takes by default (1 GiB, 512 processes, 600 s) is brought under them.
+test_repo_jobs_keep_the_caps_of_runs() {
+  scratch
+  printf 'tok-small-0123456789 small max_memory=256m max_timeout=30 max_pids=64\n' >"$SCRATCH/tokens"
+  start_server --tokens "$SCRATCH/tokens" --allow-repo-host 127.0.0.1
+  serve_git_repo
+  trap 'kill $GIT_DAEMON_PID 2>/dev/null; stop_server' EXIT
+  local h='Authorization: Bearer tok-small-0123456789' body r
+  for body in '"memory":"4g"' '"timeout":5000' '"cpus":64' '"max_size":"100t"' '"max_size":"0"' '"submodules":true' '"env":["A=B=C","1X=2"]'; do
+    r=$(repo_post "{\"source\":\"$GIT_URL\",$body}" -H "$h")
+    assert_eq 400 "$(status_of "$r")" "$body: $(body_of "$r")"
+  done
+  r=$(repo_post "{\"source\":\"$GIT_URL\",\"memory\":\"4g\"}" -H "$h")
+  assert_contains "$(body_of "$r")" "at most 256.0 MiB"
+  r=$(repo_post "{\"source\":\"$GIT_URL\",\"cmd\":\"cat /sys/fs/cgroup/memory.max /sys/fs/cgroup/pids.max 2>/dev/null || cat /sys/fs/cgroup/memory/memory.limit_in_bytes /sys/fs/cgroup/pids/pids.max\"}" -H "$h")
+  assert_eq 202 "$(status_of "$r")" "$(body_of "$r")"
+  job=$(json_get "$(body_of "$r")" id)
+  for _ in $(seq 240); do
+    j=$(curl -s -H "$h" "$BASE/v1/jobs/$job")
+    [ "$(json_get "$j" status)" != running ] && break
+    sleep 0.5
+  done
+  assert_eq passed "$(json_get "$j" report.status)" "$j"
+  assert_eq "$((256 << 20))
+64" "$(json_get "$j" report.output_tail | tr -d '\r' | sed '/^$/d')"
+}

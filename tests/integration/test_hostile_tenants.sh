@@ -163,3 +163,21 @@ test_stopped_file_helper_pins_only_its_tenant_and_drain_cancels_it() {
     case "$(status_of "$(cat "$SCRATCH/dl$i")")" in 503|000) ;; *) fail "a stuck download ended with $(cat "$SCRATCH/dl$i")";; esac
   done
 }
+
+# One tenant's output reservations (a large output_limit, many requests) hold at most half of
+# --output-budget: another tenant's run is served at once, not after 30 s with a 429.
+test_one_tenant_cannot_hold_the_whole_output_budget() {
+  tenant_server --output-budget 8m
+  local r i t0 took
+  for i in 1 2; do
+    r=$(post_as "$TOK_A" /v1/run '{"code":"import time; time.sleep(12)","async":true,"output_limit":"8m","timeout":30}')
+    assert_eq 202 "$(status_of "$r")" "$(body_of "$r")"
+  done
+  sleep 1
+  t0=$(date +%s%N)
+  r=$(post_as "$TOK_B" /v1/run '{"code":"print(\"B ran\")"}')
+  took=$(( ($(date +%s%N) - t0) / 1000000 ))
+  assert_eq 200 "$(status_of "$r")" "beta's run: $(body_of "$r")"
+  assert_eq "B ran" "$(json_get "$(body_of "$r")" stdout | tr -d '\n')"
+  [ "$took" -lt 10000 ] || fail "beta waited ${took} ms behind alpha's reservations"
+}

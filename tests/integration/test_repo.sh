@@ -205,6 +205,26 @@ test_hostile_hook_and_symlinks_never_touch_the_host() {
   assert_no_leftovers
 }
 
+# A repository's submodule URLs are the repository's: one naming a path on this host (file:// or
+# plain) is not fetched, even when the repository itself is a local one.
+test_submodules_on_the_hosts_disk_are_not_fetched() {
+  scratch
+  mkdir -p "$SCRATCH/victim" "$SCRATCH/outer"
+  echo "HOST-PRIVATE-DATA" > "$SCRATCH/victim/secret.txt"
+  make_repo "$SCRATCH/victim"
+  printf 'def test_x():\n    pass\n' > "$SCRATCH/outer/test_x.py"
+  make_repo "$SCRATCH/outer"
+  local n=0 url
+  for url in "file://$SCRATCH/victim" "$SCRATCH/victim"; do
+    git -C "$SCRATCH/outer" -c protocol.file.allow=always submodule -q add --force "$url" "sm$((++n))" >/dev/null 2>&1 || fail "submodule add $url"
+  done
+  git -C "$SCRATCH/outer" -c user.name=t -c user.email=t@t commit -qm subs
+  out=$(orch_repo test "$SCRATCH/outer" --submodules --cmd 'cat sm1/secret.txt sm2/secret.txt' 2>&1)
+  assert_eq 3 $? "the clone with host submodules fails: $out"
+  assert_not_contains "$out" "HOST-PRIVATE-DATA"
+  assert_contains "$out" "is not fetched"
+}
+
 test_too_large_repository_is_refused() {
   scratch
   mkdir -p "$SCRATCH/big"
@@ -269,6 +289,29 @@ test_setup_gets_network_tests_do_not() {
   out=$(orch_repo test "$SCRATCH/net" --setup 'exit 7' --json 2>/dev/null)
   assert_eq 4 $? "a failed setup means the tests could not run"
   assert_contains "$(json_get "$out" repositories.0.message)" "setup command failed (exit code 7)"
+}
+
+# pip in a setup installs where the tests find it (the user's site in the workspace: the system's is
+# read-only and Debian's pip refuses it), carried from the setup's sandbox to the offline one.
+test_setup_pip_install_reaches_the_tests() {
+  scratch
+  mkdir -p "$SCRATCH/pp/deps/helper/helper"
+  printf '[build-system]\nrequires = ["setuptools"]\nbuild-backend = "setuptools.build_meta"\n[project]\nname = "helper"\nversion = "1.0"\n' \
+    > "$SCRATCH/pp/deps/helper/pyproject.toml"
+  printf 'def twice(x):\n    return 2 * x\n' > "$SCRATCH/pp/deps/helper/helper/__init__.py"
+  printf 'from helper import twice\n\ndef test_twice():\n    assert twice(2) == 4\n' > "$SCRATCH/pp/test_app.py"
+  make_repo "$SCRATCH/pp"
+  out=$(orch_repo test "$SCRATCH/pp" --json 2>/dev/null)
+  assert_eq 4 $? "without the setup the module is missing"
+  assert_contains "$(json_get "$out" repositories.0.message)" "No module named 'helper'"
+  out=$(orch_repo test "$SCRATCH/pp" --setup 'pip install --no-index --no-build-isolation ./deps/helper' --setup-net --json 2>/dev/null)
+  assert_eq 0 $? "installed by the setup: $(json_get "$out" repositories.0.output_tail)"
+  assert_eq 1 "$(json_get "$out" counts.passed)"
+  # The job's PATH is the setup's and the tests' only: orch's own steps still find tar.
+  out=$(orch_repo test "$SCRATCH/pp" -e PATH=/nowhere --setup '/bin/echo "setup $PATH"' --cmd '/bin/echo "tests $PATH"' --json 2>/dev/null)
+  assert_eq 0 $? "$(json_get "$out" repositories.0.message)"
+  assert_contains "$(json_get "$out" repositories.0.output_tail)" "setup /nowhere"
+  assert_contains "$(json_get "$out" repositories.0.output_tail)" "tests /nowhere"
 }
 
 test_analyze_reports_languages_and_last_commit() {

@@ -87,6 +87,8 @@ test_missing_commands_and_offline_dependencies_are_could_not_run() {
   assert_eq 4 $? "could not run, never tests failed"
   for i in 0 1 2; do assert_eq error "$(json_get "$out" repositories.$i.status)" "repository $i"; done
   assert_contains "$(json_get "$out" repositories.0.message)" "jest: not found"
+  assert_contains "$(json_get "$out" repositories.0.message)" "--setup 'npm ci' --setup-net"
+  assert_eq 0 "$(json_get "$out" repositories.0.counts.total)" "a run that could not test counts no case"
   assert_contains "$(json_get "$out" repositories.1.message)" "No module named 'requests'"
   assert_contains "$(json_get "$out" repositories.1.message)" "--setup"
   assert_contains "$(json_get "$out" repositories.2.message)" "no matching package named \`serde\` found"
@@ -106,6 +108,29 @@ test_meson_project_runs_meson_test() {
   assert_eq 1 $? "one meson test fails: $(json_get "$out" repositories.0.output_tail)"
   assert_eq meson "$(json_get "$out" repositories.0.runner)"
   assert_eq "1 1" "$(json_get "$out" counts.passed) $(json_get "$out" counts.failed)"
+  assert_junit_valid "$SCRATCH/j.xml"
+}
+
+# A suite that tests nothing (CMake's enable_testing with every test behind an option left off, as
+# googletest's) is "no tests ran", not a pass; a src-layout package imports without being installed.
+test_no_tests_is_not_a_pass_and_src_layout_imports() {
+  scratch
+  mkdir -p "$SCRATCH/none" "$SCRATCH/lay/src/calc" "$SCRATCH/lay/tests"
+  printf 'cmake_minimum_required(VERSION 3.13)\nproject(none C)\nenable_testing()\noption(BUILD_TESTS "tests" OFF)\nif(BUILD_TESTS)\n  add_test(NAME t COMMAND true)\nendif()\n' \
+    > "$SCRATCH/none/CMakeLists.txt"
+  make_repo "$SCRATCH/none"
+  printf '[project]\nname = "calc"\nversion = "1"\n' > "$SCRATCH/lay/pyproject.toml"
+  printf 'def add(a, b):\n    return a + b\n' > "$SCRATCH/lay/src/calc/__init__.py"
+  printf 'import os\nfrom calc import add\n\ndef test_add():\n    assert add(2, 2) == 4\n\ndef test_elsewhere(tmp_path):\n    os.chdir(tmp_path)\n    import importlib, calc\n    assert importlib.reload(calc).add(1, 1) == 2\n' \
+    > "$SCRATCH/lay/tests/test_calc.py"
+  make_repo "$SCRATCH/lay"
+  out=$(orch_repo test "$SCRATCH/none" "$SCRATCH/lay" --json --junit "$SCRATCH/j.xml" 2>/dev/null)
+  assert_eq 4 $? "no tests ran is 'could not test': $(json_get "$out" repositories.0.output_tail)"
+  assert_eq error "$(json_get "$out" repositories.0.status)"
+  assert_contains "$(json_get "$out" repositories.0.message)" "no tests ran: No tests were found"
+  assert_eq 0 "$(json_get "$out" repositories.0.counts.total)" "nothing ran, nothing counted"
+  assert_eq passed "$(json_get "$out" repositories.1.status)" "src layout: $(json_get "$out" repositories.1.output_tail)"
+  assert_eq 2 "$(json_get "$out" repositories.1.counts.passed)"
   assert_junit_valid "$SCRATCH/j.xml"
 }
 

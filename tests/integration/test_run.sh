@@ -170,6 +170,20 @@ test_env_and_args() {
   assert_eq "hihihi ['x', 'y z']" "$out"
 }
 
+# A run's PATH and TAR_OPTIONS are the program's: orch's own boot steps (unpacking the input,
+# collecting out/) do not go through them.
+test_env_path_and_tar_options_are_the_programs_only() {
+  scratch
+  out=$("$ORCH" run -l python -e PATH=/usr/bin -e TAR_OPTIONS=--bogus --out "$SCRATCH/o" \
+    -c 'import os; v = os.environ["PATH"] + " " + os.environ["TAR_OPTIONS"]; print(v); open("out/v", "w").write(v)' 2>&1)
+  assert_eq 0 $? "run failed: $out"
+  assert_eq "/usr/bin --bogus" "$out"
+  assert_eq "/usr/bin --bogus" "$(cat "$SCRATCH/o/v")"
+  out=$("$ORCH" run -l bash -e PATH=/nope -c 'echo hi' 2>&1)
+  assert_eq 127 $? "a PATH without the interpreter: the program is not found ($out)"
+  assert_contains "$out" "bash: not found"
+}
+
 test_ctrl_c_removes_the_sandbox() {
   scratch
   "$ORCH" run --timeout 60 -c 'import time; print("started", flush=True); time.sleep(60)' >"$SCRATCH/out" 2>&1 &

@@ -194,6 +194,9 @@ JS
   assert_eq "c++,g++" "$(json_get "$out" cpp_aliases)"
   assert_eq "$(docker run --rm orch/cpp:latest g++ -dumpfullversion)" "$(json_get "$out" cpp_version)" "the cpp template's version is g++'s"
   assert_eq "$(docker run --rm orch/cpp:latest gcc -dumpfullversion)" "$(json_get "$out" c_version)"
+  # Piston's run_timeout is in milliseconds: its bounds are said in them.
+  r=$(curl -s "$BASE/api/v2/execute" -d '{"language":"python","version":"*","files":[{"content":"print(1)"}],"run_timeout":99999999}')
+  assert_eq "run_timeout must be above 0 and at most 300000 ms on this server" "$(json_get "$r" message)"
 }
 
 test_sigterm_drains_in_flight_run() {
@@ -381,7 +384,7 @@ test_pool_bash_started_ahead_runs_as_bash_main_sh_would() {
   # bash shows it. Variables bash treats as its own (SHELLOPTS here) get a bash started per run.
   scratch
   start_server --pool bash=1
-  local script='echo "0=$0 _=$_ n=$# args=$(printf "[%s]" "$@") src=${BASH_SOURCE[*]} line=$LINENO secs=$SECONDS env=${BASH_ENV-unset} g=$GREETING"
+  local script='echo "0=$0 _=$_ n=$# args=$(printf "[%s]" "$@") src=${BASH_SOURCE[*]} line=$LINENO secs=$((SECONDS < 2 ? 0 : SECONDS)) env=${BASH_ENV-unset} g=$GREETING"
 f() { echo "f: $LINENO ${BASH_LINENO[*]} ${FUNCNAME[*]}"; }
 f
 sh -c '"'"'echo "child: $GREETING ${BASH_ENV-unset}"'"'"'
@@ -395,7 +398,9 @@ exit 7'
   assert_contains "$cold_out" "args=[a b][it's][\$HOME][line"
   for case in plain xtrace; do
     wait_for 300 pool_ready bash 1 || fail "bash pool never filled: $(curl -s "$BASE/health")"
-    sleep 1.2  # long enough that a bash started ahead shows it
+    # Long enough that a bash started ahead shows it: $SECONDS counts whole seconds of the clock, so a
+    # fresh one may read 1 a moment after it started (both runs print 0 below 2).
+    sleep 2.2
     env='{"GREETING":"hi  there"}'
     [ "$case" = xtrace ] && env='{"GREETING":"hi  there","SHELLOPTS":"xtrace"}'
     body=$("$PY" -c 'import json, sys; print(json.dumps({"language": "bash", "code": sys.argv[1] + "\nps -o etimes= -p $$ >&2", "args": sys.argv[3:], "env": json.loads(sys.argv[2])}))' \

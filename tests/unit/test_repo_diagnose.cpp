@@ -39,3 +39,19 @@ TEST_CASE("tests that ran and failed are not mistaken for tests that could not r
   CHECK(could_not_run_reason("Error: Cannot find module 'left-pad'\n", 1, with(2, 1)).empty());
   CHECK(could_not_run_reason("sh: 1: jest: not found\n", 0, with(0, 0)).empty());
 }
+
+TEST_CASE("a runner that found no tests is told from tests that passed") {
+  Results none;
+  none.format = "exit-code";
+  CHECK(no_tests_reason("Test project /workspace/build\nNo tests were found!!!\n", 0, none).find("No tests were found!!!") == 0);
+  CHECK(no_tests_reason("ok  \tx/y\t0.1s\n?   \tx/z\t[no test files]\n", 0, none).find("[no test files]") != std::string::npos);
+  CHECK(no_tests_reason("\n----\nRan 0 tests in 0.000s\n\nOK\n", 0, none).find("Ran 0 tests") == 0);
+  CHECK(no_tests_reason("collected 0 items\n==== no tests ran in 0.01s ====\n", 5, none).find("no tests ran in") != std::string::npos);
+  CHECK(no_tests_reason("No tests found, exiting with code 1\n", 1, none).find("No tests found") == 0);
+  CHECK(no_tests_reason("# tests 0\n# pass 0\n", 0, none).find("# tests 0") == 0);
+  // A build error beside a package without tests is not "no tests".
+  CHECK(no_tests_reason("?   \tx/z\t[no test files]\n./a.go:3:1: syntax error\n", 1, none).empty());
+  // Tests that were counted, or a run that said nothing of the kind, are not "no tests".
+  CHECK(no_tests_reason("all good\n", 0, none).empty());
+  CHECK(no_tests_reason("No tests were found!!!\n", 0, with(3, 0)).find("No tests") == std::string::npos);
+}

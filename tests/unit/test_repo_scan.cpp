@@ -26,6 +26,7 @@ Tree make_tree(TempDir& tmp) {
                                  << "known = '" << kAws << "'  # orch:allow\n";
   std::ofstream(root / "tests" / "fixture.py") << "secret_token = 'Tq9vLm2Xz8Kp4Wn7Rb3Yc6Hd'\n";
   std::ofstream(root / "id_rsa") << "-----BEGIN OPENSSH PRIVATE KEY-----\nabc\n";
+  std::ofstream(root / "both.pem") << "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n-----BEGIN PRIVATE KEY-----\nx\n";
   std::ofstream(root / "blob.bin") << std::string("\0\0", 2) << kAws;
   return walk_tree(root.string());
 }
@@ -40,8 +41,9 @@ TEST_CASE("scan: finds cloud keys, tokens, private keys, entropy assignments and
   CHECK(by_rule["aws-access-key-id"] == 1);  // the orch:allow line and the binary are skipped
   CHECK(by_rule["github-token"] == 1);
   CHECK(by_rule["generic-secret"] == 3);     // token = ghp..., api_key, secret_token; not changeme nor aaaa
-  CHECK(by_rule["private-key"] == 1);
+  CHECK(by_rule["private-key"] == 2);
   CHECK(by_rule["risky-file-ssh-key"] == 1);
+  CHECK(by_rule["risky-file-key"] == 1);  // a .pem with a key in it
   CHECK(rep.files_skipped == 1);
   for (const auto& f : rep.findings) {
     CHECK(f.redacted.find("QWERTYUIOP") == std::string::npos);
@@ -104,13 +106,15 @@ TEST_CASE("sarif: 2.1.0 with rules, levels, regions and fingerprints") {
   CHECK(s.dump().find(kGh) == std::string::npos);
 }
 
-TEST_CASE("credentials in URLs are found with only the password masked; placeholders are not") {
+TEST_CASE("credentials in URLs are found with only the password masked; placeholders and certificates are not") {
   TempDir tmp("unit");
   fs::path dir = fs::path(tmp.path()) / "u";
   fs::create_directories(dir);
   std::ofstream(dir / "deploy.sh") << "git clone https://deploy:Zq7hunter2x9L@git.example.com/app.git\n"
                                    << "curl https://user:password@host.example/\n"
-                                   << "psql postgres://app:${DB_PASSWORD}@db:5432/app\n";
+                                   << "psql postgres://app:${DB_PASSWORD}@db:5432/app\n"
+                                   << "assert get_auth('hTTp://u:p@Some.Host/path') == ('u', 'p')\n";
+  std::ofstream(dir / "server.pem") << "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n";
   auto rep = scan_tree(walk_tree(dir.string()), {});
   REQUIRE(rep.findings.size() == 1);
   const auto& f = rep.findings[0];

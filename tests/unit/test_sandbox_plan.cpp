@@ -358,7 +358,7 @@ TEST_CASE("boot_command: shape with and without an out marker") {
   CHECK(plain[1] == "-c");
   CHECK(plain[2].find("count=10240 iflag=count_bytes,fullblock") != std::string::npos);
   CHECK(plain[2].find("tar -x -o -m -C /workspace -f -") != std::string::npos);
-  CHECK(plain[2].substr(plain[2].size() - 9) == "exec \"$@\"");
+  CHECK(plain[2].substr(plain[2].size() - 18) == "PATH=$p; exec \"$@\"");  // the program's PATH, the boot steps' own
   CHECK(plain[3] == "orch-boot");
   CHECK(plain[4] == "");
   CHECK(std::vector<std::string>(plain.begin() + 5, plain.end()) == std::vector<std::string>{"python3", "-u", "main.py", "arg one"});
@@ -367,7 +367,8 @@ TEST_CASE("boot_command: shape with and without an out marker") {
   REQUIRE(out.size() == 7);
   CHECK(out[2].find("count=512 ") != std::string::npos);
   CHECK(out[2].find("exec \"$@\"") == std::string::npos);
-  CHECK(out[2].find("mkdir -p /workspace/out; \"$@\"; rc=$?; printf %s \"$m\"; cd / && ") != std::string::npos);
+  CHECK(out[2].find("mkdir -p /workspace/out; PATH=$p; \"$@\"; rc=$?; PATH=/usr/local/sbin:") != std::string::npos);
+  CHECK(out[2].find("export TAR_OPTIONS=; printf %s \"$m\"; cd / && ") != std::string::npos);  // the boot's own tar, never the run's
   CHECK(out[2].find("then find workspace/out -mindepth 1") != std::string::npos);
   CHECK(out[2].find("| sort -zn |") != std::string::npos);  // smallest files first
 

@@ -62,6 +62,26 @@ TEST_CASE("OutputBudget: a waiter that gives up does not block the ones behind i
   CHECK(later);
 }
 
+TEST_CASE("OutputBudget: a tenant holds at most its share, queued requests included, and holds up no other") {
+  OutputBudget b(100);
+  auto a1 = b.acquire(1000, 0ms, {}, "a", 50);  // more than the share: the share
+  REQUIRE(a1);
+  CHECK(a1->bytes() == 50);
+  std::atomic<bool> a2_got{false};
+  std::thread a2([&] { a2_got = b.acquire(10, 5s, {}, "a", 50).has_value(); });  // waits on a's own share
+  std::this_thread::sleep_for(100ms);
+  auto b1 = b.acquire(50, 0ms, {}, "b", 50);  // not behind a's waiting request
+  CHECK(b1);
+  CHECK(!b.acquire(1, 0ms, {}, "b", 50));  // b at its share too
+  CHECK(!a2_got);
+  a1.reset();
+  a2.join();
+  CHECK(a2_got);
+  b1.reset();
+  CHECK(b.in_use() == 0);
+  CHECK(b.acquire(50, 0ms, {}, "a", 50));  // nothing left over from the given-up and ended ones
+}
+
 TEST_CASE("SessionGate: concurrent creates never pass the cap, and far from it they do not wait") {
   SessionGate gate;
   std::atomic<int> live{0}, admitted{0}, refused{0};

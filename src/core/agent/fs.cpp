@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 #include <fstream>
 
@@ -214,7 +215,7 @@ json OpenFiles::open_read(const std::string& path) {
   int flags = ::fcntl(fd, F_GETFL);
   ::fcntl(fd, F_SETFL, flags & ~O_NONBLOCK);
   int fh = next_++;
-  open_[fh] = Handle{fd, path, ""};
+  open_[fh] = Handle{fd, path, "", 0644, ""};
   return {{"fh", fh}, {"size", static_cast<int64_t>(st.st_size)}};
 }
 
@@ -240,15 +241,26 @@ std::string OpenFiles::read(int fh, size_t max, bool& eof) {
 json OpenFiles::create(const std::string& path) {
   check_path(path);
   if (open_.size() >= kMaxOpen) throw Failure("resource_exhausted", "too many files open at once");
+  // As envd's write (an open with O_TRUNC): a link is written through, and a file written over keeps
+  // its mode. The bytes go to a file beside the target and replace it whole at commit.
+  std::string target = path;
+  if (char* real = ::realpath(path.c_str(), nullptr)) {
+    target = real;
+    ::free(real);
+  }
   struct stat st {};
-  if (::stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode)) throw Failure("invalid_argument", "path '" + path + "' is a directory");
-  std::string dir = parent_of(path);
+  mode_t mode = 0644;
+  if (::stat(target.c_str(), &st) == 0) {
+    if (S_ISDIR(st.st_mode)) throw Failure("invalid_argument", "path '" + path + "' is a directory");
+    if (S_ISREG(st.st_mode)) mode = st.st_mode & 07777;
+  }
+  std::string dir = parent_of(target);
   make_parents(dir);
   std::string temp = (dir == "/" ? "" : dir) + "/.orch-write-XXXXXX";
   int fd = ::mkostemp(temp.data(), O_CLOEXEC);
   if (fd < 0) fail_errno(errno, "cannot write", path);
   int fh = next_++;
-  open_[fh] = Handle{fd, path, temp};
+  open_[fh] = Handle{fd, path, temp, mode, target};
   return {{"fh", fh}};
 }
 
@@ -272,9 +284,9 @@ json OpenFiles::commit(int fh) {
   Handle h = get(fh);
   open_.erase(fh);
   int err = 0;
-  if (::fchmod(h.fd, 0644) != 0) err = errno;
+  if (::fchmod(h.fd, h.mode) != 0) err = errno;
   if (::close(h.fd) != 0 && !err) err = errno;
-  if (!err && ::rename(h.temp.c_str(), h.path.c_str()) != 0) err = errno;
+  if (!err && ::rename(h.temp.c_str(), h.target.c_str()) != 0) err = errno;
   if (err) {
     ::unlink(h.temp.c_str());
     fail_errno(err, "cannot write", h.path);

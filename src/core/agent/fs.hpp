@@ -36,6 +36,8 @@ class OpenFiles {
   struct Handle {
     int fd = -1;
     std::string path, temp;
+    mode_t mode = 0644;  // a new file's, or the one it replaces
+    std::string target;  // what a link at `path` leads to, written through
   };
   Handle& get(int fh);
   std::map<int, Handle> open_;

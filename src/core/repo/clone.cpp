@@ -171,7 +171,10 @@ Checkout clone(const Source& src, const CloneOptions& o, const std::function<boo
   }
   if (o.submodules) {
     if (progress) progress("fetching submodules");
-    git.check(git.run({"submodule", "update", "--init", "--recursive", "--depth", "1"}, o.timeout_s), "fetching submodules");
+    // Submodule URLs come from the repository: a local path or file:// there would copy any
+    // repository on this host into the sandbox, so only the top-level clone may be local.
+    git.check(git.run({"-c", "protocol.file.allow=never", "submodule", "update", "--init", "--recursive", "--depth", "1"}, o.timeout_s),
+              "fetching submodules (a submodule on this host's disk, a path or file://, is not fetched)");
   }
   if (disk_usage(c.path) > o.max_bytes) throw git.too_large();
   auto head = git.run({"rev-parse", "HEAD"}, 30);

@@ -79,17 +79,32 @@ void detect_python(const View& v, Detection& d) {
     if (src.find("import unittest") != std::string::npos || src.find("from unittest") != std::string::npos) unittest = true;
   }
   if (!pytest && !unittest && tests.empty()) return;
+  // A "src layout" (src/pkg/__init__.py or src/mod.py, src itself no package) is importable once
+  // installed; offline, the tests import it from src.
+  bool src_layout = false;
+  if (!v.has("src/__init__.py"))
+    for (const auto& f : v.files()) {
+      if (f.rfind("src/", 0) != 0 || !ends_with(f, ".py")) continue;
+      std::string rest = f.substr(4);
+      size_t slash = rest.find('/');
+      bool package = slash != std::string::npos && rest.compare(slash, std::string::npos, "/__init__.py") == 0;
+      if (package ? !v.has(rest) : slash == std::string::npos) {
+        src_layout = true;
+        break;
+      }
+    }
   TestPlan p{"python", "pytest", "python", "", "", "", "python"};
+  std::string path_prefix = src_layout ? "PYTHONPATH=\"$PWD/src${PYTHONPATH:+:$PYTHONPATH}\" " : "";
   if (pytest || !unittest) {
     // pytest also runs unittest-style classes; its JUnit report has every case with its failure.
     d.test_systems.push_back("pytest");
-    p.command = "python3 -m pytest -p no:cacheprovider -o junit_family=xunit1 --junitxml=/workspace/out/junit.xml";
+    p.command = path_prefix + "python3 -m pytest -p no:cacheprovider -o junit_family=xunit1 --junitxml=/workspace/out/junit.xml";
     p.result_file = "junit.xml";
     p.result_format = "junit";
   } else {
     d.test_systems.push_back("unittest");
     p.runner = "unittest";
-    p.command = "python3 -m unittest discover -v";
+    p.command = path_prefix + "python3 -m unittest discover -v";
     p.result_format = "unittest";
   }
   d.plans.push_back(p);

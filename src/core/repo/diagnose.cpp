@@ -46,7 +46,8 @@ const std::vector<Cause>& causes() {
        false, "a Go module cannot be fetched offline",
        "vendor it (go mod vendor), or fetch it first with --setup 'go mod download' --setup-net"},
       {std::regex(R"((ModuleNotFoundError|ImportError): No module named)", ecma), false,
-       "a Python module the tests import is not installed", "install it with --setup 'pip install -r requirements.txt' --setup-net"},
+       "a Python module the tests import is not installed",
+       "install it with --setup 'pip install -r requirements.txt' --setup-net (or 'pip install .' for the repository's own package)"},
       {std::regex(R"(Cannot find (module|package) '[^.][^']*'|ERR_MODULE_NOT_FOUND)", ecma), true,
        "an npm package the tests import is not installed", "install it with --setup 'npm ci' --setup-net"},
   };
@@ -70,6 +71,18 @@ std::string could_not_run_reason(const std::string& output, int rc, const Result
     return std::string(cause.what) + (line.empty() ? " (exit code 127)" : ": " + line) + "; " + cause.hint;
   }
   return "";
+}
+
+std::string no_tests_reason(const std::string& output, int rc, const Results& results) {
+  if (results.parsed()) return "";
+  // pytest ends with 5 when it collected nothing; go's line comes with a build error too (then not this).
+  static const std::regex any_rc(R"(No tests were found|^No tests defined|^No tests found, exiting with code)", std::regex::ECMAScript);
+  static const std::regex clean_rc(R"(\[no test files\]|^running 0 tests$|^Ran 0 tests in |no tests ran in |^# tests 0$|^\S* ?tests 0$)",
+                                   std::regex::ECMAScript);
+  std::string line = line_matching(output, any_rc);
+  if (line.empty() && (rc == 0 || rc == 5)) line = line_matching(output, clean_rc);
+  if (line.empty()) return "";
+  return line + "; the runner found no tests (a build option or a filter may leave them out): name the command with --cmd";
 }
 
 }  // namespace orch::repo

@@ -48,20 +48,22 @@ const sandbox::Artifact* JobResult::artifact(const std::string& path) const {
 
 std::string job_script() {
   // Exit codes of the program itself pass through; rc files tell which phase ended the run.
-  return "cd /workspace || exit 125\n"
+  // Its own steps find their tools whatever PATH the job's environment sets; setup and tests get it back.
+  return "p=$PATH; PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin\n"
+         "cd /workspace || exit 125\n"
          "mkdir -p out src\n"
          "tar -x -o -m -f .orch-input.tar -C /workspace || { echo 'orch: could not unpack the repository' >&2; exit 125; }\n"
          "rm -f .orch-input.tar\n"
          "cd /workspace/src\n"
          "if [ -n \"$1\" ]; then\n"
-         "  sh -c \"$1\"; rc=$?; echo $rc > /workspace/out/.orch-setup-rc\n"
+         "  PATH=$p /bin/sh -c \"$1\"; rc=$?; echo $rc > /workspace/out/.orch-setup-rc\n"
          "  [ $rc -eq 0 ] || exit $rc\n"
          "fi\n"
          "if [ \"$3\" = save ]; then\n"
          "  tar -c -f /workspace/out/.orch-workspace.tar -C /workspace --exclude=./out . || exit 125\n"
          "fi\n"
          "if [ -n \"$2\" ]; then\n"
-         "  sh -c \"$2\" </dev/null; rc=$?; echo $rc > /workspace/out/.orch-test-rc\n"
+         "  PATH=$p /bin/sh -c \"$2\" </dev/null; rc=$?; echo $rc > /workspace/out/.orch-test-rc\n"
          "  exit $rc\n"
          "fi\n";
 }
@@ -84,9 +86,12 @@ JobResult run_job(engine::Engine& engine, const templates::Store& store, const T
   int64_t ws = std::max<int64_t>(512LL << 20, 3 * static_cast<int64_t>(job.input_tar.size()) + (256LL << 20));
   ro.workspace_size = o.workspace_size.value_or(megabytes(ws));
   if (o.runtime) ro.runtime = o.runtime;
-  ro.pids = std::max<int64_t>(tmpl.limits.pids, 512);
+  ro.pids = o.pids.value_or(std::max<int64_t>(tmpl.limits.pids, 512));
   ro.env = {"CI=true", "NPM_CONFIG_UPDATE_NOTIFIER=false", "NPM_CONFIG_FUND=false", "NPM_CONFIG_AUDIT=false",
             "PIP_DISABLE_PIP_VERSION_CHECK=1", "NO_COLOR=1",
+            // A setup's `pip install` goes to the user's site in the workspace (the system's is read-only
+            // and Debian's pip refuses it), which the tests then import.
+            "PIP_USER=1", "PIP_BREAK_SYSTEM_PACKAGES=1", "PIP_NO_WARN_SCRIPT_LOCATION=1",
             // Bytecode goes to the workspace's __pycache__, so suites that start Python again and again
             // (CLI tests) compile each module once, as they do outside.
             "PYTHONDONTWRITEBYTECODE="};

@@ -72,6 +72,7 @@ bool placeholder(const std::string& v) {
 
 // URL passwords in docs and configs are often stand-ins or taken from the environment.
 bool placeholder_password(const std::string& v) {
+  if (v.size() < 3) return true;  // "u:p@host", "a:b@": stand-ins in tests and docs
   if (placeholder(v) || v.find('$') != std::string::npos || v.find('%') != std::string::npos || v.find('{') != std::string::npos)
     return true;
   std::string l = v;
@@ -79,6 +80,17 @@ bool placeholder_password(const std::string& v) {
   for (const char* word : {"password", "passwd", "pass", "pwd", "secret", "token", "pw", "x", "user", "foo", "bar"})
     if (l == word) return true;
   return false;
+}
+
+// A .pem of certificates alone is public (a CA bundle, a test server's certificate); a key in one
+// is what the risky-file rule is for.
+bool certificates_only(const Tree& tree, const std::string& path) {
+  try {
+    std::string d = read_tree_file(tree.root, path, 1 << 20);
+    return d.find("-----BEGIN CERTIFICATE-----") != std::string::npos && d.find("PRIVATE KEY") == std::string::npos;
+  } catch (const Error&) {
+    return false;  // unreadable or large: judged by its name
+  }
 }
 
 const Rule& rule(const std::string& id) {
@@ -222,6 +234,7 @@ ScanReport scan_tree(const Tree& tree, const std::vector<AllowEntry>& allow, int
     std::string b = base_name(e.path);
     for (const auto& r : risky_names()) {
       if (::fnmatch(r.glob, b.c_str(), 0) != 0) continue;
+      if (std::string_view(r.glob) == "*.pem" && certificates_only(tree, e.path)) break;
       Finding f{r.rule, Severity::Medium, e.path, 0, 0, "", rule(r.rule).name + ": " + e.path, ""};
       add(std::move(f), "");
       break;

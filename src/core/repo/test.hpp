@@ -29,6 +29,7 @@ struct TestOptions {
   int64_t max_repo_bytes = 256LL << 20;
   std::optional<int64_t> memory_bytes;  // default: max(1g, template's)
   std::optional<double> cpus;
+  std::optional<int64_t> pids;                // default: max(512, template's)
   std::optional<std::string> workspace_size;  // default: sized from the repository, at least 512m
   std::optional<std::string> runtime;
   std::vector<std::string> env;  // K=V for the sandbox

@@ -16,6 +16,9 @@ namespace orch::sandbox {
 
 namespace {
 
+// Where the boot shell finds dd, tar, find and the rest, whatever PATH the run asks for.
+constexpr const char* kBootPath = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+
 std::string extension_of(const std::string& name) {
   auto dot = name.rfind('.');
   auto slash = name.rfind('/');
@@ -162,17 +165,19 @@ std::vector<std::string> RunPlan::collect() const {
 
 std::vector<std::string> boot_command(size_t tar_size, const std::vector<std::string>& program, const std::string& marker,
                                       const std::vector<std::string>& collect, bool wait_for_go) {
-  // $1 is the marker (empty when nothing is collected); the program's argv follows.
-  std::string script = "m=$1; shift; ";
+  // $1 is the marker (empty when nothing is collected); the program's argv follows. The boot steps
+  // find their tools on the image's usual PATH and run tar without TAR_OPTIONS, whatever the run's
+  // environment says (PATH=/nope failed with "tar: not found"); the program gets its PATH back.
+  std::string script = "m=$1; shift; p=$PATH; PATH=" + std::string(kBootPath) + "; ";
   if (wait_for_go) {
     script += "dd bs=1 count=1 of=/dev/null 2>/dev/null; ";
   } else {
     script += "dd bs=65536 count=" + std::to_string(tar_size) +
               " iflag=count_bytes,fullblock 2>/dev/null"
-              " | tar -x -o -m -C /workspace -f - || { echo 'orch: could not unpack the input files' >&2; exit 125; }; ";
+              " | TAR_OPTIONS= tar -x -o -m -C /workspace -f - || { echo 'orch: could not unpack the input files' >&2; exit 125; }; ";
   }
   if (marker.empty()) {
-    script += "exec \"$@\"";
+    script += "PATH=$p; exec \"$@\"";
   } else {
     // The collected paths are archived from / without following links; files go smallest first, so
     // a file past the size cap costs only the larger ones after it. tar's exit status follows the
@@ -181,8 +186,8 @@ std::vector<std::string> boot_command(size_t tar_size, const std::vector<std::st
     for (const auto& c : collect) paths += " " + c;
     bool out = std::find(collect.begin(), collect.end(), "workspace/out") != collect.end();
     std::string tar_status = "printf '" + std::string(kTarStatusTag) + "%d\\036' $?; ";
-    script += std::string(out ? "mkdir -p /workspace/out; " : "") + "\"$@\"; rc=$?; printf %s \"$m\"; cd / && { " +
-              "if find . -maxdepth 0 -printf '' 2>/dev/null; then find" + paths +
+    script += std::string(out ? "mkdir -p /workspace/out; " : "") + "PATH=$p; \"$@\"; rc=$?; PATH=" + kBootPath +
+              "; export TAR_OPTIONS=; printf %s \"$m\"; cd / && { " + "if find . -maxdepth 0 -printf '' 2>/dev/null; then find" + paths +
               " -mindepth 1 ! -type d -printf '%s %p\\0' 2>/dev/null | sort -zn | cut -z -d' ' -f2- | "
               "tar -c -f - --null --no-recursion -T - 2>/dev/null; else tar -c -f -" +
               paths + " 2>/dev/null; fi; " + tar_status + "}; exit $rc";

@@ -63,17 +63,3 @@ std::string orch_template(const std::string& e2b_name);
 std::map<session::PoolKey, int> pool_keys(const std::map<std::string, int>& spec);
 
 }  // namespace orch::server::e2b
-
-namespace orch::server::e2b {
-
-// One open stream (a command's events, a code execution): each holds one of the server's worker
-// threads for as long as it is open, so they are capped below --threads to keep room for the rest.
-class StreamSlot {
- public:
-  explicit StreamSlot(const Context& ctx);  // throws Busy when every slot is taken
-  ~StreamSlot();
-  StreamSlot(const StreamSlot&) = delete;
-  StreamSlot& operator=(const StreamSlot&) = delete;
-};
-
-}  // namespace orch::server::e2b

@@ -36,9 +36,14 @@ void download(Context& ctx, const httplib::Request& req, httplib::Response& res,
     res.set_content("", "application/octet-stream");
     return;
   }
-  if (!more || static_cast<int64_t>(first.size()) >= reader->size()) {
+  if (more && static_cast<int64_t>(first.size()) >= reader->size()) {
+    // All the size said came at once: one more read finds the end. A file that grew, or a device
+    // (whose size is 0, /dev/zero without end), goes on as a stream: never held whole.
     std::string rest;
-    while (reader->next(rest)) first += rest, rest.clear();
+    more = reader->next(rest);
+    first += rest;
+  }
+  if (!more) {
     res.set_content(first, "application/octet-stream");
     return;
   }
@@ -91,7 +96,7 @@ void add_files_routes(httplib::Server& svr, Context& ctx) {
   svr.Get(p + "/health", [&ctx](const httplib::Request& req, httplib::Response& res) {
     try {
       std::string id = req.get_header_value("E2b-Sandbox-Id");
-      if (id.empty()) throw SandboxGone("no sandbox named (E2b-Sandbox-Id is missing)");
+      if (id.empty()) throw Error(ErrorKind::BadInput, "no sandbox named: the E2b-Sandbox-Id header is missing");
       auto r = ctx.sessions->get(id, std::nullopt);
       if (r.state != "running" || !r.attributes.count(kAttrToken)) throw SandboxGone("sandbox \"" + id + "\" is not running");
       if (r.expires <= unix_now()) throw SandboxGone("sandbox \"" + id + "\" has expired");

@@ -3,6 +3,7 @@
 #include <mutex>
 
 #include "core/util/base64.hpp"
+#include "server/body.hpp"
 #include "server/e2b/connect.hpp"
 #include "server/e2b/e2b.hpp"
 
@@ -79,7 +80,7 @@ void forget_sandbox(const std::string& id) {
 
 session::Record sandbox_of(Context& ctx, const httplib::Request& req, bool traffic_token_ok) {
   std::string id = req.get_header_value("E2b-Sandbox-Id");
-  if (id.empty()) throw SandboxGone("no sandbox named (E2b-Sandbox-Id is missing)");
+  if (id.empty()) throw Error(ErrorKind::BadInput, "no sandbox named: the E2b-Sandbox-Id header is missing");
   session::Record r = lookup(ctx, id);
   auto token = r.attributes.find(kAttrToken);
   if (token == r.attributes.end() || r.state != "running") throw SandboxGone("sandbox \"" + id + "\" not found");
@@ -125,10 +126,9 @@ int rest_status_for(const std::exception& e, bool sandbox_plane) {
 }
 
 std::string message_for(const std::exception& e) {
-  if (!dynamic_cast<const nlohmann::json::exception*>(&e)) return e.what();
-  std::string what = e.what();  // "[json.exception.type_error.302] type must be number, but is string"
-  auto end = what.find("] ");
-  return "a field of the request has the wrong type or value (" + (end == std::string::npos ? what : what.substr(end + 2)) + ")";
+  const auto* j = dynamic_cast<const nlohmann::json::exception*>(&e);
+  if (!j) return e.what();
+  return "a field of the request has the wrong type or value (" + json_error_text(*j) + ")";
 }
 
 void send_rest_exception(httplib::Response& res, const std::exception& e, bool sandbox_plane) {
@@ -170,24 +170,5 @@ void add_routes(httplib::Server& svr, Context& ctx) {
   add_process_routes(svr, ctx);
   add_interpreter_routes(svr, ctx);
 }
-
-}  // namespace orch::server::e2b
-
-namespace orch::server::e2b {
-
-namespace {
-std::atomic<int> g_open_streams{0};
-}
-
-StreamSlot::StreamSlot(const Context& ctx) {
-  int cap = std::max(1, ctx.cfg.threads - 8);
-  if (++g_open_streams > cap) {
-    --g_open_streams;
-    throw Error(ErrorKind::Busy, "this server has " + std::to_string(cap) +
-                                     " streams open (commands, code runs): retry later, or start orch serve with more --threads");
-  }
-}
-
-StreamSlot::~StreamSlot() { --g_open_streams; }
 
 }  // namespace orch::server::e2b
