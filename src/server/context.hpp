@@ -124,8 +124,9 @@ class StreamSlot {
 
 // The longest run this server allows the tenant, in seconds.
 double max_timeout_s(const Context& ctx, const Tenant& tenant);
-// The most memory this server allows the tenant's sandbox.
+// The most memory, and processes, this server allows the tenant's sandbox.
 int64_t max_memory_bytes(const Context& ctx, const Tenant& tenant);
+int64_t max_pids(const Context& ctx, const Tenant& tenant);
 // The server's and the tenant's caps, below the core's bounds: BadInput naming the field when a
 // timeout or memory asked for is above them.
 void check_caps(const Context& ctx, const Tenant& tenant, std::optional<double> timeout_s, std::optional<int64_t> memory_bytes);

@@ -90,8 +90,7 @@ void cap_repo_job(const Context& ctx, const Tenant& tenant, const json& body, re
   int64_t max_m = max_memory_bytes(ctx, tenant);
   if (o.memory_bytes) check_caps(ctx, tenant, std::nullopt, o.memory_bytes);
   else o.memory_bytes = std::min<int64_t>(1LL << 30, max_m);
-  int64_t max_p = tenant.limits.max_pids > 0 ? tenant.limits.max_pids : ctx.cfg.max_pids;
-  o.pids = std::min<int64_t>(512, max_p);
+  o.pids = std::min<int64_t>(512, max_pids(ctx, tenant));
   if (o.cpus) check_cpus(ctx, tenant, *o.cpus);
   for (const auto& kv : o.env) sandbox::check_env(kv);
 }

@@ -120,6 +120,10 @@ int64_t max_memory_bytes(const Context& ctx, const Tenant& tenant) {
   return tenant.limits.max_memory_bytes > 0 ? tenant.limits.max_memory_bytes : ctx.cfg.max_memory_bytes;
 }
 
+int64_t max_pids(const Context& ctx, const Tenant& tenant) {
+  return tenant.limits.max_pids > 0 ? tenant.limits.max_pids : ctx.cfg.max_pids;
+}
+
 void check_caps(const Context& ctx, const Tenant& tenant, std::optional<double> timeout_s, std::optional<int64_t> memory_bytes) {
   double max_t = max_timeout_s(ctx, tenant);
   int64_t max_m = max_memory_bytes(ctx, tenant);
@@ -134,7 +138,7 @@ void check_caps(const Context& ctx, const Tenant& tenant, std::optional<double> 
 void apply_caps(const Context& ctx, const Tenant& tenant, sandbox::RunOptions& o) {
   check_caps(ctx, tenant, o.timeout_s, o.memory_bytes);
   if (o.network) check_network(ctx, *o.network);
-  int64_t max_p = tenant.limits.max_pids > 0 ? tenant.limits.max_pids : ctx.cfg.max_pids;
+  int64_t max_p = max_pids(ctx, tenant);
   if (o.pids && *o.pids > max_p)
     throw Error(ErrorKind::BadInput, "pids " + std::to_string(*o.pids) + " is above this server's limit of " + std::to_string(max_p));
   if (o.cpus) check_cpus(ctx, tenant, *o.cpus);

@@ -56,7 +56,7 @@ const std::vector<Cause>& causes() {
 
 }  // namespace
 
-std::string could_not_run_reason(const std::string& output, int rc, const Results& results) {
+std::string could_not_run_reason(const std::string& output, int rc, const Results& results, const std::string& stack) {
   if (rc == 0) return "";
   bool collection_failed = output.find("ERROR collecting") != std::string::npos ||
                            output.find("Failed to import test module") != std::string::npos ||
@@ -68,7 +68,11 @@ std::string could_not_run_reason(const std::string& output, int rc, const Result
     if (i == 3 && !collection_failed && results.counts.passed > 0) continue;
     std::string line = line_matching(output, cause.line);
     if (line.empty() && !(i == 0 && rc == 127)) continue;
-    return std::string(cause.what) + (line.empty() ? " (exit code 127)" : ": " + line) + "; " + cause.hint;
+    std::string hint = cause.hint;
+    // An npm script's tools (pnpm, tshy, jest) come with the devDependencies, which the checkout lacks.
+    if (i == 0 && stack == "node")
+      hint += " (an npm script's tool comes with the devDependencies: --setup 'npm ci' --setup-net installs them)";
+    return std::string(cause.what) + (line.empty() ? " (exit code 127)" : ": " + line) + "; " + hint;
   }
   return "";
 }

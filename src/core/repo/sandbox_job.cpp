@@ -49,7 +49,7 @@ const sandbox::Artifact* JobResult::artifact(const std::string& path) const {
 std::string job_script() {
   // Exit codes of the program itself pass through; rc files tell which phase ended the run.
   // Its own steps find their tools whatever PATH the job's environment sets; setup and tests get it back.
-  return "p=$PATH; PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin\n"
+  return std::string("p=$PATH; PATH=") + sandbox::kBootPath + "\n" +
          "cd /workspace || exit 125\n"
          "mkdir -p out src\n"
          "tar -x -o -m -f .orch-input.tar -C /workspace || { echo 'orch: could not unpack the repository' >&2; exit 125; }\n"

@@ -247,10 +247,7 @@ TestReport run_tests(engine::Engine& engine, const templates::Store& store, cons
     r.results = collect_results(plan, j, r.warnings);
     r.status = r.results.counts.failed + r.results.counts.errored > 0 ? ReportStatus::Failed : ReportStatus::Passed;
     std::string output = j.run.stdout_data + "\n" + j.run.stderr_data;
-    std::string why = could_not_run_reason(output, j.test_rc, r.results);
-    // An npm script's tools (pnpm, tshy, jest) come with the devDependencies, which the checkout lacks.
-    if (plan.stack == "node" && why.rfind("a command the tests need", 0) == 0)
-      why += " (an npm script's tool comes with the devDependencies: --setup 'npm ci' --setup-net installs them)";
+    std::string why = could_not_run_reason(output, j.test_rc, r.results, plan.stack);
     if (!why.empty()) fail(r, ReportStatus::Error, "the tests could not run: " + why);
     else if (std::string none = no_tests_reason(output, j.test_rc, r.results); !none.empty())
       fail(r, ReportStatus::Error, "no tests ran: " + none);

@@ -16,9 +16,6 @@ namespace orch::sandbox {
 
 namespace {
 
-// Where the boot shell finds dd, tar, find and the rest, whatever PATH the run asks for.
-constexpr const char* kBootPath = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
-
 std::string extension_of(const std::string& name) {
   auto dot = name.rfind('.');
   auto slash = name.rfind('/');

@@ -157,6 +157,10 @@ void read_artifacts(std::string_view tar_bytes, bool cut_at_cap, const RunPlan& 
 inline constexpr std::string_view kTarStatusTag = "\x1eorch-tar-exit ";
 // The tar of input files (parents first); `w` may already hold entries.
 std::string build_input_tar(const std::vector<FileInput>& files, tar::Writer w = {});
+// Where orch's own steps in a sandbox (the boot shell, a repository job's script) find their tools,
+// whatever PATH the run's environment sets for the program.
+inline constexpr const char* kBootPath = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+
 // The shell that unpacks the input files from stdin and then runs the program (exec, or with a
 // marker, runs it and appends the `collect` paths as a tar behind `marker`). With `wait_for_go`
 // the files are already in place: it waits for one byte on stdin instead.
