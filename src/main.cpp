@@ -6,6 +6,7 @@
 #include "cli/commands.hpp"
 #include "cli/common.hpp"
 #include "core/error.hpp"
+#include "core/util/shown.hpp"
 #include "version.hpp"
 
 int main(int argc, char** argv) {
@@ -26,7 +27,7 @@ int main(int argc, char** argv) {
       std::cerr << "orch: error: an argument, a name or an environment value is not valid UTF-8; orch passes text only\n";
       return 2;
     }
-    std::cerr << "orch: error: internal: " << e.what() << "\n";
+    std::cerr << "orch: error: internal: " << orch::terminal_safe(e.what()) << "\n";
     return 125;
   }
 }

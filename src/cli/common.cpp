@@ -15,6 +15,7 @@
 
 #include "cli/describe.hpp"
 #include "core/error.hpp"
+#include "core/util/shown.hpp"
 #include "core/util/suggest.hpp"
 
 namespace orch::cli {
@@ -57,8 +58,8 @@ int check_subcommand(CLI::App& app, int argc, char** argv, int usage_exit) {
     if (word == "--help" || word == "-h") return -1;
     if (word.empty() || word[0] == '-') continue;
     if (std::find(names.begin(), names.end(), word) != names.end()) return -1;
-    std::cerr << "orch: error: unknown " << app.get_name().substr(5) << " command '" << word << "'"
-              << did_you_mean(word, names) << "\nRun '" << app.get_name() << " --help' for the list.\n";
+    std::cerr << "orch: error: unknown " << app.get_name().substr(5) << " command '" << shown(word, 100) << "'" << did_you_mean(word, names)
+              << "\nRun '" << app.get_name() << " --help' for the list.\n";
     return usage_exit;
   }
   std::cerr << app.help();
@@ -93,11 +94,11 @@ int parse(CLI::App& app, int argc, char** argv, int usage_exit) {
     std::string what = e.what();
     if (auto at = what.find(": At Most 1 required but received "); at != std::string::npos)
       what = what.substr(0, at) + " was given " + what.substr(what.rfind(' ') + 1) + " times; it takes one value";
-    std::cerr << "orch: error: " << what << "\n"
+    std::cerr << "orch: error: " << terminal_safe(what) << "\n"
               << "Run '" << usage_path(app) << " --help' for usage.\n";
     return usage_exit;
   } catch (const CLI::ParseError& e) {
-    std::cerr << "orch: error: " << e.what() << "\n"
+    std::cerr << "orch: error: " << terminal_safe(e.what()) << "\n"
               << "Run '" << usage_path(app) << " --help' for usage.\n";
     return usage_exit;
   }
@@ -108,7 +109,8 @@ std::string error_text(const Error& e) {
   static const std::map<std::string, std::string> flags = {
       {"memory", "--memory"}, {"cpus", "--cpus"}, {"pids", "--pids"}, {"timeout", "--timeout"}, {"output_limit", "--output-limit"},
       {"network", "--net"},   {"env", "--env"},   {"ttl", "--ttl"},   {"name", "--name"}};
-  std::string text = e.what();
+  // A message may quote what the command line or a repository gave: never raw to a terminal.
+  std::string text = terminal_safe(e.what());
   auto flag = flags.find(e.field());
   if (flag == flags.end() || text.rfind(e.field(), 0) != 0) return text;
   return flag->second + text.substr(e.field().size());

@@ -1,4 +1,5 @@
 #include "cli/out_dir.hpp"
+#include "core/util/shown.hpp"
 
 #include <iostream>
 
@@ -17,7 +18,7 @@ void save_artifacts(sandbox::RunResult& res, const HostDir& dir, bool overwrite)
 void report_skipped(const std::vector<sandbox::SkippedArtifact>& skipped) {
   bool exists = false;
   for (const auto& s : skipped) {
-    std::cerr << "orch: not saved: " << (s.path.empty() ? "(files in /workspace/out)" : s.path) << ": " << s.reason << "\n";
+    std::cerr << "orch: not saved: " << (s.path.empty() ? "(files in /workspace/out)" : shown(s.path, 4096)) << ": " << s.reason << "\n";
     exists = exists || s.reason.find("already exists") != std::string::npos;
   }
   if (exists) std::cerr << "orch: --out-overwrite replaces files that already exist\n";

@@ -6,6 +6,7 @@
 
 #include "cli/commands.hpp"
 #include "cli/common.hpp"
+#include "cli/terminal.hpp"
 #include "core/error.hpp"
 #include "core/repo/analyze.hpp"
 #include "core/repo/github.hpp"
@@ -54,6 +55,7 @@ int analyze(const ReadFlags& f) {
     print_json(repo::to_json(a));
     return 0;
   }
+  InertText inert(std::cout);  // file names are the repository's
   std::cout << "repository:  " << a.source << "\n";
   if (!a.last_commit.sha.empty())
     std::cout << "last commit: " << a.last_commit.sha.substr(0, 12) << " " << a.last_commit.date << " " << a.last_commit.author
@@ -93,6 +95,7 @@ int scan(const ReadFlags& f, const std::string& sarif, const std::string& allow_
   if (f.json) {
     print_json(repo::to_json(rep));
   } else {
+    InertText inert(std::cout);  // file names are the repository's
     for (const auto& x : rep.findings) {
       std::cout << std::left << std::setw(9) << repo::severity_name(x.severity) << x.file;
       if (x.line > 0) std::cout << ":" << x.line << ":" << x.column;
@@ -112,6 +115,7 @@ int info(const std::string& name, const std::string& token_env, bool as_json) {
     print_json(repo::to_json(i));
     return 0;
   }
+  InertText inert(std::cout);  // the description is whatever the repository's owner wrote
   std::cout << "repository:     " << i.full_name << (i.archived ? " (archived)" : "") << "\n"
             << "description:    " << i.description << "\n"
             << "default branch: " << i.default_branch << "\n"

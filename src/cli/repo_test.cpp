@@ -9,8 +9,10 @@
 
 #include "cli/common.hpp"
 #include "cli/repo.hpp"
+#include "cli/terminal.hpp"
 #include "core/error.hpp"
 #include "core/repo/test.hpp"
+#include "core/util/shown.hpp"
 #include "core/util/units.hpp"
 
 namespace orch::cli {
@@ -26,7 +28,7 @@ class CliProgress : public repo::ProgressObserver {
     bool transfer = phase == repo::Phase::Cloning && last_phase_[source] == repo::Phase::Cloning && started_.count(source);
     started_.insert(source);
     last_phase_[source] = phase;
-    std::string line = "[" + source + "] " + repo::phase_name(phase) + ": " + detail;
+    std::string line = terminal_safe("[" + source + "] " + repo::phase_name(phase) + ": " + detail);
     if (transfer) {
       // git's counters arrive many times a second: only a terminal gets them, overwritten in place.
       if (tty_ && single_) {
@@ -68,6 +70,7 @@ const char* upper_status(repo::ReportStatus s) {
 }
 
 void print_human(const std::vector<repo::TestReport>& reports) {
+  InertText inert(std::cout);  // test names and messages are the repository's
   repo::Counts total;
   int ok = 0;
   std::cout << "\n";

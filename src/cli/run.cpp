@@ -14,6 +14,7 @@
 #include "core/sandbox/run.hpp"
 #include "core/templates/build.hpp"
 #include "core/templates/packages.hpp"
+#include "core/util/shown.hpp"
 #include "core/util/units.hpp"
 
 namespace orch::cli {
@@ -178,7 +179,7 @@ int run_main(int argc, char** argv) {
   try {
     return run_command(argc, argv);
   } catch (const templates::PackageError& e) {
-    std::cerr << "orch: error: " << e.what() << "\n";
+    std::cerr << "orch: error: " << terminal_safe(e.what()) << "\n";
     return 2;  // the caller asked for a package that does not install
   } catch (const Error& e) {
     std::cerr << "orch: error: " << error_text(e) << "\n";

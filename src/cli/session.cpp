@@ -14,6 +14,7 @@
 #include "core/session/manager.hpp"
 #include "core/util/host_dir.hpp"
 #include "core/util/random.hpp"
+#include "core/util/shown.hpp"
 #include "core/util/tar.hpp"
 #include "core/util/units.hpp"
 
@@ -173,7 +174,7 @@ int session_exec_main(int argc, char** argv) {
     if (!out) break;
     auto w = out->write(a.name, a.data, out_overwrite ? OnExists::Replace : OnExists::NewName);
     saved.push_back(w.written);
-    if (!w.refused.empty()) std::cerr << "orch: not saved: " << a.name << ": " << w.refused << "\n";
+    if (!w.refused.empty()) std::cerr << "orch: not saved: " << shown(a.name, 4096) << ": " << w.refused << "\n";
   }
   if (as_json) {
     print_json(session::to_json(r, true));
@@ -192,7 +193,7 @@ int session_exec_main(int argc, char** argv) {
     for (size_t i = 0; i < r.artifacts.size(); ++i) {
       const auto& a = r.artifacts[i];
       std::string what = " (" + a.mime + ", " + format_bytes(static_cast<int64_t>(a.data.size())) + ")";
-      if (!out) std::cerr << "orch: " << a.name << what << " not saved: use --out DIR or --json\n";
+      if (!out) std::cerr << "orch: " << shown(a.name, 4096) << what << " not saved: use --out DIR or --json\n";
       else if (!saved[i].empty()) std::cerr << "orch: saved " << (fs::path(out_dir) / saved[i]).string() << what << "\n";
     }
     if (r.stdout_truncated || r.stderr_truncated) std::cerr << "orch: output truncated at " << output_cap << " per stream\n";
@@ -359,7 +360,9 @@ int session_files_main(int argc, char** argv) {
     return 0;
   }
   for (const auto& e : entries)
-    std::printf("%-8s %10lld  %s%s\n", e.type.c_str(), static_cast<long long>(e.size), e.path.c_str(), e.type == "dir" ? "/" : "");
+    // The names are the session's code's to choose: never raw to a terminal.
+    std::printf("%-8s %10lld  %s%s\n", e.type.c_str(), static_cast<long long>(e.size), shown(e.path, 4096).c_str(),
+                e.type == "dir" ? "/" : "");
   return 0;
 }
 

@@ -104,4 +104,35 @@ std::string inverse(const std::string& text, int width) {
   return "\x1b[7m" + padded + "\x1b[0m";
 }
 
+InertText::InertText(std::ostream& out) : out_(out), inner_(out.rdbuf(this)) {}
+
+InertText::~InertText() {
+  if (c2_) inner_->sputc(static_cast<char>(0xc2));
+  out_.rdbuf(inner_);
+}
+
+int InertText::overflow(int c) {
+  if (c == traits_type::eof()) return 0;
+  auto b = static_cast<unsigned char>(c);
+  auto escape = [this](unsigned v) {
+    static const char hex[] = "0123456789abcdef";
+    const char e[4] = {'\\', 'x', hex[v >> 4], hex[v & 15]};
+    inner_->sputn(e, 4);
+  };
+  if (c2_) {
+    c2_ = false;
+    if (b >= 0x80 && b <= 0x9f) {
+      escape(b);
+      return c;
+    }
+    inner_->sputc(static_cast<char>(0xc2));
+  }
+  if (b == 0xc2) c2_ = true;
+  else if ((b < 0x20 && b != '\n' && b != '\t') || b == 0x7f) escape(b);
+  else inner_->sputc(static_cast<char>(b));
+  return c;
+}
+
+int InertText::sync() { return inner_->pubsync(); }  // a 0xc2 waiting stays: its next byte decides
+
 }  // namespace orch::cli

@@ -1,4 +1,6 @@
 #pragma once
+#include <ostream>
+#include <streambuf>
 #include <string>
 #include <vector>
 
@@ -31,5 +33,23 @@ int read_key(int timeout_ms);
 
 // "\x1b[7m" + text + "\x1b[0m", padded to width first so the bar spans the line.
 std::string inverse(const std::string& text, int width);
+
+// While it lives, what goes to `out` has its control characters escaped as terminal_safe() does
+// (newlines and tabs stay): for human-readable text that quotes a repository's or a provider's
+// data (file and test names), which must not drive the reader's terminal. Not for JSON or XML.
+class InertText : private std::streambuf {
+ public:
+  explicit InertText(std::ostream& out);
+  ~InertText() override;
+  InertText(const InertText&) = delete;
+  InertText& operator=(const InertText&) = delete;
+
+ private:
+  int overflow(int c) override;
+  int sync() override;
+  std::ostream& out_;
+  std::streambuf* inner_;
+  bool c2_ = false;  // a 0xc2 byte waits: it may start a C1 control
+};
 
 }  // namespace orch::cli

@@ -1,5 +1,7 @@
 #include "server/metrics.hpp"
 
+#include <algorithm>
+
 #include <cmath>
 #include <cstdio>
 
@@ -67,7 +69,9 @@ void Metrics::record_run(const RecentRun& run) {
   ++runs_by_status_[run.status];
   run_seconds_.observe(static_cast<double>(run.duration_ms) / 1000.0);
   recent_.push_front(run);
-  if (recent_.size() > 50) recent_.pop_back();
+  // The last 50 of each tenant: another tenant's traffic does not push a tenant's out of GET /v1/runs.
+  if (std::count_if(recent_.begin(), recent_.end(), [&](const RecentRun& r) { return r.tenant == run.tenant; }) > 50)
+    recent_.erase(std::find_if(recent_.rbegin(), recent_.rend(), [&](const RecentRun& r) { return r.tenant == run.tenant; }).base() - 1);
 }
 
 void Metrics::record_pool(bool hit) {

@@ -3,6 +3,7 @@
 // runs, run registry and sessions as /v1.
 #include <cctype>
 
+#include "core/util/shown.hpp"
 #include "server/body.hpp"
 #include "server/compat.hpp"
 #include "server/policy.hpp"
@@ -93,7 +94,7 @@ json tool_json(const RunRecord& rec) {
 std::shared_ptr<RunRecord> tool_record(Context& ctx, const std::string& id) {
   auto rec = ctx.runs.get(id, current_tenant().name);
   if (rec->kind != "tool")
-    throw Error(ErrorKind::NotFound, "no tool execution '" + id.substr(0, 100) + "' (it is a run: /v1/runs/" + id + ")");
+    throw Error(ErrorKind::NotFound, "no tool execution '" + shown(id, 100) + "' (it is a run: /v1/runs/" + shown(id, 100) + ")");
   return rec;
 }
 
@@ -171,7 +172,7 @@ void add_container_routes(httplib::Server& svr, Context& ctx) {
               for (const auto& u : hex ? tenant_usage(ctx, prefix) : tenant_usage(ctx, ""))
                 if (hex || u.id == id || u.name == id) found.push_back(u);
             }
-            if (found.empty()) throw Error(ErrorKind::NotFound, "no running container, session or run '" + id.substr(0, 100) + "'");
+            if (found.empty()) throw Error(ErrorKind::NotFound, "no running container, session or run '" + shown(id, 100) + "'");
             json j = sandbox::to_json(found.front());
             if (found.size() > 1) {
               j["containers"] = json::array();

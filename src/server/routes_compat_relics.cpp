@@ -9,6 +9,7 @@
 #include <optional>
 
 #include "core/session/record.hpp"
+#include "core/util/shown.hpp"
 #include "server/body.hpp"
 #include "server/compat.hpp"
 #include "server/policy.hpp"
@@ -75,7 +76,7 @@ std::vector<std::pair<session::Record, session::ServiceInfo>> all_relics(Context
 std::pair<session::Record, session::ServiceInfo> find_relic(Context& ctx, const std::string& id) {
   for (auto& [r, s] : all_relics(ctx))
     if (relic_id(s) == id || (id.size() >= 12 && s.container_id.rfind(id, 0) == 0)) return {r, s};
-  throw Error(ErrorKind::NotFound, "no relic '" + id.substr(0, 100) + "'");
+  throw Error(ErrorKind::NotFound, "no relic '" + shown(id, 100) + "'");
 }
 
 // Relics that were stopped: a session service's container is removed when it ends, but the API

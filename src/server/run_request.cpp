@@ -5,6 +5,7 @@
 
 #include "core/error.hpp"
 #include "core/util/base64.hpp"
+#include "core/util/shown.hpp"
 #include "server/body.hpp"
 
 namespace orch::server {
@@ -79,7 +80,7 @@ sandbox::RunOptions parse_run_request(const nlohmann::json& b, bool strict) {
     for (const auto& [k, v] : b["env"].items()) {
       if (!v.is_string()) throw Error(ErrorKind::BadInput, "field 'env." + k + "' must be a string");
       if (k.find('=') != std::string::npos)  // "A=B": v would be read as A's value "B=v"
-        throw Error::bad_field("env", "key '" + k.substr(0, 200) + "' may hold only letters, digits and _");
+        throw Error::bad_field("env", "key '" + shown(k) + "' may hold only letters, digits and _");
       o.env.push_back(k + "=" + v.get<std::string>());
     }
   }

@@ -1,10 +1,13 @@
 #include "server/runs.hpp"
 
+#include <map>
+
 #include <algorithm>
 #include <limits>
 
 #include "core/sandbox/result_json.hpp"
 #include "core/util/random.hpp"
+#include "core/util/shown.hpp"
 #include "server/runner.hpp"
 
 namespace orch::server {
@@ -108,13 +111,24 @@ std::shared_ptr<RunRecord> RunRegistry::add(const std::string& id, const std::st
     }
   const size_t room = room_ ? room_() : std::numeric_limits<size_t>::max();
   // Forget the oldest finished runs (only those answered in place when they alone are over their
-  // room); running ones always stay.
+  // room); running ones always stay. Over the count or the bytes, the runs forgotten are those of the
+  // tenant holding the most (by bytes when bytes are over), so one tenant's traffic cannot push out
+  // another's results before it reads them.
   for (;;) {
-    bool any = runs_.size() > kKeep || held > keep_bytes_;
+    bool over_bytes = held > keep_bytes_;
+    bool any = runs_.size() > kKeep || over_bytes;
     if (!any && answered <= room) break;
+    std::map<std::string, size_t> weight;  // tenant -> its finished runs (or their bytes)
+    if (any)
+      for (const auto& [_, r] : runs_)
+        if (!r->running()) weight[r->tenant] += over_bytes ? r->held_bytes() : 1;
+    std::string heaviest;
+    size_t most = 0;
+    for (const auto& [tenant, w] : weight)
+      if (w > most) most = w, heaviest = tenant;
     auto oldest = runs_.end();
     for (auto it = runs_.begin(); it != runs_.end(); ++it)
-      if (!it->second->running() && (any || it->second->is_answered_in_place()) &&
+      if (!it->second->running() && (any ? it->second->tenant == heaviest : it->second->is_answered_in_place()) &&
           (oldest == runs_.end() || it->second->created < oldest->second->created))
         oldest = it;
     if (oldest == runs_.end()) break;
@@ -131,7 +145,9 @@ std::shared_ptr<RunRecord> RunRegistry::get(const std::string& id, const std::st
   auto it = runs_.find(id);
   if (it == runs_.end() || it->second->tenant != tenant)
     throw Error(ErrorKind::NotFound,
-                "no run '" + id.substr(0, 100) + "' (runs are kept while they run and for the last " + std::to_string(kKeep) + " after)");
+                "no run '" + shown(id, 100) + "' (runs are kept while they run; after, the last " + std::to_string(kKeep) + " within " +
+                    std::to_string(std::max<size_t>(1, keep_bytes_ >> 20)) +
+                    " MiB of output, the busiest tenant's oldest forgotten first; GET /v1/runs may still list its summary)");
   return it->second;
 }
 

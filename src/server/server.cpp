@@ -233,8 +233,8 @@ int serve(const ServerConfig& cfg) {
   // A large or streamed body goes out in writes of its own after the headers: with Nagle on, a
   // keep-alive client's delayed ACK would hold the second one for 40 ms.
   svr.set_tcp_nodelay(true);
-  // httplib keeps a connection open for the keep-alive period even after a body read failed, so the
-  // idle timeout is the read timeout: a stalled client holds a thread at most twice that long.
+  // A connection waits for its next request in httplib's gate (orch patch 15), not in a worker:
+  // its first byte within the keep-alive timeout, the rest of its head within the read timeout.
   svr.set_keep_alive_timeout(std::min(5, cfg.read_timeout_s));
 
   svr.set_pre_routing_handler([&ctx](const httplib::Request& req, httplib::Response& res) {

@@ -58,6 +58,15 @@ test_e2b_lifecycle_tenants_and_tokens() {
 test_e2b_commands() {
   e2b_setup
   e2b_run commands.mjs
+  # The access log names the tenant of each E2B call: the API key's on the control plane, the
+  # sandbox's owner on the sandbox plane (it said "local" for all of them).
+  "$PY" - "$SERVER_LOG" <<'PY' || fail "E2B access log lines name another tenant"
+import json, sys
+lines = [json.loads(l) for l in open(sys.argv[1]) if l.startswith('{') and '"route"' in l]
+e2b = [l for l in lines if l["route"].startswith("/e2b") and l["status"] < 300]
+wrong = [(l["method"], l["route"], l["tenant"]) for l in e2b if l["tenant"] != "a"]
+assert len(e2b) > 10 and not wrong, (len(e2b), wrong[:5])
+PY
   e2b_no_leftovers
 }
 

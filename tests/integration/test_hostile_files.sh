@@ -153,11 +153,14 @@ x/y:'x' is a file, not a directory" "$(skipped | LC_ALL=C sort)" "[$MODE] every 
 test_out_clashing_entries_are_reported() { both case_out_clashing_entries; }
 
 case_out_over_the_cap() {
-  # A sparse file costs the sandbox nothing but is 80 MiB in the archive, past the 64 MiB cap:
-  # the small files still come back, and the big one is named.
-  local res=$SCRATCH/cap.$MODE
-  hrun --timeout 30 --out "$res" -l bash -c 'mkdir -p out/d; echo a > out/a.txt; truncate -s 80M out/big.bin; echo y > out/d/y; echo z > out/z.txt'
+  # Sparse files cost the sandbox nothing but are 80 MiB and 1 TiB in the archive, past the 64 MiB
+  # cap: the small files still come back, the big ones are named, and neither is streamed (the
+  # 1 TiB one took the run to its timeout).
+  local res=$SCRATCH/cap.$MODE t0=$SECONDS
+  hrun --timeout 30 --out "$res" -l bash -c 'mkdir -p out/d; echo a > out/a.txt; truncate -s 80M out/big.bin; truncate -s 1T out/d/huge.bin; echo y > out/d/y; echo z > out/z.txt'
   assert_eq ok "$STATUS" "[$MODE] status"
+  [ $((SECONDS - t0)) -lt 20 ] || fail "[$MODE] the run took $((SECONDS - t0)) s"
+  assert_contains "$(skipped)" "d/huge.bin:past the 64 MiB limit for all files returned"
   assert_eq "a y z" "$(cat "$res/a.txt" "$res/d/y" "$res/z.txt" | tr '\n' ' ' | sed 's/ $//')" "[$MODE] the small files were lost"
   [ ! -e "$res/big.bin" ] || fail "[$MODE] a partial big.bin was written"
   assert_contains "$(skipped)" "big.bin:past the 64 MiB limit for all files returned"

@@ -152,6 +152,50 @@ s.settimeout(8); print(s.recv(200).split(b"\r\n")[0].decode())' "$port")
 }
 
 
+# Slowloris: connections that trickle their heads a line at a time, and idle keep-alive ones, more
+# of them than the server has threads. They wait in the server's gate, not in its workers: everyone
+# else is served at once, and a head not whole within the read timeout is a 408.
+SLOW_HEADS='import socket, sys, time
+port, n = int(sys.argv[1]), int(sys.argv[2])
+trickling, idle = [], []
+for i in range(n):
+    s = socket.create_connection(("127.0.0.1", port)); s.sendall(b"GET /health HTTP/1.1\r\nHost: x\r\n"); trickling.append(s)
+    k = socket.create_connection(("127.0.0.1", port)); k.sendall(b"GET /health HTTP/1.1\r\nHost: x\r\n\r\n"); idle.append(k)
+for k in idle:
+    k.settimeout(10); assert k.recv(65536).startswith(b"HTTP/1.1 200")
+print("ready", flush=True)
+t0, answers = time.time(), []
+while time.time() - t0 < 12 and len(answers) < n:
+    for s in list(trickling):
+        s.settimeout(0.05)
+        try:
+            d = s.recv(100)
+            answers.append(d.split(b" ")[1].decode() if d.startswith(b"HTTP/1.1 ") else "closed")
+            trickling.remove(s)
+        except socket.timeout:
+            try: s.sendall(b"X-Slow: 1\r\n")
+            except OSError: answers.append("closed"); trickling.remove(s)
+    time.sleep(0.5)
+print(" ".join(sorted(set(answers))), len(answers), "%.0f" % (time.time() - t0), flush=True)'
+
+test_slow_heads_and_idle_connections_cannot_take_every_thread() {
+  scratch
+  start_server --threads 12 --read-timeout 4
+  "$PY" -c "$SLOW_HEADS" "${BASE##*:}" 40 >"$SCRATCH/slow" 2>&1 &
+  local slow=$! t0
+  for _ in $(seq 100); do grep -q ready "$SCRATCH/slow" && break; sleep 0.1; done
+  assert_contains "$(cat "$SCRATCH/slow")" ready
+  t0=$(date +%s%N)
+  assert_eq ok "$(json_get "$(curl -s -m 5 "$BASE/health")" status)" "80 slow connections on 12 threads"
+  [ $(( ($(date +%s%N) - t0) / 1000000 )) -lt 1000 ] || fail "/health waited $(( ($(date +%s%N) - t0) / 1000000 )) ms"
+  served_fast
+  wait "$slow"
+  # every trickled head ended with a 408 within the read timeout, not the test's 12 s
+  local last; last=$(tail -1 "$SCRATCH/slow")
+  assert_eq "408 40" "$(echo "$last" | cut -d' ' -f1-2)" "$(cat "$SCRATCH/slow")"
+  [ "$(echo "$last" | cut -d' ' -f3)" -le 8 ] || fail "slow heads were ended after $last s"
+}
+
 # Raw HTTP: sends the bytes (then keeps sending up to EXTRA MiB of filler, as a flood would) and
 # prints "STATUS CLOSED SECONDS SENT_MIB": the first answer's status, whether the server closed the
 # connection, how long the answer took, how much of the flood the server let in before it did.

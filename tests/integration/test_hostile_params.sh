@@ -59,3 +59,35 @@ test_cli_cannot_choose_privileges_or_image() {
   assert_eq "false" "$(docker inspect -f '{{.HostConfig.Privileged}}' "$(docker ps -q --filter "label=orch.id=$S")")"
 }
 
+
+# Ids and names a request or a command line gives are quoted whole in errors (a NUL ended the
+# message) and never raw to a terminal (an escape sequence in a name drove the user's terminal).
+test_quoted_names_are_whole_and_inert() {
+  scratch
+  start_server
+  local r
+  r=$(curl -s "$BASE/v1/runs/ab%00cd")
+  assert_contains "$r" "no run 'ab\\\\x00cd'"
+  r=$(curl -s "$BASE/v1/sessions/ab%1b%5b31mred")
+  assert_contains "$r" "no session 'ab\\\\x1b[31mred'"
+  "$ORCH" session rm "$(printf 'ab\033]0;pwned\007')" 2>"$SCRATCH/err"
+  assert_eq 3 "$?" "exit code of an unknown session"
+  assert_contains "$(cat "$SCRATCH/err")" "no session 'ab\\x1b]0;pwned\\x07'"
+  [ "$(tr -d -c '\033\007' <"$SCRATCH/err" | wc -c)" = 0 ] || fail "a raw escape reached stderr: $(od -c "$SCRATCH/err" | head -3)"
+  "$ORCH" run -l bash --env "$(printf 'K\033[2J=v')" -c true 2>"$SCRATCH/err2"
+  assert_eq 125 "$?" "orch run's own failures are 125, as docker run's"
+  "$ORCH" templates show "$(printf 'x\033[2J')" 2>>"$SCRATCH/err2"
+  "$ORCH" run --bogus "$(printf '\033[2J')" 2>>"$SCRATCH/err2"
+  [ "$(wc -l <"$SCRATCH/err2")" -ge 3 ] || fail "an error went missing: $(cat -v "$SCRATCH/err2")"
+  [ "$(tr -d -c '\033' <"$SCRATCH/err2" | wc -c)" = 0 ] || fail "a raw escape reached stderr: $(cat -v "$SCRATCH/err2")"
+  # Names a sandbox's code chooses: a session's listing and the files --out did not save.
+  local sid
+  sid=$("$ORCH" session create -t python) || fail "session create"
+  "$ORCH" session exec "$sid" -c 'open("/workspace/\x1b]0;PWNED\x07\x1b[2JEVIL", "w").write("x")' >/dev/null
+  "$ORCH" session files "$sid" >"$SCRATCH/list" 2>&1
+  "$ORCH" session rm "$sid" >/dev/null
+  assert_contains "$(cat "$SCRATCH/list")" '\x1b]0;PWNED\x07\x1b[2JEVIL'
+  "$ORCH" run -l python --out "$SCRATCH/o1" -c 'import os; os.symlink("/etc/passwd", "out/\x1b[2Jlink")' 2>"$SCRATCH/err3"
+  assert_contains "$(cat "$SCRATCH/err3")" 'not saved: \x1b[2Jlink: a symbolic link'
+  [ "$(cat "$SCRATCH/list" "$SCRATCH/err3" | tr -d -c '\033\007' | wc -c)" = 0 ] || fail "a raw escape reached the terminal: $(cat -v "$SCRATCH/list" "$SCRATCH/err3")"
+}

@@ -280,8 +280,10 @@ test_setup_gets_network_tests_do_not() {
   mkdir -p "$SCRATCH/net"
   printf 'def test_x():\n    pass\n' > "$SCRATCH/net/test_x.py"
   make_repo "$SCRATCH/net"
-  cmd='ls /sys/class/net > test-net.txt; cat setup-net.txt test-net.txt; grep -q eth0 setup-net.txt && ! grep -q eth0 test-net.txt'
-  out=$(orch_repo test "$SCRATCH/net" --setup 'ls /sys/class/net > setup-net.txt' --setup-net --cmd "$cmd" --json 2>/dev/null)
+  # ... and Cargo and Go may fetch there (the templates keep them offline for the tests).
+  cmd='ls /sys/class/net > test-net.txt; cat setup-net.txt test-net.txt; grep -q eth0 setup-net.txt && ! grep -q eth0 test-net.txt &&
+    grep -qx CARGO_NET_OFFLINE=false setup-env.txt && grep -q "^GOPROXY=https://" setup-env.txt'
+  out=$(orch_repo test "$SCRATCH/net" --setup 'ls /sys/class/net > setup-net.txt; env > setup-env.txt' --setup-net --cmd "$cmd" --json 2>/dev/null)
   assert_eq 0 $? "setup saw a network, the tests none: $(json_get "$out" repositories.0.output_tail)"
   # Without --setup-net the setup shares the offline sandbox.
   out=$(orch_repo test "$SCRATCH/net" --setup 'ls /sys/class/net > setup-net.txt' --cmd 'grep -q eth0 setup-net.txt' --json 2>/dev/null)
@@ -289,6 +291,11 @@ test_setup_gets_network_tests_do_not() {
   out=$(orch_repo test "$SCRATCH/net" --setup 'exit 7' --json 2>/dev/null)
   assert_eq 4 $? "a failed setup means the tests could not run"
   assert_contains "$(json_get "$out" repositories.0.message)" "setup command failed (exit code 7)"
+  # A setup that hangs says where: its output comes with the timeout.
+  out=$(orch_repo test "$SCRATCH/net" --setup 'echo fetching-deps; sleep 60' --setup-net --timeout 3 --json 2>/dev/null)
+  assert_eq 4 $? "a setup that timed out"
+  assert_contains "$(json_get "$out" repositories.0.message)" "the setup timed out after 3s"
+  assert_contains "$(json_get "$out" repositories.0.output_tail)" "fetching-deps"
 }
 
 # pip in a setup installs where the tests find it (the user's site in the workspace: the system's is

@@ -75,6 +75,7 @@ test_missing_commands_and_offline_dependencies_are_could_not_run() {
   mkdir -p "$SCRATCH/jest/test" "$SCRATCH/py" "$SCRATCH/rs/src"
   printf '{"name":"j","version":"1.0.0","scripts":{"test":"jest --ci"},"devDependencies":{"jest":"^29.7.0"}}\n' > "$SCRATCH/jest/package.json"
   echo "test('x', () => expect(1).toBe(1));" > "$SCRATCH/jest/test/x.test.js"
+  echo 'lockfileVersion: 9.0' > "$SCRATCH/jest/pnpm-lock.yaml"  # the hint names pnpm, not npm ci (no package-lock.json)
   make_repo "$SCRATCH/jest"
   printf 'requests>=2\n' > "$SCRATCH/py/requirements.txt"
   printf 'import requests\n\ndef test_get():\n    assert requests\n' > "$SCRATCH/py/test_api.py"
@@ -87,7 +88,7 @@ test_missing_commands_and_offline_dependencies_are_could_not_run() {
   assert_eq 4 $? "could not run, never tests failed"
   for i in 0 1 2; do assert_eq error "$(json_get "$out" repositories.$i.status)" "repository $i"; done
   assert_contains "$(json_get "$out" repositories.0.message)" "jest: not found"
-  assert_contains "$(json_get "$out" repositories.0.message)" "--setup 'npm ci' --setup-net"
+  assert_contains "$(json_get "$out" repositories.0.message)" "--setup 'npx --yes pnpm install --frozen-lockfile' --setup-net"
   assert_eq 0 "$(json_get "$out" repositories.0.counts.total)" "a run that could not test counts no case"
   assert_contains "$(json_get "$out" repositories.1.message)" "No module named 'requests'"
   assert_contains "$(json_get "$out" repositories.1.message)" "--setup"

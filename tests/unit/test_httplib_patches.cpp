@@ -366,3 +366,65 @@ TEST_CASE("httplib patch: pipelined requests are all answered") {
   CHECK(Clock::now() - t0 < std::chrono::seconds(2));
   CHECK_FALSE(c.closed_by_server(200));
 }
+
+TEST_CASE("httplib patch: slow clients wait in the gate, not in the workers") {
+  httplib::Server svr;
+  svr.new_task_queue = [] { return new httplib::ThreadPool(2); };
+  svr.set_read_timeout(2, 0);
+  svr.set_keep_alive_timeout(3);
+  svr.Get("/ok",
+          [](const httplib::Request& req, httplib::Response& res) { res.set_content("ok" + req.get_header_value("X-N"), "text/plain"); });
+  svr.Post("/echo", [](const httplib::Request& req, httplib::Response& res) { res.set_content("got " + req.body, "text/plain"); });
+  int port = svr.bind_to_any_port("127.0.0.1");
+  std::thread t([&svr] { svr.listen_after_bind(); });
+  while (!svr.is_running()) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+
+  // Two workers, and more connections than that holding them the ways a slow client can: a head
+  // trickled a line at a time, a small body trickled, an idle keep-alive connection, a connection
+  // that sends nothing, and a whole request followed by half of the next in one write.
+  std::vector<std::unique_ptr<Raw>> trickled;
+  for (int i = 0; i < 3; ++i) {
+    trickled.push_back(std::make_unique<Raw>(port));
+    trickled.back()->send("GET /ok HTTP/1.1\r\nHost: x\r\n");
+  }
+  Raw body(port);
+  body.send("POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 6\r\n\r\nabc");
+  Raw idle(port);
+  idle.send("GET /ok HTTP/1.1\r\nHost: x\r\n\r\n");
+  REQUIRE(idle.read_until("\r\n\r\nok").find("\r\n\r\nok") != std::string::npos);
+  Raw silent(port);
+  Raw pipelined(port);
+  pipelined.send("GET /ok HTTP/1.1\r\nHost: x\r\n\r\nGET /ok HTTP/1.1\r\nX-N: 2\r\n");
+  REQUIRE(pipelined.read_until("\r\n\r\nok").find("\r\n\r\nok") != std::string::npos);
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  for (auto& c : trickled) c->send("X-Slow: 1\r\n");
+
+  // Meanwhile a new client is served at once (it waited for a read timeout before).
+  auto t0 = Clock::now();
+  Raw fresh(port);
+  fresh.send("GET /ok HTTP/1.1\r\nHost: x\r\nX-N: 1\r\n\r\n");
+  CHECK(fresh.read_until("ok1").find("\r\n\r\nok1") != std::string::npos);
+  CHECK(Clock::now() - t0 < std::chrono::milliseconds(500));
+
+  // The slow ones are served when their requests are whole, from where they left off.
+  trickled[0]->send("X-N: 0\r\n\r\n");
+  CHECK(trickled[0]->read_until("ok0").find("\r\n\r\nok0") != std::string::npos);
+  body.send("def");
+  CHECK(body.read_until("got abcdef").find("got abcdef") != std::string::npos);
+  pipelined.forget();
+  pipelined.send("Host: x\r\n\r\n");
+  CHECK(pipelined.read_until("ok2").find("\r\n\r\nok2") != std::string::npos);
+  idle.forget();
+  idle.send("GET /ok HTTP/1.1\r\nHost: x\r\nX-N: 3\r\n\r\n");
+  CHECK(idle.read_until("ok3").find("\r\n\r\nok3") != std::string::npos);
+
+  // A head not whole within the read timeout is answered 408 and closed; a connection that sends
+  // nothing is closed after the keep-alive timeout, without an answer.
+  CHECK(trickled[1]->status() == 408);
+  CHECK(trickled[1]->closed_by_server(1000));
+  CHECK(silent.closed_by_server(3000));
+  CHECK(silent.got().empty());
+
+  svr.stop();
+  t.join();
+}

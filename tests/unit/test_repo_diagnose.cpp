@@ -40,6 +40,24 @@ TEST_CASE("tests that ran and failed are not mistaken for tests that could not r
   CHECK(could_not_run_reason("sh: 1: jest: not found\n", 0, with(0, 0)).empty());
 }
 
+TEST_CASE("hints name what would help: the lockfile's installer, pytest's plugins and version") {
+  // The installer a node plan names (pnpm's lockfile), not always npm ci.
+  auto pnpm = could_not_run_reason("sh: 1: pnpm: not found\n", 127, with(0, 0), "node", "npx --yes pnpm install --frozen-lockfile");
+  CHECK(pnpm.find("--setup 'npx --yes pnpm install --frozen-lockfile' --setup-net installs them") != std::string::npos);
+  auto npm = could_not_run_reason("Error: Cannot find module 'left-pad'\n", 1, with(0, 1), "node", "");
+  CHECK(npm.find("--setup 'npm install' --setup-net") != std::string::npos);
+  // pytest's usage errors (exit 4) are a run that could not start, not one failing test.
+  auto cov = could_not_run_reason(
+      "ERROR: usage: pytest [options] [file_or_dir] [file_or_dir] [...]\npytest: error: unrecognized arguments: --cov=wcwidth\n", 4,
+      with(0, 1), "python");
+  CHECK(cov.find("a plugin is not installed") != std::string::npos);
+  CHECK(cov.find("unrecognized arguments: --cov=wcwidth") != std::string::npos);
+  CHECK(cov.find("-o addopts=") != std::string::npos);
+  auto old = could_not_run_reason("ERROR: /src/pyproject.toml: 'minversion' requires pytest-8.0, actual pytest-7.2.1\n", 4, with(0, 1));
+  CHECK(old.find("the template's pytest is older than the repository asks") == 0);
+  CHECK(could_not_run_reason("pytest: error: unrecognized arguments: --x\n", 1, with(5, 1)).empty());  // tests ran
+}
+
 TEST_CASE("a runner that found no tests is told from tests that passed") {
   Results none;
   none.format = "exit-code";

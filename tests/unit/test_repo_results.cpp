@@ -140,6 +140,62 @@ TEST_CASE("tap: plain TAP and bail out") {
   CHECK(r.counts.errored == 1);
 }
 
+TEST_CASE("junit: a ctest failure tells what failed from the test's output") {
+  auto r =
+      parse_junit(R"(<testsuite><testcase name="version" classname="version" status="fail"><failure message=""/><system-out>version 0.2.5
+test-version: tests/test-version.c:21: main: Assertion `major == 1' failed.
+</system-out></testcase><testcase name="ok" status="run"><system-out>fine</system-out></testcase></testsuite>)");
+  REQUIRE(r.cases.size() == 2);
+  CHECK(r.cases[0].message == "test-version: tests/test-version.c:21: main: Assertion `major == 1' failed.");
+  CHECK(r.cases[0].details.find("version 0.2.5") == 0);
+  CHECK(r.cases[1].details.empty());  // a passing test's output is not a failure's details
+}
+
+TEST_CASE("tap: tape's comments name the tests, bats' diagnostics explain failures, a short plan is an error") {
+  auto tape = parse_tap(R"(TAP version 13
+# flag boolean default false
+ok 1 should be deeply equivalent
+not ok 2 should be deeply equivalent
+  ---
+    operator: deepEqual
+    expected: |-
+      { x: false }
+    actual: |-
+      { x: true }
+    at: Test.<anonymous> (/workspace/src/test/bool.js:12:7)
+  ...
+# another test
+ok 3 should be deeply equivalent
+
+1..3
+# tests 3
+# pass  2
+# fail  1
+)");
+  REQUIRE(tape.cases.size() == 3);
+  CHECK(tape.cases[0].suite == "flag boolean default false");
+  CHECK(tape.cases[1].suite == "flag boolean default false");
+  CHECK(tape.cases[1].message.find("operator: deepEqual") == 0);
+  CHECK(tape.cases[1].details.find("actual: |-") != std::string::npos);
+  CHECK(tape.cases[2].suite == "another test");
+  CHECK(tape.counts.errored == 0);
+
+  auto bats = parse_tap(R"(1..4
+ok 1 runs
+not ok 2 fails loudly
+# (in test file test/a.bats, line 7)
+#   `[ "$status" -eq 0 ]' failed
+ok 3 runs again
+)");
+  REQUIRE(bats.cases.size() == 4);
+  CHECK(bats.cases[1].message == "`[ \"$status\" -eq 0 ]' failed");
+  CHECK(bats.cases[1].details == "(in test file test/a.bats, line 7)\n`[ \"$status\" -eq 0 ]' failed");
+  CHECK(bats.cases[2].suite.empty());
+  CHECK(bats.cases[3].name == "TAP plan");
+  CHECK(bats.cases[3].message == "the plan announced 4 tests; 3 reported");
+  CHECK(bats.counts.errored == 1);
+}
+
 TEST_CASE("go test -json: leaves only, failures with output, build failures") {
   auto r = parse_go_test_json(R"({"Action":"run","Package":"ex/m","Test":"TestA"}
 {"Action":"output","Package":"ex/m","Test":"TestA","Output":"=== RUN   TestA\n"}

@@ -23,6 +23,11 @@ TEST_CASE("parse_source: kinds, hosts, masking") {
   CHECK(scp.kind == Source::Kind::Ssh);
   CHECK(scp.host == "github.com");
   CHECK(short_name(scp) == "octo/hello");
+  // A port is not an owner: names come from a URL's path.
+  CHECK(short_name(parse_source("https://[::1]:9/x")) == "x");
+  CHECK(short_name(parse_source("git://127.0.0.1:9418/team/r.git")) == "team/r");
+  CHECK(short_name(parse_source("ssh://git@host:2222/octo/hello.git")) == "octo/hello");
+  CHECK(short_name(parse_source("https://git.example.com/")) == "git.example.com");
   auto local = parse_source("/tmp");
   CHECK(local.kind == Source::Kind::LocalPath);
   CHECK(local.url == "file:///tmp");

@@ -113,6 +113,11 @@ TEST_CASE("detect: stacks and their test commands") {
   CHECK(npm.plans[0].command.find("--test-reporter-destination=/workspace/out/results.tap") != std::string::npos);
   CHECK(npm.plans[0].command.substr(npm.plans[0].command.size() - 9) == " npm test");
   CHECK(npm.plans[0].result_file == "results.tap");
+  CHECK(npm.plans[0].install == "npm install");  // no lockfile: npm ci would refuse
+  const std::string pkg = R"({"scripts":{"test":"jest"}})";
+  CHECK(plan_for({{"package.json", pkg}, {"package-lock.json", "{}"}}).plans[0].install == "npm ci");
+  CHECK(plan_for({{"package.json", pkg}, {"pnpm-lock.yaml", ""}}).plans[0].install == "npx --yes pnpm install --frozen-lockfile");
+  CHECK(plan_for({{"package.json", pkg}, {"yarn.lock", ""}}).plans[0].install == "npx --yes yarn install --frozen-lockfile");
   auto placeholder = plan_for({{"package.json", R"({"scripts":{"test":"echo \"Error: no test specified\" && exit 1"}})"},
                                {"test/a.test.js", ""}});
   CHECK(placeholder.plans[0].runner == "node-test");

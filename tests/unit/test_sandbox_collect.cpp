@@ -16,6 +16,15 @@ namespace {
 
 bool has_env(const RunPlan& p, const std::string& kv) { return std::find(p.spec.env.begin(), p.spec.env.end(), kv) != p.spec.env.end(); }
 
+// A python run with --out.
+RunPlan plan_collecting_out() {
+  static const auto store = orch::testing::builtin_templates();
+  RunOptions o;
+  o.code = "x";
+  o.collect_out = true;
+  return plan_run(store, o);
+}
+
 }  // namespace
 
 TEST_CASE("read-only workspace: root-owned, files unpacked before the program, nothing collected from it") {
@@ -66,11 +75,7 @@ TEST_CASE("captured workspace: new and changed files come back, given ones and .
 }
 
 TEST_CASE("out files keep their paths under out/; a cut archive is flagged") {
-  auto store = orch::testing::builtin_templates();
-  RunOptions o;
-  o.code = "x";
-  o.collect_out = true;
-  RunPlan p = plan_run(store, o);
+  RunPlan p = plan_collecting_out();
   REQUIRE(p.collect() == std::vector<std::string>{"workspace/out"});
   tar::Writer w;
   w.add_file("workspace/out/report.txt", "done", 0644);
@@ -83,6 +88,34 @@ TEST_CASE("out files keep their paths under out/; a cut archive is flagged") {
   RunResult cut;
   read_artifacts(std::string(700, 'x'), false, p, cut);
   CHECK(cut.artifacts_truncated);
+}
+
+TEST_CASE("out files past the size cap are named after the archive, not streamed") {
+  RunPlan p = plan_collecting_out();
+  // The boot shell archives what fits and lists the rest; its awk is given the cap less 1 MiB.
+  auto cmd = boot_command(0, {"sh", "main.sh"}, "M", p.collect(), false, 64 << 20);
+  CHECK(cmd[2].find("-v c=" + std::to_string(63 << 20) + " ") != std::string::npos);
+  CHECK(cmd[2].find("L 1 | tar -c -f - --null --no-recursion -T -") != std::string::npos);
+  CHECK(cmd[2].find("L 0 | head -z -n 100; printf") != std::string::npos);
+  tar::Writer w;
+  w.add_file("workspace/out/small.txt", "kept", 0644);
+  std::string bytes = w.finish();
+  bytes += std::string(kTooBigTag) + "workspace/out/huge.bin" + '\0' + "workspace/out/d/more.bin" + '\0';
+  bytes += std::string(kTarStatusTag) + "0\x1e";
+  RunResult res;
+  read_artifacts(bytes, false, p, res);
+  REQUIRE(res.artifacts.size() == 1);
+  CHECK(res.artifacts[0].data == "kept");
+  REQUIRE(res.artifacts_skipped.size() == 2);
+  CHECK(res.artifacts_skipped[0].path == "huge.bin");
+  CHECK(res.artifacts_skipped[0].reason == "past the 64 MiB limit for all files returned");
+  CHECK(res.artifacts_skipped[1].path == "d/more.bin");
+  CHECK(res.artifacts_truncated);
+  // Without the list (a boot shell without GNU find) nothing is skipped.
+  RunResult plain;
+  read_artifacts(w.finish() + std::string(kTarStatusTag) + "0\x1e", false, p, plain);
+  CHECK(plain.artifacts_skipped.empty());
+  CHECK_FALSE(plain.artifacts_truncated);
 }
 
 TEST_CASE("figures: only python-data code that uses matplotlib gets the backend, and PNGs come back typed") {

@@ -369,7 +369,7 @@ TEST_CASE("boot_command: shape with and without an out marker") {
   CHECK(out[2].find("exec \"$@\"") == std::string::npos);
   CHECK(out[2].find("mkdir -p /workspace/out; PATH=$p; \"$@\"; rc=$?; PATH=/usr/local/sbin:") != std::string::npos);
   CHECK(out[2].find("export TAR_OPTIONS=; printf %s \"$m\"; cd / && ") != std::string::npos);  // the boot's own tar, never the run's
-  CHECK(out[2].find("then find workspace/out -mindepth 1") != std::string::npos);
+  CHECK(out[2].find("then L() { find workspace/out -mindepth 1") != std::string::npos);
   CHECK(out[2].find("| sort -zn |") != std::string::npos);  // smallest files first
 
   CHECK(out[2].substr(out[2].size() - 8) == "exit $rc");

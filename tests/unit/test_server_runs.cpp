@@ -2,6 +2,7 @@
 
 #include <thread>
 
+#include "server/metrics.hpp"
 #include "server/policy.hpp"
 #include "server/runs.hpp"
 
@@ -57,6 +58,39 @@ TEST_CASE("run registry: forgets the oldest finished runs, never a running one")
   for (size_t i = 0; i < RunRegistry::kKeep + 10; ++i) reg.add("r-" + std::to_string(i), "t", "run")->fail(ErrorKind::Timeout, "x");
   CHECK(reg.get("r-run", "t") == running);
   CHECK_NOTHROW(reg.get("r-" + std::to_string(RunRegistry::kKeep + 9), "t"));
+}
+
+TEST_CASE("run registry: one tenant's runs cannot push out another's") {
+  RunRegistry reg(size_t{16} << 20);
+  reg.add("a-1", "alice", "run")->fail(ErrorKind::Timeout, "x");
+  for (size_t i = 0; i < RunRegistry::kKeep + 10; ++i) reg.add("b-" + std::to_string(i), "bob", "run")->fail(ErrorKind::Timeout, "x");
+  CHECK_NOTHROW(reg.get("a-1", "alice"));
+  CHECK_THROWS_AS(reg.get("b-0", "bob"), Error);
+  // By bytes too: bob's big outputs go, alice's small one stays.
+  auto big = [&](const std::string& id, const std::string& tenant, size_t bytes) {
+    auto r = reg.add(id, tenant, "run");
+    auto res = std::make_shared<sandbox::RunResult>();
+    res->stdout_data.assign(bytes, 'x');
+    r->finish(res);
+  };
+  big("a-2", "alice", 1000);
+  for (int i = 0; i < 12; ++i) big("bb-" + std::to_string(i), "bob", size_t{2} << 20);
+  CHECK_NOTHROW(reg.get("a-2", "alice"));
+  CHECK_NOTHROW(reg.get("a-1", "alice"));
+  CHECK_THROWS_AS(reg.get("bb-0", "bob"), Error);
+}
+
+TEST_CASE("recent runs: the last 50 of each tenant") {
+  Metrics m;
+  m.record_run({"a-1", "alice", "python", "ok"});
+  for (int i = 0; i < 60; ++i) m.record_run({"b-" + std::to_string(i), "bob", "python", "ok"});
+  auto alice = m.recent_runs(std::string("alice"));
+  REQUIRE(alice.size() == 1);
+  CHECK(alice[0]["run_id"] == "a-1");
+  auto bob = m.recent_runs(std::string("bob"));
+  CHECK(bob.size() == 50);
+  CHECK(bob[0]["run_id"] == "b-59");  // newest first
+  CHECK(bob[49]["run_id"] == "b-10");
 }
 
 TEST_CASE("image allowlist: shell patterns; nothing without one") {

@@ -80,6 +80,20 @@
 #define CPPHTTPLIB_HEADERS_MAX_TOTAL 65536
 #endif
 
+// orch patch: a connection waits for its request's head (and a small body) outside the worker
+// threads, in one gate thread (see HeadGate).
+#ifndef CPPHTTPLIB_GATE_WORKER_WAIT_MSEC
+#define CPPHTTPLIB_GATE_WORKER_WAIT_MSEC 10
+#endif
+
+#ifndef CPPHTTPLIB_GATE_BODY_MAX
+#define CPPHTTPLIB_GATE_BODY_MAX (16 * 1024)
+#endif
+
+#ifndef CPPHTTPLIB_GATE_MAX_WAITING
+#define CPPHTTPLIB_GATE_MAX_WAITING 4096
+#endif
+
 #ifndef CPPHTTPLIB_CHUNK_LINE_MAX_LENGTH
 #define CPPHTTPLIB_CHUNK_LINE_MAX_LENGTH 4096
 #endif
@@ -200,9 +214,7 @@ using socket_t = SOCKET;
 #include <resolv.h>
 #endif
 #include <netinet/tcp.h>
-#ifdef CPPHTTPLIB_USE_POLL
-#include <poll.h>
-#endif
+#include <poll.h> // orch patch: the head gate polls (see HeadGate)
 #include <csignal>
 #include <pthread.h>
 #include <sys/select.h>
@@ -644,6 +656,10 @@ using SocketOptions = std::function<void(socket_t sock)>;
 
 void default_socket_options(socket_t sock);
 
+namespace detail {
+class HeadGate; // orch patch
+} // namespace detail
+
 class Server {
 public:
   using Handler = std::function<void(const Request &, Response &)>;
@@ -794,6 +810,9 @@ private:
                          ContentReceiver multipart_receiver);
 
   virtual bool process_and_close_socket(socket_t sock);
+  // orch patch: serves a connection whose next request has arrived, or hands it to the gate.
+  bool serve_connection(socket_t sock, const std::string &prefix, size_t count);
+  std::atomic<detail::HeadGate *> gate_{nullptr};
 
   struct MountPointEntry {
     std::string mount_point;
@@ -2514,8 +2533,18 @@ public:
   void get_remote_ip_and_port(std::string &ip, int &port) const override;
   void get_local_ip_and_port(std::string &ip, int &port) const override;
   socket_t socket() const override;
-  // orch patch: bytes already read from the socket and not yet consumed (a pipelined request).
-  bool has_buffered_input() const { return read_buff_off_ < read_buff_content_size_; }
+  // orch patch: bytes already read from the socket and not yet consumed (a pipelined request),
+  // and bytes a worker read before it handed the connection to the gate, to be read first (at
+  // most read_buff_size_).
+  std::string buffered_input() const {
+    return std::string(read_buff_.data() + read_buff_off_, read_buff_content_size_ - read_buff_off_);
+  }
+  void preload(const std::string &bytes) {
+    auto n = (std::min)(bytes.size(), read_buff_size_);
+    memcpy(read_buff_.data(), bytes.data(), n);
+    read_buff_off_ = 0;
+    read_buff_content_size_ = n;
+  }
 
 private:
   socket_t sock_;
@@ -2583,33 +2612,271 @@ process_server_socket_core(const std::atomic<socket_t> &svr_sock, socket_t sock,
   return ret;
 }
 
-// orch patch: one stream for the whole connection. A stream per request dropped what its read
-// buffer held beyond that request, so of requests a client pipelined in one write only the first
-// was answered and the connection then sat idle until the keep-alive timeout. The next request
-// may already be in the buffer: it is served without waiting for the socket.
-template <typename T>
-inline bool
-process_server_socket(const std::atomic<socket_t> &svr_sock, socket_t sock,
-                      size_t keep_alive_max_count,
-                      time_t keep_alive_timeout_sec, time_t read_timeout_sec,
-                      time_t read_timeout_usec, time_t write_timeout_sec,
-                      time_t write_timeout_usec, T callback) {
-  assert(keep_alive_max_count > 0);
-  SocketStream strm(sock, read_timeout_sec, read_timeout_usec,
-                    write_timeout_sec, write_timeout_usec);
-  auto ret = false;
-  auto count = keep_alive_max_count;
-  while (svr_sock != INVALID_SOCKET && count > 0 &&
-         (strm.has_buffered_input() ||
-          keep_alive(sock, keep_alive_timeout_sec))) {
-    auto close_connection = count == 1;
-    auto connection_closed = false;
-    ret = callback(strm, close_connection, connection_closed);
-    if (!ret || connection_closed) { break; }
-    count--;
+// orch patch: slow clients wait outside the worker threads. A connection is served by a worker
+// once its next request has arrived (its head, and a body of up to CPPHTTPLIB_GATE_BODY_MAX that
+// Content-Length announces); a worker waits CPPHTTPLIB_GATE_WORKER_WAIT_MSEC for that and then
+// hands the connection to the gate, one thread that polls every waiting connection: the first
+// byte must come within the keep-alive timeout, the rest within the read timeout, else the
+// connection is closed (408 when part of a request came). Before, each connection held a worker
+// while it trickled its head (slowloris: 70 connections sending a header line every 4 s held all
+// of orch's 64 threads) or idled between keep-alive requests.
+enum class Arrival { Ready, Partial, Closed };
+
+inline int shutdown_socket(socket_t sock);
+
+// Whether a request is whole in data (bytes from the connection's start of the request). Anything
+// the request reader refuses at once (an over-long line, too many lines, a bare LF) is Ready too,
+// so it is refused as promptly as before.
+inline bool request_is_whole(const std::string &data) {
+  static constexpr size_t line_max = (std::max)(CPPHTTPLIB_REQUEST_URI_MAX_LENGTH, CPPHTTPLIB_HEADER_MAX_LENGTH) + 64;
+  static constexpr size_t head_max = CPPHTTPLIB_REQUEST_URI_MAX_LENGTH + CPPHTTPLIB_HEADERS_MAX_TOTAL + 64;
+  size_t pos = 0;
+  size_t lines = 0;
+  size_t head_end = std::string::npos;
+  size_t length = 0;
+  while (pos < data.size()) {
+    auto eol = data.find('\n', pos);
+    if (eol == std::string::npos) { return data.size() - pos > line_max || data.size() > head_max; }
+    if (eol == pos || data[eol - 1] != '\r' || eol - pos > line_max || ++lines > CPPHTTPLIB_HEADER_MAX_COUNT + 1) {
+      return true;
+    }
+    if (eol == pos + 1) {
+      head_end = eol + 1;
+      break;
+    }
+    if (lines > 1) {
+      auto colon = data.find(':', pos);
+      if (colon == std::string::npos || colon > eol) { return true; }
+      auto name = data.substr(pos, colon - pos);
+      std::transform(name.begin(), name.end(), name.begin(), [](unsigned char c) { return static_cast<char>(::tolower(c)); });
+      if (name == "transfer-encoding" || name == "expect") { return true; }
+      if (name == "content-length") {
+        if (length) { return true; }
+        auto v = colon + 1;
+        while (v < eol - 1 && (data[v] == ' ' || data[v] == '\t')) { v++; }
+        auto digits = v;
+        while (v < eol - 1 && ::isdigit(static_cast<unsigned char>(data[v])) && length <= CPPHTTPLIB_GATE_BODY_MAX) {
+          length = length * 10 + static_cast<size_t>(data[v] - '0');
+          v++;
+        }
+        if (v == digits || length > CPPHTTPLIB_GATE_BODY_MAX) { return true; }
+      }
+    }
+    pos = eol + 1;
+    if (pos > head_max) { return true; }
   }
-  return ret;
+  if (head_end == std::string::npos) { return data.size() > head_max; }
+  return data.size() - head_end >= length;
 }
+
+// How much of its next request a connection holds: prefix (what a stream already read from it),
+// then what its socket holds, peeked. peeked is the socket's part.
+inline Arrival request_arrival(socket_t sock, const std::string &prefix, size_t &peeked) {
+  static constexpr size_t cap = CPPHTTPLIB_REQUEST_URI_MAX_LENGTH + CPPHTTPLIB_HEADERS_MAX_TOTAL + 128 + CPPHTTPLIB_GATE_BODY_MAX;
+  peeked = 0;
+  auto peek = [&](char *buf, size_t size) {
+    return handle_EINTR([&]() { return recv(sock, buf, size, MSG_PEEK | MSG_DONTWAIT); });
+  };
+  std::string data = prefix;
+  char small[8192];
+  auto n = peek(small, sizeof(small));
+  if (n > 0 && static_cast<size_t>(n) == sizeof(small)) {
+    std::unique_ptr<char[]> big(new char[cap]);
+    n = peek(big.get(), cap);
+    if (n > 0) { data.append(big.get(), static_cast<size_t>(n)); }
+  } else if (n > 0) {
+    data.append(small, static_cast<size_t>(n));
+  }
+  if (n == 0) { return Arrival::Closed; }
+  if (n < 0) {
+    if (errno != EAGAIN && errno != EWOULDBLOCK) { return Arrival::Closed; }
+    n = 0;
+  }
+  peeked = static_cast<size_t>(n);
+  return request_is_whole(data) ? Arrival::Ready : Arrival::Partial;
+}
+
+// A poll for reading wakes only once the socket holds at least this many bytes (or ends).
+inline void set_read_low_mark(socket_t sock, size_t bytes) {
+  int v = static_cast<int>((std::min)(bytes, static_cast<size_t>(INT_MAX)));
+  setsockopt(sock, SOL_SOCKET, SO_RCVLOWAT, reinterpret_cast<const char *>(&v), sizeof(v));
+}
+
+// A worker's short wait for the rest of a request.
+inline Arrival await_request(socket_t sock, const std::string &prefix, int msec) {
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(msec);
+  auto marked = false;
+  for (;;) {
+    size_t peeked = 0;
+    auto a = request_arrival(sock, prefix, peeked);
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now()).count();
+    if (a != Arrival::Partial || left <= 0) {
+      if (marked) { set_read_low_mark(sock, 1); }
+      return a;
+    }
+    if (peeked > 0) { // a poll would wake at once for what is already there
+      set_read_low_mark(sock, peeked + 1);
+      marked = true;
+    }
+    pollfd pfd{sock, POLLIN, 0};
+    handle_EINTR([&]() { return poll(&pfd, 1, static_cast<int>(left)); });
+  }
+}
+
+class HeadGate {
+public:
+  using Serve = std::function<void(socket_t, std::string, size_t)>;
+
+  HeadGate(Serve serve, time_t idle_sec, time_t read_sec, time_t read_usec)
+      : serve_(std::move(serve)), idle_(std::chrono::seconds(idle_sec)),
+        read_(std::chrono::seconds(read_sec) + std::chrono::microseconds(read_usec)) {
+    if (pipe(wake_) != 0) {
+      wake_[0] = wake_[1] = -1;
+      return;
+    }
+    fcntl(wake_[0], F_SETFL, O_NONBLOCK);
+    fcntl(wake_[1], F_SETFL, O_NONBLOCK);
+    thread_ = std::thread([this] { run(); });
+  }
+  HeadGate(const HeadGate &) = delete;
+  HeadGate &operator=(const HeadGate &) = delete;
+  ~HeadGate() {
+    stop();
+    if (wake_[0] >= 0) {
+      close(wake_[0]);
+      close(wake_[1]);
+    }
+  }
+
+  // Takes the connection; prefix is what was already read of its next request.
+  void admit(socket_t sock, std::string prefix, size_t count) {
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      if (!stopped_ && thread_.joinable()) {
+        incoming_.push_back(Waiting{sock, std::move(prefix), count, {}, false, false});
+        char c = 0;
+        (void)!write(wake_[1], &c, 1);
+        return;
+      }
+    }
+    shutdown_socket(sock);
+    close_socket(sock);
+  }
+
+  // Closes every waiting connection; later ones are closed as they come.
+  void stop() {
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      if (stopped_) { return; }
+      stopped_ = true;
+      char c = 0;
+      if (wake_[1] >= 0) { (void)!write(wake_[1], &c, 1); }
+    }
+    if (thread_.joinable()) { thread_.join(); }
+    for (auto &w : incoming_) { drop(w, false); }
+    incoming_.clear();
+  }
+
+private:
+  using Clock = std::chrono::steady_clock;
+  struct Waiting {
+    socket_t sock;
+    std::string prefix;
+    size_t count;
+    Clock::time_point deadline;
+    bool started; // part of the request came
+    bool marked;  // its read low mark was raised
+  };
+
+  static void drop(Waiting &w, bool timed_out) {
+    if (timed_out && w.started) {
+      static const char answer[] = "HTTP/1.1 408 Request Timeout\r\nConnection: close\r\nContent-Length: 0\r\n\r\n";
+      (void)!send(w.sock, answer, sizeof(answer) - 1, MSG_DONTWAIT | MSG_NOSIGNAL);
+    }
+    shutdown_socket(w.sock);
+    close_socket(w.sock);
+  }
+
+  void run() {
+    std::vector<Waiting> waiting;
+    std::vector<pollfd> fds;
+    for (;;) {
+      {
+        std::lock_guard<std::mutex> lock(mutex_);
+        if (stopped_) { break; }
+        auto now = Clock::now();
+        for (auto &w : incoming_) {
+          w.started = !w.prefix.empty();
+          w.deadline = now + (w.started ? read_ : idle_);
+          waiting.push_back(std::move(w));
+        }
+        incoming_.clear();
+      }
+      while (waiting.size() > CPPHTTPLIB_GATE_MAX_WAITING) {
+        auto oldest = std::min_element(waiting.begin(), waiting.end(),
+                                       [](const Waiting &a, const Waiting &b) { return a.deadline < b.deadline; });
+        drop(*oldest, false);
+        waiting.erase(oldest);
+      }
+      fds.assign(1, pollfd{wake_[0], POLLIN, 0});
+      auto timeout = -1;
+      auto now = Clock::now();
+      for (auto &w : waiting) {
+        fds.push_back(pollfd{w.sock, POLLIN, 0});
+        auto left = std::chrono::duration_cast<std::chrono::milliseconds>(w.deadline - now).count() + 1;
+        if (timeout < 0 || left < timeout) { timeout = static_cast<int>((std::max)(left, static_cast<decltype(left)>(0))); }
+      }
+      handle_EINTR([&]() { return poll(fds.data(), static_cast<nfds_t>(fds.size()), timeout); });
+      if (fds[0].revents) {
+        char buf[256];
+        while (read(wake_[0], buf, sizeof(buf)) > 0) {}
+      }
+      now = Clock::now();
+      std::vector<Waiting> still;
+      still.reserve(waiting.size());
+      for (size_t i = 0; i < waiting.size(); i++) {
+        auto &w = waiting[i];
+        if (fds[i + 1].revents) {
+          size_t peeked = 0;
+          auto a = request_arrival(w.sock, w.prefix, peeked);
+          if (a == Arrival::Closed) {
+            drop(w, false);
+            continue;
+          }
+          if (a == Arrival::Ready) {
+            if (w.marked) { set_read_low_mark(w.sock, 1); }
+            serve_(w.sock, std::move(w.prefix), w.count);
+            continue;
+          }
+          if (!w.started && peeked > 0) {
+            w.started = true;
+            w.deadline = now + read_;
+          }
+          if (peeked > 0) {
+            set_read_low_mark(w.sock, peeked + 1);
+            w.marked = true;
+          }
+        }
+        if (now >= w.deadline) {
+          drop(w, true);
+          continue;
+        }
+        still.push_back(std::move(w));
+      }
+      waiting.swap(still);
+    }
+    for (auto &w : waiting) { drop(w, false); }
+  }
+
+  Serve serve_;
+  Clock::duration idle_;
+  Clock::duration read_;
+  int wake_[2] = {-1, -1};
+  std::mutex mutex_;
+  std::vector<Waiting> incoming_;
+  bool stopped_ = false;
+  std::thread thread_;
+};
 
 inline bool process_client_socket(socket_t sock, time_t read_timeout_sec,
                                   time_t read_timeout_usec,
@@ -5658,6 +5925,13 @@ inline bool Server::listen_internal() {
 
   {
     std::unique_ptr<TaskQueue> task_queue(new_task_queue());
+    // orch patch: connections wait for their requests in the gate, not in the workers.
+    detail::HeadGate gate(
+        [&](socket_t sock, std::string prefix, size_t count) {
+          task_queue->enqueue([=]() { serve_connection(sock, prefix, count); });
+        },
+        keep_alive_timeout_sec_, read_timeout_sec_, read_timeout_usec_);
+    gate_ = &gate;
 
     while (svr_sock_ != INVALID_SOCKET) {
 #ifndef _WIN32
@@ -5727,7 +6001,9 @@ inline bool Server::listen_internal() {
 #endif
     }
 
+    gate.stop();
     task_queue->shutdown();
+    gate_ = nullptr;
   }
 
   is_running_ = false;
@@ -6114,14 +6390,34 @@ Server::process_request(Stream &strm, bool close_connection,
 inline bool Server::is_valid() const { return true; }
 
 inline bool Server::process_and_close_socket(socket_t sock) {
-  auto ret = detail::process_server_socket(
-      svr_sock_, sock, keep_alive_max_count_, keep_alive_timeout_sec_,
-      read_timeout_sec_, read_timeout_usec_, write_timeout_sec_,
-      write_timeout_usec_,
-      [this](Stream &strm, bool close_connection, bool &connection_closed) {
-        return process_request(strm, close_connection, connection_closed,
-                               nullptr);
-      });
+  return serve_connection(sock, std::string(), keep_alive_max_count_);
+}
+
+// orch patch: requests are served while they come; a connection whose next request is not there
+// after a short wait goes to the gate (HeadGate), which hands it back to a worker when it is. One
+// stream serves the connection's requests, so requests a client pipelined in one write are all
+// answered: a stream per request dropped what its read buffer held beyond that request.
+inline bool Server::serve_connection(socket_t sock, const std::string &prefix,
+                                     size_t count) {
+  detail::SocketStream strm(sock, read_timeout_sec_, read_timeout_usec_,
+                            write_timeout_sec_, write_timeout_usec_);
+  strm.preload(prefix);
+  auto ret = false;
+  while (svr_sock_ != INVALID_SOCKET && count > 0) {
+    auto arrival = detail::await_request(sock, strm.buffered_input(),
+                                         CPPHTTPLIB_GATE_WORKER_WAIT_MSEC);
+    if (arrival == detail::Arrival::Closed) { break; }
+    auto gate = gate_.load();
+    if (arrival == detail::Arrival::Partial && gate) {
+      gate->admit(sock, strm.buffered_input(), count);
+      return ret;
+    }
+    auto close_connection = count == 1;
+    auto connection_closed = false;
+    ret = process_request(strm, close_connection, connection_closed, nullptr);
+    if (!ret || connection_closed) { break; }
+    count--;
+  }
 
   detail::shutdown_socket(sock);
   detail::close_socket(sock);

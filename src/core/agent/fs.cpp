@@ -12,6 +12,7 @@
 #include <fstream>
 
 #include "core/agent/wire.hpp"
+#include "core/util/shown.hpp"
 
 namespace orch::agent {
 
@@ -135,7 +136,7 @@ int remove_one(const char* p, const struct stat*, int flag, struct FTW*) {
 }  // namespace
 
 void check_path(const std::string& path) {
-  if (path.empty() || path[0] != '/') throw Failure("invalid_argument", "path '" + path.substr(0, 200) + "' is not absolute");
+  if (path.empty() || path[0] != '/') throw Failure("invalid_argument", "path '" + shown(path) + "' is not absolute");
   if (path.find('\0') != std::string::npos) throw Failure("invalid_argument", "the path holds a NUL byte");
   if (path.size() > 4096) throw Failure("invalid_argument", "the path is longer than 4096 bytes");
 }

@@ -8,6 +8,7 @@
 #include "core/repo/process.hpp"
 #include "core/repo/tree.hpp"
 #include "core/util/base64.hpp"
+#include "core/util/shown.hpp"
 #include "core/util/units.hpp"
 
 namespace orch::repo {
@@ -143,7 +144,7 @@ class GitRunner {
 
 Checkout clone(const Source& src, const CloneOptions& o, const std::function<bool()>& cancelled, const CloneProgress& progress) {
   if (!o.ref.empty() && (o.ref[0] == '-' || o.ref.find("..") != std::string::npos || o.ref.find_first_of(" \t\n:~^?*[\\") != std::string::npos))
-    throw Error(ErrorKind::BadInput, "--ref '" + o.ref + "' is not a valid branch, tag or commit name");
+    throw Error(ErrorKind::BadInput, "--ref '" + shown(o.ref, 100) + "' is not a valid branch, tag or commit name");
   PinnedGit pinned{{}, src.url, ""};
   if (auto pin = check_remote(src, o.remote)) {
     if (o.submodules) throw Error(ErrorKind::BadInput, "submodules are not fetched here: their URLs come from the repository, not from you");

@@ -130,6 +130,11 @@ void detect_node(const View& v, Detection& d) {
         pkg["scripts"]["test"].is_string())
       script = pkg["scripts"]["test"].get<std::string>();
   }
+  // What installs the devDependencies (an npm script's tools): the lockfile says which package manager.
+  std::string install = v.has("pnpm-lock.yaml")                                      ? "npx --yes pnpm install --frozen-lockfile"
+                        : v.has("yarn.lock")                                         ? "npx --yes yarn install --frozen-lockfile"
+                        : v.has("package-lock.json") || v.has("npm-shrinkwrap.json") ? "npm ci"
+                                                                                     : "npm install";
   // `npm init` writes a test script that only fails; it means "no tests".
   if (!script.empty() && script.find("no test specified") == std::string::npos) {
     d.test_systems.push_back("npm test");
@@ -138,13 +143,13 @@ void detect_node(const View& v, Detection& d) {
     d.plans.push_back({"node", "npm", "node",
                        "NODE_OPTIONS=\"$NODE_OPTIONS --test-reporter=tap --test-reporter-destination=/workspace/out/results.tap "
                        "--test-reporter=spec --test-reporter-destination=stdout\" npm test",
-                       "results.tap", "tap", "node"});
+                       "results.tap", "tap", "node", install});
   } else if (!tests.empty()) {
     d.test_systems.push_back("node --test");
     d.plans.push_back({"node", "node-test", "node",
                        "node --test --test-reporter=tap --test-reporter-destination=/workspace/out/results.tap "
                        "--test-reporter=spec --test-reporter-destination=stdout",
-                       "results.tap", "tap", "node"});
+                       "results.tap", "tap", "node", has_pkg ? install : ""});
   }
 }
 

@@ -16,6 +16,7 @@ struct TestPlan {
   std::string result_format;  // junit | tap | go-json | cargo | unittest | exit-code
   std::string language;       // the runtime it runs on (node, python, go, rust; "" for C and C++), whose declared
                               // version picks among templates
+  std::string install = "";   // the setup command that installs its dependencies, as hints name it ("" = none known)
 };
 
 struct Detection {

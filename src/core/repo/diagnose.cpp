@@ -44,19 +44,27 @@ const std::vector<Cause>& causes() {
        "vendor it (cargo vendor), or fetch it first with --setup 'cargo fetch' --setup-net"},
       {std::regex(R"(no required module provides package|module lookup disabled by GOPROXY=off|cannot find package ".*" in any of)", ecma),
        false, "a Go module cannot be fetched offline",
-       "vendor it (go mod vendor), or fetch it first with --setup 'go mod download' --setup-net"},
+       "vendor it (go mod vendor), or fetch it first with --setup 'go mod download' --setup-net; a repository without a "
+       "go.mod needs one first: --setup 'go mod init example.com/m && go mod tidy' --setup-net"},
       {std::regex(R"((ModuleNotFoundError|ImportError): No module named)", ecma), false,
        "a Python module the tests import is not installed",
        "install it with --setup 'pip install -r requirements.txt' --setup-net (or 'pip install .' for the repository's own package)"},
       {std::regex(R"(Cannot find (module|package) '[^.][^']*'|ERR_MODULE_NOT_FOUND)", ecma), true,
-       "an npm package the tests import is not installed", "install it with --setup 'npm ci' --setup-net"},
+       "an npm package the tests import is not installed", "install it with --setup '{install}' --setup-net"},
+      {std::regex(R"(: error: unrecognized arguments: )", ecma), true,
+       "pytest does not know options the repository's configuration gives it (a plugin is not installed)",
+       "install the plugin the options belong to with --setup 'pip install pytest-cov' --setup-net (for --cov), or run "
+       "without them: --cmd 'python3 -m pytest -o addopts='"},
+      {std::regex(R"('minversion' requires pytest-)", ecma), true, "the template's pytest is older than the repository asks",
+       "install a newer one with --setup 'pip install -U pytest' --setup-net"},
   };
   return c;
 }
 
 }  // namespace
 
-std::string could_not_run_reason(const std::string& output, int rc, const Results& results, const std::string& stack) {
+std::string could_not_run_reason(const std::string& output, int rc, const Results& results, const std::string& stack,
+                                 const std::string& install) {
   if (rc == 0) return "";
   bool collection_failed = output.find("ERROR collecting") != std::string::npos ||
                            output.find("Failed to import test module") != std::string::npos ||
@@ -68,10 +76,13 @@ std::string could_not_run_reason(const std::string& output, int rc, const Result
     if (i == 3 && !collection_failed && results.counts.passed > 0) continue;
     std::string line = line_matching(output, cause.line);
     if (line.empty() && !(i == 0 && rc == 127)) continue;
+    while (!line.empty() && line.back() == ':') line.pop_back();  // go's "in any of:" lists the paths below
     std::string hint = cause.hint;
+    const std::string installer = install.empty() ? "npm install" : install;
+    if (auto at = hint.find("{install}"); at != std::string::npos) hint.replace(at, 9, installer);
     // An npm script's tools (pnpm, tshy, jest) come with the devDependencies, which the checkout lacks.
     if (i == 0 && stack == "node")
-      hint += " (an npm script's tool comes with the devDependencies: --setup 'npm ci' --setup-net installs them)";
+      hint += " (an npm script's tool comes with the devDependencies: --setup '" + installer + "' --setup-net installs them)";
     return std::string(cause.what) + (line.empty() ? " (exit code 127)" : ": " + line) + "; " + hint;
   }
   return "";

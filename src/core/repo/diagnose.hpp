@@ -9,7 +9,8 @@ namespace orch::repo {
 // a dependency that cannot be had offline (cargo, go modules, npm packages, Python modules missing at
 // collection). "" when the output looks like tests that ran and failed. `output` is stdout and stderr;
 // `stack` (node, python, ...) fits the hint to where the missing command would come from.
-std::string could_not_run_reason(const std::string& output, int rc, const Results& results, const std::string& stack = "");
+std::string could_not_run_reason(const std::string& output, int rc, const Results& results, const std::string& stack = "",
+                                 const std::string& install = "");
 // Why a run that counted nothing tested nothing: the runner said it found no tests (ctest, meson,
 // go, cargo, unittest, pytest, node --test, jest). "" when it did not say so.
 std::string no_tests_reason(const std::string& output, int rc, const Results& results);

@@ -1,5 +1,7 @@
 #include "core/repo/results.hpp"
 
+#include <regex>
+
 #include "core/repo/xml.hpp"
 
 namespace orch::repo {
@@ -57,6 +59,26 @@ std::string first_line(std::string_view s) {
   return std::string(s.substr(0, nl));
 }
 
+// The line of a failed test's output that says what failed (an assertion, an error), else its last.
+std::string telling_line(std::string_view text) {
+  static const std::regex telling(R"(assert|fail|error|expected|abort|panic)", std::regex::icase);
+  std::string last;
+  size_t start = 0;
+  while (start < text.size()) {
+    size_t nl = text.find('\n', start);
+    std::string line(text.substr(start, nl == std::string_view::npos ? std::string_view::npos : nl - start));
+    auto a = line.find_first_not_of(" \t\r");
+    if (a != std::string::npos) {
+      line = line.substr(a);
+      if (std::regex_search(line, telling)) return line;
+      last = line;
+    }
+    if (nl == std::string_view::npos) break;
+    start = nl + 1;
+  }
+  return last;
+}
+
 void collect(const xml::Node& n, std::vector<TestCase>& out) {
   if (n.name == "testcase") {
     TestCase t;
@@ -72,6 +94,12 @@ void collect(const xml::Node& n, std::vector<TestCase>& out) {
     if (bad) {
       t.message = clip(bad->attr("message", first_line(bad->text)), 2000);
       t.details = clip(bad->text, 8000);
+    }
+    // ctest's report says nothing in <failure>: what failed is in the test's own output.
+    const xml::Node* sysout = n.first("system-out");
+    if ((t.status == TestCase::Status::Failed || t.status == TestCase::Status::Errored) && t.details.empty() && sysout) {
+      t.details = clip(sysout->text, 8000);
+      if (t.message.empty() || t.message == "Failed") t.message = clip(telling_line(sysout->text), 2000);
     }
     out.push_back(std::move(t));
     return;

@@ -94,7 +94,13 @@ JobResult run_job(engine::Engine& engine, const templates::Store& store, const T
             "PIP_USER=1", "PIP_BREAK_SYSTEM_PACKAGES=1", "PIP_NO_WARN_SCRIPT_LOCATION=1",
             // Bytecode goes to the workspace's __pycache__, so suites that start Python again and again
             // (CLI tests) compile each module once, as they do outside.
-            "PYTHONDONTWRITEBYTECODE="};
+            "PYTHONDONTWRITEBYTECODE=",
+            // Go modules a setup downloads stay in the workspace, which the tests' sandbox gets (the
+            // template's GOPATH is under /tmp, which it does not).
+            "GOMODCACHE=/workspace/.go-mod"};
+  // The templates keep Cargo and Go offline for the tests; a networked setup may fetch (the hints'
+  // `cargo fetch` and `go mod download` found the network off).
+  if (job.network != "none") ro.env.insert(ro.env.end(), {"CARGO_NET_OFFLINE=false", "GOPROXY=https://proxy.golang.org,direct"});
   ro.env.insert(ro.env.end(), o.env.begin(), o.env.end());
   ro.collect_out = true;
   ro.output_cap = o.output_cap;

@@ -73,13 +73,24 @@ Source parse_source(const std::string& input) {
 
 std::string short_name(const Source& s) {
   std::string tail = s.kind == Source::Kind::LocalPath ? fs::absolute(s.input).lexically_normal().string() : s.url;
+  // A URL's name comes from its path: its authority's ':' is a port's (https://[::1]:9/x was "9/x").
+  // Only scp-like addresses (git@host:owner/name) separate with ':'.
+  const char* seps = "/:";
+  if (auto scheme = tail.find("://"); s.kind == Source::Kind::LocalPath || scheme != std::string::npos) {
+    seps = "/";
+    if (scheme != std::string::npos && s.kind != Source::Kind::LocalPath) {
+      auto path = tail.find('/', scheme + 3);
+      tail = path == std::string::npos ? "" : tail.substr(path);
+    }
+  }
   while (!tail.empty() && (tail.back() == '/')) tail.pop_back();
   if (tail.size() > 4 && tail.compare(tail.size() - 4, 4, ".git") == 0) tail.resize(tail.size() - 4);
-  auto last = tail.find_last_of("/:");
+  if (tail.empty()) return s.host.empty() ? s.display : s.host;
+  auto last = tail.find_last_of(seps);
   std::string name = last == std::string::npos ? tail : tail.substr(last + 1);
   if (s.kind == Source::Kind::LocalPath || s.kind == Source::Kind::File || last == std::string::npos) return name;
   std::string rest = tail.substr(0, last);
-  auto prev = rest.find_last_of("/:");
+  auto prev = rest.find_last_of(seps);
   std::string owner = prev == std::string::npos ? "" : rest.substr(prev + 1);
   if (owner.empty() || owner.find('@') != std::string::npos || owner == s.host) return name;
   return owner + "/" + name;

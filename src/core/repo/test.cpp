@@ -90,9 +90,11 @@ bool pick_runtime(const templates::Store& store, const Tree& tree, TestPlan& pla
   r.warnings.insert(r.warnings.end(), choice.warnings.begin(), choice.warnings.end());
   if (choice.template_name == plan.template_name) return true;
   if (user_template) {
+    // The user chose the template: the problem's advice to pass --template is already taken.
+    std::string problem = choice.problem.substr(0, choice.problem.find(": add a template with a matching version"));
     r.warnings.push_back(choice.problem.empty() ? "template '" + plan.template_name + "' does not have the " + plan.language +
                                                       " version the repository declares ('" + choice.template_name + "' does)"
-                                                : choice.problem);
+                                                : problem + "; running on '" + plan.template_name + "' as asked");
     return true;
   }
   if (choice.template_name.empty()) {
@@ -207,6 +209,7 @@ TestReport run_tests(engine::Engine& engine, const templates::Store& store, cons
       r.setup_ms = ms_since(ts);
       if (s.run.status == sandbox::RunStatus::Timeout) {
         fail(r, ReportStatus::Error, "the setup timed out after " + std::to_string(static_cast<int>(o.setup_timeout_s)) + "s");
+        r.output_tail = tail(s.run.stdout_data + s.run.stderr_data, 4000);  // where it hung
         return finish();
       }
       if (s.setup_rc != 0) {
@@ -247,7 +250,7 @@ TestReport run_tests(engine::Engine& engine, const templates::Store& store, cons
     r.results = collect_results(plan, j, r.warnings);
     r.status = r.results.counts.failed + r.results.counts.errored > 0 ? ReportStatus::Failed : ReportStatus::Passed;
     std::string output = j.run.stdout_data + "\n" + j.run.stderr_data;
-    std::string why = could_not_run_reason(output, j.test_rc, r.results, plan.stack);
+    std::string why = could_not_run_reason(output, j.test_rc, r.results, plan.stack, plan.install);
     if (!why.empty()) fail(r, ReportStatus::Error, "the tests could not run: " + why);
     else if (std::string none = no_tests_reason(output, j.test_rc, r.results); !none.empty())
       fail(r, ReportStatus::Error, "no tests ran: " + none);

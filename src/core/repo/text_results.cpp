@@ -63,7 +63,13 @@ std::string last_nonempty(const std::string& text) {
 Results parse_tap(std::string_view text) {
   static const std::regex point(R"(^(not ok|ok)\b\s*(\d+)?\s*(?:-\s*)?(.*?)\s*(?:#\s*(SKIP|TODO|skip|todo)\b\s*(.*))?$)");
   std::vector<TestCase> cases;
+  static const std::regex plan_line(R"(^1\.\.(\d+)\b)");
   std::map<size_t, std::string> subtests;  // indent -> name announced by "# Subtest:"
+  bool nested = false;                     // the stream names suites with "# Subtest:" (node --test)
+  std::string group;                       // else the last "# name" comment before the points (tape)
+  size_t planned = 0, top_points = 0;      // what top-level plans ("1..N") announced, and what came
+  bool have_plan = false;
+  size_t diagnosed = std::string::npos;  // a "not ok" without a YAML block: "# " lines after it are its diagnostics (bats)
   auto ls = lines_of(text);
   size_t prev_indent = 0;
   bool have_prev = false;
@@ -73,7 +79,26 @@ Results parse_tap(std::string_view text) {
     if (body.rfind("# Subtest:", 0) == 0) {
       subtests.erase(subtests.lower_bound(ind), subtests.end());
       subtests[ind] = trim(body.substr(10));
+      nested = true;
+      diagnosed = std::string::npos;
       continue;
+    }
+    if (body.rfind('#', 0) == 0) {
+      std::string note = trim(body.substr(1));
+      if (diagnosed != std::string::npos) {
+        auto& d = cases[diagnosed];
+        if (d.details.size() < 8000) d.details += (d.details.empty() ? "" : "\n") + note;
+        if (d.message.empty() || (d.message.rfind('(', 0) == 0 && note.rfind('(', 0) != 0))
+          d.message = clip(note, 2000);  // bats: "(in test file x, line 3)", then what failed
+      } else if (ind == 0) {
+        group = note;
+      }
+      continue;
+    }
+    std::smatch pm;
+    if (ind == 0 && std::regex_search(body, pm, plan_line)) {
+      planned += std::stoul(pm[1].str());
+      have_plan = true;
     }
     if (body.rfind("Bail out!", 0) == 0) {
       cases.push_back({"", "bail out", TestCase::Status::Errored, trim(body.substr(9)), "", 0});
@@ -81,6 +106,8 @@ Results parse_tap(std::string_view text) {
     }
     std::smatch m;
     if (!std::regex_match(body, m, point)) continue;
+    diagnosed = std::string::npos;
+    if (ind == 0) ++top_points;
     bool parent = have_prev && prev_indent > ind;  // its subtests were reported just before it
     have_prev = true;
     prev_indent = ind;
@@ -91,6 +118,7 @@ Results parse_tap(std::string_view text) {
     t.name = m[3].str();
     for (const auto& [d, name] : subtests)
       if (d < ind && name != t.name) t.suite += (t.suite.empty() ? "" : " > ") + strip_workspace(name);
+    if (!nested) t.suite = group;
     std::string directive = m[4].str();
     bool ok = m[1].str() == "ok";
     if (!directive.empty()) {
@@ -100,11 +128,13 @@ Results parse_tap(std::string_view text) {
       t.status = ok ? TestCase::Status::Passed : TestCase::Status::Failed;
     }
     // A YAML block follows at deeper indent: "---" ... "...".
-    if (i + 1 < ls.size() && trim(ls[i + 1]) == "---") {
+    bool yaml = i + 1 < ls.size() && trim(ls[i + 1]) == "---";
+    if (yaml) {
       size_t j = i + 2;
-      std::string key, details, location;
+      std::string key, details, location, block;
       for (; j < ls.size() && trim(ls[j]) != "..."; ++j) {
         std::string line = trim(ls[j]);
+        block += line + "\n";
         if (line.rfind("duration_ms:", 0) == 0) t.time_s = std::atof(line.c_str() + 12) / 1000.0;
         if (line.rfind("location:", 0) == 0) location = strip_workspace(unquote(trim(line.substr(9))));
         if (line.rfind("error:", 0) == 0) {
@@ -119,6 +149,7 @@ Results parse_tap(std::string_view text) {
         }
       }
       if (!ok) {
+        if (details.empty()) details = block;  // tape: operator, expected, actual, at
         std::string msg;
         int taken = 0;
         for (auto l : lines_of(details))
@@ -129,7 +160,12 @@ Results parse_tap(std::string_view text) {
       i = j;
     }
     cases.push_back(std::move(t));
+    if (!ok && directive.empty() && !yaml) diagnosed = cases.size() - 1;
   }
+  // Tests the plan announced that never reported (bats: "Executed 467 instead of expected 485").
+  if (have_plan && top_points < planned)
+    cases.push_back({"", "TAP plan", TestCase::Status::Errored,
+                     "the plan announced " + std::to_string(planned) + " tests; " + std::to_string(top_points) + " reported", "", 0});
   return finish("tap", std::move(cases));
 }
 

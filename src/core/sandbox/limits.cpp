@@ -4,6 +4,7 @@
 #include <cctype>
 
 #include "core/error.hpp"
+#include "core/util/shown.hpp"
 
 namespace orch::sandbox {
 
@@ -39,16 +40,15 @@ void check_network(const std::string& network, bool session) {
 
 void check_env(const std::string& kv) {
   auto eq = kv.find('=');
-  if (eq == std::string::npos || eq == 0) throw Error::bad_field("env", "'" + kv.substr(0, 200) + "' is not KEY=VALUE");
+  if (eq == std::string::npos || eq == 0) throw Error::bad_field("env", "'" + shown(kv) + "' is not KEY=VALUE");
   std::string key = kv.substr(0, eq);
   if (!std::all_of(key.begin(), key.end(), [](char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_'; })) {
     std::replace(key.begin(), key.end(), '\0', '?');  // shown whole: a message ends at a NUL
-    throw Error::bad_field("env", "key '" + key.substr(0, 200) + "' may hold only letters, digits and _");
+    throw Error::bad_field("env", "key '" + shown(key) + "' may hold only letters, digits and _");
   }
-  if (std::isdigit(static_cast<unsigned char>(key[0])))
-    throw Error::bad_field("env", "key '" + key.substr(0, 200) + "' starts with a digit");
+  if (std::isdigit(static_cast<unsigned char>(key[0]))) throw Error::bad_field("env", "key '" + shown(key) + "' starts with a digit");
   if (kv.find('\0') != std::string::npos) throw Error::bad_field("env", "value holds a NUL byte");
-  if (kv.size() >= kMaxArgBytes) throw Error::bad_field("env", "'" + key.substr(0, 200) + "' is longer than 128 KiB (the kernel's limit)");
+  if (kv.size() >= kMaxArgBytes) throw Error::bad_field("env", "'" + shown(key) + "' is longer than 128 KiB (the kernel's limit)");
 }
 
 void check_args(const std::vector<std::string>& args, const std::vector<std::string>& env) {

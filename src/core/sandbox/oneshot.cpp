@@ -42,10 +42,26 @@ int take_tar_status(std::string_view& bytes) {
   return std::stoi(std::string(digits));
 }
 
+// Splits the names of the files left out for the size cap (boot_command's list between the
+// archive and tar's status) off the archive.
+std::vector<std::string> take_too_big(std::string_view& bytes) {
+  std::vector<std::string> names;
+  size_t tag = bytes.rfind(kTooBigTag);
+  if (tag == std::string_view::npos) return names;
+  std::string_view list = bytes.substr(tag + kTooBigTag.size());
+  bytes = bytes.substr(0, tag);
+  for (size_t end = list.find('\0'); end != std::string_view::npos; end = list.find('\0')) {
+    names.emplace_back(list.substr(0, end));
+    list.remove_prefix(end + 1);
+  }
+  return names;
+}
+
 }  // namespace
 
 void read_artifacts(std::string_view tar_bytes, bool cut_at_cap, const RunPlan& plan, RunResult& res) {
   int tar_status = cut_at_cap ? -1 : take_tar_status(tar_bytes);
+  std::vector<std::string> too_big = tar_status < 0 ? std::vector<std::string>{} : take_too_big(tar_bytes);
   std::map<std::string, std::string> inputs;
   for (const auto& f : plan.files) inputs[f.path] = f.data;
   const std::string figures = std::string(kFigureDir + 1) + "/";
@@ -131,10 +147,15 @@ void read_artifacts(std::string_view tar_bytes, bool cut_at_cap, const RunPlan& 
   auto number = [](const Artifact& a) { return std::strtol(a.path.c_str() + a.path.find('-') + 1, nullptr, 10); };
   std::sort(figures_found.begin(), figures_found.end(), [&](const Artifact& a, const Artifact& b) { return number(a) < number(b); });
   for (auto& f : figures_found) res.artifacts.push_back(std::move(f));
+  const std::string past_cap = "past the " + std::to_string(plan.out_cap >> 20) + " MiB limit for all files returned";
+  for (const auto& name : too_big) {
+    std::string mime;
+    skip(place(name, mime).value_or(name), past_cap);
+    res.artifacts_truncated = true;
+  }
   if (!archive.error.empty() || cut_at_cap) {
     res.artifacts_truncated = true;
-    std::string why = cut_at_cap ? "past the " + std::to_string(plan.out_cap >> 20) + " MiB limit for all files returned"
-                                 : "the archive of the returned files ended early (" + archive.error + ")";
+    std::string why = cut_at_cap ? past_cap : "the archive of the returned files ended early (" + archive.error + ")";
     std::string mime;
     skip(place(archive.cut, mime).value_or(archive.cut), why + (archive.cut.empty() ? "" : "; files after it were not copied"));
   } else if (tar_status > 0) {
@@ -183,7 +204,7 @@ engine::SandboxSpec oneshot_spec(const RunPlan& plan, size_t input_size, const s
     for (const auto& a : plan.lang->run) program.push_back(a == "{file}" ? plan.lang->file : a);
     program.insert(program.end(), plan.args.begin(), plan.args.end());
   }
-  spec.argv = boot_command(input_size, program, marker, plan.collect(), plan.readonly_workspace);
+  spec.argv = boot_command(input_size, program, marker, plan.collect(), plan.readonly_workspace, plan.out_cap);
   return spec;
 }
 

@@ -8,6 +8,7 @@
 #include "core/sandbox/run.hpp"
 #include "core/templates/packages.hpp"
 #include "core/util/random.hpp"
+#include "core/util/shown.hpp"
 #include "core/util/suggest.hpp"
 #include "core/util/tar.hpp"
 #include "core/util/units.hpp"
@@ -41,7 +42,7 @@ void plan_image_command(RunPlan& p, const RunOptions& o) {
   if (!o.code.empty() || !o.files.empty() || o.readonly_workspace || o.capture_workspace || o.collect_out)
     throw Error(ErrorKind::BadInput, "a run of an image's own command takes no code, files or workspace options");
   if (o.image.size() > 256 || o.image.find_first_of(" \t\r\n") != std::string::npos)
-    throw Error(ErrorKind::BadInput, "image name '" + o.image.substr(0, 100) + "' is not an image reference");
+    throw Error(ErrorKind::BadInput, "image name '" + shown(o.image, 100) + "' is not an image reference");
   p.image_command = true;
   p.spec.image = o.image;
   p.spec.workdir.clear();
@@ -56,12 +57,12 @@ void check_file_names(const std::vector<FileInput>& files, const std::string& pr
   for (const auto& f : files) {
     if (names.insert(f.path).second) continue;
     throw Error::bad_field("files", f.path == program ? "hold one named '" + program + "', the program's own name: name it otherwise"
-                                                      : "name '" + f.path.substr(0, 200) + "' twice");
+                                                      : "name '" + shown(f.path) + "' twice");
   }
   for (const auto& n : names) {
     auto next = names.upper_bound(n + "/");
     if (next != names.end() && next->rfind(n + "/", 0) == 0)
-      throw Error::bad_field("files", "name '" + n.substr(0, 200) + "' as a file and as the directory of '" + next->substr(0, 200) + "'");
+      throw Error::bad_field("files", "name '" + shown(n) + "' as a file and as the directory of '" + shown(*next) + "'");
   }
 }
 
@@ -127,7 +128,7 @@ RunPlan plan_run(const templates::Store& store, const RunOptions& o) {
 
   for (const auto& f : o.files) {
     if (!is_file_name(f.path))
-      throw Error(ErrorKind::BadInput, "file name '" + f.path.substr(0, 200) +
+      throw Error(ErrorKind::BadInput, "file name '" + shown(f.path) +
                                            "' must be a relative path inside /workspace naming a file (no '..', '.' or empty parts)");
   }
   p.files = o.files;
@@ -161,7 +162,7 @@ std::vector<std::string> RunPlan::collect() const {
 }
 
 std::vector<std::string> boot_command(size_t tar_size, const std::vector<std::string>& program, const std::string& marker,
-                                      const std::vector<std::string>& collect, bool wait_for_go) {
+                                      const std::vector<std::string>& collect, bool wait_for_go, size_t out_cap) {
   // $1 is the marker (empty when nothing is collected); the program's argv follows. The boot steps
   // find their tools on the image's usual PATH and run tar without TAR_OPTIONS, whatever the run's
   // environment says (PATH=/nope failed with "tar: not found"); the program gets its PATH back.
@@ -176,18 +177,25 @@ std::vector<std::string> boot_command(size_t tar_size, const std::vector<std::st
   if (marker.empty()) {
     script += "PATH=$p; exec \"$@\"";
   } else {
-    // The collected paths are archived from / without following links; files go smallest first, so
-    // a file past the size cap costs only the larger ones after it. tar's exit status follows the
-    // archive, since tar skips what it cannot read (a path past PATH_MAX) and goes on.
+    // The collected paths are archived from / without following links, smallest files first, as
+    // many as fit under the size cap (sizes as ls says them, plus room for tar's headers): the
+    // files past it are named after the archive (at most 100 names) rather than streamed for the
+    // host to drop (a sparse 1 TiB file took a quick run to its timeout). tar's exit status comes
+    // last, since tar skips what it cannot read (a path past PATH_MAX) and goes on.
     std::string paths;
     for (const auto& c : collect) paths += " " + c;
     bool out = std::find(collect.begin(), collect.end(), "workspace/out") != collect.end();
-    std::string tar_status = "printf '" + std::string(kTarStatusTag) + "%d\\036' $?; ";
+    size_t room = out_cap > (2u << 20) ? out_cap - (1u << 20) : out_cap / 2;
+    std::string listed = "L() { find" + paths +
+                         " -mindepth 1 ! -type d -printf '%s %p\\0' 2>/dev/null | sort -zn | awk -v RS='\\0' -v ORS='\\0' -v k=$1 -v c=" +
+                         std::to_string(room) +
+                         " '{ i = index($0, \" \"); p = substr($0, i + 1); t += substr($0, 1, i - 1) + 1536 + length(p); "
+                         "if ((t <= c) == k) print p }'; }; ";
+    std::string status = "printf '" + std::string(kTarStatusTag) + "%d\\036' ";
     script += std::string(out ? "mkdir -p /workspace/out; " : "") + "PATH=$p; \"$@\"; rc=$?; PATH=" + kBootPath +
-              "; export TAR_OPTIONS=; printf %s \"$m\"; cd / && { " + "if find . -maxdepth 0 -printf '' 2>/dev/null; then find" + paths +
-              " -mindepth 1 ! -type d -printf '%s %p\\0' 2>/dev/null | sort -zn | cut -z -d' ' -f2- | "
-              "tar -c -f - --null --no-recursion -T - 2>/dev/null; else tar -c -f -" +
-              paths + " 2>/dev/null; fi; " + tar_status + "}; exit $rc";
+              "; export TAR_OPTIONS=; printf %s \"$m\"; cd / && { " + "if find . -maxdepth 0 -printf '' 2>/dev/null; then " + listed +
+              "L 1 | tar -c -f - --null --no-recursion -T - 2>/dev/null; s=$?; printf '" + std::string(kTooBigTag) +
+              "'; L 0 | head -z -n 100; " + status + "$s; else tar -c -f -" + paths + " 2>/dev/null; " + status + "$?; fi; }; exit $rc";
   }
   std::vector<std::string> cmd = {"/bin/sh", "-c", script, "orch-boot", marker};
   cmd.insert(cmd.end(), program.begin(), program.end());

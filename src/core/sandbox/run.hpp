@@ -155,6 +155,9 @@ RunResult drive(engine::Engine& engine, Started& st, std::string input, const Ru
 void read_artifacts(std::string_view tar_bytes, bool cut_at_cap, const RunPlan& plan, RunResult& res);
 // Follows the collected archive on stdout: "<tag><tar's exit status>\x1e".
 inline constexpr std::string_view kTarStatusTag = "\x1eorch-tar-exit ";
+// Between the archive and tar's status: the collected files left out for the size cap, each name
+// followed by a NUL.
+inline constexpr std::string_view kTooBigTag = "\x1eorch-too-big\x1e";
 // The tar of input files (parents first); `w` may already hold entries.
 std::string build_input_tar(const std::vector<FileInput>& files, tar::Writer w = {});
 // Where orch's own steps in a sandbox (the boot shell, a repository job's script) find their tools,
@@ -165,7 +168,8 @@ inline constexpr const char* kBootPath = "/usr/local/sbin:/usr/local/bin:/usr/sb
 // marker, runs it and appends the `collect` paths as a tar behind `marker`). With `wait_for_go`
 // the files are already in place: it waits for one byte on stdin instead.
 std::vector<std::string> boot_command(size_t tar_size, const std::vector<std::string>& program, const std::string& marker,
-                                      const std::vector<std::string>& collect = {"workspace/out"}, bool wait_for_go = false);
+                                      const std::vector<std::string>& collect = {"workspace/out"}, bool wait_for_go = false,
+                                      size_t out_cap = 64 << 20);
 // Exit code a script can trust: the program's own, 124 timeout, 137 oom/killed by memory, 130 cancelled.
 int exit_code_for(const RunResult& r);
 // With stdout_binary/stderr_binary, and stdout_base64/stderr_base64 when the output is not UTF-8.

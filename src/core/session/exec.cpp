@@ -8,6 +8,7 @@
 #include "core/session/container_exec.hpp"
 #include "core/session/manager.hpp"
 #include "core/session/relay.hpp"
+#include "core/util/shown.hpp"
 
 namespace orch::session {
 
@@ -160,7 +161,8 @@ ExecResult Manager::exec(const std::string& id_or_name, const ExecRequest& req, 
         relay->channel = std::make_unique<KernelChannel>(engine_, t.container_id, lang->kernel, instance, tmpl.user, cwd, t.env);
       } catch (const Error& e) {
         drop_relays(t.id);
-        if (e.kind() == ErrorKind::NotFound) throw Error(ErrorKind::NotFound, "no session '" + id_or_name + "' (it was removed)");
+        if (e.kind() == ErrorKind::NotFound)
+          throw Error(ErrorKind::NotFound, "no session '" + shown(id_or_name, 100) + "' (it was removed)");
         throw;
       }
     }

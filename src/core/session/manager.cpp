@@ -14,6 +14,7 @@
 #include "core/templates/build.hpp"
 #include "core/templates/packages.hpp"
 #include "core/util/random.hpp"
+#include "core/util/shown.hpp"
 
 namespace orch::session {
 
@@ -42,7 +43,7 @@ void check_create(const CreateOptions& o) {
   sb::check_network(o.network, true);
   static const std::regex name_re("[A-Za-z0-9][A-Za-z0-9_.-]{0,62}");
   if (!o.name.empty() && (!std::regex_match(o.name, name_re) || valid_session_id(o.name)))
-    throw Error::bad_field("name", "'" + o.name.substr(0, 100) +
+    throw Error::bad_field("name", "'" + shown(o.name, 100) +
                                        "' must be 1-63 letters, digits, '_', '.' or '-', start with a letter or digit, "
                                        "and not look like a session id");
   static const std::regex key_re("[A-Za-z0-9][A-Za-z0-9_./-]{0,127}");
@@ -323,7 +324,7 @@ Record Manager::get(const std::string& id_or_name, const Owner& owner) {
     if (r && (!owner || r->owner == *owner)) mine.push_back(std::move(*r));
   }
   if (mine.empty() || id_or_name.empty())
-    throw Error(ErrorKind::NotFound, "no session '" + id_or_name + "' ('orch session ls' lists them)");
+    throw Error(ErrorKind::NotFound, "no session '" + shown(id_or_name, 100) + "' ('orch session ls' lists them)");
   if (mine.size() > 1) throw Error(ErrorKind::Conflict, "the name '" + id_or_name + "' matches several sessions: use the session id");
   Record r = std::move(mine[0]);
   r.services = list_services(r.id);

@@ -3,15 +3,13 @@
 #include <vector>
 
 #include "core/error.hpp"
+#include "core/util/shown.hpp"
 
 namespace orch::session {
 
 std::string workspace_relative(std::string_view path, bool allow_root) {
   auto refuse = [&](const std::string& why) -> std::string {
-    std::string shown(path.substr(0, 200));
-    for (auto& c : shown)
-      if (c == '\0') c = '?';
-    throw Error(ErrorKind::BadInput, "refused path '" + shown + "': " + why);
+    throw Error(ErrorKind::BadInput, "refused path '" + shown(path) + "': " + why);
   };
   if (path.find('\0') != std::string_view::npos) return refuse("it holds a NUL byte");
   if (path.size() > 4096) return refuse("it is longer than 4096 bytes");

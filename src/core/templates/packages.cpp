@@ -13,6 +13,7 @@
 #include "core/templates/build.hpp"
 #include "core/util/hash.hpp"
 #include "core/util/sh_quote.hpp"
+#include "core/util/shown.hpp"
 
 namespace orch::templates {
 
@@ -122,10 +123,10 @@ std::vector<Package> parse_packages(const std::vector<std::string>& specs) {
     auto rule = name_rules().find(mgr);
     if (rule == name_rules().end())
       throw Error(ErrorKind::BadInput,
-                  "package '" + s.substr(0, 100) + "' must be MANAGER:NAME with MANAGER apt, npm or pip (e.g. npm:left-pad)");
+                  "package '" + shown(s, 100) + "' must be MANAGER:NAME with MANAGER apt, npm or pip (e.g. npm:left-pad)");
     std::string name = s.substr(colon + 1);
     if (!std::regex_match(name, rule->second))
-      throw Error(ErrorKind::BadInput, "package '" + s.substr(0, 100) + "' is not a valid " + mgr + " package name");
+      throw Error(ErrorKind::BadInput, "package '" + shown(s, 100) + "' is not a valid " + mgr + " package name");
     out.push_back(Package{mgr, name});
   }
   std::sort(out.begin(), out.end(), [](const Package& a, const Package& b) { return a.spec() < b.spec(); });

@@ -9,6 +9,7 @@
 
 #include "core/error.hpp"
 #include "core/util/embedded.hpp"
+#include "core/util/shown.hpp"
 #include "core/util/suggest.hpp"
 #include "core/util/units.hpp"
 
@@ -265,7 +266,7 @@ const Template& Store::get(const std::string& name) const {
     for (const auto& t : templates_) names.push_back(t.name);
   }
   throw Error(ErrorKind::NotFound,
-              "unknown template '" + name.substr(0, 100) + "'" + did_you_mean(name, names) + " (orch templates ls lists them)");
+              "unknown template '" + shown(name, 100) + "'" + did_you_mean(name, names) + " (orch templates ls lists them)");
 }
 
 const Template* Store::for_language(const std::string& lang) const {

@@ -23,7 +23,9 @@ constexpr int64_t kMaxTimeout = 7 * 86400;
 httplib::Server::Handler control(Context& ctx, std::function<void(const httplib::Request&, httplib::Response&, const Tenant&)> fn) {
   return [&ctx, fn = std::move(fn)](const httplib::Request& req, httplib::Response& res) {
     try {
-      fn(req, res, api_tenant(ctx, req));
+      Tenant tenant = api_tenant(ctx, req);
+      set_current_tenant(tenant);  // the access log names it
+      fn(req, res, tenant);
     } catch (const std::exception& e) {
       send_rest_exception(res, e, false);
     }

@@ -92,6 +92,7 @@ session::Record sandbox_of(Context& ctx, const httplib::Request& req, bool traff
     ok = !traffic.empty() && want != r.attributes.end() && constant_time_equal(traffic, want->second);
   }
   if (!ok) throw Unauthorized("a valid access token for sandbox \"" + id + "\" is required (X-Access-Token)");
+  if (ctx.tokens.enabled()) set_current_tenant(Tenant{r.owner, {}, ""});  // the access log names the sandbox's owner
   return r;
 }
 
