@@ -119,7 +119,12 @@ stuck_session() {
   S=$(json_get "$(body_of "$(post_as "$TOK_A" /v1/sessions '{"template":"bash"}')")" id) || fail "session create"
   r=$(post_as "$TOK_A" "/v1/sessions/$S/exec" "$("$PY" -c 'import json,sys; print(json.dumps({"code": sys.argv[1]}))' "$STOPPER")")
   assert_eq ready "$(json_get "$(body_of "$r")" stdout | tr -d '\n')" "the stopper started"
-  sleep 1.5
+  # Until the stopper has stopped the session's processes (its own second of sleep, longer on a
+  # loaded host: a fixed 1.5 s let a download through before it).
+  local cid; cid=$(docker ps -q --filter "label=orch.id=$S" | head -n1)
+  stopped() { docker top "$cid" -eo pid,stat,comm 2>/dev/null | awk '$2 ~ /^T/ && $3 ~ /bash/ { found = 1 } END { exit !found }'; }
+  wait_for 100 stopped || fail "the session's processes were not stopped: $(docker top "$cid" -eo pid,stat,comm 2>&1)"
+  sleep 0.3
 }
 
 test_stopped_file_helper_times_out() {
